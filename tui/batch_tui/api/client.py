@@ -1,0 +1,244 @@
+"""``CheckClient``: the one place batch-tui speaks HTTP to the Check batch API."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, AsyncIterator
+from urllib.parse import quote
+
+import httpx
+
+from batch_tui import __version__
+from batch_tui.api.errors import (
+    ApiError,
+    ApiTimeout,
+    BadResponse,
+    ConnectionFailed,
+    NotFound,
+    RateLimited,
+    RequestRejected,
+    ServerError,
+    Unauthorized,
+)
+from batch_tui.api.models import (
+    Batch,
+    BatchPage,
+    CancelResult,
+    RateLimit,
+    ResultsPage,
+)
+
+#: Connect quickly or not at all; give a slow server a little longer to answer.
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+#: A response body larger than this is not read to the end (no sane answer is this big).
+MAX_BODY_BYTES = 5 * 1024 * 1024
+#: The largest page the list endpoint is asked for when walking every page.
+PAGE_SIZE = 100
+#: A safety stop for ``list_all_batches`` against a server whose ``hasMore`` never ends.
+MAX_PAGES = 1000
+
+
+def _number_header(headers: httpx.Headers, name: str) -> float | None:
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+class CheckClient:
+    """An async client for the batch endpoints, sharing one connection pool.
+
+    Use it as an async context manager, or call ``aclose()`` when done. Every call
+    either returns a model or raises an ``ApiError`` subclass; the latest
+    ``X-RateLimit-*`` values are kept in ``rate_limit``.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        """The service root, e.g. ``https://api.check.ai``."""
+        self.max_body_bytes = max_body_bytes
+        self.rate_limit = RateLimit()
+        """The latest rate-limit values the server reported."""
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=timeout,
+            headers={
+                "Authorization": f"Bearer {api_key}",
+                "User-Agent": f"batch-tui/{__version__}",
+                "Accept": "application/json",
+            },
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"CheckClient(base_url={self.base_url!r})"
+
+    async def __aenter__(self) -> CheckClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    # ── endpoints ────────────────────────────────────────────────────────────
+
+    async def list_batches(
+        self, status: str | None = None, limit: int = 20, offset: int = 0
+    ) -> BatchPage:
+        """One page of ``GET /v1/batch``, optionally filtered by status."""
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if status:
+            params["status"] = status
+        data = await self._request("GET", "/v1/batch", params=params)
+        self._expect_object(data, "data")
+        return BatchPage.from_json(data)
+
+    async def iter_batch_pages(
+        self, status: str | None = None, page_size: int = PAGE_SIZE
+    ) -> AsyncIterator[BatchPage]:
+        """Every page of the list endpoint in order, until ``hasMore`` is false."""
+        offset = 0
+        for _ in range(MAX_PAGES):
+            page = await self.list_batches(status=status, limit=page_size, offset=offset)
+            yield page
+            if not page.pagination.has_more or not page.batches:
+                return
+            offset += len(page.batches)
+
+    async def list_all_batches(
+        self, status: str | None = None, page_size: int = PAGE_SIZE
+    ) -> list[Batch]:
+        """Every batch the list endpoint knows, walking all pages."""
+        batches: list[Batch] = []
+        async for page in self.iter_batch_pages(status=status, page_size=page_size):
+            batches.extend(page.batches)
+        return batches
+
+    async def get_batch(self, batch_id: str) -> Batch:
+        """``GET /v1/batch/:id``: one batch with progress, tokens and errors."""
+        data = await self._request("GET", f"/v1/batch/{quote(batch_id, safe='')}")
+        self._expect_object(data, "id")
+        return Batch.from_json(data)
+
+    async def get_results(
+        self, batch_id: str, limit: int = 20, offset: int = 0
+    ) -> ResultsPage:
+        """One page of ``GET /v1/batch/:id/results``."""
+        data = await self._request(
+            "GET",
+            f"/v1/batch/{quote(batch_id, safe='')}/results",
+            params={"limit": limit, "offset": offset},
+        )
+        self._expect_object(data, "items")
+        return ResultsPage.from_json(data)
+
+    async def cancel_batch(self, batch_id: str) -> CancelResult:
+        """``POST /v1/batch/:id/cancel``; raises ``RequestRejected`` for CANNOT_CANCEL."""
+        data = await self._request("POST", f"/v1/batch/{quote(batch_id, safe='')}/cancel")
+        if not isinstance(data, dict):
+            raise BadResponse("cancel: expected a JSON object", status=200)
+        return CancelResult.from_json(data)
+
+    # ── transport ────────────────────────────────────────────────────────────
+
+    @staticmethod
+    def _expect_object(data: Any, key: str) -> None:
+        if not isinstance(data, dict) or key not in data:
+            raise BadResponse(f"unexpected response shape (no {key!r} field)", status=200)
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            async with self._http.stream(method, path, **kwargs) as response:
+                self._read_rate_limit(response.headers)
+                body = await self._read_capped(response)
+        except httpx.TimeoutException as exc:
+            raise ApiTimeout(f"{method} {path}: no answer in time ({type(exc).__name__})") from None
+        except (httpx.TransportError, OSError) as exc:
+            reason = str(exc) or type(exc).__name__
+            raise ConnectionFailed(f"{method} {path}: {reason}") from None
+        return self._decode(response, body)
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise BadResponse(
+                    f"response larger than {self.max_body_bytes // (1024 * 1024)} MB; not read",
+                    status=response.status_code,
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _read_rate_limit(self, headers: httpx.Headers) -> None:
+        limit = _number_header(headers, "X-RateLimit-Limit")
+        remaining = _number_header(headers, "X-RateLimit-Remaining")
+        reset = _number_header(headers, "X-RateLimit-Reset")
+        if limit is None and remaining is None and reset is None:
+            return
+        self.rate_limit = RateLimit(
+            limit=int(limit) if limit is not None else self.rate_limit.limit,
+            remaining=int(remaining) if remaining is not None else self.rate_limit.remaining,
+            reset=reset if reset is not None else self.rate_limit.reset,
+        )
+
+    def _decode(self, response: httpx.Response, body: bytes) -> Any:
+        status = response.status_code
+        try:
+            data = json.loads(body) if body else None
+            parsed = True
+        except ValueError:
+            data, parsed = None, False
+        if 200 <= status < 300:
+            if not parsed or data is None:
+                raise BadResponse(f"HTTP {status} with a body that is not JSON", status=status)
+            return data
+        raise self._error_for(response, data)
+
+    @staticmethod
+    def _error_for(response: httpx.Response, data: Any) -> ApiError:
+        status = response.status_code
+        code: str | None = None
+        message: str | None = None
+        retry_after_body: float | None = None
+        envelope = data.get("error") if isinstance(data, dict) else None
+        if isinstance(envelope, dict):
+            raw_code, raw_message = envelope.get("code"), envelope.get("message")
+            code = raw_code if isinstance(raw_code, str) else None
+            message = raw_message if isinstance(raw_message, str) else None
+            raw_retry = envelope.get("retryAfter")
+            if isinstance(raw_retry, (int, float)) and not isinstance(raw_retry, bool):
+                retry_after_body = float(raw_retry)
+        elif isinstance(envelope, str):
+            message = envelope
+        text = message or f"HTTP {status} {response.reason_phrase}".strip()
+        kwargs = {"status": status, "code": code}
+        if status == 404:
+            return NotFound(text, **kwargs)
+        if status in (401, 403):
+            return Unauthorized(text, **kwargs)
+        if status == 429:
+            retry_after = _number_header(response.headers, "Retry-After")
+            if retry_after is None or retry_after < 0:
+                retry_after = retry_after_body
+            return RateLimited(text, retry_after=retry_after, **kwargs)
+        if status >= 500:
+            return ServerError(text, **kwargs)
+        if 400 <= status < 500:
+            return RequestRejected(text, **kwargs)
+        return BadResponse(f"unexpected HTTP {status}", **kwargs)

@@ -1,0 +1,266 @@
+"""The demo server: the Check batch API over real HTTP, backed by the simulator.
+
+An ASGI app (Starlette) served by uvicorn on 127.0.0.1. It speaks the documented
+API: the four batch endpoints the dashboard uses, the ``{"error": {...}}``
+envelope, ``X-RateLimit-*`` headers on every answer, 429 with ``Retry-After`` past
+the per-minute limit, and bearer auth. ``Faults`` lets tests make it misbehave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from batch_tui.api.models import BATCH_STATUSES
+from batch_tui.demo.ratelimit import RateLimiter
+from batch_tui.demo.simulator import Simulator, SimulatorError
+
+DEFAULT_RATE_LIMIT = 200
+MAX_PAGE = 100
+
+
+@dataclass
+class Faults:
+    """Ways to make the server misbehave, switched at run time by tests.
+
+    ``status`` answers every request with that HTTP status and an error envelope;
+    ``body`` replaces every successful body with these raw bytes (non-JSON, wrong
+    shape, huge); ``delay`` holds each answer that many seconds first.
+    """
+
+    status: int | None = None
+    body: bytes | None = None
+    content_type: str = "application/json"
+    delay: float = 0.0
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    """The API's error envelope."""
+    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SimulatorError(400, "invalid_request", f"{name} must be an integer") from None
+    if not low <= value <= high:
+        raise SimulatorError(400, "invalid_request", f"{name} must be between {low} and {high}")
+    return value
+
+
+class DemoApi:
+    """The ASGI app and the knobs that shape it: simulator, key, rate limit and faults."""
+
+    def __init__(
+        self,
+        simulator: Simulator,
+        *,
+        api_key: str | None = None,
+        rate_limit: int | None = DEFAULT_RATE_LIMIT,
+    ) -> None:
+        self.simulator = simulator
+        self.api_key = api_key
+        """When set, only this bearer key is accepted; otherwise any key is."""
+        self.limiter = RateLimiter(rate_limit, simulator.clock)
+        self.faults = Faults()
+        self.request_log: list[tuple[str, str]] = []
+        """Every request received, as (method, path): tests count requests with it."""
+        self.app = Starlette(
+            routes=[
+                Route("/v1/batch", self._guard(self.list_batches), methods=["GET"]),
+                Route("/v1/batch/{batch_id}", self._guard(self.get_batch), methods=["GET"]),
+                Route(
+                    "/v1/batch/{batch_id}/results",
+                    self._guard(self.get_results),
+                    methods=["GET"],
+                ),
+                Route(
+                    "/v1/batch/{batch_id}/cancel",
+                    self._guard(self.cancel_batch),
+                    methods=["POST"],
+                ),
+                Route(
+                    "/{path:path}",
+                    self._guard(self.not_found),
+                    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                ),
+            ],
+        )
+
+    def _authorized(self, request: Request) -> bool:
+        header = request.headers.get("authorization", "")
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            return False
+        return self.api_key is None or key.strip() == self.api_key
+
+    def _guard(
+        self, handler: Callable[[Request], Awaitable[Any]]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """Wrap a handler in auth, rate limiting, faults and the error envelope."""
+
+        async def endpoint(request: Request) -> Response:
+            self.request_log.append((request.method, request.url.path))
+            faults = self.faults
+            if faults.delay:
+                await asyncio.sleep(faults.delay)
+            if not self._authorized(request):
+                return error_response(401, "unauthorized", "Invalid or missing API key")
+            verdict = self.limiter.check()
+            headers = verdict.headers()
+            if not verdict.allowed:
+                response: Response = error_response(
+                    429,
+                    "rate_limited",
+                    f"Rate limit exceeded. Try again in {verdict.retry_after} seconds.",
+                    retryAfter=verdict.retry_after,
+                )
+            elif faults.status is not None:
+                response = error_response(faults.status, "injected_fault", "Injected fault")
+            else:
+                try:
+                    result = await handler(request)
+                except SimulatorError as exc:
+                    response = error_response(exc.status, exc.code, exc.message)
+                else:
+                    if isinstance(result, Response):
+                        response = result
+                    elif faults.body is not None:
+                        response = Response(faults.body, media_type=faults.content_type)
+                    else:
+                        response = JSONResponse(result)
+            response.headers.update(headers)
+            return response
+
+        return endpoint
+
+    async def list_batches(self, request: Request) -> Any:
+        status = request.query_params.get("status") or None
+        if status is not None and status not in BATCH_STATUSES:
+            raise SimulatorError(400, "invalid_request", f"Unknown status: {status}")
+        return self.simulator.list_json(
+            limit=_int_param(request, "limit", 20, 1, MAX_PAGE),
+            offset=_int_param(request, "offset", 0, 0, 10**9),
+            status=status,
+        )
+
+    async def get_batch(self, request: Request) -> Any:
+        return self.simulator.get_json(request.path_params["batch_id"])
+
+    async def get_results(self, request: Request) -> Any:
+        return self.simulator.results_json(
+            request.path_params["batch_id"],
+            limit=_int_param(request, "limit", 20, 1, MAX_PAGE),
+            offset=_int_param(request, "offset", 0, 0, 10**9),
+        )
+
+    async def cancel_batch(self, request: Request) -> Any:
+        return self.simulator.cancel(request.path_params["batch_id"])
+
+    async def not_found(self, request: Request) -> Any:
+        raise SimulatorError(404, "not_found", "Not found")
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+class DemoServer:
+    """Runs a ``DemoApi`` on a real loopback socket in a background thread.
+
+    ``port=0`` picks a free port; ``url`` tells which. Use as a context manager,
+    or call ``start()`` and ``stop()``.
+    """
+
+    def __init__(self, api: DemoApi, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.api = api
+        self.host = host
+        self._requested_port = port
+        self._socket: socket.socket | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on (after ``start()``)."""
+        if self._socket is None:
+            raise RuntimeError("server not started")
+        return self._socket.getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        """The base URL to give a client, e.g. ``http://127.0.0.1:53211``."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> DemoServer:
+        """Bind, start serving in a daemon thread, and wait until it accepts requests."""
+        self._socket = _bind(self.host, self._requested_port)
+        config = uvicorn.Config(
+            self.api.app, log_level="warning", access_log=False, lifespan="off"
+        )
+        self._server = uvicorn.Server(config)
+        started = threading.Event()
+        failure: list[BaseException] = []
+
+        def serve() -> None:
+            async def main() -> None:
+                assert self._server is not None
+                task = asyncio.create_task(self._server.serve(sockets=[self._socket]))
+                while not self._server.started and not task.done():
+                    await asyncio.sleep(0.01)
+                started.set()
+                await task
+
+            try:
+                asyncio.run(main())
+            except BaseException as exc:  # reported to start(), never lost in a thread
+                failure.append(exc)
+                started.set()
+
+        self._thread = threading.Thread(target=serve, name="batch-tui-demo-server", daemon=True)
+        self._thread.start()
+        if not started.wait(timeout=15):
+            raise RuntimeError("demo server did not start within 15 s")
+        if failure:
+            raise RuntimeError(f"demo server failed to start: {failure[0]}")
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._socket is not None:
+            self._socket.close()
+        self._thread = self._server = None
+
+    def __enter__(self) -> DemoServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def serve_forever(api: DemoApi, *, host: str = "127.0.0.1", port: int = 8787) -> None:
+    """Run the demo API in the foreground until interrupted (``batch-tui demo-server``)."""
+    config = uvicorn.Config(api.app, host=host, port=port, log_level="info", lifespan="off")
+    uvicorn.Server(config).run()
