@@ -1,0 +1,150 @@
+"""The command line: parse arguments, resolve settings, run the dashboard or the demo server.
+
+Bad input ends with one line on stderr and exit status 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import replace
+from typing import NoReturn, Sequence
+
+from batch_tui import __version__
+from batch_tui.config import ENV_BASE_URL, ENV_INTERVAL, ENV_KEY, ConfigError, resolve_settings
+
+EXIT_USAGE = 2
+DEMO_KEY = "demo-key"
+DEFAULT_DEMO_PORT = 8787
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _dashboard_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="batch-tui",
+        description="A terminal dashboard for Check API batch verification jobs.",
+        epilog=(
+            f"The API key is read from ${ENV_KEY} or the config file, never from the command line. "
+            f"Environment: {ENV_KEY}, {ENV_BASE_URL}, {ENV_INTERVAL}. "
+            "Run 'batch-tui demo-server --help' for the standalone demo server."
+        ),
+    )
+    parser.add_argument("batch_ids", nargs="*", metavar="BATCH_ID", help="batches to watch")
+    parser.add_argument("--base-url", metavar="URL", help="API root (default https://api.check.ai)")
+    parser.add_argument("--interval", metavar="SECONDS", help="seconds between polls (default 5)")
+    parser.add_argument("--status", metavar="STATUS", help="list only batches in this status")
+    parser.add_argument("--config", metavar="PATH", help="config file (TOML) to read")
+    parser.add_argument(
+        "--demo", action="store_true", help="run against a built-in demo server; no account needed"
+    )
+    parser.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="allow sending the key over plain http to a non-loopback host",
+    )
+    parser.add_argument("--version", action="version", version=f"batch-tui {__version__}")
+    return parser
+
+
+def _demo_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="batch-tui demo-server",
+        description="Serve the simulated Check batch API on 127.0.0.1.",
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_DEMO_PORT, help="port (default 8787)")
+    parser.add_argument("--seed", type=int, default=7, help="simulation seed (default 7)")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=200,
+        metavar="N",
+        help="requests per minute before 429 (default 200; 0 turns it off)",
+    )
+    parser.add_argument(
+        "--require-key",
+        action="store_true",
+        help=f"accept only the key in ${ENV_KEY} (others get 401)",
+    )
+    return parser
+
+
+def _run_demo_server(argv: Sequence[str]) -> int:
+    from batch_tui.demo.server import DemoApi, serve_forever
+    from batch_tui.demo.simulator import Simulator
+
+    args = _demo_parser().parse_args(argv)
+    if not 0 < args.port < 65536:
+        return _fail(f"--port must be from 1 to 65535, got {args.port}")
+    if args.rate_limit < 0:
+        return _fail("--rate-limit must be 0 (off) or more")
+    key = None
+    if args.require_key:
+        key = os.environ.get(ENV_KEY)
+        if not key:
+            return _fail(f"--require-key needs ${ENV_KEY} to be set")
+    api = DemoApi(Simulator(seed=args.seed), api_key=key, rate_limit=args.rate_limit)
+    try:
+        serve_forever(api, port=args.port)
+    except OSError as exc:
+        return _fail(f"cannot serve on port {args.port}: {exc.strerror or exc}")
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"batch-tui: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _run_dashboard(argv: Sequence[str]) -> int:
+    args = _dashboard_parser().parse_args(argv)
+    if args.demo and args.base_url:
+        return _fail("--demo runs its own server; drop --base-url")
+    try:
+        settings = resolve_settings(
+            cli={
+                "base_url": None if args.demo else args.base_url,
+                "interval": args.interval,
+                "status": args.status,
+                "config": args.config,
+                "batch_ids": args.batch_ids,
+                "demo": args.demo,
+                "allow_insecure_http": args.allow_insecure_http,
+            }
+        )
+    except ConfigError as exc:
+        return _fail(str(exc))
+
+    from batch_tui.session import make_app
+
+    server = None
+    if settings.demo:
+        from batch_tui.demo.server import DemoApi, DemoServer
+        from batch_tui.demo.simulator import Simulator
+
+        server = DemoServer(DemoApi(Simulator())).start()
+        settings = replace(settings, base_url=server.url, api_key=DEMO_KEY)
+    try:
+        app = make_app(settings)
+        app.run()
+        return app.return_code or 0
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``batch-tui`` command."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] == "demo-server":
+            return _run_demo_server(argv[1:])
+        return _run_dashboard(argv)
+    except KeyboardInterrupt:
+        return 130

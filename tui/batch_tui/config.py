@@ -1,0 +1,215 @@
+"""Settings: defaults < TOML config file < environment < command line.
+
+The API key comes only from the environment or the config file: a key typed on
+the command line would land in shell history and in ``ps``. It is redacted from
+the settings' repr. Every problem becomes a ``ConfigError`` with a one-line
+message naming what is wrong and where.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+import platformdirs
+
+from batch_tui.api.models import BATCH_STATUSES
+from batch_tui.monitor.scheduler import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL
+
+APP_NAME = "batch-tui"
+DEFAULT_BASE_URL = "https://api.check.ai"
+ENV_KEY = "CHECK_API_KEY"
+ENV_BASE_URL = "CHECK_API_BASE_URL"
+ENV_INTERVAL = "BATCH_TUI_INTERVAL"
+CONFIG_KEYS = ("api_key", "base_url", "interval", "status")
+
+
+class ConfigError(Exception):
+    """Bad input from the command line, the environment or the config file."""
+
+
+def default_config_path() -> Path:
+    """``config.toml`` in the platform's user config directory."""
+    return platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the dashboard needs to start, resolved and validated."""
+
+    api_key: str | None = field(default=None, repr=False)
+    """The bearer key. Never shown, logged or printed."""
+    base_url: str = DEFAULT_BASE_URL
+    interval: float = DEFAULT_INTERVAL
+    """Seconds between polls of a batch that can still change."""
+    status: str | None = None
+    """Only list batches in this status."""
+    batch_ids: tuple[str, ...] = ()
+    """Batches to watch even when the list does not show them."""
+    demo: bool = False
+    """Run against the built-in demo server instead of the real service."""
+    config_path: Path | None = None
+    """The config file that was read, if any."""
+    allow_insecure_http: bool = False
+
+    def __repr__(self) -> str:
+        key = "<redacted>" if self.api_key else None
+        return (
+            f"Settings(api_key={key}, base_url={self.base_url!r}, interval={self.interval!r}, "
+            f"status={self.status!r}, batch_ids={self.batch_ids!r}, demo={self.demo!r}, "
+            f"config_path={self.config_path!r})"
+        )
+
+    __str__ = __repr__
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Read and check the TOML config file; a missing file is an empty config."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: {exc}") from None
+    unknown = sorted(set(data) - set(CONFIG_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"config file {path}: unknown setting {unknown[0]!r} "
+            f"(known: {', '.join(CONFIG_KEYS)})"
+        )
+    for key in ("api_key", "base_url", "status"):
+        if key in data and not isinstance(data[key], str):
+            raise ConfigError(f"config file {path}: {key} must be a string")
+    if "interval" in data and (
+        isinstance(data["interval"], bool) or not isinstance(data["interval"], (int, float))
+    ):
+        raise ConfigError(f"config file {path}: interval must be a number of seconds")
+    return data
+
+
+def parse_interval(value: Any, source: str) -> float:
+    """A poll interval in seconds, within sane bounds."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not math.isfinite(seconds) or not MIN_INTERVAL <= seconds <= MAX_INTERVAL:
+        raise ConfigError(
+            f"{source}: interval must be a number of seconds from {MIN_INTERVAL:g} "
+            f"to {MAX_INTERVAL:g}, got {str(value)!r}"
+        )
+    return seconds
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses, where plain HTTP never leaves the machine."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_base_url(value: str, source: str, *, allow_insecure_http: bool = False) -> str:
+    """An http(s) URL with a host; plain http only to loopback unless explicitly allowed."""
+    try:
+        parts = urlsplit(value.strip())
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises for a malformed port
+    except ValueError:
+        host = None
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not host:
+        raise ConfigError(f"{source}: base URL must look like https://api.check.ai, got {value!r}")
+    if parts.username or parts.password:
+        raise ConfigError(f"{source}: base URL must not contain credentials")
+    if parts.scheme == "http" and not is_loopback(host) and not allow_insecure_http:
+        raise ConfigError(
+            f"{source}: refusing to send the API key over plain http to {host}; "
+            "use https, or pass --allow-insecure-http"
+        )
+    return value.strip().rstrip("/")
+
+
+def parse_status(value: str, source: str) -> str:
+    """One of the documented batch statuses."""
+    status = value.strip().lower()
+    if status not in BATCH_STATUSES:
+        raise ConfigError(
+            f"{source}: unknown status {value!r} (one of: {', '.join(BATCH_STATUSES)})"
+        )
+    return status
+
+
+def parse_batch_id(value: str) -> str:
+    """A batch id as the user typed it: printable, no spaces, not absurdly long."""
+    if not value or len(value) > 200 or not value.isprintable() or any(c.isspace() for c in value):
+        raise ConfigError(f"not a batch id: {value!r}")
+    return value
+
+
+def resolve_settings(
+    *,
+    cli: Mapping[str, Any],
+    env: Mapping[str, str] = os.environ,
+) -> Settings:
+    """Merge the sources in order of precedence and validate the result.
+
+    ``cli`` holds the parsed command-line values (None where not given):
+    base_url, interval, status, config, batch_ids, demo, allow_insecure_http.
+    """
+    explicit_path = cli.get("config")
+    path = Path(explicit_path).expanduser() if explicit_path else default_config_path()
+    if explicit_path and not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    file = read_config_file(path)
+    allow_http = bool(cli.get("allow_insecure_http"))
+
+    def pick(name: str, env_name: str | None) -> tuple[Any, str]:
+        if cli.get(name) is not None:
+            return cli[name], f"--{name.replace('_', '-')}"
+        if env_name and env.get(env_name):
+            return env[env_name], env_name
+        if name in file:
+            return file[name], f"config file {path}"
+        return None, "default"
+
+    base_url, source = pick("base_url", ENV_BASE_URL)
+    base_url = (
+        parse_base_url(base_url, source, allow_insecure_http=allow_http)
+        if base_url is not None
+        else DEFAULT_BASE_URL
+    )
+    interval, source = pick("interval", ENV_INTERVAL)
+    interval = parse_interval(interval, source) if interval is not None else DEFAULT_INTERVAL
+    status, source = pick("status", None)
+    status = parse_status(status, source) if status is not None else None
+    api_key = env.get(ENV_KEY) or file.get("api_key") or None
+    demo = bool(cli.get("demo"))
+    if not api_key and not demo:
+        raise ConfigError(
+            f"no API key: set {ENV_KEY} or api_key in {path} (or try --demo to see the dashboard)"
+        )
+    return Settings(
+        api_key=api_key.strip() if api_key else None,
+        base_url=base_url,
+        interval=interval,
+        status=status,
+        batch_ids=tuple(parse_batch_id(i) for i in cli.get("batch_ids") or ()),
+        demo=demo,
+        config_path=path if file else None,
+        allow_insecure_http=allow_http,
+    )

@@ -1,0 +1,30 @@
+"""Builds a ready dashboard from settings: client, monitor and app, wired together.
+
+The CLI, the tests and the screenshot script all start the app through here, so
+they run the same wiring.
+"""
+
+from __future__ import annotations
+
+from batch_tui.api.client import CheckClient
+from batch_tui.clock import Clock, system_clock
+from batch_tui.config import Settings
+from batch_tui.monitor.monitor import BatchMonitor
+from batch_tui.ui.app import BatchTUI
+
+
+def make_monitor(settings: Settings, *, clock: Clock = system_clock) -> BatchMonitor:
+    """A monitor with its own client for these settings."""
+    client = CheckClient(settings.base_url, settings.api_key or "")
+    return BatchMonitor(
+        client,
+        interval=settings.interval,
+        status_filter=settings.status,
+        watch=settings.batch_ids,
+        clock=clock,
+    )
+
+
+def make_app(settings: Settings, *, clock: Clock = system_clock) -> BatchTUI:
+    """The dashboard app for these settings."""
+    return BatchTUI(make_monitor(settings, clock=clock), clock=clock)

@@ -1,0 +1,1 @@
+"""The Textual dashboard. It talks to the service only through ``BatchMonitor``."""

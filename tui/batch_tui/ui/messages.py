@@ -1,0 +1,16 @@
+"""Messages the dashboard's parts send each other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from batch_tui.monitor.monitor import Change
+
+
+@dataclass
+class MonitorChanged(Message):
+    """The monitor applied a poll result; ``change`` names the batches it touched."""
+
+    change: Change

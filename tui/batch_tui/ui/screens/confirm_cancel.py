@@ -1,0 +1,109 @@
+"""The modal that confirms a cancel: it shows what would be stopped, and what it cost."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from batch_tui.api.models import Batch
+from batch_tui.format import count, money, percent
+from batch_tui.ui.styles import status_text
+from batch_tui.ui.text import inert
+
+
+def cancel_summary(batch: Batch) -> Table:
+    """The facts a user needs before cancelling: id, name, progress, cost so far."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row(Text("ID"), inert(batch.id or "", max_chars=200))
+    grid.add_row(Text("Name"), inert(batch.name or "", max_chars=200))
+    grid.add_row(Text("Status"), status_text(batch.status))
+    grid.add_row(
+        Text("Progress"),
+        Text(
+            f"{count(batch.processed_items)} / {count(batch.total_items)} "
+            f"({percent(batch.progress)})"
+        ),
+    )
+    grid.add_row(Text("Cost so far"), Text(money(batch.total_cost_cents)))
+    return grid
+
+
+class ConfirmCancel(ModalScreen[bool]):
+    """Asks "cancel this batch?"; dismisses with True (y, Enter) or False (n, Escape)."""
+
+    BINDINGS = [
+        Binding("y", "confirm", "Yes, cancel it"),
+        Binding("enter", "confirm", "Yes", show=False, priority=True),
+        Binding("n", "decline", "No, keep it"),
+        Binding("escape", "decline", "No", show=False),
+        Binding("q", "decline", "No", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    ConfirmCancel {
+        align: center middle;
+    }
+    ConfirmCancel > Vertical {
+        width: 64;
+        max-width: 95%;
+        height: auto;
+        border: thick $error;
+        background: $surface;
+        padding: 1 2;
+    }
+    ConfirmCancel #question {
+        text-style: bold;
+        margin-bottom: 1;
+    }
+    ConfirmCancel #note {
+        color: $text-muted;
+        margin-top: 1;
+    }
+    ConfirmCancel Horizontal {
+        height: auto;
+        margin-top: 1;
+        align-horizontal: right;
+    }
+    ConfirmCancel Button {
+        margin-left: 2;
+    }
+    """
+
+    def __init__(self, batch: Batch) -> None:
+        super().__init__()
+        self.batch = batch
+        self._answered = False
+
+    def compose(self):
+        with Vertical():
+            yield Static("Cancel this batch?", id="question")
+            yield Static(cancel_summary(self.batch), id="summary")
+            yield Static(
+                "Pending and queued items are skipped; completed items keep their results.",
+                id="note",
+            )
+            with Horizontal():
+                yield Button("Keep running (n)", id="decline")
+                yield Button("Cancel batch (y)", id="confirm", variant="error")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self._answer(event.button.id == "confirm")
+
+    def action_confirm(self) -> None:
+        self._answer(True)
+
+    def action_decline(self) -> None:
+        self._answer(False)
+
+    def _answer(self, confirmed: bool) -> None:
+        # A key repeat can arrive before the screen is gone: answer once only.
+        if not self._answered:
+            self._answered = True
+            self.dismiss(confirmed)

@@ -1,0 +1,153 @@
+"""The main screen: batch list, detail pane, errors table and status line."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer
+
+from batch_tui.clock import Clock, to_datetime
+from batch_tui.monitor.monitor import BatchMonitor, Snapshot
+from batch_tui.ui.messages import MonitorChanged
+from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
+from batch_tui.ui.text import plain
+from batch_tui.ui.widgets.batch_detail import BatchDetail
+from batch_tui.ui.widgets.batch_list import BatchList
+from batch_tui.ui.widgets.errors_table import ErrorsTable
+from batch_tui.ui.widgets.status_bar import StatusBar
+
+#: Seconds between redraws of relative times (ages, "3 minutes ago", next poll).
+TICK = 1.0
+
+
+class Dashboard(Screen):
+    """The dashboard. It reads the monitor's snapshots and sends it commands."""
+
+    BINDINGS = [
+        Binding("r", "refresh", "Refresh"),
+        Binding("c", "cancel_batch", "Cancel batch"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self, monitor: BatchMonitor, clock: Clock) -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.clock = clock
+        self._shown_id: str | None = None
+        self._shown_snapshot: Snapshot | None = None
+
+    def compose(self) -> ComposeResult:
+        yield BatchList(id="batches")
+        with Horizontal(id="lower"):
+            yield BatchDetail(id="detail")
+            yield ErrorsTable(id="errors")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(BatchList).focus()
+        self._render_all()
+        self.set_interval(TICK, self._render_all)
+
+    # ── keeping the view in step with the monitor ────────────────────────────
+
+    @on(MonitorChanged)
+    def _monitor_changed(self, message: MonitorChanged) -> None:
+        self._render_all()
+
+    @on(DataTable.RowHighlighted, "#batches")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_highlighted()
+
+    def _render_all(self) -> None:
+        now = to_datetime(self.clock())
+        self.query_one(BatchList).apply(self.monitor.snapshots, now)
+        self._show_highlighted(force=True)
+        snapshots = self.monitor.snapshots.values()
+        self.query_one(StatusBar).show(
+            self.monitor.status,
+            self.clock(),
+            batches=len(self.monitor.snapshots),
+            active=sum(1 for s in snapshots if not s.batch.is_terminal),
+        )
+
+    def _show_highlighted(self, force: bool = False) -> None:
+        batch_id = self.query_one(BatchList).current_batch_id
+        if batch_id != self._shown_id:
+            self._shown_id = batch_id
+            self.monitor.highlight(batch_id)
+            force = True
+        if not force:
+            return
+        snapshot = self.monitor.snapshots.get(batch_id) if batch_id else None
+        self.query_one(BatchDetail).show(snapshot, to_datetime(self.clock()))
+        self.query_one(ErrorsTable).show(snapshot)
+
+    def highlighted_snapshot(self) -> Snapshot | None:
+        """The snapshot of the batch under the cursor."""
+        batch_id = self.query_one(BatchList).current_batch_id
+        return self.monitor.snapshots.get(batch_id) if batch_id else None
+
+    # ── actions ──────────────────────────────────────────────────────────────
+
+    def action_refresh(self) -> None:
+        """Fetch everything that can change, now."""
+        self.monitor.refresh()
+        self.notify("Refreshing…", timeout=2)
+
+    def action_cancel_batch(self) -> None:
+        """Ask to cancel the highlighted batch, if it can be cancelled."""
+        snapshot = self.highlighted_snapshot()
+        if snapshot is None:
+            self.notify("No batch selected.", severity="warning")
+            return
+        batch = snapshot.batch
+        batch_id = batch.id or ""
+        if not batch.is_cancellable:
+            self.notify(
+                f"{plain(batch_id)} is {plain(batch.status or 'unknown')}: only pending, "
+                "validating or processing batches can be cancelled.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        if self.monitor.is_cancelling(batch_id):
+            self.notify("A cancel for this batch is already in flight.", severity="warning")
+            return
+        self.app.push_screen(
+            ConfirmCancel(batch), callback=lambda confirmed: self._answered(batch_id, confirmed)
+        )
+
+    def _answered(self, batch_id: str, confirmed: bool | None) -> None:
+        if not confirmed:
+            self.notify("Cancel declined; the batch keeps running.", timeout=3)
+            return
+        current = self.monitor.snapshots.get(batch_id)
+        if current is not None and not current.batch.is_cancellable:
+            self.notify(
+                f"{plain(batch_id)} is already {plain(current.batch.status or 'unknown')}; "
+                "nothing was sent.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.run_worker(self._cancel(batch_id), group="cancel", exit_on_error=False)
+
+    async def _cancel(self, batch_id: str) -> None:
+        outcome = await self.monitor.cancel(batch_id)
+        if not outcome.sent:
+            return
+        if outcome.ok:
+            self.notify(
+                f"{plain(batch_id)}: {plain(outcome.message)}", title="Cancelled", markup=False
+            )
+        else:
+            self.notify(
+                f"{plain(batch_id)}: {plain(outcome.message)}",
+                title="Cancel failed",
+                severity="error",
+                markup=False,
+            )

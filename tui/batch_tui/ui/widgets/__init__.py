@@ -1,0 +1,1 @@
+"""The dashboard's widgets: list, detail pane, errors table and status line."""

@@ -1,0 +1,75 @@
+"""The errors table: a failed batch's ``validationErrors``, row by row."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from batch_tui.format import MISSING
+from batch_tui.monitor.monitor import Snapshot
+from batch_tui.ui.text import inert
+
+
+class ErrorsTable(Vertical):
+    """Validation errors of the highlighted batch, or a clear empty state."""
+
+    DEFAULT_CSS = """
+    ErrorsTable {
+        border: round $primary-darken-2;
+        border-title-color: $text-muted;
+    }
+    ErrorsTable > DataTable {
+        height: 1fr;
+    }
+    ErrorsTable > #errors-empty {
+        padding: 0 1;
+        color: $text-muted;
+    }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._state: object = None
+
+    def compose(self):
+        yield Static("", id="errors-empty")
+        table: DataTable[Text] = DataTable(cursor_type="row", id="errors-rows")
+        table.can_focus = False
+        yield table
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("Row", width=6, key="row")
+        table.add_column("Error", key="error")
+        self.show(None)
+
+    def show(self, snapshot: Snapshot | None) -> None:
+        """Show the errors of this snapshot's batch."""
+        errors = snapshot.batch.validation_errors if snapshot else None
+        state = (
+            snapshot.batch.id if snapshot else None,
+            snapshot.has_detail if snapshot else None,
+            errors,
+        )
+        if state == self._state:
+            return  # unchanged: keep the user's place in the table
+        self._state = state
+        table = self.query_one(DataTable)
+        empty = self.query_one("#errors-empty", Static)
+        table.clear()
+        if snapshot is None:
+            message = "No batch selected."
+        elif not snapshot.has_detail:
+            message = "Loading…"
+        elif not errors:
+            message = "No validation errors."
+        else:
+            message = ""
+        for index, issue in enumerate(errors or ()):
+            row = Text(MISSING if issue.row is None else str(issue.row), justify="right")
+            table.add_row(row, inert(issue.error or MISSING, max_chars=1000), key=str(index))
+        empty.update(message)
+        empty.display = bool(message)
+        table.display = not message
+        self.border_title = f"Errors ({len(errors)})" if errors else "Errors"

@@ -1,0 +1,66 @@
+"""The status line: connection, freshness, next poll, rate limit and the last error."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from batch_tui.clock import to_datetime
+from batch_tui.format import clock_time
+from batch_tui.monitor.monitor import MonitorStatus
+from batch_tui.ui.text import inert
+
+STATE_STYLES = {
+    "connecting": ("◌ connecting", "yellow"),
+    "ok": ("● connected", "green"),
+    "error": ("● error", "bold red"),
+    "rate limited": ("● rate limited", "bold yellow"),
+    "unauthorized": ("● unauthorized", "bold red"),
+}
+
+
+def _seconds(delta: float) -> str:
+    seconds = max(0, round(delta))
+    return f"{seconds}s" if seconds < 120 else f"{seconds // 60}m"
+
+
+def status_line(status: MonitorStatus, now: float, *, batches: int, active: int) -> Text:
+    """One line of status text (server strings inert)."""
+    label, style = STATE_STYLES.get(status.state, (status.state, ""))
+    line = Text(label, style=style)
+    line.append(f"  {batches} batches, {active} active", style="bold")
+    if status.last_success is not None:
+        line.append(
+            f"  updated {clock_time(to_datetime(status.last_success))} UTC"
+            f" ({_seconds(now - status.last_success)} ago)"
+        )
+    if status.state == "unauthorized":
+        line.append("  polling stopped, r retries", style="bold")
+    elif status.paused_until is not None and status.paused_until > now:
+        line.append(f"  paused {_seconds(status.paused_until - now)}", style="yellow")
+    elif status.next_poll is not None:
+        line.append(f"  next poll in {_seconds(status.next_poll - now)}")
+    line.append(f"  every {status.interval:g}s", style="dim")
+    limits = status.rate_limit
+    if limits.remaining is not None and limits.limit is not None:
+        line.append(f"  rate {limits.remaining}/{limits.limit}")
+    if status.last_error:
+        line.append("  last error: ", style="red")
+        line.append_text(inert(status.last_error, "red", max_chars=200))
+    return line
+
+
+class StatusBar(Static):
+    """A one-line status bar between the panes and the footer."""
+
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        background: $panel;
+        padding: 0 1;
+    }
+    """
+
+    def show(self, status: MonitorStatus, now: float, *, batches: int, active: int) -> None:
+        """Render the status line for ``now``."""
+        self.update(status_line(status, now, batches=batches, active=active))
