@@ -32,12 +32,14 @@ MAX_PAGE = 100
 class Faults:
     """Ways to make the server misbehave, switched at run time by tests.
 
-    ``status`` answers every request with that HTTP status and an error envelope;
-    ``body`` replaces every successful body with these raw bytes (non-JSON, wrong
-    shape, huge); ``delay`` holds each answer that many seconds first.
+    ``status`` answers every request with that HTTP status and the ``error``
+    envelope (a generic one by default); ``body`` replaces every successful body
+    with these raw bytes (non-JSON, wrong shape, huge); ``delay`` holds each
+    answer that many seconds first.
     """
 
     status: int | None = None
+    error: dict[str, Any] | None = None
     body: bytes | None = None
     content_type: str = "application/json"
     delay: float = 0.0
@@ -78,6 +80,9 @@ class DemoApi:
         self.faults = Faults()
         self.request_log: list[tuple[str, str]] = []
         """Every request received, as (method, path): tests count requests with it."""
+        self.in_flight = 0
+        self.max_in_flight = 0
+        """The most requests ever handled at once: shows whether a client overlaps them."""
         self.app = Starlette(
             routes=[
                 Route("/v1/batch", self._guard(self.list_batches), methods=["GET"]),
@@ -114,6 +119,14 @@ class DemoApi:
 
         async def endpoint(request: Request) -> Response:
             self.request_log.append((request.method, request.url.path))
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                return await answer(request)
+            finally:
+                self.in_flight -= 1
+
+        async def answer(request: Request) -> Response:
             faults = self.faults
             if faults.delay:
                 await asyncio.sleep(faults.delay)
@@ -129,7 +142,8 @@ class DemoApi:
                     retryAfter=verdict.retry_after,
                 )
             elif faults.status is not None:
-                response = error_response(faults.status, "injected_fault", "Injected fault")
+                envelope = faults.error or {"code": "injected_fault", "message": "Injected fault"}
+                response = JSONResponse({"error": envelope}, status_code=faults.status)
             else:
                 try:
                     result = await handler(request)

@@ -145,6 +145,14 @@ class BatchMonitor:
             outcome = CancelOutcome(batch_id, False, exc.message)
         else:
             outcome = CancelOutcome(batch_id, True, result.message or "Batch cancelled")
+            # Show the server's answer at once, so no second cancel can be confirmed
+            # in the moment before the re-fetch lands.
+            old = self.snapshots.get(batch_id)
+            if old is not None and result.status:
+                self.snapshots[batch_id] = replace(
+                    old, batch=replace(old.batch, status=result.status)
+                )
+                self._emit(Change(frozenset({batch_id})))
         finally:
             self._cancelling.discard(batch_id)
         # Whatever the answer, the truth is on the server: fetch the batch again now.

@@ -1,0 +1,58 @@
+"""Building the dashboard against the demo server for Pilot and snapshot tests."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from batch_tui.api.client import CheckClient
+from batch_tui.clock import FakeClock
+from batch_tui.demo.server import DemoServer
+from batch_tui.monitor.monitor import BatchMonitor
+from batch_tui.ui.app import BatchTUI
+from batch_tui.ui.widgets.batch_list import BatchList
+from conftest import TEST_KEY
+
+#: Long enough that, on a frozen clock, nothing is polled again unless a test asks.
+TEST_INTERVAL = 30.0
+
+
+def make_app(
+    demo: DemoServer,
+    clock: FakeClock,
+    *,
+    interval: float = TEST_INTERVAL,
+    batch_ids: tuple[str, ...] = (),
+) -> BatchTUI:
+    """The real app, wired to the demo server with a frozen clock."""
+    client = CheckClient(demo.url, TEST_KEY)
+    monitor = BatchMonitor(client, interval=interval, watch=batch_ids, clock=clock)
+    return BatchTUI(monitor, clock=clock)
+
+
+def idle(app: BatchTUI) -> bool:
+    """True once the monitor has answered at least once and nothing is due now."""
+    monitor = app.monitor
+    return (
+        monitor.status.last_success is not None
+        and not monitor.scheduler.due(monitor.clock())
+        and not monitor.scheduler.stopped
+    )
+
+
+def cell(app: BatchTUI, batch_id: str, column: str) -> str:
+    """The text shown in one cell of the batch list."""
+    value = app.screen.query_one(BatchList).get_cell(batch_id, column)
+    return value.plain if isinstance(value, Text) else str(value)
+
+
+def list_ids(app: BatchTUI) -> list[str]:
+    """Batch ids in the order the list shows them."""
+    table = app.screen.query_one(BatchList)
+    return [row.key.value for row in table.ordered_rows]
+
+
+def screen_text(app: BatchTUI) -> str:
+    """Everything on screen, as plain text lines: what a user reads."""
+    # The compositor is private, but it is the one place the whole screen exists as text.
+    strips = app.screen._compositor.render_strips()
+    return "\n".join(strip.text for strip in strips)

@@ -1,0 +1,72 @@
+"""Shared fixtures: a frozen clock, the simulator, and the demo server on real loopback HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from datetime import datetime, timezone
+from typing import Callable
+
+import pytest
+
+# Before Textual is imported anywhere: no animations, so snapshots and Pilot runs are stable.
+os.environ["TEXTUAL_ANIMATIONS"] = "none"
+
+from batch_tui.api.client import CheckClient  # noqa: E402
+from batch_tui.clock import FakeClock  # noqa: E402
+from batch_tui.demo.server import DemoApi, DemoServer  # noqa: E402
+from batch_tui.demo.simulator import Simulator  # noqa: E402
+
+#: The frozen instant every deterministic test starts from.
+EPOCH = datetime(2026, 1, 15, 10, 0, 0, tzinfo=timezone.utc).timestamp()
+SEED = 7
+TEST_KEY = "vfy_test_not_a_real_key"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock frozen at EPOCH; tests move it with ``advance``."""
+    return FakeClock(EPOCH)
+
+
+@pytest.fixture
+def simulator(clock: FakeClock) -> Simulator:
+    """The demo fleet at EPOCH with a fixed seed."""
+    return Simulator(seed=SEED, epoch=EPOCH, clock=clock)
+
+
+@pytest.fixture
+def demo_api(simulator: Simulator) -> DemoApi:
+    """The demo API with the rate limit off (tests that need it turn it on)."""
+    return DemoApi(simulator, rate_limit=0)
+
+
+@pytest.fixture
+def demo(demo_api: DemoApi):
+    """The demo API served on a free loopback port."""
+    with DemoServer(demo_api) as server:
+        yield server
+
+
+@pytest.fixture
+async def client(demo: DemoServer):
+    """A client pointed at the demo server."""
+    async with CheckClient(demo.url, TEST_KEY) as api_client:
+        yield api_client
+
+
+async def wait_until(predicate: Callable[[], bool], *, timeout: float = 10.0, pilot=None) -> None:
+    """Wait for a condition the app reaches by itself (e.g. an HTTP answer), or fail.
+
+    This waits for an event, not for a length of time: it returns as soon as the
+    predicate holds, and the timeout only bounds a test that would otherwise hang.
+    """
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        if pilot is not None:
+            await pilot.pause(0.01)
+        else:
+            await asyncio.sleep(0.01)

@@ -1,0 +1,217 @@
+"""Pilot tests: press keys in the real app against the demo server, check what the user sees."""
+
+from __future__ import annotations
+
+from apphelpers import cell, idle, list_ids, make_app, screen_text
+from conftest import wait_until
+
+from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
+from batch_tui.ui.widgets.batch_list import BatchList
+from batch_tui.ui.widgets.errors_table import ErrorsTable
+
+SIZE = (120, 36)
+
+
+def first_with_status(simulator, status: str) -> dict:
+    """The newest batch the simulator shows in this status."""
+    rows = simulator.list_json(limit=100)["data"]
+    return next(row for row in rows if row["status"] == status)
+
+
+async def move_to(pilot, batch_id: str) -> None:
+    """Move the list cursor down (with j) until it rests on ``batch_id``."""
+    table = pilot.app.screen.query_one(BatchList)
+    target = table.get_row_index(batch_id)
+    await pilot.press(*(["k"] * table.cursor_row))
+    await pilot.press(*(["j"] * target))
+    await wait_until(lambda: idle(pilot.app), pilot=pilot)
+    await pilot.pause()
+    assert table.current_batch_id == batch_id
+
+
+def posts(demo_api) -> list[str]:
+    return [path for method, path in demo_api.request_log if method == "POST"]
+
+
+async def test_start_up_lists_every_batch_with_its_status(demo, clock, simulator):
+    app = make_app(demo, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: idle(app), pilot=pilot)
+        await pilot.pause()
+        expected = [row["id"] for row in simulator.list_json(limit=100)["data"]]
+        assert list_ids(app) == expected
+        processing = first_with_status(simulator, "processing")
+        assert cell(app, processing["id"], "status") == "processing"
+        assert f"{processing['processedItems']}/{processing['totalItems']}" in cell(
+            app, processing["id"], "progress"
+        )
+        text = screen_text(app)
+        assert "connected" in text
+        assert "12 batches" in text
+
+
+async def test_navigation_updates_detail_pane_and_errors_table(demo, clock, simulator):
+    app = make_app(demo, clock)
+    failed = first_with_status(simulator, "failed")
+    processing = first_with_status(simulator, "processing")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: idle(app), pilot=pilot)
+        await move_to(pilot, processing["id"])
+        text = screen_text(app)
+        assert processing["name"] in text
+        assert "No validation errors." in text
+        assert "Tokens" in text and "in " in text
+
+        await move_to(pilot, failed["id"])
+        text = screen_text(app)
+        assert failed["id"] in text
+        assert "validation error(s)" in text
+        errors = app.screen.query_one(ErrorsTable)
+        assert errors.border_title.startswith("Errors (")
+        detail = simulator.get_json(failed["id"])
+        first_error = detail["validationErrors"][0]["error"]
+        assert first_error in text
+
+
+async def test_r_refreshes_the_numbers(demo, clock, simulator):
+    app = make_app(demo, clock)
+    processing = first_with_status(simulator, "processing")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: idle(app), pilot=pilot)
+        before = cell(app, processing["id"], "progress")
+        clock.advance(20)
+        await pilot.press("r")
+        expected = simulator.get_json(processing["id"])["processedItems"]
+        await wait_until(
+            lambda: f" {expected}/" in cell(app, processing["id"], "progress"), pilot=pilot
+        )
+        assert cell(app, processing["id"], "progress") != before
+
+
+async def test_confirmed_cancel_sends_one_post_and_the_row_turns_cancelled(
+    demo, demo_api, clock, simulator
+):
+    app = make_app(demo, clock)
+    target = first_with_status(simulator, "processing")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(lambda: idle(app), pilot=pilot)
+        await move_to(pilot, target["id"])
+        await pilot.press("c")
+        assert isinstance(app.screen, ConfirmCancel)
+        modal = screen_text(app)
+        assert target["id"] in modal and target["name"] in modal
+        assert "Cost so far" in modal
+        await pilot.press("y")
+        await wait_until(lambda: cell(app, target["id"], "status") == "cancelled", pilot=pilot)
+        assert posts(demo_api) == [f"/v1/batch/{target['id']}/cancel"]
+        assert any("cancelled successfully" in n.message for n in app._notifications)
+
+
+async def test_enter_confirms_too_and_repeated_keys_send_one_post(
+    demo, demo_api, clock, simulator
+):
+    app = make_app(demo, clock)
+    target = first_with_status(simulator, "processing")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: idle(app), pilot=pilot)
+        await move_to(pilot, target["id"])
+        await pilot.press("c", "enter", "c", "y", "y")
+        await wait_until(lambda: cell(app, target["id"], "status") == "cancelled", pilot=pilot)
+        await wait_until(lambda: idle(app), pilot=pilot)
+        assert len(posts(demo_api)) == 1
+
+
+async def test_declined_cancel_sends_nothing(demo, demo_api, clock, simulator):
+    app = make_app(demo, clock)
+    target = first_with_status(simulator, "processing")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: idle(app), pilot=pilot)
+        await move_to(pilot, target["id"])
+        await pilot.press("c")
+        assert isinstance(app.screen, ConfirmCancel)
+        await pilot.press("n")
+        assert not isinstance(app.screen, ConfirmCancel)
+        await pilot.press("c")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ConfirmCancel)
+        assert posts(demo_api) == []
+        assert cell(app, target["id"], "status") == "processing"
+
+
+async def test_cancel_on_a_completed_batch_is_refused_with_a_reason(
+    demo, demo_api, clock, simulator
+):
+    app = make_app(demo, clock)
+    done = first_with_status(simulator, "completed")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(lambda: idle(app), pilot=pilot)
+        await move_to(pilot, done["id"])
+        await pilot.press("c")
+        assert not isinstance(app.screen, ConfirmCancel)
+        messages = [n.message for n in app._notifications]
+        assert any("is completed" in m and "can be cancelled" in m for m in messages)
+        assert posts(demo_api) == []
+
+
+async def test_cursor_stays_on_its_batch_when_rows_are_added(demo, clock, simulator):
+    app = make_app(demo, clock)
+    target = first_with_status(simulator, "completed")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: idle(app), pilot=pilot)
+        await move_to(pilot, target["id"])
+        table = app.screen.query_one(BatchList)
+        row_before = table.cursor_row
+        count_before = table.row_count
+        # A new batch arrives at the top of the list.
+        clock.advance(simulator.arrival_every + 1)
+        await pilot.press("r")
+        await wait_until(lambda: table.row_count == count_before + 1, pilot=pilot)
+        await pilot.pause()
+        assert table.current_batch_id == target["id"]
+        assert table.cursor_row == row_before + 1
+        assert target["name"] in screen_text(app)
+
+
+async def test_a_failing_server_leaves_last_data_marked_stale_then_recovers(
+    demo, demo_api, clock, simulator
+):
+    app = make_app(demo, clock)
+    target = first_with_status(simulator, "processing")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: idle(app), pilot=pilot)
+        await move_to(pilot, target["id"])
+        shown = cell(app, target["id"], "progress")
+        demo_api.faults.status = 503
+        clock.advance(30)
+        await pilot.press("r")
+        await wait_until(lambda: app.monitor.status.state == "error", pilot=pilot)
+        await wait_until(lambda: cell(app, target["id"], "mark") == "!", pilot=pilot)
+        await pilot.pause()
+        assert cell(app, target["id"], "progress") == shown
+        text = screen_text(app)
+        assert "error" in text and "Injected fault" in text
+        assert "stale" in text
+
+        demo_api.faults.status = None
+        await pilot.press("r")
+        await wait_until(lambda: cell(app, target["id"], "mark") == "", pilot=pilot)
+        assert app.monitor.status.state == "ok"
+        assert cell(app, target["id"], "progress") != shown
+
+
+async def test_watched_id_not_in_the_list_is_shown_and_marked_not_found(demo, clock):
+    app = make_app(demo, clock, batch_ids=("batch_doesnotexist",))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: idle(app), pilot=pilot)
+        await pilot.pause()
+        assert "batch_doesnotexist" in list_ids(app)
+        assert cell(app, "batch_doesnotexist", "mark") == "!"
+
+
+async def test_q_quits(demo, clock):
+    app = make_app(demo, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: idle(app), pilot=pilot)
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0

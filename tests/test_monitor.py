@@ -1,0 +1,168 @@
+"""The monitor against the demo server: snapshots, final fetches, failures and the poll loop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from conftest import EPOCH, TEST_KEY, wait_until
+
+from batch_tui.api.client import CheckClient
+from batch_tui.demo.server import DemoApi, DemoServer
+from batch_tui.demo.simulator import Simulator
+from batch_tui.monitor.monitor import BatchMonitor
+
+
+async def run_due(monitor: BatchMonitor) -> None:
+    """Perform every request that is due now, one at a time, as the loop would."""
+    while due := monitor.scheduler.due(monitor.clock()):
+        await monitor.step(due[0])
+
+
+def gets(demo_api: DemoApi, batch_id: str) -> int:
+    return demo_api.request_log.count(("GET", f"/v1/batch/{batch_id}"))
+
+
+async def test_first_pass_lists_everything_and_fetches_only_active_batches_in_detail(
+    client, clock, demo_api, simulator
+):
+    monitor = BatchMonitor(client, interval=5, clock=clock)
+    await run_due(monitor)
+    rows = simulator.list_json(limit=100)["data"]
+    assert list(monitor.snapshots) == [row["id"] for row in rows]
+    for row in rows:
+        snapshot = monitor.snapshots[row["id"]]
+        active = row["status"] not in ("completed", "failed", "cancelled")
+        assert snapshot.has_detail == active
+        assert gets(demo_api, row["id"]) == (1 if active else 0)
+    assert monitor.status.state == "ok"
+    assert monitor.status.rate_limit.limit is not None
+
+
+async def test_a_batch_that_finishes_is_fetched_once_more_and_then_never(
+    client, clock, demo_api, simulator
+):
+    monitor = BatchMonitor(client, interval=5, clock=clock)
+    await run_due(monitor)
+    spec = next(
+        s for s in simulator.specs() if simulator.state(s, clock()).status == "processing"
+    )
+    clock.set(spec.finishes_at + 1)
+    monitor.refresh()
+    await run_due(monitor)
+    assert monitor.snapshots[spec.id].batch.status == "completed"
+    assert monitor.snapshots[spec.id].has_detail
+    fetched = gets(demo_api, spec.id)
+    for _ in range(5):
+        clock.advance(60)
+        monitor.refresh()
+        await run_due(monitor)
+    assert gets(demo_api, spec.id) == fetched
+    assert not monitor.snapshots[spec.id].polled
+
+
+async def test_a_failed_poll_keeps_the_last_good_data_marked_stale(client, clock, demo_api):
+    monitor = BatchMonitor(client, interval=5, clock=clock)
+    await run_due(monitor)
+    active = [i for i, s in monitor.snapshots.items() if s.polled]
+    good = {i: monitor.snapshots[i].batch for i in active}
+    demo_api.faults.status = 500
+    clock.advance(5)
+    await run_due(monitor)
+    assert monitor.status.state == "error"
+    assert "server error" in monitor.status.last_error
+    for batch_id in active:
+        snapshot = monitor.snapshots[batch_id]
+        assert snapshot.stale
+        assert snapshot.batch == good[batch_id]
+    demo_api.faults.status = None
+    clock.advance(5)
+    await run_due(monitor)
+    assert monitor.status.state == "ok"
+    assert not any(monitor.snapshots[i].stale for i in active)
+
+
+async def test_unauthorized_stops_all_polling_until_refresh(clock, simulator):
+    api = DemoApi(simulator, api_key="vfy_the_right_one", rate_limit=0)
+    with DemoServer(api) as server:
+        async with CheckClient(server.url, TEST_KEY) as client:
+            monitor = BatchMonitor(client, interval=5, clock=clock)
+            await run_due(monitor)
+            assert monitor.status.state == "unauthorized"
+            asked = len(api.request_log)
+            assert asked == 1
+            for _ in range(3):
+                clock.advance(60)
+                await run_due(monitor)
+            assert len(api.request_log) == asked
+            monitor.refresh()
+            await run_due(monitor)
+            assert len(api.request_log) == asked + 1
+
+
+async def test_rate_limited_pauses_until_retry_after(clock, simulator):
+    api = DemoApi(simulator, rate_limit=3)
+    with DemoServer(api) as server:
+        async with CheckClient(server.url, TEST_KEY) as client:
+            monitor = BatchMonitor(client, interval=5, clock=clock)
+            await run_due(monitor)
+            assert monitor.status.state == "rate limited"
+            refused = len(api.request_log)
+            assert monitor.status.paused_until is not None
+            clock.set(monitor.status.paused_until - 0.5)
+            await run_due(monitor)
+            assert len(api.request_log) == refused
+            clock.set(monitor.status.paused_until)
+            await run_due(monitor)
+            assert len(api.request_log) > refused
+
+
+async def test_cancel_sends_one_post_even_when_asked_twice_at_once(client, clock, demo_api):
+    monitor = BatchMonitor(client, interval=5, clock=clock)
+    await run_due(monitor)
+    target = next(i for i, s in monitor.snapshots.items() if s.batch.status == "processing")
+    first, second = await asyncio.gather(monitor.cancel(target), monitor.cancel(target))
+    assert first.ok and first.sent
+    assert not second.sent
+    assert demo_api.request_log.count(("POST", f"/v1/batch/{target}/cancel")) == 1
+    assert monitor.snapshots[target].batch.status == "cancelled"
+
+
+async def test_cancel_of_a_finished_batch_reports_the_server_message(client, clock, demo_api):
+    monitor = BatchMonitor(client, interval=5, clock=clock)
+    await run_due(monitor)
+    target = next(i for i, s in monitor.snapshots.items() if s.batch.status == "completed")
+    outcome = await monitor.cancel(target)
+    assert not outcome.ok
+    assert "Cannot cancel batch" in outcome.message
+
+
+async def test_the_loop_never_overlaps_polls_against_a_server_slower_than_the_interval():
+    """Each answer takes two intervals: requests go one at a time and every batch updates."""
+    start = time.monotonic()
+
+    def fast_clock() -> float:
+        # Twenty times real speed: the server's 50 ms delay is a full second of app time.
+        return EPOCH + (time.monotonic() - start) * 20
+
+    simulator = Simulator(seed=7, epoch=EPOCH, clock=fast_clock)
+    api = DemoApi(simulator, rate_limit=0)
+    api.faults.delay = 0.05
+    with DemoServer(api) as server:
+        async with CheckClient(server.url, TEST_KEY) as client:
+            monitor = BatchMonitor(client, interval=0.5, clock=fast_clock)
+            loop = asyncio.create_task(monitor.run())
+            try:
+                await wait_until(lambda: monitor.status.last_success is not None)
+                active = [i for i, s in monitor.snapshots.items() if s.polled]
+                begun = len(api.request_log)
+                # Every active batch is answered at least twice more: nothing starves.
+                await wait_until(lambda: len(api.request_log) >= begun + 2 * len(active))
+                seen = {i: monitor.snapshots[i].updated_at for i in active}
+                await wait_until(
+                    lambda: all(monitor.snapshots[i].updated_at > seen[i] for i in active)
+                )
+            finally:
+                monitor.close()
+                await loop
+            assert api.max_in_flight == 1
