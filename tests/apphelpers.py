@@ -10,7 +10,7 @@ from batch_tui.demo.server import DemoServer
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.ui.app import BatchTUI
 from batch_tui.ui.widgets.batch_list import BatchList
-from conftest import TEST_KEY
+from conftest import TEST_KEY, wait_until
 
 #: Long enough that, on a frozen clock, nothing is polled again unless a test asks.
 TEST_INTERVAL = 30.0
@@ -56,3 +56,22 @@ def screen_text(app: BatchTUI) -> str:
     # The compositor is private, but it is the one place the whole screen exists as text.
     strips = app.screen._compositor.render_strips()
     return "\n".join(strip.text for strip in strips)
+
+
+def highlight_status(status: str):
+    """A ``run_before`` that waits for data, then moves to the first batch in ``status``."""
+
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await wait_until(lambda: idle(app), pilot=pilot)
+        table = app.screen.query_one(BatchList)
+        target = next(
+            batch_id
+            for batch_id, snapshot in app.monitor.snapshots.items()
+            if snapshot.batch.status == status
+        )
+        await pilot.press(*(["j"] * table.get_row_index(target)))
+        await wait_until(lambda: idle(app), pilot=pilot)
+        await pilot.pause()
+
+    return run_before

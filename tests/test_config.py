@@ -174,11 +174,6 @@ def test_empty_file_key_counts_as_missing(tmp_path):
         resolve(cli={"config": str(path)}, env={})
 
 
-@pytest.mark.xfail(
-    reason="a whitespace-only CHECK_API_KEY passes the missing-key check and is then "
-    "stripped to an empty key, instead of raising 'no API key'",
-    strict=True,
-)
 def test_blank_environment_key_counts_as_missing():
     with pytest.raises(ConfigError, match="no API key"):
         resolve(env={"CHECK_API_KEY": "   "})

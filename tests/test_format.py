@@ -65,10 +65,6 @@ def test_compact_unknown():
     assert fmt.compact(None) == "—"
 
 
-@pytest.mark.xfail(
-    reason="compact() picks the unit before rounding: 999,999 rounds to '1000k' instead of '1M'",
-    strict=True,
-)
 def test_compact_rounds_up_into_the_next_unit():
     assert fmt.compact(999_999) == "1M"
 
@@ -85,9 +81,9 @@ def test_count(n, expected):
 
 @pytest.mark.parametrize(
     ("fraction", "expected"),
-    [(0.0, "0%"), (0.589, "59%"), (0.5, "50%"), (1.0, "100%"), (None, "—")],
+    [(0.0, "0%"), (0.589, "58%"), (0.5, "50%"), (0.999, "99%"), (1.0, "100%"), (None, "—")],
 )
-def test_percent(fraction, expected):
+def test_percent_rounds_down_so_only_finished_work_shows_100(fraction, expected):
     assert fmt.percent(fraction) == expected
 
 

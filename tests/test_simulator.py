@@ -70,15 +70,6 @@ def test_fleet_at_epoch_shows_every_status_a_batch_can_reach_on_its_own(simulato
     assert {"pending", "validating", "processing", "completed", "failed"} <= statuses
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: the fleet's pre-cancelled batch ('Legal summaries': 500 items at 1/s, created "
-        "50 min before the epoch) finishes ~41.5 min before the epoch, but its cancel is "
-        "placed 40 min before the epoch, after it completed, so it shows 'completed' and "
-        "no batch is 'cancelled' at the epoch"
-    ),
-)
 def test_fleet_at_epoch_includes_a_cancelled_batch(simulator):
     statuses = {row["status"] for row in simulator.list_json(limit=100)["data"]}
     assert "cancelled" in statuses

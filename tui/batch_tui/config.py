@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from batch_tui.api.client import is_header_safe
 from batch_tui.api.models import BATCH_STATUSES
 from batch_tui.monitor.scheduler import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL
 
@@ -197,14 +198,20 @@ def resolve_settings(
     interval = parse_interval(interval, source) if interval is not None else DEFAULT_INTERVAL
     status, source = pick("status", None)
     status = parse_status(status, source) if status is not None else None
-    api_key = env.get(ENV_KEY) or file.get("api_key") or None
+    api_key = (env.get(ENV_KEY) or "").strip() or (file.get("api_key") or "").strip() or None
     demo = bool(cli.get("demo"))
+    if api_key and not is_header_safe(api_key):
+        where = ENV_KEY if (env.get(ENV_KEY) or "").strip() else f"api_key in {path}"
+        raise ConfigError(
+            f"the API key in {where} contains characters an HTTP header cannot carry "
+            "(a stray newline, space or quote?)"
+        )
     if not api_key and not demo:
         raise ConfigError(
             f"no API key: set {ENV_KEY} or api_key in {path} (or try --demo to see the dashboard)"
         )
     return Settings(
-        api_key=api_key.strip() if api_key else None,
+        api_key=api_key,
         base_url=base_url,
         interval=interval,
         status=status,

@@ -7,6 +7,7 @@ field shows as missing rather than as a misleading zero.
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,11 +34,14 @@ def compact(n: float | None) -> str:
         return MISSING
     value = abs(n)
     sign = "-" if n < 0 else ""
-    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if value >= limit:
-            text = f"{value / limit:.1f}".removesuffix(".0")
-            return f"{sign}{text}{suffix}"
-    return f"{sign}{value:g}"
+    # Units are tried smallest first, so 999,960 rounds to "1M" rather than "1000k".
+    if round(value) < 1000:
+        return f"{sign}{value:g}"
+    for limit, suffix in ((1e3, "k"), (1e6, "M"), (1e9, "B"), (1e12, "T")):
+        text = f"{value / limit:.1f}"
+        if float(text) < 1000 or suffix == "T":
+            return f"{sign}{text.removesuffix('.0')}{suffix}"
+    raise AssertionError("unreachable")
 
 
 def count(n: int | None) -> str:
@@ -46,8 +50,11 @@ def count(n: int | None) -> str:
 
 
 def percent(fraction: float | None) -> str:
-    """A fraction as a whole percentage: ``0.589`` → ``59%``."""
-    return MISSING if fraction is None else f"{fraction * 100:.0f}%"
+    """A fraction as a whole percentage, rounded down: ``0.589`` → ``58%``."""
+    if fraction is None:
+        return MISSING
+    # Rounded down: a batch at 999 of 1,000 items is not "100%" done.
+    return f"{math.floor(fraction * 100 + 1e-9):.0f}%"
 
 
 def utc(moment: datetime | None) -> str:

@@ -49,6 +49,11 @@ def _number_header(headers: httpx.Headers, name: str) -> float | None:
     return number if number == number and abs(number) != float("inf") else None
 
 
+def is_header_safe(api_key: str) -> bool:
+    """True when the key can travel in an ``Authorization`` header as it is."""
+    return bool(api_key) and api_key.isascii() and api_key.isprintable() and " " not in api_key
+
+
 class CheckClient:
     """An async client for the batch endpoints, sharing one connection pool.
 
@@ -70,11 +75,19 @@ class CheckClient:
         self.max_body_bytes = max_body_bytes
         self.rate_limit = RateLimit()
         """The latest rate-limit values the server reported."""
+        self._key = api_key
+        # A key that no HTTP header can carry (a pasted newline or smart quote) is
+        # refused here, once, rather than failing deep in the transport with the
+        # key in the message.
+        self._key_problem = None if is_header_safe(api_key) else (
+            "the API key contains characters an HTTP header cannot carry "
+            "(a stray newline, space or quote?)"
+        )
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=timeout,
             headers={
-                "Authorization": f"Bearer {api_key}",
+                "Authorization": f"Bearer {api_key if self._key_problem is None else ''}",
                 "User-Agent": f"batch-tui/{__version__}",
                 "Accept": "application/json",
             },
@@ -160,7 +173,12 @@ class CheckClient:
         if not isinstance(data, dict) or key not in data:
             raise BadResponse(f"unexpected response shape (no {key!r} field)", status=200)
 
+    def _redact(self, text: str) -> str:
+        return text.replace(self._key, "<redacted>") if self._key else text
+
     async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        if self._key_problem is not None:
+            raise Unauthorized(self._key_problem)
         try:
             async with self._http.stream(method, path, **kwargs) as response:
                 self._read_rate_limit(response.headers)
@@ -168,7 +186,7 @@ class CheckClient:
         except httpx.TimeoutException as exc:
             raise ApiTimeout(f"{method} {path}: no answer in time ({type(exc).__name__})") from None
         except (httpx.TransportError, OSError) as exc:
-            reason = str(exc) or type(exc).__name__
+            reason = self._redact(str(exc)) or type(exc).__name__
             raise ConnectionFailed(f"{method} {path}: {reason}") from None
         return self._decode(response, body)
 

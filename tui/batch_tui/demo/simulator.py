@@ -254,7 +254,7 @@ class Simulator:
             ("Encyclopedia diff sample", 1 * DAY, 20, 1.0, {}),
             ("Earnings call claims", 2 * 3600, 200, 1.5, {}),
             ("Support macros audit", 3600, 10, 1.0, {"invalid_rows": 3}),
-            ("Legal summaries", 50 * 60, 500, 1.0, {"cancelled_at": e - 40 * 60}),
+            ("Legal summaries", 50 * 60, 500, 1.0, {"cancelled_at": e - 45 * 60}),
             ("Article verification", 10 * 60, 1000, 1.0, {}),
             ("Newsroom claims: morning desk", 5 * 60, 400, 0.5, {"failure_rate": 0.28}),
             ("Product descriptions QA", 4 * 60, 120, 0.5, {}),

@@ -55,18 +55,6 @@ def detail_renderable(snapshot: Snapshot | None, now: datetime) -> RenderableTyp
         warning.append(f" · last good data {clock_time(to_datetime(snapshot.updated_at))} UTC · ")
         warning.append_text(inert(snapshot.error or "", max_chars=300))
         grid.add_row(Text("Data", style="bold yellow"), warning)
-    source = inert(batch.input_format or MISSING)
-    if batch.original_file_name:
-        source.append(" · ")
-        source.append_text(inert(batch.original_file_name, max_chars=200))
-    grid.add_row(Text("Input"), source)
-
-    grid.add_row(Text("Created"), _when(batch.created_at, now))
-    grid.add_row(Text("Started"), _when(batch.started_at, now))
-    grid.add_row(Text("Completed"), _when(batch.completed_at, now))
-    grid.add_row(Text("Expires"), _when(batch.expires_at, now))
-    grid.add_row(Text("Run time"), Text(duration(batch.run_time(now))))
-
     progress = Text(f"{count(batch.processed_items)} / {count(batch.total_items)}")
     progress.append(f"  ({percent(batch.progress)})", style="dim")
     progress.append("  ✓ ", style="green")
@@ -82,12 +70,25 @@ def detail_renderable(snapshot: Snapshot | None, now: datetime) -> RenderableTyp
     grid.add_row(Text("Cost"), cost)
 
     if snapshot.has_detail:
-        tokens = Text(f"in {compact(batch.total_input_tokens)} · out {compact(batch.total_output_tokens)}")
+        tokens = Text(
+            f"in {compact(batch.total_input_tokens)} · out {compact(batch.total_output_tokens)}"
+        )
         methods = inert(weights(batch.methods_config), max_chars=300)
         context = inert(mapping(batch.context), max_chars=300)
     else:
         tokens = methods = context = Text("loading…", style="dim")
     grid.add_row(Text("Tokens"), tokens)
+    grid.add_row(Text("Run time"), Text(duration(batch.run_time(now))))
+    grid.add_row(Text("Created"), _when(batch.created_at, now))
+    grid.add_row(Text("Started"), _when(batch.started_at, now))
+    grid.add_row(Text("Completed"), _when(batch.completed_at, now))
+    grid.add_row(Text("Expires"), _when(batch.expires_at, now))
+
+    source = inert(batch.input_format or MISSING)
+    if batch.original_file_name:
+        source.append(" · ")
+        source.append_text(inert(batch.original_file_name, max_chars=200))
+    grid.add_row(Text("Input"), source)
     grid.add_row(Text("Methods"), methods)
     grid.add_row(Text("Context"), context)
     if batch.error_message:

@@ -31,7 +31,7 @@ def status_line(status: MonitorStatus, now: float, *, batches: int, active: int)
     line.append(f"  {batches} batches, {active} active", style="bold")
     if status.last_success is not None:
         line.append(
-            f"  updated {clock_time(to_datetime(status.last_success))} UTC"
+            f"  updated {clock_time(to_datetime(status.last_success))}"
             f" ({_seconds(now - status.last_success)} ago)"
         )
     if status.state == "unauthorized":
@@ -40,12 +40,12 @@ def status_line(status: MonitorStatus, now: float, *, batches: int, active: int)
         line.append(f"  paused {_seconds(status.paused_until - now)}", style="yellow")
     elif status.next_poll is not None:
         line.append(f"  next poll in {_seconds(status.next_poll - now)}")
-    line.append(f"  every {status.interval:g}s", style="dim")
+        line.append(f" (every {status.interval:g}s)", style="dim")
     limits = status.rate_limit
     if limits.remaining is not None and limits.limit is not None:
         line.append(f"  rate {limits.remaining}/{limits.limit}")
     if status.last_error:
-        line.append("  last error: ", style="red")
+        line.append("  error: ", style="red")
         line.append_text(inert(status.last_error, "red", max_chars=200))
     return line
 

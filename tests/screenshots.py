@@ -1,0 +1,49 @@
+"""Regenerate the README's screenshots: the real app on the demo server, on a frozen clock.
+
+Run from the repository root:  .venv/bin/python tests/screenshots.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from apphelpers import highlight_status, make_app  # noqa: E402
+from conftest import EPOCH, SEED  # noqa: E402
+
+from batch_tui.clock import FakeClock  # noqa: E402
+from batch_tui.demo.server import DemoApi, DemoServer  # noqa: E402
+from batch_tui.demo.simulator import Simulator  # noqa: E402
+
+OUT = HERE.parent / "screenshots"
+
+
+async def shoot(name: str, size: tuple[int, int], status: str, keys: tuple[str, ...] = ()) -> None:
+    clock = FakeClock(EPOCH)
+    with DemoServer(DemoApi(Simulator(seed=SEED, epoch=EPOCH, clock=clock), rate_limit=0)) as server:
+        app = make_app(server, clock)
+        async with app.run_test(size=size) as pilot:
+            await highlight_status(status)(pilot)
+            if keys:
+                await pilot.press(*keys)
+                await pilot.pause()
+            app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
+    print(f"wrote screenshots/{name}.svg")
+
+
+async def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    await shoot("dashboard-processing", (120, 36), "processing")
+    await shoot("dashboard-failed", (120, 36), "failed")
+    await shoot("dashboard-80x24", (80, 24), "processing")
+    await shoot("cancel-confirm", (120, 36), "processing", ("c",))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

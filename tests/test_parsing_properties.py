@@ -1,0 +1,60 @@
+"""Property tests: any JSON the server might send parses, formats and renders without raising."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timezone
+
+from hypothesis import given, settings
+from rich.console import Console
+from hypothesis import strategies as st
+
+from batch_tui.api.models import Batch, BatchPage, ResultsPage
+from batch_tui.monitor.monitor import Snapshot
+from batch_tui.ui.screens.confirm_cancel import cancel_summary
+from batch_tui.ui.widgets.batch_detail import detail_renderable
+from batch_tui.ui.widgets.batch_list import row_cells
+
+NOW = datetime(2026, 1, 15, 10, 0, tzinfo=timezone.utc)
+FIELDS = [
+    "id", "name", "status", "inputFormat", "originalFileName", "totalItems",
+    "processedItems", "successCount", "failureCount", "methodsConfig", "context",
+    "totalCostCents", "totalInputTokens", "totalOutputTokens", "errorMessage",
+    "validationErrors", "createdAt", "startedAt", "completedAt", "expiresAt",
+]
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**20), max_value=10**20)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=40)
+    | st.sampled_from(["2024-01-15T10:00:00Z", "2024-01-15T10:00:00+02:00", "not a date", "[/]"])
+)
+json_values = st.recursive(
+    scalars,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+batch_json = st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=len(FIELDS))
+
+
+@settings(max_examples=300, deadline=None)
+@given(batch_json)
+def test_any_batch_payload_parses_and_renders(payload):
+    batch = Batch.from_json(payload)
+    batch.progress, batch.cost_per_item_cents, batch.run_time(NOW), batch.is_terminal
+    snapshot = Snapshot(batch, updated_at=0.0, has_detail=True, error="x")
+    console = Console(width=80, file=io.StringIO(), color_system=None)
+    for cell in row_cells(snapshot, NOW):
+        console.print(cell)
+    console.print(detail_renderable(snapshot, NOW))
+    console.print(cancel_summary(batch))
+    assert "\x1b" not in console.file.getvalue()
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_values)
+def test_any_page_payload_parses(payload):
+    BatchPage.from_json(payload)
+    ResultsPage.from_json(payload)
+    BatchPage.from_json({"data": [payload], "pagination": payload})

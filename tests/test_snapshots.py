@@ -1,0 +1,31 @@
+"""Snapshot tests: the dashboard's look at fixed sizes, on a frozen clock and seed."""
+
+from __future__ import annotations
+
+from apphelpers import highlight_status, make_app
+
+
+def test_dashboard_processing_batch_120x36(snap_compare, demo, clock):
+    app = make_app(demo, clock)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=highlight_status("processing"))
+
+
+def test_dashboard_failed_batch_errors_120x36(snap_compare, demo, clock):
+    app = make_app(demo, clock)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=highlight_status("failed"))
+
+
+def test_dashboard_80x24(snap_compare, demo, clock):
+    app = make_app(demo, clock)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=highlight_status("processing"))
+
+
+def test_cancel_confirmation_120x36(snap_compare, demo, clock):
+    app = make_app(demo, clock)
+
+    async def run_before(pilot) -> None:
+        await highlight_status("processing")(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)

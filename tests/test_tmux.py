@@ -1,0 +1,111 @@
+"""End to end in a real terminal: ``batch-tui --demo`` inside tmux, driven by send-keys."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.tmux
+
+if shutil.which("tmux") is None:
+    if os.environ.get("CI"):
+        raise RuntimeError("tmux is required in CI (.ci/run installs it)")
+    pytest.skip("tmux is not installed", allow_module_level=True)
+
+
+class Tmux:
+    """One tmux server on a private socket, so the user's own sessions are never touched."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.socket = f"batch-tui-test-{uuid.uuid4().hex[:8]}"
+        self.session = "dash"
+        self.exit_file = tmp_path / "exit-status"
+
+    def run(self, *args: str) -> str:
+        # COLUMNS and LINES (set by some test runners) would override the pane's real size.
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "TMUX")}
+        result = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True, env=env
+        )
+        return result.stdout
+
+    def start(self, command: str, env: dict[str, str], size=(120, 36)) -> None:
+        width, height = size
+        self.run(
+            "-f", "/dev/null", "new-session", "-d", "-s", self.session,
+            "-x", str(width), "-y", str(height),
+            *[arg for key, value in env.items() for arg in ("-e", f"{key}={value}")],
+            f"{command}; echo $? > {self.exit_file}",
+        )
+        self.run("set-option", "-s", "escape-time", "10")
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-J", "-t", self.session)
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", self.session, *keys)
+
+    def wait_for(self, predicate, timeout: float = 20.0) -> str:
+        """Capture the pane until ``predicate(screen)`` holds (bounded, event driven)."""
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            try:
+                screen = self.screen()
+            except subprocess.CalledProcessError:
+                screen = ""
+            if predicate(screen):
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"screen never matched; last screen:\n{screen}")
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+
+
+@pytest.fixture
+def tmux(tmp_path):
+    session = Tmux(tmp_path)
+    yield session
+    session.kill()
+
+
+def clean_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "CHECK_API_KEY": "",
+        "TEXTUAL_ANIMATIONS": "none",
+    }
+
+
+def test_demo_dashboard_runs_navigates_and_quits_cleanly(tmux, tmp_path):
+    tmux.start(f"{sys.executable} -m batch_tui --demo", clean_env(tmp_path))
+    screen = tmux.wait_for(lambda s: "connected" in s and s.count("batch_") >= 12)
+    assert "processing" in screen and "completed" in screen and "failed" in screen
+
+    first_name = tmux.wait_for(lambda s: "Name " in s).split("Name", 2)[-1].split("│")[0].strip()
+    tmux.keys("j", "j", "j", "j")
+    moved = tmux.wait_for(lambda s: "Name" in s and first_name not in s.split("Detail")[-1])
+    assert "Processed" in moved
+
+    tmux.keys("q")
+    deadline = time.monotonic() + 15
+    while not tmux.exit_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert tmux.exit_file.read_text().strip() == "0"
+
+
+def test_missing_key_in_a_real_terminal_prints_one_line(tmux, tmp_path):
+    tmux.start(f"{sys.executable} -m batch_tui; sleep 5", clean_env(tmp_path))
+    screen = tmux.wait_for(lambda s: "error" in s)
+    lines = [line for line in screen.splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert "--demo" in lines[0] and "Traceback" not in screen
