@@ -26,7 +26,7 @@ OUT = HERE.parent / "screenshots"
 
 async def shoot(name: str, size: tuple[int, int], status: str, keys: tuple[str, ...] = ()) -> None:
     clock = FakeClock(EPOCH)
-    with DemoServer(DemoApi(Simulator(seed=SEED, epoch=EPOCH, clock=clock), rate_limit=0)) as server:
+    with DemoServer(DemoApi(Simulator(seed=SEED, epoch=EPOCH, clock=clock), rate_limit=200)) as server:
         app = make_app(server, clock)
         async with app.run_test(size=size) as pilot:
             await highlight_status(status)(pilot)

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from apphelpers import highlight_status, make_app
+
+
+@pytest.fixture
+def demo(demo):
+    """The demo server with the real default budget, so the status line shows rate 19x/200."""
+    demo.api.limiter.limit = 200
+    return demo
 
 
 def test_dashboard_processing_batch_120x36(snap_compare, demo, clock):

@@ -13,7 +13,7 @@ STATUS_STYLES: dict[str, str] = {
     "processing": "bold yellow",
     "completed": "green",
     "failed": "bold red",
-    "cancelled": "magenta",
+    "cancelled": "medium_purple1",
 }
 #: A status the API does not document is shown as sent, in italics.
 UNKNOWN_STATUS_STYLE = "italic"
