@@ -22,10 +22,13 @@ def make_app(
     *,
     interval: float = TEST_INTERVAL,
     batch_ids: tuple[str, ...] = (),
+    status_filter: str | None = None,
 ) -> BatchTUI:
     """The real app, wired to the demo server with a frozen clock."""
     client = CheckClient(demo.url, TEST_KEY)
-    monitor = BatchMonitor(client, interval=interval, watch=batch_ids, clock=clock)
+    monitor = BatchMonitor(
+        client, interval=interval, watch=batch_ids, status_filter=status_filter, clock=clock
+    )
     return BatchTUI(monitor, clock=clock)
 
 

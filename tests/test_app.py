@@ -153,23 +153,57 @@ async def test_cancel_on_a_completed_batch_is_refused_with_a_reason(
         assert posts(demo_api) == []
 
 
-async def test_cursor_stays_on_its_batch_when_rows_are_added(demo, clock, simulator):
+async def test_cursor_and_scroll_stay_on_their_batch_when_a_row_is_added_above(
+    demo, clock, simulator
+):
     app = make_app(demo, clock)
-    target = first_with_status(simulator, "completed")
-    async with app.run_test(size=SIZE) as pilot:
+    # A short terminal, so the list scrolls.
+    async with app.run_test(size=(120, 20)) as pilot:
         await wait_until(lambda: idle(app), pilot=pilot)
-        await move_to(pilot, target["id"])
         table = app.screen.query_one(BatchList)
+        # Scroll to the bottom, then come back up: the cursor rests mid-view, scrolled.
+        await pilot.press(*(["j"] * table.row_count), "k", "k", "k")
+        await wait_until(lambda: idle(app), pilot=pilot)
+        await pilot.pause()
+        target = table.current_batch_id
+        assert table.scroll_y > 0
         row_before = table.cursor_row
-        count_before = table.row_count
+        on_screen_before = table.cursor_row - table.scroll_y
+        ids_before = list_ids(app)
         # A new batch arrives at the top of the list.
         clock.advance(simulator.arrival_every + 1)
         await pilot.press("r")
-        await wait_until(lambda: table.row_count == count_before + 1, pilot=pilot)
+        await wait_until(lambda: table.row_count == len(ids_before) + 1, pilot=pilot)
         await pilot.pause()
-        assert table.current_batch_id == target["id"]
+        assert list_ids(app)[0] not in ids_before
+        assert table.current_batch_id == target
         assert table.cursor_row == row_before + 1
-        assert target["name"] in screen_text(app)
+        assert table.cursor_row - table.scroll_y == on_screen_before
+        assert app.monitor.snapshots[target].batch.name in screen_text(app)
+
+
+async def test_cursor_stays_on_its_batch_when_a_row_above_leaves_the_list(
+    demo, clock, simulator
+):
+    app = make_app(demo, clock, status_filter="processing")
+    processing = [row for row in simulator.list_json(limit=100)["data"] if row["status"] == "processing"]
+    specs = {spec.id: spec for spec in simulator.specs()}
+    # The batch that finishes first leaves a list filtered to processing batches.
+    leaving = min(processing, key=lambda row: specs[row["id"]].finishes_at)
+    ids = [row["id"] for row in processing]
+    staying = processing[ids.index(leaving["id"]) + 1]
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: idle(app), pilot=pilot)
+        await move_to(pilot, staying["id"])
+        table = app.screen.query_one(BatchList)
+        row_before = table.cursor_row
+        clock.set(specs[leaving["id"]].finishes_at + 1)
+        await pilot.press("r")
+        await wait_until(lambda: leaving["id"] not in list_ids(app), pilot=pilot)
+        await pilot.pause()
+        assert table.current_batch_id == staying["id"]
+        assert table.cursor_row == row_before - 1
+        assert staying["name"] in screen_text(app)
 
 
 async def test_a_failing_server_leaves_last_data_marked_stale_then_recovers(

@@ -132,4 +132,5 @@ class BatchList(DataTable[Text]):
             self.move_cursor(row=target, scroll=False)
         wanted_scroll = max(0, target - max(offset, 0))
         if round(self.scroll_y) != wanted_scroll:
-            self.scroll_to(y=wanted_scroll, animate=False, immediate=True)
+            # After the refresh: rows just added are not yet part of the scrollable size.
+            self.call_after_refresh(self.scroll_to, y=wanted_scroll, animate=False)
