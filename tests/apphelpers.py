@@ -37,7 +37,7 @@ def idle(app: BatchTUI) -> bool:
     monitor = app.monitor
     return (
         monitor.status.last_success is not None
-        and not monitor.scheduler.due(monitor.clock())
+        and monitor.next_request() is None
         and not monitor.scheduler.stopped
     )
 

@@ -249,3 +249,70 @@ async def test_q_quits(demo, clock):
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_plus_and_minus_change_the_interval_and_the_status_line_says_so(demo, clock):
+    app = make_app(demo, clock, interval=5)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: idle(app), pilot=pilot)
+        await pilot.press("plus")
+        assert app.monitor.status.interval == 10
+        await pilot.pause()
+        assert "every 10s" in screen_text(app)
+        await pilot.press("minus", "minus", "minus")
+        assert app.monitor.status.interval == 2
+        await pilot.pause()
+        assert "every 2s" in screen_text(app)
+
+
+async def test_p_pauses_polling_and_resumes_it(demo, demo_api, clock, simulator):
+    app = make_app(demo, clock, interval=5)
+    processing = first_with_status(simulator, "processing")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: idle(app), pilot=pilot)
+        await pilot.press("p")
+        await pilot.pause()
+        assert "PAUSED" in screen_text(app)
+        asked = len(demo_api.request_log)
+        clock.advance(60)
+        await pilot.press("r")
+        await pilot.pause()
+        assert len(demo_api.request_log) == asked
+        await pilot.press("p")
+        expected = simulator.get_json(processing["id"])["processedItems"]
+        await wait_until(
+            lambda: f" {expected}/" in cell(app, processing["id"], "progress"), pilot=pilot
+        )
+        assert "PAUSED" not in screen_text(app)
+
+
+async def test_status_line_shows_rate_budget_requests_and_backoff(demo, demo_api, clock):
+    demo_api.limiter.limit = 200
+    app = make_app(demo, clock, interval=5)
+    async with app.run_test(size=(160, 36)) as pilot:
+        await wait_until(lambda: idle(app), pilot=pilot)
+        await pilot.pause()
+        text = screen_text(app)
+        remaining = app.monitor.status.rate_limit.remaining
+        assert f"rate {remaining}/200" in text
+        assert f"{app.monitor.status.requests_last_minute} req/min" in text
+        assert "reset 60s" in text
+        demo_api.faults.status = 503
+        clock.advance(5)
+        await pilot.press("r")
+        await wait_until(lambda: app.monitor.status.backing_off > 0, pilot=pilot)
+        await pilot.pause()
+        assert "backing off" in screen_text(app)
+
+
+async def test_status_line_shows_the_effective_interval_when_the_budget_is_short(
+    demo, demo_api, clock
+):
+    demo_api.limiter.limit = 20
+    app = make_app(demo, clock, interval=1)
+    async with app.run_test(size=(160, 36)) as pilot:
+        await wait_until(lambda: idle(app), pilot=pilot)
+        await pilot.pause()
+        status = app.monitor.status
+        assert status.effective_interval > 1
+        assert "budget allows" in screen_text(app)

@@ -43,7 +43,7 @@ batch_json = st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=len(
 def test_any_batch_payload_parses_and_renders(payload):
     batch = Batch.from_json(payload)
     batch.progress, batch.cost_per_item_cents, batch.run_time(NOW), batch.is_terminal
-    snapshot = Snapshot(batch, updated_at=0.0, has_detail=True, error="x")
+    snapshot = Snapshot(batch, updated_at=0.0, detail_at=0.0, error="x")
     console = Console(width=80, file=io.StringIO(), color_system=None)
     for cell in row_cells(snapshot, NOW):
         console.print(cell)

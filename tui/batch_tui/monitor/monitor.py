@@ -1,15 +1,16 @@
 """``BatchMonitor``: runs the scheduler against the client and keeps the latest snapshots.
 
-One long-lived ``run()`` loop performs due requests one at a time, so polls never
+One long-lived ``run()`` loop performs one request at a time, so polls never
 overlap: a server slower than the interval delays the next poll instead of piling
 requests up, and every answer is applied as soon as it arrives. Failures never
-escape the loop: they are recorded on the snapshot (which keeps its last good
-data, marked stale) and in ``status``.
+escape the loop: they are recorded on the snapshots (which keep their last good
+data) and in ``status``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
 
@@ -17,7 +18,11 @@ from batch_tui.api.client import CheckClient
 from batch_tui.api.errors import ApiError, NotFound, RateLimited, Unauthorized
 from batch_tui.api.models import Batch, RateLimit
 from batch_tui.clock import Clock, system_clock
+from batch_tui.monitor.budget import DEFAULT_HEADROOM, Budget
 from batch_tui.monitor.scheduler import DEFAULT_INTERVAL, PollRequest, Scheduler
+
+#: Data older than this many planned intervals is marked stale on screen.
+STALE_AFTER = 3
 
 
 @dataclass(frozen=True)
@@ -25,20 +30,38 @@ class Snapshot:
     """The latest known state of one batch, with how fresh it is."""
 
     batch: Batch
-    """The newest good data (list summary merged into the last detail)."""
+    """The newest good data (list summaries merged into the last detail)."""
     updated_at: float
     """When the data last came from the server (unix seconds)."""
-    has_detail: bool = False
-    """True once ``GET /v1/batch/:id`` answered: tokens, errors and config are known."""
+    detail_at: float | None = None
+    """When ``GET /v1/batch/:id`` last answered: tokens, errors and config date from then."""
     error: str | None = None
-    """Why the last request for this batch failed; None after a success."""
-    polled: bool = True
-    """True while the monitor will fetch this batch again on its own."""
+    """Why the last request that should have refreshed this batch failed; None after a success."""
+    planned_interval: float | None = None
+    """How often the monitor refreshes this batch; None once it is final."""
 
     @property
-    def stale(self) -> bool:
-        """True when the last request failed, so the data shown may be out of date."""
-        return self.error is not None
+    def has_detail(self) -> bool:
+        """True once the batch's detail (tokens, errors, config) is known."""
+        return self.detail_at is not None
+
+    @property
+    def polled(self) -> bool:
+        """True while the monitor will fetch this batch again on its own."""
+        return self.planned_interval is not None
+
+    def age(self, now: float) -> float:
+        """Seconds since the data came from the server."""
+        return max(0.0, now - self.updated_at)
+
+    def is_stale(self, now: float) -> bool:
+        """True when the last refresh failed, or the data is over three planned intervals old."""
+        if self.error is not None:
+            return True
+        return (
+            self.planned_interval is not None
+            and self.age(now) > STALE_AFTER * self.planned_interval
+        )
 
 
 @dataclass(frozen=True)
@@ -52,7 +75,16 @@ class MonitorStatus:
     rate_limit: RateLimit = field(default_factory=RateLimit)
     last_error: str | None = None
     paused_until: float | None = None
+    """A 429 holds every request until then."""
     interval: float = DEFAULT_INTERVAL
+    """The interval the user asked for."""
+    effective_interval: float = DEFAULT_INTERVAL
+    """The interval the rate budget allows (equal to ``interval`` when it fits)."""
+    requests_last_minute: int = 0
+    backing_off: int = 0
+    """How many endpoints are backing off after errors."""
+    user_paused: bool = False
+    """Polling paused by the user (``p``)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +104,15 @@ class Change:
 
     changed: frozenset[str] = frozenset()
     removed: frozenset[str] = frozenset()
+    reordered: bool = False
+    """New rows arrived, so the list order changed."""
+
+
+def _order_key(item: tuple[str, Snapshot]) -> tuple:
+    """Newest first, as the API lists them; batches never seen in a list go last."""
+    batch_id, snapshot = item
+    created = snapshot.batch.created_at
+    return (created is None, -(created.timestamp() if created else 0), batch_id)
 
 
 class BatchMonitor:
@@ -89,30 +130,45 @@ class BatchMonitor:
         status_filter: str | None = None,
         watch: Iterable[str] = (),
         clock: Clock = system_clock,
+        headroom: float = DEFAULT_HEADROOM,
         on_change: Callable[[Change], None] | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.client = client
         self.clock = clock
         self.status_filter = status_filter
         self.on_change = on_change
-        self.scheduler = Scheduler(interval, now=clock())
+        self.budget = Budget(headroom)
+        self.scheduler = Scheduler(
+            interval,
+            now=clock(),
+            budget=self.budget,
+            status_filter=status_filter,
+            rng=rng or random.Random(),
+        )
         self.snapshots: dict[str, Snapshot] = {}
-        """The latest snapshot of every batch shown, by id, in list order."""
+        """The latest snapshot of every batch shown, by id, newest first."""
         self.watched: tuple[str, ...] = tuple(dict.fromkeys(watch))
         """Batch ids the user named; they stay even when the list does not show them."""
-        self.status = MonitorStatus(interval=interval)
+        self.status = MonitorStatus(interval=interval, effective_interval=interval)
+        self.requests_sent = 0
+        """Every request sent since start (polls and cancels)."""
         self._wake = asyncio.Event()
         self._cancelling: set[str] = set()
         self._closed = False
+        self._user_paused = False
+        self._seen_rate_limit = client.rate_limit
         now = clock()
         for batch_id in self.watched:
             self.scheduler.watch(batch_id, now)
-            self.snapshots[batch_id] = Snapshot(Batch(id=batch_id), updated_at=now, polled=True)
+            self.snapshots[batch_id] = Snapshot(
+                Batch(id=batch_id), updated_at=now, planned_interval=interval
+            )
 
     # ── commands from the UI ─────────────────────────────────────────────────
 
     def refresh(self) -> None:
-        """Fetch everything that can change, now (``r``); also lifts a stop after 401/403."""
+        """Fetch everything that can change, now, within the budget (``r``); lifts a 401 stop."""
         self.scheduler.refresh(self.clock())
         self._wake.set()
 
@@ -124,7 +180,19 @@ class BatchMonitor:
     def set_interval(self, interval: float) -> None:
         """Change the poll interval at run time."""
         self.scheduler.set_interval(interval, self.clock())
-        self.status = replace(self.status, interval=interval)
+        self._update_status()
+        self._wake.set()
+
+    @property
+    def paused(self) -> bool:
+        """True while the user has paused polling."""
+        return self._user_paused
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause or resume polling (``p``); a resume fetches what fell due meanwhile."""
+        self._user_paused = paused
+        self._update_status()
+        self._emit(Change())
         self._wake.set()
 
     def is_cancelling(self, batch_id: str) -> bool:
@@ -140,6 +208,7 @@ class BatchMonitor:
             return CancelOutcome(batch_id, False, "A cancel is already in flight", sent=False)
         self._cancelling.add(batch_id)
         try:
+            self._sending()
             result = await self.client.cancel_batch(batch_id)
         except ApiError as exc:
             outcome = CancelOutcome(batch_id, False, exc.message)
@@ -154,6 +223,7 @@ class BatchMonitor:
                 )
                 self._emit(Change(frozenset({batch_id})))
         finally:
+            self._answered()
             self._cancelling.discard(batch_id)
         # Whatever the answer, the truth is on the server: fetch the batch again now.
         self.scheduler.refresh_one(batch_id, self.clock())
@@ -172,17 +242,23 @@ class BatchMonitor:
 
     # ── the loop ─────────────────────────────────────────────────────────────
 
+    def next_request(self) -> PollRequest | None:
+        """The request the loop would make now (None while paused or nothing is due)."""
+        if self._user_paused:
+            return None
+        return self.scheduler.next_request(self.clock())
+
     async def run(self) -> None:
         """Poll until ``close()``; never raises for a failed request."""
         while not self._closed:
             # Re-plan after every request: a 429 or 401 must stop the rest at once.
-            due = self.scheduler.due(self.clock())
-            if due:
-                await self.step(due[0])
+            request = self.next_request()
+            if request is not None:
+                await self.step(request)
                 continue
             now = self.clock()
-            wakeup = self.scheduler.next_wakeup(now)
-            self._set_status(next_poll=wakeup)
+            wakeup = None if self._user_paused else self.scheduler.next_wakeup(now)
+            self._update_status(next_poll=wakeup)
             self._emit(Change())
             delay = None if wakeup is None else max(0.0, wakeup - now)
             self._wake.clear()
@@ -194,68 +270,116 @@ class BatchMonitor:
     async def step(self, request: PollRequest) -> None:
         """Perform one request and apply its outcome."""
         try:
-            if request.kind == "list":
-                change = await self._discover()
-            else:
+            if request.kind == "detail":
                 assert request.batch_id is not None
                 change = await self._fetch(request.batch_id)
+            else:
+                change = await self._list(request)
         except ApiError as exc:
             change = self._failed(request, exc)
         except Exception as exc:  # a bug must cost one poll, never the dashboard
             change = self._failed(request, ApiError(f"internal error: {type(exc).__name__}: {exc}"))
         else:
-            self._set_status(
-                state="ok", last_success=self.clock(), last_error=None, paused_until=None
-            )
+            self._update_status(state="ok", last_success=self.clock(), last_error=None)
         self._emit(change)
 
-    async def _discover(self) -> Change:
-        batches = await self.client.list_all_batches(status=self.status_filter)
+    # ── requests ─────────────────────────────────────────────────────────────
+
+    def _sending(self) -> None:
+        self.requests_sent += 1
+        self.budget.sent(self.clock())
+        self._seen_rate_limit = self.client.rate_limit
+
+    def _answered(self) -> None:
+        # Only a response that carried headers replaces the client's RateLimit object.
+        if self.client.rate_limit is not self._seen_rate_limit:
+            self._seen_rate_limit = self.client.rate_limit
+            self.budget.observe(self.client.rate_limit, self.clock())
+
+    async def _list(self, request: PollRequest) -> Change:
+        status = request.status if request.kind == "sweep" else self.status_filter
+        batches: list[Batch] = []
+        self._sending()
+        try:
+            async for page in self.client.iter_batch_pages(status=status):
+                self._answered()
+                batches.extend(page.batches)
+                if page.pagination.has_more and page.batches:
+                    self._sending()  # the next page
+        finally:
+            self._answered()
+        return self._apply_listing(request, batches)
+
+    def _apply_listing(self, request: PollRequest, batches: list[Batch]) -> Change:
         now = self.clock()
-        self.scheduler.listed(now)
-        seen: dict[str, Snapshot] = {}
+        seen: set[str] = set()
         changed: set[str] = set()
+        added = False
         for summary in batches:
             if summary.id is None or summary.id in seen:
                 continue
+            seen.add(summary.id)
             self.scheduler.saw_summary(summary.id, summary.status, now)
             old = self.snapshots.get(summary.id)
             batch = old.batch.with_summary(summary) if old and old.has_detail else summary
             snapshot = Snapshot(
                 batch,
                 updated_at=now,
-                has_detail=bool(old and old.has_detail),
-                error=None,
-                polled=self.scheduler.is_polled(summary.id),
+                detail_at=old.detail_at if old else None,
+                planned_interval=self.scheduler.planned_interval(summary.id),
             )
+            if old is None:
+                added = True
             if snapshot != old:
                 changed.add(summary.id)
-            seen[summary.id] = snapshot
-        for batch_id in self.watched:
-            if batch_id not in seen and batch_id in self.snapshots:
-                seen[batch_id] = self.snapshots[batch_id]
-        removed = frozenset(self.snapshots) - frozenset(seen)
-        for batch_id in removed:
-            self.scheduler.forget(batch_id)
-        self.snapshots = seen
-        return Change(frozenset(changed), removed)
+            self.snapshots[summary.id] = snapshot
+        removed: frozenset[str] = frozenset()
+        if request.kind == "sweep":
+            self.scheduler.sweep_done(request.status or "", seen, now)
+        else:
+            removed = frozenset(self.scheduler.discovery_done(seen, now))
+            for batch_id in removed:
+                self.snapshots.pop(batch_id, None)
+        changed |= self._replan(now)
+        if added:
+            self.snapshots = dict(sorted(self.snapshots.items(), key=_order_key))
+        return Change(frozenset(changed), removed, reordered=added)
 
     async def _fetch(self, batch_id: str) -> Change:
+        self._sending()
         try:
             batch = await self.client.get_batch(batch_id)
         except NotFound as exc:
-            self.scheduler.detail_failed(batch_id, self.clock(), gone=True)
+            self.scheduler.detail_gone(batch_id)
             self._mark(batch_id, f"not found: {exc.message}")
-            # A 404 is a real answer, not a connection problem.
             return Change(frozenset({batch_id}))
+        finally:
+            self._answered()
         now = self.clock()
         self.scheduler.saw_detail(batch_id, batch.status, now)
         if batch.id != batch_id:
             batch = replace(batch, id=batch_id)
+        old = self.snapshots.get(batch_id)
         self.snapshots[batch_id] = Snapshot(
-            batch, updated_at=now, has_detail=True, polled=self.scheduler.is_polled(batch_id)
+            batch,
+            updated_at=now,
+            detail_at=now,
+            planned_interval=self.scheduler.planned_interval(batch_id),
         )
-        return Change(frozenset({batch_id}))
+        reordered = old is None or old.batch.created_at != batch.created_at
+        if reordered:
+            self.snapshots = dict(sorted(self.snapshots.items(), key=_order_key))
+        return Change(frozenset({batch_id}) | self._replan(now), reordered=reordered)
+
+    def _replan(self, now: float) -> set[str]:
+        """Refresh every snapshot's planned interval; returns those that changed."""
+        changed = set()
+        for batch_id, snapshot in self.snapshots.items():
+            planned = self.scheduler.planned_interval(batch_id)
+            if planned != snapshot.planned_interval:
+                self.snapshots[batch_id] = replace(snapshot, planned_interval=planned)
+                changed.add(batch_id)
+        return changed
 
     def _failed(self, request: PollRequest, exc: ApiError) -> Change:
         now = self.clock()
@@ -267,34 +391,44 @@ class BatchMonitor:
         elif isinstance(exc, Unauthorized):
             self.scheduler.unauthorized()
             state = "unauthorized"
-        if request.kind == "list":
-            self.scheduler.listed(now)
-            affected = frozenset()
         else:
-            assert request.batch_id is not None
-            if not isinstance(exc, (RateLimited, Unauthorized)):
-                self.scheduler.detail_failed(request.batch_id, now)
-            else:
-                # Not this batch's fault: it is fetched again once the pause or stop ends.
-                self.scheduler.refresh_one(request.batch_id, now)
-            self._mark(request.batch_id, message)
-            affected = frozenset({request.batch_id})
-        self._set_status(
-            state=state,
-            last_error=message,
-            paused_until=self.scheduler.paused_until,
-        )
-        return Change(affected)
+            self.scheduler.failed(request, now)
+        if request.kind == "detail":
+            affected = {request.batch_id or ""}
+        elif request.kind == "sweep":
+            affected = {
+                batch_id
+                for batch_id, snapshot in self.snapshots.items()
+                if snapshot.batch.status == request.status
+            }
+        else:
+            affected = set()
+        for batch_id in affected:
+            self._mark(batch_id, message)
+        self._update_status(state=state, last_error=message)
+        return Change(frozenset(affected))
 
     def _mark(self, batch_id: str, error: str) -> None:
         old = self.snapshots.get(batch_id)
         if old is not None:
             self.snapshots[batch_id] = replace(
-                old, error=error, polled=self.scheduler.is_polled(batch_id)
+                old, error=error, planned_interval=self.scheduler.planned_interval(batch_id)
             )
 
-    def _set_status(self, **changes: object) -> None:
-        self.status = replace(self.status, rate_limit=self.client.rate_limit, **changes)
+    def _update_status(self, **changes: object) -> None:
+        now = self.clock()
+        plan = self.scheduler.plan(now)
+        self.status = replace(
+            self.status,
+            rate_limit=self.client.rate_limit,
+            interval=plan.interval,
+            effective_interval=plan.effective_interval,
+            requests_last_minute=self.budget.requests_last_minute(now),
+            paused_until=self.scheduler.paused_until,
+            backing_off=self.scheduler.backing_off(),
+            user_paused=self._user_paused,
+            **changes,
+        )
 
     def _emit(self, change: Change) -> None:
         if self.on_change is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,6 +23,15 @@ from batch_tui.ui.widgets.status_bar import StatusBar
 
 #: Seconds between redraws of relative times (ages, "3 minutes ago", next poll).
 TICK = 1.0
+#: The intervals ``+`` and ``-`` step through, in seconds.
+INTERVAL_LADDER = (0.5, 1, 2, 3, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
+
+
+def interval_step(current: float, direction: int) -> float:
+    """The next interval up (direction 1) or down (-1) the ladder from ``current``."""
+    if direction > 0:
+        return next((step for step in INTERVAL_LADDER if step > current), INTERVAL_LADDER[-1])
+    return next((step for step in reversed(INTERVAL_LADDER) if step < current), INTERVAL_LADDER[0])
 
 
 class Dashboard(Screen):
@@ -29,6 +40,9 @@ class Dashboard(Screen):
     BINDINGS = [
         Binding("r", "refresh", "Refresh"),
         Binding("c", "cancel_batch", "Cancel batch"),
+        Binding("p", "toggle_pause", "Pause"),
+        Binding("plus,equals_sign", "slower", "+Interval", key_display="+"),
+        Binding("minus", "faster", "-Interval", key_display="-"),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -49,23 +63,35 @@ class Dashboard(Screen):
 
     def on_mount(self) -> None:
         self.query_one(BatchList).focus()
-        self._render_all()
-        self.set_interval(TICK, self._render_all)
+        self.query_one(BatchList).apply(self.monitor.snapshots, self._now())
+        self._tick()
+        self.set_interval(TICK, self._tick)
+
+    def _now(self) -> datetime:
+        return to_datetime(self.clock())
 
     # ── keeping the view in step with the monitor ────────────────────────────
 
     @on(MonitorChanged)
     def _monitor_changed(self, message: MonitorChanged) -> None:
-        self._render_all()
+        change = message.change
+        if change.changed or change.removed or change.reordered:
+            self.query_one(BatchList).apply(self.monitor.snapshots, self._now(), change)
+        highlighted = self.query_one(BatchList).current_batch_id
+        self._show_highlighted(force=highlighted in change.changed or not highlighted)
+        self._show_status()
 
     @on(DataTable.RowHighlighted, "#batches")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_highlighted()
 
-    def _render_all(self) -> None:
-        now = to_datetime(self.clock())
-        self.query_one(BatchList).apply(self.monitor.snapshots, now)
+    def _tick(self) -> None:
+        """Once a second: ages, stale marks, relative times and the status line move on."""
+        self.query_one(BatchList).refresh_times(self.monitor.snapshots, self._now())
         self._show_highlighted(force=True)
+        self._show_status()
+
+    def _show_status(self) -> None:
         snapshots = self.monitor.snapshots.values()
         self.query_one(StatusBar).show(
             self.monitor.status,
@@ -83,7 +109,7 @@ class Dashboard(Screen):
         if not force:
             return
         snapshot = self.monitor.snapshots.get(batch_id) if batch_id else None
-        self.query_one(BatchDetail).show(snapshot, to_datetime(self.clock()))
+        self.query_one(BatchDetail).show(snapshot, self._now())
         self.query_one(ErrorsTable).show(snapshot)
 
     def highlighted_snapshot(self) -> Snapshot | None:
@@ -95,8 +121,30 @@ class Dashboard(Screen):
 
     def action_refresh(self) -> None:
         """Fetch everything that can change, now."""
+        if self.monitor.paused:
+            self.notify("Polling is paused: p resumes.", severity="warning", timeout=3)
+            return
         self.monitor.refresh()
         self.notify("Refreshing…", timeout=2)
+
+    def action_toggle_pause(self) -> None:
+        """Pause polling, or resume it."""
+        paused = not self.monitor.paused
+        self.monitor.set_paused(paused)
+        self.notify("Polling paused: p resumes." if paused else "Polling resumed.", timeout=3)
+
+    def action_slower(self) -> None:
+        """Poll less often: the next step up the interval ladder."""
+        self._set_interval(interval_step(self.monitor.status.interval, +1))
+
+    def action_faster(self) -> None:
+        """Poll more often: the next step down the interval ladder."""
+        self._set_interval(interval_step(self.monitor.status.interval, -1))
+
+    def _set_interval(self, interval: float) -> None:
+        self.monitor.set_interval(interval)
+        self._show_status()
+        self.notify(f"Polling every {interval:g}s.", timeout=2)
 
     def action_cancel_batch(self) -> None:
         """Ask to cancel the highlighted batch, if it can be cancelled."""

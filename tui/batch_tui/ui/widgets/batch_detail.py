@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rich.console import RenderableType
 from rich.table import Table
@@ -50,10 +50,13 @@ def detail_renderable(snapshot: Snapshot | None, now: datetime) -> RenderableTyp
     grid.add_row(Text("Name"), title)
     grid.add_row(Text("ID"), inert(batch.id or MISSING, max_chars=200))
     grid.add_row(Text("Status"), status_text(batch.status))
-    if snapshot.stale:
+    if snapshot.is_stale(now.timestamp()):
         warning = Text("stale", style="bold yellow")
         warning.append(f" · last good data {clock_time(to_datetime(snapshot.updated_at))} UTC · ")
-        warning.append_text(inert(snapshot.error or "", max_chars=300))
+        if snapshot.error:
+            warning.append_text(inert(snapshot.error, max_chars=300))
+        else:
+            warning.append(f"not refreshed for {duration(timedelta(seconds=snapshot.age(now.timestamp())))}")
         grid.add_row(Text("Data", style="bold yellow"), warning)
     progress = Text(f"{count(batch.processed_items)} / {count(batch.total_items)}")
     progress.append(f"  ({percent(batch.progress)})", style="dim")

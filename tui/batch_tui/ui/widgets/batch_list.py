@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
 from batch_tui.format import age, count, money
-from batch_tui.monitor.monitor import Snapshot
+from batch_tui.monitor.monitor import Change, Snapshot
 from batch_tui.ui.styles import progress_bar, status_text
 from batch_tui.ui.text import inert
 
@@ -30,17 +30,26 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
 )
 
 
+def mark_cell(snapshot: Snapshot, now: datetime) -> Text:
+    """``!`` when the row's data is stale: its refresh failed, or it is too old."""
+    return Text("!", style="bold yellow") if snapshot.is_stale(now.timestamp()) else Text("")
+
+
+def age_cell(snapshot: Snapshot, now: datetime) -> Text:
+    """How long ago the batch was created."""
+    return Text(age(snapshot.batch.created_at, now), justify="right")
+
+
 def row_cells(snapshot: Snapshot, now: datetime) -> Cells:
     """The cells of one batch's row, as inert text."""
     batch = snapshot.batch
-    mark = Text("!", style="bold yellow") if snapshot.stale else Text("")
     name = inert(batch.name or "", max_chars=60)
     name.no_wrap, name.overflow = True, "ellipsis"
     progress = progress_bar(batch.progress)
     progress.append(f" {count(batch.processed_items)}/{count(batch.total_items)}")
     failures = batch.failure_count
     return (
-        mark,
+        mark_cell(snapshot, now),
         inert(batch.id or "", max_chars=60),
         name,
         status_text(batch.status),
@@ -48,7 +57,7 @@ def row_cells(snapshot: Snapshot, now: datetime) -> Cells:
         Text(count(batch.success_count), justify="right"),
         Text(count(failures), style="red" if failures else "", justify="right"),
         Text(money(batch.total_cost_cents), justify="right"),
-        Text(age(batch.created_at, now), justify="right"),
+        age_cell(snapshot, now),
     )
 
 
@@ -88,30 +97,61 @@ class BatchList(DataTable[Text]):
         except Exception:  # the cursor can briefly point past a removed last row
             return None
 
-    def apply(self, snapshots: Mapping[str, Snapshot], now: datetime) -> None:
-        """Make the table show ``snapshots`` in their order, touching only what changed."""
+    def apply(
+        self, snapshots: Mapping[str, Snapshot], now: datetime, change: Change | None = None
+    ) -> None:
+        """Make the table show ``snapshots`` in their order, touching only what changed.
+
+        With a ``change``, only the rows it names are looked at (a poll that changed
+        a few rows costs a few cell updates); without one, every row is compared.
+        """
         keep_id = self.current_batch_id
         keep_row = self.cursor_row
         keep_offset = self.cursor_row - round(self.scroll_y)
+        if change is None:
+            removed = [batch_id for batch_id in self._shown if batch_id not in snapshots]
+            candidates: Iterable[str] = snapshots
+        else:
+            removed = [batch_id for batch_id in change.removed if batch_id in self._shown]
+            candidates = change.changed
         with self.app.batch_update():
-            for batch_id in [b for b in self._shown if b not in snapshots]:
+            for batch_id in removed:
                 self.remove_row(batch_id)
                 del self._shown[batch_id]
             added = False
-            for batch_id, snapshot in snapshots.items():
+            for batch_id in candidates:
+                snapshot = snapshots.get(batch_id)
+                if snapshot is None:
+                    continue
                 cells = row_cells(snapshot, now)
                 old = self._shown.get(batch_id)
                 if old is None:
                     self.add_row(*cells, key=batch_id)
                     added = True
                 else:
-                    for (column, _, _), new_cell, old_cell in zip(COLUMNS, cells, old):
-                        if new_cell != old_cell:
-                            self.update_cell(batch_id, column, new_cell)
+                    self._update_row(batch_id, old, cells)
                 self._shown[batch_id] = cells
             if added:
                 self._reorder(list(snapshots))
-            self._restore_cursor(keep_id, keep_row, keep_offset)
+            if added or removed:
+                self._restore_cursor(keep_id, keep_row, keep_offset)
+
+    def refresh_times(self, snapshots: Mapping[str, Snapshot], now: datetime) -> None:
+        """Bring the time-dependent cells (age, stale mark) up to ``now``."""
+        with self.app.batch_update():
+            for batch_id, old in self._shown.items():
+                snapshot = snapshots.get(batch_id)
+                if snapshot is None:
+                    continue
+                cells = (mark_cell(snapshot, now), *old[1:-1], age_cell(snapshot, now))
+                if cells[0] != old[0] or cells[-1] != old[-1]:
+                    self._update_row(batch_id, old, cells)
+                    self._shown[batch_id] = cells
+
+    def _update_row(self, batch_id: str, old: Cells, new: Cells) -> None:
+        for (column, _, _), new_cell, old_cell in zip(COLUMNS, new, old):
+            if new_cell != old_cell:
+                self.update_cell(batch_id, column, new_cell)
 
     def _reorder(self, order: list[str]) -> None:
         current = [row.key.value for row in self.ordered_rows]

@@ -34,16 +34,25 @@ def status_line(status: MonitorStatus, now: float, *, batches: int, active: int)
             f"  updated {clock_time(to_datetime(status.last_success))}"
             f" ({_seconds(now - status.last_success)} ago)"
         )
-    if status.state == "unauthorized":
+    if status.user_paused:
+        line.append("  PAUSED (p resumes)", style="bold reverse yellow")
+    elif status.state == "unauthorized":
         line.append("  polling stopped, r retries", style="bold")
     elif status.paused_until is not None and status.paused_until > now:
-        line.append(f"  paused {_seconds(status.paused_until - now)}", style="yellow")
+        line.append(f"  429: paused {_seconds(status.paused_until - now)}", style="bold yellow")
     elif status.next_poll is not None:
         line.append(f"  next poll in {_seconds(status.next_poll - now)}")
-        line.append(f" (every {status.interval:g}s)", style="dim")
+    line.append(f"  every {status.interval:g}s", style="dim")
+    if abs(status.effective_interval - status.interval) > 0.05:
+        line.append(f" (budget allows {status.effective_interval:.3g}s)", style="yellow")
+    line.append(f"  {status.requests_last_minute} req/min", style="dim")
     limits = status.rate_limit
     if limits.remaining is not None and limits.limit is not None:
         line.append(f"  rate {limits.remaining}/{limits.limit}")
+        if limits.reset is not None and limits.reset > now:
+            line.append(f" reset {_seconds(limits.reset - now)}", style="dim")
+    if status.backing_off:
+        line.append(f"  backing off ({status.backing_off})", style="yellow")
     if status.last_error:
         line.append("  error: ", style="red")
         line.append_text(inert(status.last_error, "red", max_chars=200))

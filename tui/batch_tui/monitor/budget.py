@@ -1,0 +1,126 @@
+"""The organisation's request budget, as the server reports it.
+
+The rate limit is per organisation, shared by every client of it, so our own
+count is not the truth: ``X-RateLimit-Remaining`` is. ``Budget`` keeps the
+latest ``Limit/Remaining/Reset`` values, estimates how fast the organisation's
+other clients spend the budget (the part of each drop in ``Remaining`` that our
+own requests do not explain), and answers two questions for the scheduler: how
+many requests a second may we plan, and may we send one now.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from batch_tui.api.models import RateLimit
+
+#: Share of each window's budget left for the organisation's other clients.
+DEFAULT_HEADROOM = 0.2
+#: Seconds of a window to watch before its own evidence replaces the last window's rate.
+MIN_EVIDENCE = 10.0
+
+
+class Budget:
+    """What the server says is left of the rate limit, and what we may spend of it."""
+
+    def __init__(self, headroom: float = DEFAULT_HEADROOM) -> None:
+        self.headroom = headroom
+        """Fraction of the limit never spent by us (0 to 0.9)."""
+        self.limit: int | None = None
+        self.remaining: int | None = None
+        self.reset: float | None = None
+        """When the current window ends (unix seconds)."""
+        self._sent: deque[float] = deque()
+        self._sent_since_observation = 0
+        self._window_start: float | None = None
+        self._foreign_in_window = 0
+        self._previous_foreign_rate = 0.0
+        self._last_now = 0.0
+
+    # ── what happens ─────────────────────────────────────────────────────────
+
+    def sent(self, now: float) -> None:
+        """We are sending one request now."""
+        self._sent.append(now)
+        self._sent_since_observation += 1
+        self._forget_before(now - 60)
+
+    def observe(self, rate_limit: RateLimit, now: float) -> None:
+        """A response carried these ``X-RateLimit-*`` values."""
+        if rate_limit.remaining is None:
+            return
+        same_window = (
+            self.reset is not None
+            and rate_limit.reset == self.reset
+            and self.remaining is not None
+        )
+        if same_window:
+            drop = (self.remaining or 0) - rate_limit.remaining
+            self._foreign_in_window += max(0, drop - self._sent_since_observation)
+        else:
+            if self._window_start is not None and now - self._window_start >= MIN_EVIDENCE:
+                self._previous_foreign_rate = self._foreign_rate_now(now)
+            self._window_start = now
+            self._foreign_in_window = 0
+        self.limit = rate_limit.limit if rate_limit.limit is not None else self.limit
+        self.remaining = rate_limit.remaining
+        self.reset = rate_limit.reset
+        self._sent_since_observation = 0
+
+    def _foreign_rate_now(self, now: float) -> float:
+        if self._window_start is None:
+            return 0.0
+        elapsed = now - self._window_start
+        if elapsed < MIN_EVIDENCE:
+            # Too early in the window to tell: trust the last window's rate.
+            return max(self._previous_foreign_rate, self._foreign_in_window / MIN_EVIDENCE)
+        return self._foreign_in_window / elapsed
+
+    @property
+    def foreign_rate(self) -> float:
+        """Requests per second the organisation's other clients are estimated to spend."""
+        return self._foreign_rate_now(self._last_now)
+
+    # ── what the scheduler asks ──────────────────────────────────────────────
+
+    def requests_last_minute(self, now: float) -> int:
+        """How many requests we sent in the last 60 seconds."""
+        self._forget_before(now - 60)
+        return len(self._sent)
+
+    @property
+    def reserve(self) -> float:
+        """Requests per window left to the organisation's other clients."""
+        return (self.limit or 0) * self.headroom
+
+    def _window_over(self, now: float) -> bool:
+        return self.reset is not None and now >= self.reset
+
+    def spendable(self, now: float) -> float | None:
+        """Requests we may still send in this window (None: no limit known)."""
+        if self.remaining is None or self.limit is None:
+            return None
+        if self._window_over(now):
+            return self.limit - self.reserve
+        return self.remaining - self._sent_since_observation - self.reserve
+
+    def allowed_rate(self, now: float) -> float | None:
+        """Requests per second we may plan from now to the window's end (None: no limit known)."""
+        spendable = self.spendable(now)
+        if spendable is None:
+            return None
+        self._last_now = now
+        if self._window_over(now):
+            # A fresh window: spread it over a minute, the documented window length.
+            return spendable / 60
+        seconds_left = max(1.0, (self.reset or now) - now)
+        return max(0.0, spendable / seconds_left - self._foreign_rate_now(now))
+
+    def can_send(self, now: float) -> bool:
+        """False when sending now would eat into the other clients' headroom."""
+        spendable = self.spendable(now)
+        return spendable is None or spendable >= 1
+
+    def _forget_before(self, cutoff: float) -> None:
+        while self._sent and self._sent[0] < cutoff:
+            self._sent.popleft()
