@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from rich.text import Text
-
 from batch_tui.api.client import CheckClient
 from batch_tui.clock import FakeClock
 from batch_tui.demo.server import DemoServer
@@ -44,14 +42,12 @@ def idle(app: BatchTUI) -> bool:
 
 def cell(app: BatchTUI, batch_id: str, column: str) -> str:
     """The text shown in one cell of the batch list."""
-    value = app.screen.query_one(BatchList).get_cell(batch_id, column)
-    return value.plain if isinstance(value, Text) else str(value)
+    return app.screen.query_one(BatchList).cell_text(batch_id, column)
 
 
 def list_ids(app: BatchTUI) -> list[str]:
     """Batch ids in the order the list shows them."""
-    table = app.screen.query_one(BatchList)
-    return [row.key.value for row in table.ordered_rows]
+    return app.screen.query_one(BatchList).row_ids
 
 
 def screen_text(app: BatchTUI) -> str:

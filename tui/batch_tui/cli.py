@@ -68,6 +68,26 @@ def _demo_parser() -> argparse.ArgumentParser:
         help="requests per minute before 429 (default 200; 0 turns it off)",
     )
     parser.add_argument(
+        "--batches",
+        type=int,
+        metavar="N",
+        help="serve a steady fleet of N batches instead of the story (for benchmarks)",
+    )
+    parser.add_argument(
+        "--active",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --batches: how many of them are processing (default 0)",
+    )
+    parser.add_argument(
+        "--foreign-load",
+        type=float,
+        default=0,
+        metavar="N",
+        help="requests a minute spent by simulated other clients of the organisation",
+    )
+    parser.add_argument(
         "--require-key",
         action="store_true",
         help=f"accept only the key in ${ENV_KEY} (others get 401)",
@@ -84,12 +104,21 @@ def _run_demo_server(argv: Sequence[str]) -> int:
         return _fail(f"--port must be from 1 to 65535, got {args.port}")
     if args.rate_limit < 0:
         return _fail("--rate-limit must be 0 (off) or more")
+    if args.batches is not None and not 0 < args.batches <= 100_000:
+        return _fail("--batches must be from 1 to 100000")
+    if not 0 <= args.active <= (args.batches or 0):
+        return _fail("--active must be from 0 to --batches")
+    if args.foreign_load < 0:
+        return _fail("--foreign-load must be 0 or more")
     key = None
     if args.require_key:
         key = os.environ.get(ENV_KEY)
         if not key:
             return _fail(f"--require-key needs ${ENV_KEY} to be set")
-    api = DemoApi(Simulator(seed=args.seed), api_key=key, rate_limit=args.rate_limit)
+    simulator = Simulator(seed=args.seed, fleet=args.batches, active=args.active)
+    api = DemoApi(
+        simulator, api_key=key, rate_limit=args.rate_limit, foreign_load=args.foreign_load
+    )
     try:
         serve_forever(api, port=args.port)
     except OSError as exc:

@@ -43,9 +43,11 @@ class RateLimiter:
 
     UNLIMITED = 1_000_000
 
-    def __init__(self, limit: int | None, clock: Clock) -> None:
+    def __init__(self, limit: int | None, clock: Clock, *, foreign_per_minute: float = 0) -> None:
         self.limit = limit or 0
         self.clock = clock
+        self.foreign_per_minute = foreign_per_minute
+        """Requests a minute that simulated other clients of the organisation spend."""
         self._window_start = -math.inf
         self._count = 0
 
@@ -58,7 +60,10 @@ class RateLimiter:
         reset = start + WINDOW
         retry_after = max(1, math.ceil(reset - now))
         limit = self.limit or self.UNLIMITED
-        if self._count >= limit:
+        # Other clients spend their share evenly through the window.
+        foreign = math.floor(self.foreign_per_minute * (now - start) / WINDOW)
+        used = min(limit, self._count + foreign)
+        if used >= limit:
             return Verdict(False, limit, 0, int(reset), retry_after)
         self._count += 1
-        return Verdict(True, limit, limit - self._count, int(reset), retry_after)
+        return Verdict(True, limit, limit - used - 1, int(reset), retry_after)

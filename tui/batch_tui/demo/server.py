@@ -72,11 +72,12 @@ class DemoApi:
         *,
         api_key: str | None = None,
         rate_limit: int | None = DEFAULT_RATE_LIMIT,
+        foreign_load: float = 0,
     ) -> None:
         self.simulator = simulator
         self.api_key = api_key
         """When set, only this bearer key is accepted; otherwise any key is."""
-        self.limiter = RateLimiter(rate_limit, simulator.clock)
+        self.limiter = RateLimiter(rate_limit, simulator.clock, foreign_per_minute=foreign_load)
         self.faults = Faults()
         self.request_log: list[tuple[str, str]] = []
         """Every request received, as (method, path): tests count requests with it."""
@@ -276,5 +277,7 @@ class DemoServer:
 
 def serve_forever(api: DemoApi, *, host: str = "127.0.0.1", port: int = 8787) -> None:
     """Run the demo API in the foreground until interrupted (``batch-tui demo-server``)."""
-    config = uvicorn.Config(api.app, host=host, port=port, log_level="info", lifespan="off")
+    config = uvicorn.Config(
+        api.app, host=host, port=port, log_level="info", access_log=False, lifespan="off"
+    )
     uvicorn.Server(config).run()

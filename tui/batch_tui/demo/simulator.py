@@ -180,7 +180,8 @@ class Simulator:
 
     ``epoch`` is the instant the story is told from: about a dozen batches exist
     then, in every status, and a new one arrives every ``arrival_every`` seconds
-    after it. ``clock`` says what time it is now.
+    after it. ``clock`` says what time it is now. With ``fleet`` set, the story is
+    a benchmark's instead: that many batches, ``active`` of them processing.
     """
 
     def __init__(
@@ -190,14 +191,18 @@ class Simulator:
         epoch: float | None = None,
         clock: Clock = system_clock,
         arrival_every: float = 150.0,
+        fleet: int | None = None,
+        active: int = 0,
     ) -> None:
         self.seed = seed
         self.clock = clock
         self.epoch = float(epoch if epoch is not None else math.floor(clock()))
-        self.arrival_every = arrival_every
+        self.arrival_every = arrival_every if fleet is None else 0.0
         self.cancels: dict[str, float] = {}
         """Cancels received, by batch id: the one input that changes the story."""
-        self._initial = self._initial_specs()
+        self._initial = (
+            self._initial_specs() if fleet is None else self._load_specs(fleet, active)
+        )
         self._arrivals: dict[int, BatchSpec] = {}
 
     # ── the fleet ────────────────────────────────────────────────────────────
@@ -267,6 +272,20 @@ class Simulator:
             self._spec(rng, created=e - ago, total=total, rate=rate, name=name, **extra)
             for name, ago, total, rate, extra in plan
         ]
+
+    def _load_specs(self, fleet: int, active: int) -> list[BatchSpec]:
+        """A large, steady fleet for benchmarks: ``active`` batches processing for
+        hours, the rest completed long ago; nothing arrives."""
+        rng = random.Random(f"{self.seed}:load")
+        e = self.epoch
+        specs = []
+        for n in range(fleet):
+            if n < active:
+                # Started a minute ago, 1,000 items at one every 8 s: busy for over two hours.
+                specs.append(self._spec(rng, created=e - 60 - n, total=1000, rate=0.125))
+            else:
+                specs.append(self._spec(rng, created=e - DAY - 60 * n, total=50, rate=2.0))
+        return specs
 
     def _arrival(self, k: int) -> BatchSpec:
         """The ``k``-th batch to arrive after the epoch (k ≥ 1), the same every time."""

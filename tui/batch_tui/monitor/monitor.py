@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
 
@@ -153,6 +154,8 @@ class BatchMonitor:
         self.status = MonitorStatus(interval=interval, effective_interval=interval)
         self.requests_sent = 0
         """Every request sent since start (polls and cancels)."""
+        self.failures: Counter[str] = Counter()
+        """Failed requests since start, by kind (``rate limited``, ``timeout``…)."""
         self._wake = asyncio.Event()
         self._cancelling: set[str] = set()
         self._closed = False
@@ -170,6 +173,10 @@ class BatchMonitor:
     def refresh(self) -> None:
         """Fetch everything that can change, now, within the budget (``r``); lifts a 401 stop."""
         self.scheduler.refresh(self.clock())
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Re-plan now (the clock may have jumped, e.g. a fake one in a benchmark)."""
         self._wake.set()
 
     def highlight(self, batch_id: str | None) -> None:
@@ -383,6 +390,7 @@ class BatchMonitor:
 
     def _failed(self, request: PollRequest, exc: ApiError) -> Change:
         now = self.clock()
+        self.failures[exc.kind] += 1
         message = f"{exc.kind}: {exc.message}" if exc.message != exc.kind else exc.kind
         state = "error"
         if isinstance(exc, RateLimited):

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.widgets import Footer
 
 from batch_tui.clock import Clock, to_datetime
 from batch_tui.monitor.monitor import BatchMonitor, Snapshot
@@ -81,8 +81,8 @@ class Dashboard(Screen):
         self._show_highlighted(force=highlighted in change.changed or not highlighted)
         self._show_status()
 
-    @on(DataTable.RowHighlighted, "#batches")
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    @on(BatchList.Highlighted)
+    def _row_highlighted(self, event: BatchList.Highlighted) -> None:
         self._show_highlighted()
 
     def _tick(self) -> None:

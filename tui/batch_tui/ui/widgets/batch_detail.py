@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from rich.console import RenderableType
-from rich.table import Table
+from rich.console import Console
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -37,19 +38,15 @@ def _when(moment: datetime | None, now: datetime) -> Text:
     return text
 
 
-def detail_renderable(snapshot: Snapshot | None, now: datetime) -> RenderableType:
-    """The pane's content for one snapshot (or the empty state)."""
-    if snapshot is None:
-        return Text("No batch selected.", style="dim")
+def detail_rows(snapshot: Snapshot, now: datetime) -> list[tuple[Text, Text]]:
+    """The (label, value) pairs the pane shows for one snapshot."""
     batch = snapshot.batch
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column(overflow="fold")
+    rows: list[tuple[Text, Text]] = []
 
     title = inert(batch.name or "(unnamed batch)", "bold", max_chars=200)
-    grid.add_row(Text("Name"), title)
-    grid.add_row(Text("ID"), inert(batch.id or MISSING, max_chars=200))
-    grid.add_row(Text("Status"), status_text(batch.status))
+    rows.append((Text("Name"), title))
+    rows.append((Text("ID"), inert(batch.id or MISSING, max_chars=200)))
+    rows.append((Text("Status"), status_text(batch.status)))
     if snapshot.is_stale(now.timestamp()):
         warning = Text("stale", style="bold yellow")
         warning.append(f" · last good data {clock_time(to_datetime(snapshot.updated_at))} UTC · ")
@@ -57,20 +54,20 @@ def detail_renderable(snapshot: Snapshot | None, now: datetime) -> RenderableTyp
             warning.append_text(inert(snapshot.error, max_chars=300))
         else:
             warning.append(f"not refreshed for {duration(timedelta(seconds=snapshot.age(now.timestamp())))}")
-        grid.add_row(Text("Data", style="bold yellow"), warning)
+        rows.append((Text("Data", style="bold yellow"), warning))
     progress = Text(f"{count(batch.processed_items)} / {count(batch.total_items)}")
     progress.append(f"  ({percent(batch.progress)})", style="dim")
     progress.append("  ✓ ", style="green")
     progress.append(count(batch.success_count))
     progress.append("  ✗ ", style="red")
     progress.append(count(batch.failure_count))
-    grid.add_row(Text("Processed"), progress)
+    rows.append((Text("Processed"), progress))
 
     cost = Text(money(batch.total_cost_cents))
     per_item = batch.cost_per_item_cents
     if per_item is not None:
         cost.append(f"  ({money(per_item)} per item)", style="dim")
-    grid.add_row(Text("Cost"), cost)
+    rows.append((Text("Cost"), cost))
 
     if snapshot.has_detail:
         tokens = Text(
@@ -80,23 +77,62 @@ def detail_renderable(snapshot: Snapshot | None, now: datetime) -> RenderableTyp
         context = inert(mapping(batch.context), max_chars=300)
     else:
         tokens = methods = context = Text("loading…", style="dim")
-    grid.add_row(Text("Tokens"), tokens)
-    grid.add_row(Text("Run time"), Text(duration(batch.run_time(now))))
-    grid.add_row(Text("Created"), _when(batch.created_at, now))
-    grid.add_row(Text("Started"), _when(batch.started_at, now))
-    grid.add_row(Text("Completed"), _when(batch.completed_at, now))
-    grid.add_row(Text("Expires"), _when(batch.expires_at, now))
+    rows.append((Text("Tokens"), tokens))
+    rows.append((Text("Run time"), Text(duration(batch.run_time(now)))))
+    rows.append((Text("Created"), _when(batch.created_at, now)))
+    rows.append((Text("Started"), _when(batch.started_at, now)))
+    rows.append((Text("Completed"), _when(batch.completed_at, now)))
+    rows.append((Text("Expires"), _when(batch.expires_at, now)))
 
     source = inert(batch.input_format or MISSING)
     if batch.original_file_name:
         source.append(" · ")
         source.append_text(inert(batch.original_file_name, max_chars=200))
-    grid.add_row(Text("Input"), source)
-    grid.add_row(Text("Methods"), methods)
-    grid.add_row(Text("Context"), context)
+    rows.append((Text("Input"), source))
+    rows.append((Text("Methods"), methods))
+    rows.append((Text("Context"), context))
     if batch.error_message:
-        grid.add_row(Text("Error", style="bold red"), inert(batch.error_message, "red", max_chars=1000))
-    return grid
+        rows.append((Text("Error", style="bold red"), inert(batch.error_message, "red", max_chars=1000)))
+    return rows
+
+
+def detail_renderable(snapshot: Snapshot | None, now: datetime, width: int = 80) -> Text:
+    """The pane's content, laid out for ``width`` cells: labels left, values wrapped beside them.
+
+    Laid out by hand rather than with a Rich table: this is redrawn on every poll of
+    the highlighted batch, and a table measures and renders each cell separately.
+    """
+    if snapshot is None:
+        return Text("No batch selected.", style="dim")
+    value_width = max(10, width - LABEL_WIDTH - GAP)
+    console = _measuring_console()
+    out = Text(end="")
+    for label, value in detail_rows(snapshot, now):
+        value.overflow = "fold"
+        lines = value.wrap(console, value_width) if value.cell_len > value_width else [value]
+        for number, line in enumerate(lines):
+            if number == 0:
+                head = label.copy()
+                head.stylize("bold")
+                head.truncate(LABEL_WIDTH, pad=True)
+            else:
+                head = Text(" " * LABEL_WIDTH)
+            out.append_text(head)
+            out.append(" " * GAP)
+            out.append_text(line)
+            out.append("\n")
+    out.rstrip()
+    return out
+
+
+LABEL_WIDTH = 9
+GAP = 2
+
+
+@lru_cache(maxsize=1)
+def _measuring_console() -> Console:
+    """A console used only to wrap text (never printed to)."""
+    return Console(width=1000, file=io.StringIO(), color_system=None, legacy_windows=False)
 
 
 class BatchDetail(VerticalScroll):
@@ -113,6 +149,11 @@ class BatchDetail(VerticalScroll):
     }
     """
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._lines = 0
+        self._last: tuple[Snapshot | None, datetime] | None = None
+
     def compose(self):
         yield Static(id="detail-body")
 
@@ -121,4 +162,14 @@ class BatchDetail(VerticalScroll):
 
     def show(self, snapshot: Snapshot | None, now: datetime) -> None:
         """Show this snapshot (None: the empty state)."""
-        self.query_one("#detail-body", Static).update(detail_renderable(snapshot, now))
+        self._last = (snapshot, now)
+        content = detail_renderable(snapshot, now, self.scrollable_content_region.width)
+        # A layout pass only when the number of lines changes (not on every new
+        # number): it is the costliest part of a repaint.
+        lines = content.plain.count("\n") + 1
+        self.query_one("#detail-body", Static).update(content, layout=lines != self._lines)
+        self._lines = lines
+
+    def on_resize(self) -> None:
+        if self._last is not None:
+            self.show(*self._last)

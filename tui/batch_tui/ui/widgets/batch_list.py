@@ -1,13 +1,29 @@
-"""The batch list: one row per batch, updated in place by row key."""
+"""The batch list: one row per batch, updated in place by row key.
+
+A Line API widget rather than a ``DataTable``: every row is rendered once into a
+cached ``Strip`` and re-rendered only when one of its cells changes, and a poll
+that changes a few rows repaints just those rows (if they are on screen). The
+stock table renders every visible cell again after any update, which costs tens
+of milliseconds a frame on a large list.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Mapping
 
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
-from textual.widgets import DataTable
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from batch_tui.format import age, count, money
 from batch_tui.monitor.monitor import Change, Snapshot
@@ -28,6 +44,10 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("cost", "Cost", 8),
     ("age", "Age", 4),
 )
+COLUMN_INDEX = {key: index for index, (key, _, _) in enumerate(COLUMNS)}
+#: Blank cells either side of each column's content.
+PADDING = 1
+ROW_WIDTH = sum(width + 2 * PADDING for _, _, width in COLUMNS)
 
 
 def mark_cell(snapshot: Snapshot, now: datetime) -> Text:
@@ -44,7 +64,7 @@ def row_cells(snapshot: Snapshot, now: datetime) -> Cells:
     """The cells of one batch's row, as inert text."""
     batch = snapshot.batch
     name = inert(batch.name or "", max_chars=60)
-    name.no_wrap, name.overflow = True, "ellipsis"
+    name.overflow = "ellipsis"
     progress = progress_bar(batch.progress)
     progress.append(f" {count(batch.processed_items)}/{count(batch.total_items)}")
     failures = batch.failure_count
@@ -61,7 +81,34 @@ def row_cells(snapshot: Snapshot, now: datetime) -> Cells:
     )
 
 
-class BatchList(DataTable[Text]):
+def _cell_segments(text: Text, width: int, console) -> list[Segment]:
+    """One cell's segments, exactly ``width`` cells wide."""
+    plain = text.plain
+    if not text.spans and cell_len(plain) <= width:
+        # The common case (one style, fits): no copy, no Rich render pass.
+        gap = " " * (width - cell_len(plain))
+        padded = gap + plain if text.justify == "right" else plain + gap
+        style = console.get_style(text.style) if text.style else None
+        return [Segment(padded, style)]
+    cell = text.copy()
+    cell.no_wrap = True
+    cell.truncate(width, overflow=text.overflow or "crop")
+    cell.align(text.justify or "left", width)
+    return list(cell.render(console))
+
+
+def _cells_strip(cells: Iterable[Text], console) -> Strip:
+    """One line of fixed-width, padded cells."""
+    segments: list[Segment] = []
+    pad = Segment(" " * PADDING)
+    for text, (_, _, width) in zip(cells, COLUMNS):
+        segments.append(pad)
+        segments.extend(_cell_segments(text, width, console))
+        segments.append(pad)
+    return Strip(segments, ROW_WIDTH)
+
+
+class BatchList(ScrollView, can_focus=True):
     """The list of batches. ``apply()`` diffs snapshots against what is shown.
 
     Rows are keyed by batch id, so the cursor and the scroll position follow the
@@ -69,108 +116,262 @@ class BatchList(DataTable[Text]):
     """
 
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
     ]
+
+    COMPONENT_CLASSES = {"batch-list--header", "batch-list--cursor"}
 
     DEFAULT_CSS = """
     BatchList {
         height: 1fr;
+        background: $surface;
+        color: $foreground;
+        & > .batch-list--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        & > .batch-list--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .batch-list--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+        }
     }
     """
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
-        self._shown: dict[str, Cells] = {}
+    @dataclass
+    class Highlighted(Message):
+        """The cursor now rests on a different batch (or on none)."""
 
-    def on_mount(self) -> None:
-        for key, title, width in COLUMNS:
-            self.add_column(title, width=width, key=key)
+        batch_list: BatchList
+        batch_id: str | None
+
+        @property
+        def control(self) -> BatchList:
+            return self.batch_list
+
+    cursor_row: reactive[int] = reactive(0, repaint=False)
+    """The index of the highlighted row."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._order: list[str] = []
+        self._index: dict[str, int] = {}
+        self._snapshots: Mapping[str, Snapshot] = {}
+        self._now = datetime.min
+        # Cells and strips are made lazily, when a row is first drawn after a change:
+        # a poll that changes rows off screen costs almost nothing.
+        self._cells: dict[str, Cells] = {}
+        self._strips: dict[str, Strip] = {}
+        self._announced: str | None = None
+        self._header: Strip | None = None
+
+    # ── reading ──────────────────────────────────────────────────────────────
+
+    @property
+    def row_count(self) -> int:
+        """How many batches the list shows."""
+        return len(self._order)
+
+    @property
+    def row_ids(self) -> list[str]:
+        """Batch ids in the order shown."""
+        return list(self._order)
 
     @property
     def current_batch_id(self) -> str | None:
         """The id of the highlighted batch, if any."""
-        if not self.row_count:
-            return None
-        try:
-            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:  # the cursor can briefly point past a removed last row
-            return None
+        if 0 <= self.cursor_row < len(self._order):
+            return self._order[self.cursor_row]
+        return None
+
+    def get_row_index(self, batch_id: str) -> int:
+        """Where this batch's row is (KeyError when it is not shown)."""
+        return self._index[batch_id]
+
+    def cell_text(self, batch_id: str, column: str) -> str:
+        """The text one cell shows."""
+        return self._row_cells(batch_id)[COLUMN_INDEX[column]].plain
+
+    def _row_cells(self, batch_id: str) -> Cells:
+        cells = self._cells.get(batch_id)
+        if cells is None:
+            cells = self._cells[batch_id] = row_cells(self._snapshots[batch_id], self._now)
+        return cells
+
+    # ── updating ─────────────────────────────────────────────────────────────
 
     def apply(
         self, snapshots: Mapping[str, Snapshot], now: datetime, change: Change | None = None
     ) -> None:
-        """Make the table show ``snapshots`` in their order, touching only what changed.
+        """Make the list show ``snapshots`` in their order, touching only what changed.
 
         With a ``change``, only the rows it names are looked at (a poll that changed
-        a few rows costs a few cell updates); without one, every row is compared.
+        a few rows costs a few row renders, and only for rows on screen); without
+        one, every row is redrawn.
         """
         keep_id = self.current_batch_id
-        keep_row = self.cursor_row
         keep_offset = self.cursor_row - round(self.scroll_y)
+        self._snapshots, self._now = snapshots, now
         if change is None:
-            removed = [batch_id for batch_id in self._shown if batch_id not in snapshots]
-            candidates: Iterable[str] = snapshots
+            self._cells.clear()
+            self._strips.clear()
+            reorder, dirty = True, []
         else:
-            removed = [batch_id for batch_id in change.removed if batch_id in self._shown]
-            candidates = change.changed
-        with self.app.batch_update():
-            for batch_id in removed:
-                self.remove_row(batch_id)
-                del self._shown[batch_id]
-            added = False
-            for batch_id in candidates:
-                snapshot = snapshots.get(batch_id)
-                if snapshot is None:
-                    continue
-                cells = row_cells(snapshot, now)
-                old = self._shown.get(batch_id)
-                if old is None:
-                    self.add_row(*cells, key=batch_id)
-                    added = True
-                else:
-                    self._update_row(batch_id, old, cells)
-                self._shown[batch_id] = cells
-            if added:
-                self._reorder(list(snapshots))
-            if added or removed:
-                self._restore_cursor(keep_id, keep_row, keep_offset)
+            dirty = [batch_id for batch_id in change.changed if batch_id in snapshots]
+            for batch_id in (*dirty, *change.removed):
+                self._cells.pop(batch_id, None)
+                self._strips.pop(batch_id, None)
+            reorder = (
+                change.reordered
+                or any(batch_id in self._index for batch_id in change.removed)
+                or any(batch_id not in self._index for batch_id in dirty)
+            )
+        if reorder:
+            self._order = list(snapshots)
+            self._index = {batch_id: index for index, batch_id in enumerate(self._order)}
+            self.virtual_size = Size(ROW_WIDTH, len(self._order) + 1)
+            self._restore_cursor(keep_id, keep_offset)
+            self.refresh()
+        else:
+            self._refresh_rows(dirty)
+        self._announce()
 
     def refresh_times(self, snapshots: Mapping[str, Snapshot], now: datetime) -> None:
-        """Bring the time-dependent cells (age, stale mark) up to ``now``."""
-        with self.app.batch_update():
-            for batch_id, old in self._shown.items():
-                snapshot = snapshots.get(batch_id)
-                if snapshot is None:
-                    continue
-                cells = (mark_cell(snapshot, now), *old[1:-1], age_cell(snapshot, now))
-                if cells[0] != old[0] or cells[-1] != old[-1]:
-                    self._update_row(batch_id, old, cells)
-                    self._shown[batch_id] = cells
+        """Bring the time-dependent cells (age, stale mark) of drawn rows up to ``now``."""
+        self._snapshots, self._now = snapshots, now
+        dirty = []
+        for batch_id, old in list(self._cells.items()):
+            snapshot = snapshots.get(batch_id)
+            if snapshot is None:
+                continue
+            mark, age_now = mark_cell(snapshot, now), age_cell(snapshot, now)
+            if mark != old[0] or age_now != old[-1]:
+                self._cells[batch_id] = (mark, *old[1:-1], age_now)
+                self._strips.pop(batch_id, None)
+                dirty.append(batch_id)
+        self._refresh_rows(dirty)
 
-    def _update_row(self, batch_id: str, old: Cells, new: Cells) -> None:
-        for (column, _, _), new_cell, old_cell in zip(COLUMNS, new, old):
-            if new_cell != old_cell:
-                self.update_cell(batch_id, column, new_cell)
+    def _refresh_rows(self, batch_ids: Iterable[str]) -> None:
+        """Repaint just these rows, where they are on screen."""
+        top = round(self.scroll_y)
+        height = self.scrollable_content_region.height
+        width = self.scrollable_content_region.width
+        for batch_id in batch_ids:
+            y = self._index.get(batch_id, -1) - top + 1
+            if 1 <= y < height:
+                self.refresh(Region(0, y, width, 1))
 
-    def _reorder(self, order: list[str]) -> None:
-        current = [row.key.value for row in self.ordered_rows]
-        if current == order:
+    def _restore_cursor(self, batch_id: str | None, offset: int) -> None:
+        if not self._order:
+            self.cursor_row = 0
             return
-        position = {batch_id: index for index, batch_id in enumerate(order)}
-        rank = {self._shown[batch_id][1].plain: position[batch_id] for batch_id in order}
-        self.sort("id", key=lambda id_cell: rank.get(id_cell.plain, len(rank)))
-
-    def _restore_cursor(self, batch_id: str | None, row: int, offset: int) -> None:
-        if not self.row_count:
-            return
-        if batch_id is not None and batch_id in self._shown:
-            target = self.get_row_index(batch_id)
+        if batch_id is not None and batch_id in self._index:
+            target = self._index[batch_id]
         else:
-            target = min(max(row, 0), self.row_count - 1)
-        if target != self.cursor_row:
-            self.move_cursor(row=target, scroll=False)
-        wanted_scroll = max(0, target - max(offset, 0))
-        if round(self.scroll_y) != wanted_scroll:
-            # After the refresh: rows just added are not yet part of the scrollable size.
-            self.call_after_refresh(self.scroll_to, y=wanted_scroll, animate=False)
+            target = min(max(self.cursor_row, 0), len(self._order) - 1)
+        self.cursor_row = target
+        # Keep the highlighted batch on the same screen line it was on.
+        self.scroll_to(y=max(0, target - max(offset, 0)), animate=False, immediate=True)
+        self._scroll_cursor_into_view()
+
+    def _announce(self) -> None:
+        batch_id = self.current_batch_id
+        if batch_id != self._announced:
+            self._announced = batch_id
+            self.post_message(self.Highlighted(self, batch_id))
+
+    # ── the cursor ───────────────────────────────────────────────────────────
+
+    def move_cursor(self, row: int) -> None:
+        """Highlight row ``row`` (clamped) and bring it into view."""
+        if not self._order:
+            return
+        row = min(max(row, 0), len(self._order) - 1)
+        if row != self.cursor_row:
+            old = self.cursor_row
+            self.cursor_row = row
+            self._refresh_rows(
+                [self._order[i] for i in (old, row) if 0 <= i < len(self._order)]
+            )
+        self._scroll_cursor_into_view()
+        self._announce()
+
+    def _scroll_cursor_into_view(self) -> None:
+        visible = max(1, self.scrollable_content_region.height - 1)
+        top = round(self.scroll_y)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+        elif self.cursor_row >= top + visible:
+            self.scroll_to(y=self.cursor_row - visible + 1, animate=False, immediate=True)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self.cursor_row + 1)
+
+    def action_page_up(self) -> None:
+        self.move_cursor(self.cursor_row - max(1, self.scrollable_content_region.height - 2))
+
+    def action_page_down(self) -> None:
+        self.move_cursor(self.cursor_row + max(1, self.scrollable_content_region.height - 2))
+
+    def action_first(self) -> None:
+        self.move_cursor(0)
+
+    def action_last(self) -> None:
+        self.move_cursor(len(self._order) - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y >= 1:
+            self.move_cursor(round(self.scroll_y) + event.y - 1)
+
+    def on_resize(self) -> None:
+        self._scroll_cursor_into_view()
+
+    # ── rendering ────────────────────────────────────────────────────────────
+
+    def _row_strip(self, batch_id: str) -> Strip:
+        strip = self._strips.get(batch_id)
+        if strip is None:
+            strip = self._strips[batch_id] = _cells_strip(
+                self._row_cells(batch_id), self.app.console
+            )
+        return strip
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x = round(self.scroll_x)
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if y == 0:
+            if self._header is None:
+                titles = (Text(title) for _, title, _ in COLUMNS)
+                self._header = _cells_strip(titles, self.app.console)
+            style = base + self.get_component_rich_style("batch-list--header")
+            return self._header.crop_extend(scroll_x, scroll_x + width, style).apply_style(style)
+        row = round(self.scroll_y) + y - 1
+        if not 0 <= row < len(self._order):
+            return Strip.blank(width, base)
+        strip = self._row_strip(self._order[row])
+        if row == self.cursor_row:
+            style = base + self.get_component_rich_style("batch-list--cursor")
+            # The cursor's colours replace the cells' own, as a selection should.
+            return Strip(
+                Segment.apply_style(strip.crop_extend(scroll_x, scroll_x + width, None), post_style=style),
+                width,
+            )
+        return strip.crop_extend(scroll_x, scroll_x + width, base).apply_style(base)

@@ -72,4 +72,5 @@ class StatusBar(Static):
 
     def show(self, status: MonitorStatus, now: float, *, batches: int, active: int) -> None:
         """Render the status line for ``now``."""
-        self.update(status_line(status, now, batches=batches, active=active))
+        # Always one line: no layout pass needed.
+        self.update(status_line(status, now, batches=batches, active=active), layout=False)
