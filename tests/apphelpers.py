@@ -42,12 +42,12 @@ def idle(app: BatchTUI) -> bool:
 
 def cell(app: BatchTUI, batch_id: str, column: str) -> str:
     """The text shown in one cell of the batch list."""
-    return app.screen.query_one(BatchList).cell_text(batch_id, column)
+    return app.dashboard.query_one(BatchList).cell_text(batch_id, column)
 
 
 def list_ids(app: BatchTUI) -> list[str]:
     """Batch ids in the order the list shows them."""
-    return app.screen.query_one(BatchList).row_ids
+    return app.dashboard.query_one(BatchList).row_ids
 
 
 def screen_text(app: BatchTUI) -> str:

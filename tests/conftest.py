@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 # Before Textual is imported anywhere: no animations, so snapshots and Pilot runs are stable.
 os.environ["TEXTUAL_ANIMATIONS"] = "none"
@@ -17,6 +18,11 @@ from batch_tui.api.client import CheckClient  # noqa: E402
 from batch_tui.clock import FakeClock  # noqa: E402
 from batch_tui.demo.server import DemoApi, DemoServer  # noqa: E402
 from batch_tui.demo.simulator import Simulator  # noqa: E402
+
+# Property tests: a moderate count in CI; HYPOTHESIS_PROFILE=thorough runs 10,000 each.
+hypothesis_settings.register_profile("default", max_examples=200, deadline=None)
+hypothesis_settings.register_profile("thorough", max_examples=10_000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 #: The frozen instant every deterministic test starts from.
 EPOCH = datetime(2026, 1, 15, 10, 0, 0, tzinfo=timezone.utc).timestamp()

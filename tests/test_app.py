@@ -316,3 +316,64 @@ async def test_status_line_shows_the_effective_interval_when_the_budget_is_short
         status = app.monitor.status
         assert status.effective_interval > 1
         assert "budget allows" in screen_text(app)
+
+
+async def test_read_only_mode_has_no_cancel_key_at_all(demo, demo_api, clock, simulator):
+    from batch_tui.api.client import CheckClient
+    from batch_tui.monitor.monitor import BatchMonitor
+    from batch_tui.ui.app import BatchTUI
+    from conftest import TEST_KEY
+
+    monitor = BatchMonitor(CheckClient(demo.url, TEST_KEY), interval=30, clock=clock)
+    app = BatchTUI(monitor, clock=clock, read_only=True)
+    target = first_with_status(simulator, "processing")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: idle(app), pilot=pilot)
+        await move_to(pilot, target["id"])
+        assert "Cancel batch" not in screen_text(app)
+        await pilot.press("c")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmCancel)
+        assert posts(demo_api) == []
+
+
+async def test_a_refused_cancel_shows_the_server_message_and_refetches_the_batch(
+    demo, demo_api, clock, simulator
+):
+    app = make_app(demo, clock)
+    target = first_with_status(simulator, "processing")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(lambda: idle(app), pilot=pilot)
+        await move_to(pilot, target["id"])
+        await pilot.press("c")
+        demo_api.faults.status = 404
+        demo_api.faults.error = {"code": "not_found", "message": "Batch not found"}
+        gets_before = demo_api.request_log.count(("GET", f"/v1/batch/{target['id']}"))
+        await pilot.press("y")
+        await wait_until(
+            lambda: any("Batch not found" in n.message for n in app._notifications), pilot=pilot
+        )
+        demo_api.faults.clear()
+        await wait_until(
+            lambda: demo_api.request_log.count(("GET", f"/v1/batch/{target['id']}")) > gets_before,
+            pilot=pilot,
+        )
+        assert posts(demo_api) == [f"/v1/batch/{target['id']}/cancel"]
+
+
+async def test_a_confirm_after_the_batch_finished_sends_nothing(demo, demo_api, clock, simulator):
+    app = make_app(demo, clock)
+    target = first_with_status(simulator, "processing")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(lambda: idle(app), pilot=pilot)
+        await move_to(pilot, target["id"])
+        await pilot.press("c")
+        # While the dialog is open, the batch finishes and the dashboard learns it.
+        spec = next(s for s in simulator.specs() if s.id == target["id"])
+        clock.set(spec.finishes_at + 1)
+        app.monitor.refresh()
+        await wait_until(lambda: cell(app, target["id"], "status") == "completed", pilot=pilot)
+        await pilot.press("y")
+        await pilot.pause()
+        assert posts(demo_api) == []
+        assert any("nothing was sent" in n.message for n in app._notifications)

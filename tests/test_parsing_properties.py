@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from datetime import datetime, timezone
 
-from hypothesis import given, settings
+from hypothesis import given
 from rich.console import Console
 from hypothesis import strategies as st
 
@@ -38,7 +38,6 @@ json_values = st.recursive(
 batch_json = st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=len(FIELDS))
 
 
-@settings(max_examples=300, deadline=None)
 @given(batch_json)
 def test_any_batch_payload_parses_and_renders(payload):
     batch = Batch.from_json(payload)
@@ -52,7 +51,6 @@ def test_any_batch_payload_parses_and_renders(payload):
     assert "\x1b" not in console.file.getvalue()
 
 
-@settings(max_examples=200, deadline=None)
 @given(json_values)
 def test_any_page_payload_parses(payload):
     BatchPage.from_json(payload)

@@ -70,6 +70,57 @@ class Tmux:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class DemoProcesses:
+    """``batch-tui demo-server`` processes, started on a port and stopped by port."""
+
+    def __init__(self) -> None:
+        self.running: dict[int, subprocess.Popen] = {}
+
+    def __call__(self, *args: str, port: int | None = None) -> str:
+        import socket
+
+        port = port or free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "batch_tui", "demo-server", "--port", str(port), *args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.running[port] = process
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return f"http://127.0.0.1:{port}"
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise AssertionError("demo server did not start") from None
+                time.sleep(0.05)
+
+    def stop(self, port: int) -> None:
+        process = self.running.pop(port)
+        process.terminate()
+        process.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for port in list(self.running):
+            self.stop(port)
+
+
+@pytest.fixture
+def demo_process():
+    processes = DemoProcesses()
+    yield processes
+    processes.stop_all()
+
+
 @pytest.fixture
 def tmux(tmp_path):
     session = Tmux(tmp_path)
@@ -101,6 +152,53 @@ def test_demo_dashboard_runs_navigates_and_quits_cleanly(tmux, tmp_path):
     while not tmux.exit_file.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert tmux.exit_file.read_text().strip() == "0"
+
+
+def test_cancel_flow_in_a_real_terminal(tmux, tmp_path):
+    tmux.start(f"{sys.executable} -m batch_tui --demo", clean_env(tmp_path))
+    tmux.wait_for(lambda s: "connected" in s and s.count("processing") >= 3)
+    tmux.keys("j", "j", "j")
+    tmux.wait_for(lambda s: "Science news digest" in s.split("Detail")[-1])
+    tmux.keys("c")
+    modal = tmux.wait_for(lambda s: "Cancel this batch?" in s)
+    assert "Cost so far" in modal
+    tmux.keys("y")
+    screen = tmux.wait_for(lambda s: "cancelled successfully" in s)
+    row = next(line for line in screen.splitlines() if "Science news digest" in line)
+    assert "cancelled" in row
+    tmux.keys("q")
+
+
+def test_hostile_names_are_literal_and_never_retitle_the_pane(tmux, tmp_path, demo_process):
+    url = demo_process("--hostile")
+    env = {**clean_env(tmp_path), "CHECK_API_KEY": "vfy_test"}
+    tmux.start(f"{sys.executable} -m batch_tui --base-url {url}", env)
+    title_before = tmux.run("display", "-p", "-t", tmux.session, "#{pane_title}").strip()
+    screen = tmux.wait_for(lambda s: "connected" in s and "Pwned" in s)
+    assert "[bold red]Pwned[/] [@…" in screen
+    # Walk over every row, so every hostile name is drawn in the detail pane too.
+    for _ in range(12):
+        tmux.keys("j")
+    screen = tmux.wait_for(lambda s: "Name       [bold red]Pwned[/] [@click=app.quit]click me[/]" in s)
+    assert "\x1b" not in screen
+    title_after = tmux.run("display", "-p", "-t", tmux.session, "#{pane_title}").strip()
+    assert "PWNED" not in title_after
+    assert title_after == title_before
+    tmux.keys("q")
+
+
+def test_recovers_by_itself_after_the_server_restarts(tmux, tmp_path, demo_process):
+    port = free_port()
+    url = demo_process(port=port)
+    env = {**clean_env(tmp_path), "CHECK_API_KEY": "vfy_test"}
+    tmux.start(f"{sys.executable} -m batch_tui --base-url {url} --interval 1", env)
+    tmux.wait_for(lambda s: "connected" in s and "batch_" in s)
+    demo_process.stop(port)
+    tmux.wait_for(lambda s: "connection failed" in s)
+    demo_process(port=port)
+    screen = tmux.wait_for(lambda s: "● connected" in s and "error:" not in s, timeout=30)
+    assert "batch_" in screen
+    tmux.keys("q")
 
 
 def test_missing_key_in_a_real_terminal_prints_one_line(tmux, tmp_path):

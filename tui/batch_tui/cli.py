@@ -49,6 +49,9 @@ def _dashboard_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow sending the key over plain http to a non-loopback host",
     )
+    parser.add_argument(
+        "--read-only", action="store_true", help="no cancel key: look, never change anything"
+    )
     parser.add_argument("--version", action="version", version=f"batch-tui {__version__}")
     return parser
 
@@ -88,6 +91,21 @@ def _demo_parser() -> argparse.ArgumentParser:
         help="requests a minute spent by simulated other clients of the organisation",
     )
     parser.add_argument(
+        "--faults",
+        metavar="SPEC",
+        default=os.environ.get("BATCH_TUI_DEMO_FAULTS", ""),
+        help=(
+            "misbehave on purpose, e.g. '5xx=0.2,latency=0.3,hang=0.1,drop=0.05,"
+            "malformed=0.1,429=5' (shares of requests; latency in seconds; 429=N "
+            "refuses the next N); also $BATCH_TUI_DEMO_FAULTS"
+        ),
+    )
+    parser.add_argument(
+        "--hostile",
+        action="store_true",
+        help="names and errors full of markup and escape sequences (for testing clients)",
+    )
+    parser.add_argument(
         "--require-key",
         action="store_true",
         help=f"accept only the key in ${ENV_KEY} (others get 401)",
@@ -96,6 +114,7 @@ def _demo_parser() -> argparse.ArgumentParser:
 
 
 def _run_demo_server(argv: Sequence[str]) -> int:
+    from batch_tui.demo.faults import FaultSpecError, Faults
     from batch_tui.demo.server import DemoApi, serve_forever
     from batch_tui.demo.simulator import Simulator
 
@@ -110,14 +129,24 @@ def _run_demo_server(argv: Sequence[str]) -> int:
         return _fail("--active must be from 0 to --batches")
     if args.foreign_load < 0:
         return _fail("--foreign-load must be 0 or more")
+    try:
+        faults = Faults.parse(args.faults)
+    except FaultSpecError as exc:
+        return _fail(f"--faults: {exc}")
     key = None
     if args.require_key:
         key = os.environ.get(ENV_KEY)
         if not key:
             return _fail(f"--require-key needs ${ENV_KEY} to be set")
-    simulator = Simulator(seed=args.seed, fleet=args.batches, active=args.active)
+    simulator = Simulator(
+        seed=args.seed, fleet=args.batches, active=args.active, hostile=args.hostile
+    )
     api = DemoApi(
-        simulator, api_key=key, rate_limit=args.rate_limit, foreign_load=args.foreign_load
+        simulator,
+        api_key=key,
+        rate_limit=args.rate_limit,
+        foreign_load=args.foreign_load,
+        faults=faults,
     )
     try:
         serve_forever(api, port=args.port)
@@ -145,10 +174,13 @@ def _run_dashboard(argv: Sequence[str]) -> int:
                 "batch_ids": args.batch_ids,
                 "demo": args.demo,
                 "allow_insecure_http": args.allow_insecure_http,
+                "read_only": args.read_only,
             }
         )
     except ConfigError as exc:
         return _fail(str(exc))
+    for warning in settings.warnings:
+        print(f"batch-tui: warning: {warning}", file=sys.stderr)
 
     from batch_tui.session import make_app
 

@@ -28,7 +28,7 @@ DEFAULT_BASE_URL = "https://api.check.ai"
 ENV_KEY = "CHECK_API_KEY"
 ENV_BASE_URL = "CHECK_API_BASE_URL"
 ENV_INTERVAL = "BATCH_TUI_INTERVAL"
-CONFIG_KEYS = ("api_key", "base_url", "interval", "status")
+CONFIG_KEYS = ("api_key", "base_url", "interval", "status", "read_only")
 
 
 class ConfigError(Exception):
@@ -58,13 +58,17 @@ class Settings:
     config_path: Path | None = None
     """The config file that was read, if any."""
     allow_insecure_http: bool = False
+    read_only: bool = False
+    """No cancel key: the dashboard can only look, like k9s's read-only mode."""
+    warnings: tuple[str, ...] = ()
+    """Problems worth telling the user about that do not stop the start."""
 
     def __repr__(self) -> str:
         key = "<redacted>" if self.api_key else None
         return (
             f"Settings(api_key={key}, base_url={self.base_url!r}, interval={self.interval!r}, "
             f"status={self.status!r}, batch_ids={self.batch_ids!r}, demo={self.demo!r}, "
-            f"config_path={self.config_path!r})"
+            f"read_only={self.read_only!r}, config_path={self.config_path!r})"
         )
 
     __str__ = __repr__
@@ -93,6 +97,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
     for key in ("api_key", "base_url", "status"):
         if key in data and not isinstance(data[key], str):
             raise ConfigError(f"config file {path}: {key} must be a string")
+    if "read_only" in data and not isinstance(data["read_only"], bool):
+        raise ConfigError(f"config file {path}: read_only must be true or false")
     if "interval" in data and (
         isinstance(data["interval"], bool) or not isinstance(data["interval"], (int, float))
     ):
@@ -210,6 +216,11 @@ def resolve_settings(
         raise ConfigError(
             f"no API key: set {ENV_KEY} or api_key in {path} (or try --demo to see the dashboard)"
         )
+    warnings = []
+    if file.get("api_key") and _readable_by_others(path):
+        warnings.append(
+            f"{path} holds an API key and other users can read it; fix with: chmod 600 {path}"
+        )
     return Settings(
         api_key=api_key,
         base_url=base_url,
@@ -219,4 +230,13 @@ def resolve_settings(
         demo=demo,
         config_path=path if file else None,
         allow_insecure_http=allow_http,
+        read_only=bool(cli.get("read_only")) or bool(file.get("read_only")),
+        warnings=tuple(warnings),
     )
+
+
+def _readable_by_others(path: Path) -> bool:
+    try:
+        return bool(path.stat().st_mode & 0o077)
+    except OSError:
+        return False

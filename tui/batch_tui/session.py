@@ -27,4 +27,4 @@ def make_monitor(settings: Settings, *, clock: Clock = system_clock) -> BatchMon
 
 def make_app(settings: Settings, *, clock: Clock = system_clock) -> BatchTUI:
     """The dashboard app for these settings."""
-    return BatchTUI(make_monitor(settings, clock=clock), clock=clock)
+    return BatchTUI(make_monitor(settings, clock=clock), clock=clock, read_only=settings.read_only)

@@ -38,6 +38,10 @@ ITEM_STATUSES: tuple[str, ...] = (
 )
 
 
+#: Counts, costs and tokens beyond this are not believable: treated as unusable.
+ABSURD = 10**15
+
+
 class _Reader:
     """Reads typed values out of one JSON object, noting unusable ones."""
 
@@ -63,44 +67,44 @@ class _Reader:
         self._reject(key)
         return None
 
-    def integer(self, key: str) -> int | None:
+    def integer(self, key: str, *, low: int = 0, high: int = ABSURD) -> int | None:
+        """A whole number from ``low`` to ``high``; anything else is unusable."""
         value = self._get(key)
         if value is None:
             return None
+        result: int | None = None
         if isinstance(value, bool):
-            self._reject(key)
-            return None
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
+            result = None
+        elif isinstance(value, int):
+            result = value
+        elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            result = int(value)
+        elif isinstance(value, str):
             try:
-                return int(value.strip())
+                result = int(value.strip())
             except ValueError:
-                pass
-        self._reject(key)
-        return None
+                result = None
+        if result is None or not low <= result <= high:
+            self._reject(key)
+            return None
+        return result
 
-    def number(self, key: str) -> float | None:
+    def number(self, key: str, *, low: float = 0.0, high: float = ABSURD) -> float | None:
+        """A finite number from ``low`` to ``high``; anything else is unusable."""
         value = self._get(key)
         if value is None:
             return None
+        result: float | None = None
         if isinstance(value, bool):
-            self._reject(key)
-            return None
-        if isinstance(value, (int, float)):
+            result = None
+        elif isinstance(value, (int, float)):
             result = float(value)
         elif isinstance(value, str):
             try:
                 result = float(value.strip())
             except ValueError:
-                self._reject(key)
-                return None
-        else:
-            self._reject(key)
-            return None
-        if not math.isfinite(result):
+                result = None
+        if result is None or not math.isfinite(result) or not low <= result <= high:
             self._reject(key)
             return None
         return result
@@ -249,6 +253,9 @@ class Batch:
             completed_at=read.time("completedAt"),
             expires_at=read.time("expiresAt"),
         )
+        counts = (batch.processed_items, batch.total_items)
+        if None not in counts and counts[0] > counts[1]:
+            read.bad.append("processedItems")  # more done than exist: shown, but flagged
         return replace(batch, bad_fields=tuple(read.bad))
 
     def with_summary(self, summary: Batch) -> Batch:
@@ -379,7 +386,7 @@ class ItemResult:
             status=read.text("status"),
             verification_id=read.text("verificationId"),
             verdict=read.text("verdict"),
-            confidence=read.number("confidence"),
+            confidence=read.number("confidence", high=1.0),
             decision=read.text("decision"),
             cost_cents=read.number("costCents"),
             processing_time_ms=read.integer("processingTimeMs"),

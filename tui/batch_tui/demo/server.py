@@ -9,9 +9,9 @@ the per-minute limit, and bearer auth. ``Faults`` lets tests make it misbehave.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
-from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 import uvicorn
@@ -21,28 +21,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from batch_tui.api.models import BATCH_STATUSES
+from batch_tui.demo.faults import DroppedConnection, Faults
 from batch_tui.demo.ratelimit import RateLimiter
 from batch_tui.demo.simulator import Simulator, SimulatorError
 
 DEFAULT_RATE_LIMIT = 200
 MAX_PAGE = 100
-
-
-@dataclass
-class Faults:
-    """Ways to make the server misbehave, switched at run time by tests.
-
-    ``status`` answers every request with that HTTP status and the ``error``
-    envelope (a generic one by default); ``body`` replaces every successful body
-    with these raw bytes (non-JSON, wrong shape, huge); ``delay`` holds each
-    answer that many seconds first.
-    """
-
-    status: int | None = None
-    error: dict[str, Any] | None = None
-    body: bytes | None = None
-    content_type: str = "application/json"
-    delay: float = 0.0
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
@@ -73,12 +57,14 @@ class DemoApi:
         api_key: str | None = None,
         rate_limit: int | None = DEFAULT_RATE_LIMIT,
         foreign_load: float = 0,
+        faults: Faults | None = None,
     ) -> None:
         self.simulator = simulator
         self.api_key = api_key
         """When set, only this bearer key is accepted; otherwise any key is."""
         self.limiter = RateLimiter(rate_limit, simulator.clock, foreign_per_minute=foreign_load)
-        self.faults = Faults()
+        self.faults = faults or Faults()
+        """What is going wrong on purpose (tests change it at run time)."""
         self.request_log: list[tuple[str, str]] = []
         """Every request received, as (method, path): tests count requests with it."""
         self.in_flight = 0
@@ -131,20 +117,32 @@ class DemoApi:
             faults = self.faults
             if faults.delay:
                 await asyncio.sleep(faults.delay)
+            if faults.roll(faults.hang_rate):
+                await asyncio.sleep(faults.hang_for)
+            if faults.roll(faults.drop_rate):
+                return _Dropped()
             if not self._authorized(request):
                 return error_response(401, "unauthorized", "Invalid or missing API key")
             verdict = self.limiter.check()
             headers = verdict.headers()
-            if not verdict.allowed:
+            if not verdict.allowed or faults.take_429():
+                retry_after = verdict.retry_after if not verdict.allowed else 1
                 response: Response = error_response(
                     429,
                     "rate_limited",
-                    f"Rate limit exceeded. Try again in {verdict.retry_after} seconds.",
-                    retryAfter=verdict.retry_after,
+                    f"Rate limit exceeded. Try again in {retry_after} seconds.",
+                    retryAfter=retry_after,
                 )
+                response.headers["Retry-After"] = str(retry_after)
             elif faults.status is not None:
                 envelope = faults.error or {"code": "injected_fault", "message": "Injected fault"}
                 response = JSONResponse({"error": envelope}, status_code=faults.status)
+            elif faults.roll(faults.error_rate):
+                status = faults.rng.choice((500, 502, 503))
+                response = error_response(status, "injected_fault", f"Injected {status}")
+            elif faults.roll(faults.malformed_rate):
+                body, media_type = faults.malformed()
+                response = Response(body, media_type=media_type)
             else:
                 try:
                     result = await handler(request)
@@ -187,6 +185,34 @@ class DemoApi:
 
     async def not_found(self, request: Request) -> Any:
         raise SimulatorError(404, "not_found", "Not found")
+
+
+class _Dropped(Response):
+    """Starts an answer, then drops the connection: the client sees it cut off."""
+
+    def __init__(self) -> None:
+        super().__init__(b"")
+
+    async def __call__(self, scope, receive, send) -> None:
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"64")]}
+        )
+        raise DroppedConnection("injected: connection dropped")
+
+
+class _QuietDrops(logging.Filter):
+    """Keeps the server's log free of the tracebacks of connections dropped on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        while exc is not None:
+            if isinstance(exc, DroppedConnection):
+                return False
+            exc = exc.__cause__ or exc.__context__
+        return True
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
 
 
 def _bind(host: str, port: int) -> socket.socket:

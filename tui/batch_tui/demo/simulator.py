@@ -63,6 +63,26 @@ VALIDATION_ERRORS = (
     "Invalid JSON on this row",
     "Unknown field 'contnet'",
 )
+#: Names a hostile or broken server might send: markup, escape sequences, control
+#: characters, huge, wide and right-to-left text. ``hostile=True`` uses them.
+HOSTILE_NAMES = (
+    "[bold red]Pwned[/] [@click=app.quit]click me[/]",
+    "[/]",
+    "title\x1b]0;PWNED-TITLE\x07 and clear\x1b[2J\x1b[H",
+    "clip\x1b]52;c;ZXZpbA==\x07board",
+    "[link=https://evil.example]a link[/link] a[b]c",
+    "宽字符批次 · 全角テスト · 🚀🚀",
+    "مرحبا بالعالم \u202eRTL override\u202c",
+    "bell\x07 null\x00 del\x7f c1\x9b31m",
+    "line one\nline two\rline three",
+    "L" * 10_000,
+)
+HOSTILE_ERRORS = (
+    "[red]Content[/] is required \x1b[5mblink",
+    "[@click=app.quit]Exceeds[/] maximum length",
+    "\x1b]0;PWNED-TITLE\x07title change",
+    "E" * 10_000,
+)
 METHODS = ("semantic", "reasoning", "tool", "biprm", "ensemble", "entropy", "formal")
 SOURCES = ("news-aggregator", "cms-export", "support-desk", "research", "partner-feed")
 
@@ -193,11 +213,15 @@ class Simulator:
         arrival_every: float = 150.0,
         fleet: int | None = None,
         active: int = 0,
+        hostile: bool = False,
     ) -> None:
         self.seed = seed
         self.clock = clock
         self.epoch = float(epoch if epoch is not None else math.floor(clock()))
         self.arrival_every = arrival_every if fleet is None else 0.0
+        self.hostile = hostile
+        """Serve names, errors and context full of markup and escape sequences."""
+        self._hostile_count = 0
         self.cancels: dict[str, float] = {}
         """Cancels received, by batch id: the one input that changes the story."""
         self._initial = (
@@ -226,12 +250,16 @@ class Simulator:
     ) -> BatchSpec:
         fmt = rng.choice(("json", "csv"))
         methods = rng.sample(METHODS, rng.randint(1, 3))
+        errors = HOSTILE_ERRORS if self.hostile else VALIDATION_ERRORS
         rows = tuple(
             sorted(
-                (rng.randint(1, max(total, 1)), rng.choice(VALIDATION_ERRORS))
+                (rng.randint(1, max(total, 1)), rng.choice(errors))
                 for _ in range(invalid_rows)
             )
         )
+        if self.hostile:
+            name = HOSTILE_NAMES[self._hostile_count % len(HOSTILE_NAMES)]
+            self._hostile_count += 1
         return BatchSpec(
             id=self._batch_id(rng),
             name=name or rng.choice(NAMES),
@@ -244,7 +272,11 @@ class Simulator:
             input_format=fmt,
             original_file_name=(f"claims-{rng.randint(100, 999)}.{fmt}" if rng.random() < 0.6 else None),
             methods_config={m: rng.choice((0.5, 1, 1, 2)) for m in methods},
-            context={"source": rng.choice(SOURCES), "requestedBy": rng.choice(("ana", "kofi", "li", "sam"))},
+            context=(
+                {"[b]source[/b]": "\x1b]0;PWNED-TITLE\x07", "requestedBy": "[@click=app.quit]x[/]"}
+                if self.hostile
+                else {"source": rng.choice(SOURCES), "requestedBy": rng.choice(("ana", "kofi", "li", "sam"))}
+            ),
             validation_rows=rows,
             cancelled_at=cancelled_at,
             seed=self.seed,

@@ -16,6 +16,8 @@ from batch_tui.api.models import RateLimit
 
 #: Share of each window's budget left for the organisation's other clients.
 DEFAULT_HEADROOM = 0.2
+#: The length of a rate-limit window: the API's limits are per minute.
+WINDOW = 60.0
 #: Seconds of a window to watch before its own evidence replaces the last window's rate.
 MIN_EVIDENCE = 10.0
 
@@ -105,16 +107,18 @@ class Budget:
         return self.remaining - self._sent_since_observation - self.reserve
 
     def allowed_rate(self, now: float) -> float | None:
-        """Requests per second we may plan from now to the window's end (None: no limit known)."""
-        spendable = self.spendable(now)
-        if spendable is None:
+        """Requests per second we may plan for, steadily (None: no limit known).
+
+        That is our share of a window (the limit less the headroom, less what the
+        other clients are spending) spread evenly over it. ``can_send`` separately
+        stops us when the current window is spent early, so planning for the
+        steady rate never overspends.
+        """
+        if self.limit is None:
             return None
         self._last_now = now
-        if self._window_over(now):
-            # A fresh window: spread it over a minute, the documented window length.
-            return spendable / 60
-        seconds_left = max(1.0, (self.reset or now) - now)
-        return max(0.0, spendable / seconds_left - self._foreign_rate_now(now))
+        share = self.limit * (1 - self.headroom) / WINDOW
+        return max(0.0, share - self._foreign_rate_now(now))
 
     def can_send(self, now: float) -> bool:
         """False when sending now would eat into the other clients' headroom."""

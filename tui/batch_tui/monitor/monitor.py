@@ -75,6 +75,9 @@ class MonitorStatus:
     next_poll: float | None = None
     rate_limit: RateLimit = field(default_factory=RateLimit)
     last_error: str | None = None
+    """The last failure, with its kind (``server error: …``)."""
+    last_error_message: str | None = None
+    """The last failure in the server's own words."""
     paused_until: float | None = None
     """A 429 holds every request until then."""
     interval: float = DEFAULT_INTERVAL
@@ -287,13 +290,16 @@ class BatchMonitor:
         except Exception as exc:  # a bug must cost one poll, never the dashboard
             change = self._failed(request, ApiError(f"internal error: {type(exc).__name__}: {exc}"))
         else:
-            self._update_status(state="ok", last_success=self.clock(), last_error=None)
+            self._update_status(
+                state="ok", last_success=self.clock(), last_error=None, last_error_message=None
+            )
         self._emit(change)
 
     # ── requests ─────────────────────────────────────────────────────────────
 
     def _sending(self) -> None:
         self.requests_sent += 1
+        self.scheduler.sending(self.clock())
         self.budget.sent(self.clock())
         self._seen_rate_limit = self.client.rate_limit
 
@@ -413,7 +419,7 @@ class BatchMonitor:
             affected = set()
         for batch_id in affected:
             self._mark(batch_id, message)
-        self._update_status(state=state, last_error=message)
+        self._update_status(state=state, last_error=message, last_error_message=exc.message)
         return Change(frozenset(affected))
 
     def _mark(self, batch_id: str, error: str) -> None:

@@ -21,7 +21,9 @@ what the server says is left (less the headroom for the organisation's other
 clients), every cadence is stretched by one factor, the highlighted batch last.
 A 429 pauses everything until ``Retry-After``; 5xx, timeouts and connection
 errors back off per endpoint (full jitter, 1 s doubling to 30 s, never sooner than
-the normal cadence); 401/403 stops everything until ``refresh()``.
+the normal cadence); while nothing succeeds the server is taken to be down and
+only one probe goes out every two intervals, and the first success makes every
+backed-off endpoint due at once; 401/403 stops everything until ``refresh()``.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from batch_tui.monitor.budget import Budget
 
 #: The default poll interval, in seconds. The highlighted batch's detail and one
 #: sweep of the processing batches per interval, plus slower sweeps and discovery,
-#: is about 40 requests a minute however many batches are active: far inside a
+#: is 25 to 40 requests a minute however many batches are active: far inside a
 #: Pro key's 200/min.
 DEFAULT_INTERVAL = 5.0
 MIN_INTERVAL = 0.5
@@ -51,6 +53,9 @@ MIN_DISCOVERY_EVERY = 30.0
 PAGE_SIZE = 100
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 30.0
+#: While the server is down, one probe request goes out this many intervals apart,
+#: so the dashboard is fresh again within that long after the server returns.
+PROBE_INTERVALS = 2
 #: The statuses swept with the list endpoint's status filter.
 SWEPT_STATUSES = ("processing", "validating", "pending")
 
@@ -133,6 +138,9 @@ class Scheduler:
         self.factor = 1.0
         """How much the budget stretches every cadence (1 = as asked)."""
         self.highlight_factor = 1.0
+        self.outage = False
+        """Every request since the last success failed: the server looks down."""
+        self._last_sent = self.now
         self._tracks: dict[str, _Track] = {}
         self._streams: dict[str, _Stream] = {"list": _Stream(self.now)}
 
@@ -257,12 +265,21 @@ class Scheduler:
     # ── outcomes ─────────────────────────────────────────────────────────────
 
     def _succeeded(self, request: PollRequest, now: float) -> None:
+        if self.outage:
+            # The server is back: every endpoint that was backing off is due now,
+            # so the whole screen is fresh again within moments.
+            self.outage = False
+            for stream in self._streams.values():
+                if stream.failures:
+                    stream.failures = 0
+                    stream.next_due = now
         stream = self._streams.setdefault(request.key, _Stream(now))
         stream.failures = 0
         stream.next_due = now + self._cadence(request)
 
     def failed(self, request: PollRequest, now: float) -> float:
         """A 5xx, timeout or connection error: back off this endpoint; returns the delay."""
+        self.outage = True
         stream = self._streams.setdefault(request.key, _Stream(now))
         stream.failures += 1
         ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (stream.failures - 1))
@@ -308,6 +325,7 @@ class Scheduler:
     def refresh(self, now: float) -> None:
         """Everything that can change is due now (within the budget); a 401 stop is lifted."""
         self.stopped = False
+        self.outage = False  # the user asks to try now: one round, then judge again
         for stream in self._streams.values():
             stream.next_due = now
             stream.failures = 0
@@ -417,10 +435,26 @@ class Scheduler:
         if not self.budget.can_send(now):
             return None
         self._restretch(now)
-        due = [(priority, when, request) for when, priority, request in self._candidates() if when <= now]
+        candidates = self._candidates()
+        if self.outage:
+            # The server looks down: nothing but one probe every two intervals (the
+            # most wanted request), so a failing server gets almost no load and its
+            # return shows within two intervals. The first success ends this.
+            if now < self._probe_at():
+                return None
+            due = [(priority, when, request) for when, priority, request in candidates]
+        else:
+            due = [(priority, when, request) for when, priority, request in candidates if when <= now]
         if not due:
             return None
         return min(due, key=lambda item: (item[0], item[1], item[2].key))[2]
+
+    def sending(self, now: float) -> None:
+        """A request is going out now (the probe timer counts from the last one)."""
+        self._last_sent = now
+
+    def _probe_at(self) -> float:
+        return self._last_sent + PROBE_INTERVALS * self.interval
 
     def next_wakeup(self, now: float) -> float | None:
         """When something next falls due (None: nothing will without the user)."""
@@ -430,6 +464,8 @@ class Scheduler:
         if not times:
             return None
         soonest = min(times)
+        if self.outage:
+            soonest = self._probe_at()
         if self.paused_until is not None:
             soonest = max(soonest, self.paused_until)
         if not self.budget.can_send(now) and self.budget.reset is not None:

@@ -18,11 +18,13 @@ class BatchTUI(App[int]):
     TITLE = "batch-tui"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False)]
 
-    def __init__(self, monitor: BatchMonitor, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, monitor: BatchMonitor, *, clock: Clock = system_clock, read_only: bool = False
+    ) -> None:
         super().__init__()
         self.monitor = monitor
         self.clock = clock
-        self.dashboard = Dashboard(monitor, clock)
+        self.dashboard = Dashboard(monitor, clock, read_only=read_only)
 
     def on_mount(self) -> None:
         self.monitor.on_change = self._monitor_changed

@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer
+from rich.text import Text
+from textual.widgets import Footer, Static
 
 from batch_tui.clock import Clock, to_datetime
 from batch_tui.monitor.monitor import BatchMonitor, Snapshot
 from batch_tui.ui.messages import MonitorChanged
 from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
-from batch_tui.ui.text import plain
+from batch_tui.ui.text import inert, plain
 from batch_tui.ui.widgets.batch_detail import BatchDetail
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorsTable
@@ -46,14 +47,17 @@ class Dashboard(Screen):
         Binding("q", "app.quit", "Quit"),
     ]
 
-    def __init__(self, monitor: BatchMonitor, clock: Clock) -> None:
+    def __init__(self, monitor: BatchMonitor, clock: Clock, *, read_only: bool = False) -> None:
         super().__init__()
         self.monitor = monitor
         self.clock = clock
+        self.read_only = read_only
+        """No cancel: the key and its binding are gone, not merely refused."""
         self._shown_id: str | None = None
         self._shown_snapshot: Snapshot | None = None
 
     def compose(self) -> ComposeResult:
+        yield Static(id="banner")
         yield BatchList(id="batches")
         with Horizontal(id="lower"):
             yield BatchDetail(id="detail")
@@ -92,6 +96,16 @@ class Dashboard(Screen):
         self._show_status()
 
     def _show_status(self) -> None:
+        status = self.monitor.status
+        banner = self.query_one("#banner", Static)
+        rejected = status.state == "unauthorized"
+        if rejected:
+            text = Text("API key rejected: ", style="bold")
+            text.append_text(inert(status.last_error_message or "no reason given", max_chars=300))
+            text.append("  Polling stopped; press r to try again.")
+            banner.update(text)
+        if banner.display != rejected:
+            banner.display = rejected
         snapshots = self.monitor.snapshots.values()
         self.query_one(StatusBar).show(
             self.monitor.status,
@@ -126,6 +140,11 @@ class Dashboard(Screen):
             return
         self.monitor.refresh()
         self.notify("Refreshing…", timeout=2)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_batch" and self.read_only:
+            return False  # hidden from the footer and never run
+        return True
 
     def action_toggle_pause(self) -> None:
         """Pause polling, or resume it."""

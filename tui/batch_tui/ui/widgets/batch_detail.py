@@ -55,6 +55,12 @@ def detail_rows(snapshot: Snapshot, now: datetime) -> list[tuple[Text, Text]]:
         else:
             warning.append(f"not refreshed for {duration(timedelta(seconds=snapshot.age(now.timestamp())))}")
         rows.append((Text("Data", style="bold yellow"), warning))
+    if batch.bad_fields:
+        bad = Text("bad data", style="bold magenta")
+        bad.append(" · the server sent unusable values for: ")
+        bad.append_text(inert(", ".join(dict.fromkeys(batch.bad_fields)), max_chars=300))
+        rows.append((Text("Data", style="bold magenta"), bad))
+
     progress = Text(f"{count(batch.processed_items)} / {count(batch.total_items)}")
     progress.append(f"  ({percent(batch.progress)})", style="dim")
     progress.append("  ✓ ", style="green")

@@ -51,8 +51,13 @@ ROW_WIDTH = sum(width + 2 * PADDING for _, _, width in COLUMNS)
 
 
 def mark_cell(snapshot: Snapshot, now: datetime) -> Text:
-    """``!`` when the row's data is stale: its refresh failed, or it is too old."""
-    return Text("!", style="bold yellow") if snapshot.is_stale(now.timestamp()) else Text("")
+    """``!`` when the row's data is stale (its refresh failed, or it is too old);
+    ``?`` when the server sent fields that could not be used."""
+    if snapshot.is_stale(now.timestamp()):
+        return Text("!", style="bold yellow")
+    if snapshot.batch.bad_fields:
+        return Text("?", style="bold magenta")
+    return Text("")
 
 
 def age_cell(snapshot: Snapshot, now: datetime) -> Text:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from rich.text import Text
 from textual.widgets import Static
 
 from batch_tui.clock import to_datetime
-from batch_tui.format import clock_time
+from batch_tui.format import clock_time, duration
 from batch_tui.monitor.monitor import MonitorStatus
 from batch_tui.ui.text import inert
 
@@ -44,7 +46,9 @@ def status_line(status: MonitorStatus, now: float, *, batches: int, active: int)
         line.append(f"  next poll in {_seconds(status.next_poll - now)}")
     line.append(f"  every {status.interval:g}s", style="dim")
     if abs(status.effective_interval - status.interval) > 0.05:
-        line.append(f" (budget allows {status.effective_interval:.3g}s)", style="yellow")
+        allowed = status.effective_interval
+        pace = f"{allowed:.3g}s" if allowed < 60 else duration(timedelta(seconds=allowed))
+        line.append(f" (budget allows {pace})", style="yellow")
     line.append(f"  {status.requests_last_minute} req/min", style="dim")
     limits = status.rate_limit
     if limits.remaining is not None and limits.limit is not None:

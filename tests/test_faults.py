@@ -1,0 +1,139 @@
+"""Under every fault the app stays up, names the condition, backs off, and recovers by itself.
+
+Each test runs the real app against the demo server on loopback, with a fake clock
+the test moves forward: time passes only when the test says so, so "within two
+intervals" is exact, not a race.
+"""
+
+from __future__ import annotations
+
+import pytest
+from apphelpers import screen_text
+from conftest import TEST_KEY, wait_until
+
+from batch_tui.api.client import CheckClient
+from batch_tui.demo.server import DemoServer
+from batch_tui.monitor.monitor import BatchMonitor
+from batch_tui.ui.app import BatchTUI
+
+INTERVAL = 5.0
+SIZE = (160, 36)
+
+
+def build(demo: DemoServer, clock, *, timeout: float = 2.0) -> BatchTUI:
+    client = CheckClient(demo.url, TEST_KEY, timeout=timeout)
+    return BatchTUI(BatchMonitor(client, interval=INTERVAL, clock=clock), clock=clock)
+
+
+async def settle(pilot) -> None:
+    """Wait until the monitor has nothing due now (its requests answered or failed)."""
+    monitor = pilot.app.monitor
+    await wait_until(lambda: monitor.next_request() is None, pilot=pilot, timeout=20)
+    await pilot.pause()
+
+
+async def let_time_pass(pilot, clock, seconds: float, step: float = 0.5) -> None:
+    """Move the fake clock forward in steps, letting the app poll at each one."""
+    for _ in range(round(seconds / step)):
+        clock.advance(step)
+        pilot.app.monitor.wake()
+        await settle(pilot)
+
+
+def fresh(app: BatchTUI, now: float) -> bool:
+    """Every batch still changing was refreshed within the last interval, none marked stale."""
+    active = [s for s in app.monitor.snapshots.values() if s.polled]
+    return bool(active) and all(
+        now - s.updated_at <= INTERVAL and not s.is_stale(now) for s in active
+    )
+
+
+FAULTS = {
+    "5xx": ({"error_rate": 1.0}, "server error"),
+    "hang past the timeout": ({"hang_rate": 1.0, "hang_for": 3.0}, "timeout"),
+    "dropped connections": ({"drop_rate": 1.0}, "connection failed"),
+    "malformed bodies": ({"malformed_rate": 1.0}, "bad response"),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+async def test_the_app_survives_the_fault_says_so_backs_off_and_recovers(
+    fault, demo, demo_api, clock
+):
+    settings, condition = FAULTS[fault]
+    app = build(demo, clock, timeout=0.5)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert fresh(app, clock())
+        for name, value in settings.items():
+            setattr(demo_api.faults, name, value)
+        before = len(demo_api.request_log)
+        await let_time_pass(pilot, clock, 60)
+        assert app.is_running
+        assert condition in screen_text(app)
+        assert app.monitor.status.backing_off > 0
+        # Backing off: while the server is down, one probe every two intervals at most.
+        assert len(demo_api.request_log) - before <= 60 / (2 * INTERVAL) + 1
+        assert any(s.is_stale(clock()) for s in app.monitor.snapshots.values())
+
+        demo_api.faults.clear()
+        await let_time_pass(pilot, clock, 2 * INTERVAL)
+        assert fresh(app, clock())
+        assert app.monitor.status.state == "ok"
+        assert "!" not in [app.screen.query_one("BatchList").cell_text(i, "mark") for i in app.monitor.snapshots]
+
+
+async def test_a_burst_of_429s_pauses_until_retry_after_then_resumes(demo, demo_api, clock):
+    app = build(demo, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        demo_api.faults.burst_429 = 3
+        clock.advance(INTERVAL)
+        app.monitor.wake()
+        await settle(pilot)
+        assert app.monitor.status.state == "rate limited"
+        assert "429: paused" in screen_text(app)
+        await let_time_pass(pilot, clock, 2 * INTERVAL)
+        assert app.monitor.status.state == "ok"
+        assert fresh(app, clock())
+
+
+async def test_recovers_when_the_server_is_stopped_and_started_again_on_the_same_port(
+    demo_api, clock
+):
+    server = DemoServer(demo_api).start()
+    port = server.port
+    app = build(server, clock, timeout=0.5)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            server.stop()
+            await let_time_pass(pilot, clock, 45)
+            assert app.is_running
+            assert "connection failed" in screen_text(app)
+            server = DemoServer(demo_api, port=port).start()
+            await let_time_pass(pilot, clock, 2 * INTERVAL)
+            assert fresh(app, clock())
+            assert app.monitor.status.state == "ok"
+    finally:
+        server.stop()
+
+
+async def test_a_rejected_key_shows_a_banner_stops_polling_and_r_retries(demo, demo_api, clock):
+    app = build(demo, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        demo_api.api_key = "vfy_someone_elses_key"
+        clock.advance(INTERVAL)
+        app.monitor.wake()
+        await settle(pilot)
+        text = screen_text(app)
+        assert "API key rejected: Invalid or missing API key" in text
+        asked = len(demo_api.request_log)
+        await let_time_pass(pilot, clock, 60, step=5)
+        assert len(demo_api.request_log) == asked  # no retry storm: nothing at all
+        demo_api.api_key = None
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.monitor.status.state == "ok"
+        assert "API key rejected" not in screen_text(app)

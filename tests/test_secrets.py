@@ -1,0 +1,83 @@
+"""The API key never shows: not on screen, in notifications, errors, tracebacks or screenshots."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import traceback
+from pathlib import Path
+
+import pytest
+from apphelpers import idle, screen_text
+from conftest import wait_until
+
+from batch_tui.api.client import CheckClient
+from batch_tui.api.errors import ApiError
+from batch_tui.config import resolve_settings
+from batch_tui.monitor.monitor import BatchMonitor
+from batch_tui.ui.app import BatchTUI
+
+SECRET = "vfy_secret_DO_NOT_SHOW_0123456789"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+async def test_key_is_nowhere_on_screen_in_notifications_or_screenshots(demo, demo_api, clock):
+    app = BatchTUI(BatchMonitor(CheckClient(demo.url, SECRET), interval=30, clock=clock), clock=clock)
+    seen: list[str] = []
+    async with app.run_test(size=(140, 36), notifications=True) as pilot:
+        await wait_until(lambda: idle(app), pilot=pilot)
+        seen += [screen_text(app), app.export_screenshot()]
+        # Every path that shows an error: a failing server, a rejected key, a refused cancel.
+        demo_api.faults.status = 500
+        await pilot.press("r")
+        await wait_until(lambda: app.monitor.status.state == "error", pilot=pilot)
+        demo_api.faults.status = None
+        await pilot.press("c", "n")  # a cancel dialog, declined
+        demo_api.api_key = "vfy_the_real_one"
+        await pilot.press("r")
+        await wait_until(lambda: app.monitor.status.state == "unauthorized", pilot=pilot)
+        await pilot.pause()
+        seen += [screen_text(app), app.export_screenshot()]
+        seen += [f"{n.title} {n.message}" for n in app._notifications]
+        seen += [repr(app.monitor.client), repr(app.monitor.status), str(app.monitor.snapshots)]
+    for text in seen:
+        assert SECRET not in text
+
+
+async def test_key_is_not_in_error_messages_or_tracebacks(demo):
+    async with CheckClient("http://127.0.0.1:9", SECRET, timeout=0.5) as client:
+        with pytest.raises(ApiError) as failed:
+            await client.get_batch("batch_x")
+    rendered = "".join(traceback.format_exception(failed.value))
+    assert SECRET not in rendered and SECRET not in repr(failed.value)
+
+
+def test_key_is_not_in_settings_repr_or_help():
+    settings = resolve_settings(cli={"demo": False}, env={"CHECK_API_KEY": SECRET})
+    assert SECRET not in repr(settings) and SECRET not in str(settings)
+    env = {**os.environ, "CHECK_API_KEY": SECRET}
+    shown = subprocess.run(
+        [sys.executable, "-m", "batch_tui", "--help"], capture_output=True, text=True, env=env
+    )
+    assert SECRET not in shown.stdout + shown.stderr
+
+
+def test_no_committed_screenshot_or_snapshot_holds_a_key():
+    pictures = [*ROOT.glob("screenshots/*.svg"), *ROOT.glob("tests/__snapshots__/**/*.svg")]
+    assert pictures
+    for picture in pictures:
+        text = picture.read_text(encoding="utf-8")
+        assert "vfy_" not in text, picture.name
+
+
+def test_a_config_file_others_can_read_gets_a_warning_with_the_fix(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(f'api_key = "{SECRET}"\n')
+    path.chmod(0o644)
+    settings = resolve_settings(cli={"config": str(path)}, env={})
+    assert settings.warnings and f"chmod 600 {path}" in settings.warnings[0]
+    assert SECRET not in settings.warnings[0]
+    path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    assert resolve_settings(cli={"config": str(path)}, env={}).warnings == ()
