@@ -112,6 +112,18 @@ class Change:
     """New rows arrived, so the list order changed."""
 
 
+def _looks_different(old: Snapshot | None, new: Snapshot) -> bool:
+    """Whether the user would see a difference (fresher data with the same values
+    changes nothing on screen, so it costs no redraw)."""
+    return (
+        old is None
+        or old.batch != new.batch
+        or old.error != new.error
+        or old.planned_interval != new.planned_interval
+        or old.has_detail != new.has_detail
+    )
+
+
 def _order_key(item: tuple[str, Snapshot]) -> tuple:
     """Newest first, as the API lists them; batches never seen in a list go last."""
     batch_id, snapshot = item
@@ -343,7 +355,7 @@ class BatchMonitor:
             )
             if old is None:
                 added = True
-            if snapshot != old:
+            if _looks_different(old, snapshot):
                 changed.add(summary.id)
             self.snapshots[summary.id] = snapshot
         removed: frozenset[str] = frozenset()
@@ -373,16 +385,18 @@ class BatchMonitor:
         if batch.id != batch_id:
             batch = replace(batch, id=batch_id)
         old = self.snapshots.get(batch_id)
-        self.snapshots[batch_id] = Snapshot(
+        snapshot = Snapshot(
             batch,
             updated_at=now,
             detail_at=now,
             planned_interval=self.scheduler.planned_interval(batch_id),
         )
+        self.snapshots[batch_id] = snapshot
         reordered = old is None or old.batch.created_at != batch.created_at
         if reordered:
             self.snapshots = dict(sorted(self.snapshots.items(), key=_order_key))
-        return Change(frozenset({batch_id}) | self._replan(now), reordered=reordered)
+        changed = {batch_id} if _looks_different(old, snapshot) else set()
+        return Change(frozenset(changed | self._replan(now)), reordered=reordered)
 
     def _replan(self, now: float) -> set[str]:
         """Refresh every snapshot's planned interval; returns those that changed."""

@@ -22,8 +22,10 @@ from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorsTable
 from batch_tui.ui.widgets.status_bar import StatusBar
 
-#: Seconds between redraws of relative times (ages, "3 minutes ago", next poll).
+#: Seconds between redraws of the status line's clocks ("next poll in 3s").
 TICK = 1.0
+#: Ticks between redraws of slower clocks: ages, "3 minutes ago", run time.
+SLOW_TICKS = 5
 #: The intervals ``+`` and ``-`` step through, in seconds.
 INTERVAL_LADDER = (0.5, 1, 2, 3, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
 
@@ -54,7 +56,7 @@ class Dashboard(Screen):
         self.read_only = read_only
         """No cancel: the key and its binding are gone, not merely refused."""
         self._shown_id: str | None = None
-        self._shown_snapshot: Snapshot | None = None
+        self._ticks = 0
 
     def compose(self) -> ComposeResult:
         yield Static(id="banner")
@@ -90,9 +92,13 @@ class Dashboard(Screen):
         self._show_highlighted()
 
     def _tick(self) -> None:
-        """Once a second: ages, stale marks, relative times and the status line move on."""
-        self.query_one(BatchList).refresh_times(self.monitor.snapshots, self._now())
-        self._show_highlighted(force=True)
+        """Once a second the status line's clocks move on; every few seconds the
+        list's ages and stale marks and the detail pane's relative times do too
+        (new data redraws them at once: this is only for time passing)."""
+        self._ticks += 1
+        if self._ticks % SLOW_TICKS == 0:
+            self.query_one(BatchList).refresh_times(self.monitor.snapshots, self._now())
+            self._show_highlighted(force=True)
         self._show_status()
 
     def _show_status(self) -> None:

@@ -158,6 +158,7 @@ class BatchDetail(VerticalScroll):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._lines = 0
+        self._content: Text | None = None
         self._last: tuple[Snapshot | None, datetime] | None = None
 
     def compose(self):
@@ -170,6 +171,9 @@ class BatchDetail(VerticalScroll):
         """Show this snapshot (None: the empty state)."""
         self._last = (snapshot, now)
         content = detail_renderable(snapshot, now, self.scrollable_content_region.width)
+        if content == self._content:
+            return  # the same words: no repaint
+        self._content = content
         # A layout pass only when the number of lines changes (not on every new
         # number): it is the costliest part of a repaint.
         lines = content.plain.count("\n") + 1

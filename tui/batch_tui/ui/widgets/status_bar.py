@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.strip import Strip
+from textual.widget import Widget
 
 from batch_tui.clock import to_datetime
 from batch_tui.format import clock_time, duration
@@ -30,6 +31,12 @@ def status_line(status: MonitorStatus, now: float, *, batches: int, active: int)
     """One line of status text (server strings inert)."""
     label, style = STATE_STYLES.get(status.state, (status.state, ""))
     line = Text(label, style=style)
+    if status.last_error:
+        # First after the state: on a narrow terminal the end of the line is cut.
+        line.append("  error: ", style="red")
+        line.append_text(inert(status.last_error, "red", max_chars=120))
+    if status.backing_off:
+        line.append(f"  backing off ({status.backing_off})", style="yellow")
     line.append(f"  {batches} batches, {active} active", style="bold")
     if status.last_success is not None:
         line.append(
@@ -55,16 +62,15 @@ def status_line(status: MonitorStatus, now: float, *, batches: int, active: int)
         line.append(f"  rate {limits.remaining}/{limits.limit}")
         if limits.reset is not None and limits.reset > now:
             line.append(f" reset {_seconds(limits.reset - now)}", style="dim")
-    if status.backing_off:
-        line.append(f"  backing off ({status.backing_off})", style="yellow")
-    if status.last_error:
-        line.append("  error: ", style="red")
-        line.append_text(inert(status.last_error, "red", max_chars=200))
     return line
 
 
-class StatusBar(Static):
-    """A one-line status bar between the panes and the footer."""
+class StatusBar(Widget):
+    """A one-line status bar between the panes and the footer.
+
+    Drawn with the Line API from one cached strip: it changes every second (its
+    clocks), so it should cost as little as a line can.
+    """
 
     DEFAULT_CSS = """
     StatusBar {
@@ -74,7 +80,29 @@ class StatusBar(Static):
     }
     """
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._shown: Text | None = None
+        self._strip: Strip | None = None
+
+    @property
+    def text(self) -> str:
+        """What the status line says."""
+        return self._shown.plain if self._shown is not None else ""
+
     def show(self, status: MonitorStatus, now: float, *, batches: int, active: int) -> None:
-        """Render the status line for ``now``."""
-        # Always one line: no layout pass needed.
-        self.update(status_line(status, now, batches=batches, active=active), layout=False)
+        """Render the status line for ``now`` (nothing to do when it reads the same)."""
+        line = status_line(status, now, batches=batches, active=active)
+        if line != self._shown:
+            self._shown, self._strip = line, None
+            self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_region.width
+        if y or self._shown is None:
+            return Strip.blank(width, self.rich_style)
+        if self._strip is None:
+            line = self._shown.copy()
+            line.no_wrap = True
+            self._strip = Strip(list(line.render(self.app.console)))
+        return self._strip.crop_extend(0, width, self.rich_style).apply_style(self.rich_style)
