@@ -14,8 +14,8 @@ os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from apphelpers import highlight_status, make_app  # noqa: E402
-from conftest import EPOCH, SEED  # noqa: E402
+from apphelpers import highlight_status, idle, make_app  # noqa: E402
+from conftest import EPOCH, SEED, wait_until  # noqa: E402
 
 from batch_tui.clock import FakeClock  # noqa: E402
 from batch_tui.demo.server import DemoApi, DemoServer  # noqa: E402
@@ -32,6 +32,7 @@ async def shoot(name: str, size: tuple[int, int], status: str, keys: tuple[str, 
             await highlight_status(status)(pilot)
             if keys:
                 await pilot.press(*keys)
+                await wait_until(lambda: idle(app), pilot=pilot)
                 await pilot.pause()
             app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
     print(f"wrote screenshots/{name}.svg")
@@ -43,6 +44,10 @@ async def main() -> None:
     await shoot("dashboard-failed", (120, 36), "failed")
     await shoot("dashboard-80x24", (80, 24), "processing")
     await shoot("cancel-confirm", (120, 36), "processing", ("c",))
+    await shoot("filter", (120, 36), "processing", ("slash", *"claims"))
+    await shoot("results", (120, 36), "processing", ("enter", "j", "j"))
+    await shoot("help", (120, 36), "processing", ("question_mark",))
+    await shoot("wide", (200, 45), "processing")
 
 
 if __name__ == "__main__":

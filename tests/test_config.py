@@ -388,3 +388,17 @@ def test_bad_status_is_refused_with_the_choices(status):
     message = str(info.value)
     assert "--status" in message
     assert "processing" in message
+
+
+def test_headroom_and_read_only_come_from_the_config_file_or_the_command_line(tmp_path):
+    path = write_config(tmp_path, 'api_key = "vfy_x"\nheadroom = 35\nread_only = true\n')
+    settings = resolve(cli={"config": str(path)}, env={})
+    assert settings.headroom == 0.35 and settings.read_only
+    settings = resolve(cli={"config": str(path), "headroom": "10"}, env={})
+    assert settings.headroom == 0.10
+
+
+@pytest.mark.parametrize("bad", ["95", "-1", "lots", "nan"])
+def test_a_bad_headroom_is_refused(bad):
+    with pytest.raises(ConfigError, match="headroom"):
+        resolve(cli={"headroom": bad}, env={"CHECK_API_KEY": "vfy_x"})

@@ -300,3 +300,38 @@ def test_never_plans_past_the_budget_whatever_the_headers_say(limit, foreign, ac
                 budget.observe(RateLimit(limit=limit, remaining=reported, reset=reset), t)
                 server.answer(scheduler, request, t)
             t = round(t + 0.25, 6)
+
+
+def test_a_batch_past_its_expiry_is_not_polled():
+    scheduler = Scheduler(5, now=T0)
+    scheduler.watch("old", T0)
+    server = FakeServer({"old": "processing"})
+    server.run(scheduler, T0, T0 + 1)
+    scheduler.expired("old")
+    scheduler.highlight("old", T0 + 2)
+    assert detail("old") not in server.run(scheduler, T0 + 2, T0 + 60)
+    assert not scheduler.is_polled("old")
+
+
+def test_while_the_server_is_down_only_one_probe_goes_out_every_two_intervals():
+    scheduler = Scheduler(5, now=T0)
+    server = FakeServer(fleet(active=3))
+    server.run(scheduler, T0, T0 + 1)
+    sent = []
+    t = T0 + 1
+    for _ in range(600):  # a minute in 0.1 s steps, every request failing
+        request = scheduler.next_request(t)
+        if request is not None:
+            scheduler.sending(t)
+            sent.append(t)
+            scheduler.failed(request, t)
+        t += 0.1
+    gaps = [b - a for a, b in zip(sent[1:], sent[2:])]
+    assert len(sent) <= 60 / (2 * 5) + 2
+    assert all(gap >= 2 * 5 - 1e-6 for gap in gaps)
+    # The first success ends it: everything that waited is due at once.
+    probe = scheduler.next_request(t + 10)
+    assert probe == SWEEP  # the most wanted request goes first
+    server.answer(scheduler, probe, t + 10)
+    assert not scheduler.outage
+    assert LIST in server.run(scheduler, t + 10, t + 10)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from apphelpers import highlight_status, make_app
+from apphelpers import highlight_status, idle, make_app
+from conftest import wait_until
 
 
 @pytest.fixture
@@ -37,3 +38,43 @@ def test_cancel_confirmation_120x36(snap_compare, demo, clock):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
+
+
+def after(*keys: str, status: str = "processing"):
+    """A ``run_before`` that highlights a batch, then presses ``keys``."""
+
+    async def run_before(pilot) -> None:
+        await highlight_status(status)(pilot)
+        await pilot.press(*keys)
+        await wait_until(lambda: idle(pilot.app), pilot=pilot)
+        await pilot.pause()
+
+    return run_before
+
+
+def test_filter_120x36(snap_compare, demo, clock):
+    assert snap_compare(make_app(demo, clock), terminal_size=(120, 36), run_before=after("slash", *"claims"))
+
+
+def test_help_120x36(snap_compare, demo, clock):
+    assert snap_compare(make_app(demo, clock), terminal_size=(120, 36), run_before=after("question_mark"))
+
+
+def test_results_120x36(snap_compare, demo, clock):
+    assert snap_compare(make_app(demo, clock), terminal_size=(120, 36), run_before=after("enter", "j", "j"))
+
+
+def test_results_80x24(snap_compare, demo, clock):
+    assert snap_compare(make_app(demo, clock), terminal_size=(80, 24), run_before=after("enter"))
+
+
+def test_item_80x24(snap_compare, demo, clock):
+    assert snap_compare(make_app(demo, clock), terminal_size=(80, 24), run_before=after("enter", "enter"))
+
+
+def test_errors_pane_80x24(snap_compare, demo, clock):
+    assert snap_compare(make_app(demo, clock), terminal_size=(80, 24), run_before=after("tab", status="failed"))
+
+
+def test_compact_60x20(snap_compare, demo, clock):
+    assert snap_compare(make_app(demo, clock), terminal_size=(60, 20), run_before=after())

@@ -8,11 +8,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import replace
-from typing import NoReturn, Sequence
+from typing import Iterator, NoReturn, Sequence
 
 from batch_tui import __version__
-from batch_tui.config import ENV_BASE_URL, ENV_INTERVAL, ENV_KEY, ConfigError, resolve_settings
+from batch_tui.config import (
+    ENV_BASE_URL,
+    ENV_INTERVAL,
+    ENV_KEY,
+    ConfigError,
+    Settings,
+    resolve_settings,
+)
 
 EXIT_USAGE = 2
 DEMO_KEY = "demo-key"
@@ -33,7 +41,8 @@ def _dashboard_parser() -> argparse.ArgumentParser:
         epilog=(
             f"The API key is read from ${ENV_KEY} or the config file, never from the command line. "
             f"Environment: {ENV_KEY}, {ENV_BASE_URL}, {ENV_INTERVAL}. "
-            "Run 'batch-tui demo-server --help' for the standalone demo server."
+            "Also: 'batch-tui status' (one snapshot, --json), 'batch-tui watch BATCH_ID' "
+            "(follow one batch, --exit-status), 'batch-tui demo-server' (the demo API)."
         ),
     )
     parser.add_argument("batch_ids", nargs="*", metavar="BATCH_ID", help="batches to watch")
@@ -51,6 +60,17 @@ def _dashboard_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--read-only", action="store_true", help="no cancel key: look, never change anything"
+    )
+    parser.add_argument("--no-bell", action="store_true", help="no terminal bell when a batch finishes")
+    parser.add_argument(
+        "--failure-alarm",
+        metavar="PERCENT",
+        help="alarm when this share of processed items failed (default 20, from 10 items)",
+    )
+    parser.add_argument(
+        "--headroom",
+        metavar="PERCENT",
+        help="share of the rate limit left to your organisation's other clients (default 20)",
     )
     parser.add_argument("--version", action="version", version=f"batch-tui {__version__}")
     return parser
@@ -160,23 +180,44 @@ def _fail(message: str) -> int:
     return EXIT_USAGE
 
 
+def _settings(args: argparse.Namespace, *, batch_ids: Sequence[str] = ()) -> Settings:
+    """Resolve settings from parsed arguments (raises ConfigError)."""
+    if getattr(args, "demo", False) and args.base_url:
+        raise ConfigError("--demo runs its own server; drop --base-url")
+    return resolve_settings(
+        cli={
+            "base_url": None if getattr(args, "demo", False) else args.base_url,
+            "interval": getattr(args, "interval", None),
+            "status": getattr(args, "status", None),
+            "config": args.config,
+            "batch_ids": list(batch_ids),
+            "demo": getattr(args, "demo", False),
+            "allow_insecure_http": args.allow_insecure_http,
+            "read_only": getattr(args, "read_only", False),
+            "headroom": getattr(args, "headroom", None),
+            "no_bell": getattr(args, "no_bell", False),
+            "failure_alarm": getattr(args, "failure_alarm", None),
+        }
+    )
+
+
+@contextmanager
+def _connected(settings: Settings) -> Iterator[Settings]:
+    """The settings to use: with ``--demo``, pointed at a demo server started for the run."""
+    if not settings.demo:
+        yield settings
+        return
+    from batch_tui.demo.server import DemoApi, DemoServer
+    from batch_tui.demo.simulator import Simulator
+
+    with DemoServer(DemoApi(Simulator())) as server:
+        yield replace(settings, base_url=server.url, api_key=DEMO_KEY)
+
+
 def _run_dashboard(argv: Sequence[str]) -> int:
     args = _dashboard_parser().parse_args(argv)
-    if args.demo and args.base_url:
-        return _fail("--demo runs its own server; drop --base-url")
     try:
-        settings = resolve_settings(
-            cli={
-                "base_url": None if args.demo else args.base_url,
-                "interval": args.interval,
-                "status": args.status,
-                "config": args.config,
-                "batch_ids": args.batch_ids,
-                "demo": args.demo,
-                "allow_insecure_http": args.allow_insecure_http,
-                "read_only": args.read_only,
-            }
-        )
+        settings = _settings(args, batch_ids=args.batch_ids)
     except ConfigError as exc:
         return _fail(str(exc))
     for warning in settings.warnings:
@@ -184,28 +225,80 @@ def _run_dashboard(argv: Sequence[str]) -> int:
 
     from batch_tui.session import make_app
 
-    server = None
-    if settings.demo:
-        from batch_tui.demo.server import DemoApi, DemoServer
-        from batch_tui.demo.simulator import Simulator
+    from batch_tui.watchlist import WatchList
 
-        server = DemoServer(DemoApi(Simulator())).start()
-        settings = replace(settings, base_url=server.url, api_key=DEMO_KEY)
-    try:
-        app = make_app(settings)
+    with _connected(settings) as settings:
+        # The demo's batches are not worth remembering next to real ones.
+        app = make_app(settings, watchlist=None if settings.demo else WatchList())
         app.run()
         return app.return_code or 0
-    finally:
-        if server is not None:
-            server.stop()
+
+
+def _headless_parser(command: str, description: str) -> argparse.ArgumentParser:
+    parser = _Parser(prog=f"batch-tui {command}", description=description)
+    parser.add_argument("--base-url", metavar="URL", help="API root (default https://api.check.ai)")
+    parser.add_argument("--config", metavar="PATH", help="config file (TOML) to read")
+    parser.add_argument("--demo", action="store_true", help="ask a built-in demo server")
+    parser.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="allow sending the key over plain http to a non-loopback host",
+    )
+    return parser
+
+
+def _run_status(argv: Sequence[str]) -> int:
+    parser = _headless_parser("status", "Print one snapshot of your batches and exit.")
+    parser.add_argument("batch_ids", nargs="*", metavar="BATCH_ID", help="only these batches")
+    parser.add_argument("--status", metavar="STATUS", help="list only batches in this status")
+    parser.add_argument("--json", action="store_true", help="JSON instead of a table")
+    args = parser.parse_args(argv)
+    try:
+        settings = _settings(args, batch_ids=args.batch_ids)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    from batch_tui.headless import run_status
+
+    with _connected(settings) as settings:
+        return run_status(settings, settings.batch_ids, as_json=args.json)
+
+
+def _run_watch(argv: Sequence[str]) -> int:
+    parser = _headless_parser(
+        "watch",
+        "Follow one batch in plain lines until it is completed, failed or cancelled.",
+    )
+    parser.add_argument("batch_id", metavar="BATCH_ID")
+    parser.add_argument("--interval", metavar="SECONDS", help="seconds between polls (default 5)")
+    parser.add_argument(
+        "--exit-status",
+        action="store_true",
+        help="exit 0 when completed, 1 when failed, 2 when cancelled (3: cannot watch)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        settings = _settings(args, batch_ids=[args.batch_id])
+    except ConfigError as exc:
+        return _fail(str(exc))
+    from batch_tui.headless import run_watch
+
+    with _connected(settings) as settings:
+        return run_watch(settings, args.batch_id, exit_status=args.exit_status)
+
+
+SUBCOMMANDS = {"demo-server": _run_demo_server, "status": _run_status, "watch": _run_watch}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``batch-tui`` command."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        if argv and argv[0] == "demo-server":
-            return _run_demo_server(argv[1:])
+        if argv and argv[0] in SUBCOMMANDS:
+            return SUBCOMMANDS[argv[0]](argv[1:])
         return _run_dashboard(argv)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (``batch-tui status | head``): not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

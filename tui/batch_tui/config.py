@@ -21,6 +21,8 @@ import platformdirs
 
 from batch_tui.api.client import is_header_safe
 from batch_tui.api.models import BATCH_STATUSES
+from batch_tui.monitor.budget import DEFAULT_HEADROOM
+from batch_tui.monitor.monitor import DEFAULT_ALARM_RATE
 from batch_tui.monitor.scheduler import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL
 
 APP_NAME = "batch-tui"
@@ -28,7 +30,16 @@ DEFAULT_BASE_URL = "https://api.check.ai"
 ENV_KEY = "CHECK_API_KEY"
 ENV_BASE_URL = "CHECK_API_BASE_URL"
 ENV_INTERVAL = "BATCH_TUI_INTERVAL"
-CONFIG_KEYS = ("api_key", "base_url", "interval", "status", "read_only")
+CONFIG_KEYS = (
+    "api_key",
+    "base_url",
+    "interval",
+    "status",
+    "read_only",
+    "headroom",
+    "bell",
+    "failure_alarm",
+)
 
 
 class ConfigError(Exception):
@@ -60,6 +71,12 @@ class Settings:
     allow_insecure_http: bool = False
     read_only: bool = False
     """No cancel key: the dashboard can only look, like k9s's read-only mode."""
+    headroom: float = DEFAULT_HEADROOM
+    """Share of the rate limit left to the organisation's other clients."""
+    bell: bool = True
+    """Ring the terminal bell when a batch finishes."""
+    failure_alarm: float = DEFAULT_ALARM_RATE
+    """Failed ÷ processed share that raises the failure-rate alarm."""
     warnings: tuple[str, ...] = ()
     """Problems worth telling the user about that do not stop the start."""
 
@@ -97,8 +114,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
     for key in ("api_key", "base_url", "status"):
         if key in data and not isinstance(data[key], str):
             raise ConfigError(f"config file {path}: {key} must be a string")
-    if "read_only" in data and not isinstance(data["read_only"], bool):
-        raise ConfigError(f"config file {path}: read_only must be true or false")
+    for key in ("read_only", "bell"):
+        if key in data and not isinstance(data[key], bool):
+            raise ConfigError(f"config file {path}: {key} must be true or false")
     if "interval" in data and (
         isinstance(data["interval"], bool) or not isinstance(data["interval"], (int, float))
     ):
@@ -128,6 +146,19 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def parse_percent(value: Any, source: str, name: str, low: float, high: float) -> float:
+    """A percentage from ``low`` to ``high``, as a fraction."""
+    try:
+        percent = float(value)
+    except (TypeError, ValueError):
+        percent = math.nan
+    if isinstance(value, bool) or not math.isfinite(percent) or not low <= percent <= high:
+        raise ConfigError(
+            f"{source}: {name} must be a percentage from {low:g} to {high:g}, got {str(value)!r}"
+        )
+    return percent / 100
 
 
 def parse_base_url(value: str, source: str, *, allow_insecure_http: bool = False) -> str:
@@ -202,6 +233,18 @@ def resolve_settings(
     )
     interval, source = pick("interval", ENV_INTERVAL)
     interval = parse_interval(interval, source) if interval is not None else DEFAULT_INTERVAL
+    headroom, source = pick("headroom", None)
+    headroom = (
+        parse_percent(headroom, source, "headroom", 0, 90)
+        if headroom is not None
+        else DEFAULT_HEADROOM
+    )
+    alarm, source = pick("failure_alarm", None)
+    alarm = (
+        parse_percent(alarm, source, "failure_alarm", 1, 100)
+        if alarm is not None
+        else DEFAULT_ALARM_RATE
+    )
     status, source = pick("status", None)
     status = parse_status(status, source) if status is not None else None
     api_key = (env.get(ENV_KEY) or "").strip() or (file.get("api_key") or "").strip() or None
@@ -231,6 +274,9 @@ def resolve_settings(
         config_path=path if file else None,
         allow_insecure_http=allow_http,
         read_only=bool(cli.get("read_only")) or bool(file.get("read_only")),
+        headroom=headroom,
+        bell=not cli.get("no_bell") and file.get("bell", True),
+        failure_alarm=alarm,
         warnings=tuple(warnings),
     )
 

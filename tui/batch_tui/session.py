@@ -11,20 +11,37 @@ from batch_tui.clock import Clock, system_clock
 from batch_tui.config import Settings
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.ui.app import BatchTUI
+from batch_tui.watchlist import WatchList
 
 
-def make_monitor(settings: Settings, *, clock: Clock = system_clock) -> BatchMonitor:
+def make_monitor(
+    settings: Settings, *, clock: Clock = system_clock, watch: tuple[str, ...] = ()
+) -> BatchMonitor:
     """A monitor with its own client for these settings."""
     client = CheckClient(settings.base_url, settings.api_key or "")
     return BatchMonitor(
         client,
         interval=settings.interval,
         status_filter=settings.status,
-        watch=settings.batch_ids,
+        watch=watch or settings.batch_ids,
         clock=clock,
+        headroom=settings.headroom,
+        alarm_rate=settings.failure_alarm,
     )
 
 
-def make_app(settings: Settings, *, clock: Clock = system_clock) -> BatchTUI:
-    """The dashboard app for these settings."""
-    return BatchTUI(make_monitor(settings, clock=clock), clock=clock, read_only=settings.read_only)
+def make_app(
+    settings: Settings, *, clock: Clock = system_clock, watchlist: WatchList | None = None
+) -> BatchTUI:
+    """The dashboard app for these settings; ids named now join the remembered ones."""
+    watched: tuple[str, ...] = settings.batch_ids
+    if watchlist is not None:
+        watched = tuple(dict.fromkeys([*watchlist.load(), *settings.batch_ids]))
+        watchlist.save(list(watched))
+    return BatchTUI(
+        make_monitor(settings, clock=clock, watch=watched),
+        clock=clock,
+        read_only=settings.read_only,
+        bell=settings.bell,
+        watchlist=watchlist,
+    )

@@ -17,13 +17,18 @@ from typing import Callable, Iterable
 
 from batch_tui.api.client import CheckClient
 from batch_tui.api.errors import ApiError, NotFound, RateLimited, Unauthorized
-from batch_tui.api.models import Batch, RateLimit
+from batch_tui.api.models import Batch, RateLimit, ResultsPage
 from batch_tui.clock import Clock, system_clock
 from batch_tui.monitor.budget import DEFAULT_HEADROOM, Budget
+from batch_tui.monitor.insight import Progress, failure_rate
 from batch_tui.monitor.scheduler import DEFAULT_INTERVAL, PollRequest, Scheduler
 
 #: Data older than this many planned intervals is marked stale on screen.
 STALE_AFTER = 3
+#: A running batch whose failed ÷ processed reaches this share raises the alarm...
+DEFAULT_ALARM_RATE = 0.2
+#: ...once at least this many items are processed.
+DEFAULT_ALARM_MIN_ITEMS = 10
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,8 @@ class Snapshot:
     """Why the last request that should have refreshed this batch failed; None after a success."""
     planned_interval: float | None = None
     """How often the monitor refreshes this batch; None once it is final."""
+    alarm: bool = False
+    """Its failure rate passed the alarm threshold."""
 
     @property
     def has_detail(self) -> bool:
@@ -110,6 +117,10 @@ class Change:
     removed: frozenset[str] = frozenset()
     reordered: bool = False
     """New rows arrived, so the list order changed."""
+    finished: frozenset[str] = frozenset()
+    """Batches seen turning completed, failed or cancelled in this step."""
+    alarms: frozenset[str] = frozenset()
+    """Batches whose failure rate passed the threshold in this step (once each)."""
 
 
 def _looks_different(old: Snapshot | None, new: Snapshot) -> bool:
@@ -121,6 +132,7 @@ def _looks_different(old: Snapshot | None, new: Snapshot) -> bool:
         or old.error != new.error
         or old.planned_interval != new.planned_interval
         or old.has_detail != new.has_detail
+        or old.alarm != new.alarm
     )
 
 
@@ -149,6 +161,8 @@ class BatchMonitor:
         headroom: float = DEFAULT_HEADROOM,
         on_change: Callable[[Change], None] | None = None,
         rng: random.Random | None = None,
+        alarm_rate: float = DEFAULT_ALARM_RATE,
+        alarm_min_items: int = DEFAULT_ALARM_MIN_ITEMS,
     ) -> None:
         self.client = client
         self.clock = clock
@@ -171,6 +185,13 @@ class BatchMonitor:
         """Every request sent since start (polls and cancels)."""
         self.failures: Counter[str] = Counter()
         """Failed requests since start, by kind (``rate limited``, ``timeout``…)."""
+        self.progress: dict[str, Progress] = {}
+        """Each batch's recent progress, for throughput, ETA and burn rate."""
+        self.alarm_rate = alarm_rate
+        self.alarm_min_items = alarm_min_items
+        self._alarmed: set[str] = set()
+        self._finished_now: set[str] = set()
+        self._alarms_now: set[str] = set()
         self._wake = asyncio.Event()
         self._cancelling: set[str] = set()
         self._closed = False
@@ -189,6 +210,44 @@ class BatchMonitor:
         """Fetch everything that can change, now, within the budget (``r``); lifts a 401 stop."""
         self.scheduler.refresh(self.clock())
         self._wake.set()
+
+    def watch(self, batch_id: str) -> Change:
+        """Follow this batch too, even if no list shows it."""
+        if batch_id not in self.watched:
+            self.watched = (*self.watched, batch_id)
+        now = self.clock()
+        self.scheduler.watch(batch_id, now)
+        added = batch_id not in self.snapshots
+        if added:
+            self.snapshots[batch_id] = Snapshot(
+                Batch(id=batch_id), updated_at=now, planned_interval=self.scheduler.interval
+            )
+        self._wake.set()
+        change = Change(frozenset({batch_id}), reordered=added)
+        self._emit(change)
+        return change
+
+    def unwatch(self, batch_id: str) -> Change:
+        """Stop following this batch by name; it stays while a list still shows it."""
+        self.watched = tuple(i for i in self.watched if i != batch_id)
+        removed: frozenset[str] = frozenset()
+        if not self.scheduler.is_listed(batch_id):
+            self.scheduler.forget(batch_id)
+            self.snapshots.pop(batch_id, None)
+            removed = frozenset({batch_id})
+        else:
+            self.scheduler.unwatch(batch_id)
+        change = Change(removed=removed)
+        self._emit(change)
+        return change
+
+    async def results_page(self, batch_id: str, *, offset: int = 0, limit: int = 50) -> ResultsPage:
+        """One page of a batch's item results (for the drill-down); raises ApiError."""
+        self._sending()
+        try:
+            return await self.client.get_results(batch_id, limit=limit, offset=offset)
+        finally:
+            self._answered()
 
     def wake(self) -> None:
         """Re-plan now (the clock may have jumped, e.g. a fake one in a benchmark)."""
@@ -346,12 +405,18 @@ class BatchMonitor:
             seen.add(summary.id)
             self.scheduler.saw_summary(summary.id, summary.status, now)
             old = self.snapshots.get(summary.id)
+            expires = old.batch.expires_at if old else None
+            if expires is not None and expires.timestamp() <= now:
+                self.scheduler.expired(summary.id)
             batch = old.batch.with_summary(summary) if old and old.has_detail else summary
-            snapshot = Snapshot(
-                batch,
-                updated_at=now,
-                detail_at=old.detail_at if old else None,
-                planned_interval=self.scheduler.planned_interval(summary.id),
+            snapshot = self._observe(
+                old,
+                Snapshot(
+                    batch,
+                    updated_at=now,
+                    detail_at=old.detail_at if old else None,
+                    planned_interval=self.scheduler.planned_interval(summary.id),
+                ),
             )
             if old is None:
                 added = True
@@ -368,7 +433,7 @@ class BatchMonitor:
         changed |= self._replan(now)
         if added:
             self.snapshots = dict(sorted(self.snapshots.items(), key=_order_key))
-        return Change(frozenset(changed), removed, reordered=added)
+        return self._change(changed, removed, reordered=added)
 
     async def _fetch(self, batch_id: str) -> Change:
         self._sending()
@@ -382,21 +447,64 @@ class BatchMonitor:
             self._answered()
         now = self.clock()
         self.scheduler.saw_detail(batch_id, batch.status, now)
+        if batch.expires_at is not None and batch.expires_at.timestamp() <= now:
+            self.scheduler.expired(batch_id)
         if batch.id != batch_id:
             batch = replace(batch, id=batch_id)
         old = self.snapshots.get(batch_id)
-        snapshot = Snapshot(
-            batch,
-            updated_at=now,
-            detail_at=now,
-            planned_interval=self.scheduler.planned_interval(batch_id),
+        snapshot = self._observe(
+            old,
+            Snapshot(
+                batch,
+                updated_at=now,
+                detail_at=now,
+                planned_interval=self.scheduler.planned_interval(batch_id),
+            ),
         )
         self.snapshots[batch_id] = snapshot
         reordered = old is None or old.batch.created_at != batch.created_at
         if reordered:
             self.snapshots = dict(sorted(self.snapshots.items(), key=_order_key))
         changed = {batch_id} if _looks_different(old, snapshot) else set()
-        return Change(frozenset(changed | self._replan(now)), reordered=reordered)
+        return self._change(changed | self._replan(now), reordered=reordered)
+
+    def _observe(self, old: Snapshot | None, new: Snapshot) -> Snapshot:
+        """Note what a fresh snapshot means: progress samples, a finish, an alarm."""
+        batch = new.batch
+        batch_id = batch.id or ""
+        if not batch.is_terminal:
+            progress = self.progress.setdefault(batch_id, Progress())
+            progress.add(new.updated_at, batch.processed_items, batch.total_cost_cents)
+        if (
+            old is not None
+            and old.batch.status is not None
+            and not old.batch.is_terminal
+            and batch.is_terminal
+        ):
+            self._finished_now.add(batch_id)
+        rate = failure_rate(batch.failure_count, batch.processed_items)
+        alarm = (
+            rate is not None
+            and rate >= self.alarm_rate
+            and (batch.processed_items or 0) >= self.alarm_min_items
+        )
+        if alarm and batch_id not in self._alarmed and not batch.is_terminal:
+            self._alarmed.add(batch_id)
+            self._alarms_now.add(batch_id)
+        return replace(new, alarm=alarm) if alarm != new.alarm else new
+
+    def _change(self, changed: set[str], removed: frozenset[str] = frozenset(), *, reordered: bool = False) -> Change:
+        """A Change carrying the finishes and alarms noticed since the last one."""
+        change = Change(
+            frozenset(changed),
+            removed,
+            reordered=reordered,
+            finished=frozenset(self._finished_now),
+            alarms=frozenset(self._alarms_now),
+        )
+        self._finished_now.clear()
+        self._alarms_now.clear()
+        return change
 
     def _replan(self, now: float) -> set[str]:
         """Refresh every snapshot's planned interval; returns those that changed."""

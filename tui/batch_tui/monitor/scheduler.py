@@ -91,7 +91,7 @@ class _Track:
     once_due: float | None = None
     """A one-off detail fetch is wanted at this time (status change, highlight)."""
     gone: bool = False
-    """The server said 404: never ask again."""
+    """The server said 404, or the batch is past ``expiresAt``: never ask again."""
     watched: bool = False
     """Named by the user; followed even when no list shows it."""
     listed: bool = False
@@ -194,14 +194,21 @@ class Scheduler:
         if track.detail_at is None:
             track.once_due = now
 
+    def unwatch(self, batch_id: str) -> None:
+        """The user no longer names this batch; lists may still show it."""
+        track = self._tracks.get(batch_id)
+        if track is not None:
+            track.watched = False
+
+    def is_listed(self, batch_id: str) -> bool:
+        """Whether the last discovery or a sweep showed this batch."""
+        track = self._tracks.get(batch_id)
+        return track is not None and track.listed
+
     def forget(self, batch_id: str) -> None:
         """Stop following a batch (it left the list and nobody named it)."""
         self._tracks.pop(batch_id, None)
         self._streams.pop(f"detail:{batch_id}", None)
-
-    def tracked(self) -> list[str]:
-        """Every batch the scheduler follows."""
-        return list(self._tracks)
 
     def is_polled(self, batch_id: str) -> bool:
         """True while the batch will be fetched again on its own."""
@@ -254,6 +261,10 @@ class Scheduler:
         track.detail_at = now
         track.once_due = None
         self._succeeded(PollRequest("detail", batch_id), now)
+
+    def expired(self, batch_id: str) -> None:
+        """The batch is past its ``expiresAt``: its results are gone, so it is not polled."""
+        self.detail_gone(batch_id)
 
     def detail_gone(self, batch_id: str) -> None:
         """The server answered 404 for this batch: never ask again (until refresh)."""

@@ -7,13 +7,15 @@ from rich.text import Text
 from batch_tui.format import MISSING, percent
 from batch_tui.ui.text import inert
 
+#: Mid-tone colours, readable on dark and light themes alike (and mapped to the
+#: nearest of 256 colours, or dropped under NO_COLOR, by the terminal layer).
 STATUS_STYLES: dict[str, str] = {
-    "pending": "bright_black",
-    "validating": "cyan",
-    "processing": "bold yellow",
-    "completed": "green",
-    "failed": "bold red",
-    "cancelled": "medium_purple1",
+    "pending": "grey50",
+    "validating": "dodger_blue2",
+    "processing": "bold dark_orange",
+    "completed": "green3",
+    "failed": "bold red3",
+    "cancelled": "medium_purple",
 }
 #: A status the API does not document is shown as sent, in italics.
 UNKNOWN_STATUS_STYLE = "italic"
@@ -31,7 +33,7 @@ def progress_bar(fraction: float | None, width: int = 8) -> Text:
     if fraction is None:
         return Text(" " * width + f" {MISSING:>4}", style="dim")
     filled = round(fraction * width)
-    bar = Text("█" * filled, style="green" if fraction >= 1 else "yellow")
-    bar.append("░" * (width - filled), style="bright_black")
+    bar = Text("█" * filled, style="green3" if fraction >= 1 else "dark_orange")
+    bar.append("░" * (width - filled), style="grey50")
     bar.append(f" {percent(fraction):>4}")
     return bar

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Container
+from textual import events
 from textual.screen import Screen
 from rich.text import Text
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Input, Static
 
+from batch_tui.api.errors import ApiError
+from batch_tui.api.models import ItemResult
 from batch_tui.clock import Clock, to_datetime
-from batch_tui.monitor.monitor import BatchMonitor, Snapshot
+from batch_tui.format import count, percent
+from batch_tui.monitor.insight import failure_rate
+from batch_tui.monitor.monitor import BatchMonitor, Change, Snapshot
 from batch_tui.ui.messages import MonitorChanged
+from batch_tui.export import export_batches
+from batch_tui.ui.screens.add_watch import AddWatch
 from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
+from batch_tui.ui.screens.help import HelpScreen
+from batch_tui.ui.screens.results import ResultsScreen
+from batch_tui.ui.view import ListView
+from batch_tui.watchlist import WatchList
 from batch_tui.ui.text import inert, plain
 from batch_tui.ui.widgets.batch_detail import BatchDetail
 from batch_tui.ui.widgets.batch_list import BatchList
@@ -26,6 +38,14 @@ from batch_tui.ui.widgets.status_bar import StatusBar
 TICK = 1.0
 #: Ticks between redraws of slower clocks: ages, "3 minutes ago", run time.
 SLOW_TICKS = 5
+#: Under this width, detail and errors share one pane (Tab switches)...
+NARROW = 100
+#: ...and from this one on, the list and the panes stand side by side.
+WIDE = 180
+#: Failed items shown in the errors table come from the first results page...
+ITEM_ERRORS_PAGE = 100
+#: ...fetched again at most this often while the failure count moves.
+ITEM_ERRORS_EVERY = 30.0
 #: The intervals ``+`` and ``-`` step through, in seconds.
 INTERVAL_LADDER = (0.5, 1, 2, 3, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
 
@@ -42,28 +62,57 @@ class Dashboard(Screen):
 
     BINDINGS = [
         Binding("r", "refresh", "Refresh"),
+        Binding("question_mark", "help", "Help", key_display="?"),
         Binding("c", "cancel_batch", "Cancel batch"),
+        Binding("slash", "find", "Find", key_display="/"),
+        Binding("s", "cycle_status", "Status filter"),
+        Binding("o", "cycle_sort", "Sort"),
+        Binding("O", "flip_sort", "Reverse sort", show=False),
+        Binding("enter", "open_results", "Results"),
+        Binding("tab", "switch_pane", "Detail/errors"),
         Binding("p", "toggle_pause", "Pause"),
-        Binding("plus,equals_sign", "slower", "+Interval", key_display="+"),
-        Binding("minus", "faster", "-Interval", key_display="-"),
+        Binding("plus,equals_sign", "slower", "Poll less often", key_display="+", show=False),
+        Binding("minus", "faster", "Poll more often", key_display="-", show=False),
+        Binding("y", "copy_id", "Copy batch id", show=False),
+        Binding("e", "export('csv')", "Export list as CSV", show=False),
+        Binding("E", "export('json')", "Export list as JSON", show=False),
+        Binding("a", "add_watch", "Watch a batch id", show=False),
+        Binding("x", "unwatch", "Stop watching", show=False),
+        Binding("escape", "clear_find", "Clear the filter", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
 
-    def __init__(self, monitor: BatchMonitor, clock: Clock, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        monitor: BatchMonitor,
+        clock: Clock,
+        *,
+        read_only: bool = False,
+        bell: bool = True,
+        watchlist: WatchList | None = None,
+    ) -> None:
         super().__init__()
         self.monitor = monitor
         self.clock = clock
+        self.watchlist = watchlist
+        """Where watched ids are remembered (None: not remembered)."""
+        self.bell = bell
+        """Ring the terminal bell when a batch finishes."""
         self.read_only = read_only
         """No cancel: the key and its binding are gone, not merely refused."""
         self._shown_id: str | None = None
         self._ticks = 0
+        self._item_errors: dict[str, tuple[int, float, list[ItemResult]]] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id="banner")
-        yield BatchList(id="batches")
-        with Horizontal(id="lower"):
-            yield BatchDetail(id="detail")
-            yield ErrorsTable(id="errors")
+        yield Input(placeholder="find: part of an id or a name (Enter keeps it, Escape clears)", id="find")
+        yield Static(id="view")
+        with Container(id="body"):
+            yield BatchList(id="batches")
+            with Container(id="lower"):
+                yield BatchDetail(id="detail")
+                yield ErrorsTable(id="errors")
         yield StatusBar(id="status")
         yield Footer()
 
@@ -86,6 +135,42 @@ class Dashboard(Screen):
         highlighted = self.query_one(BatchList).current_batch_id
         self._show_highlighted(force=highlighted in change.changed or not highlighted)
         self._show_status()
+        self._tell(change)
+
+    def _tell(self, change: Change) -> None:
+        """Notify (and ring the bell) when batches finish or raise the failure alarm."""
+        for batch_id in sorted(change.finished):
+            snapshot = self.monitor.snapshots.get(batch_id)
+            if snapshot is None:
+                continue
+            batch = snapshot.batch
+            severity = {"completed": "information", "failed": "error"}.get(
+                batch.status or "", "warning"
+            )
+            self.notify(
+                f"{plain(batch.name or batch_id)} ({plain(batch_id)}) is {plain(batch.status or '')}.",
+                title="Batch finished",
+                severity=severity,
+                markup=False,
+            )
+            if self.bell:
+                # What tmux shows on a window you are not looking at.
+                self.app.bell()
+        for batch_id in sorted(change.alarms):
+            snapshot = self.monitor.snapshots.get(batch_id)
+            if snapshot is None:
+                continue
+            batch = snapshot.batch
+            rate = percent(failure_rate(batch.failure_count, batch.processed_items))
+            self.notify(
+                f"{plain(batch.name or batch_id)}: {rate} of processed items failed "
+                f"({count(batch.failure_count)} of {count(batch.processed_items)}). "
+                "Consider cancelling it: highlight it and press c.",
+                title="Failure-rate alarm",
+                severity="warning",
+                timeout=20,
+                markup=False,
+            )
 
     @on(BatchList.Highlighted)
     def _row_highlighted(self, event: BatchList.Highlighted) -> None:
@@ -129,8 +214,11 @@ class Dashboard(Screen):
         if not force:
             return
         snapshot = self.monitor.snapshots.get(batch_id) if batch_id else None
-        self.query_one(BatchDetail).show(snapshot, self._now())
-        self.query_one(ErrorsTable).show(snapshot)
+        progress = self.monitor.progress.get(batch_id) if batch_id else None
+        self.query_one(BatchDetail).show(snapshot, self._now(), progress)
+        cached = self._item_errors.get(batch_id or "")
+        self.query_one(ErrorsTable).show(snapshot, cached[2] if cached else None)
+        self._want_item_errors(snapshot)
 
     def highlighted_snapshot(self) -> Snapshot | None:
         """The snapshot of the batch under the cursor."""
@@ -150,13 +238,178 @@ class Dashboard(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_batch" and self.read_only:
             return False  # hidden from the footer and never run
+        if action == "switch_pane" and not self.has_class("-narrow"):
+            return False  # both panes are on screen: nothing to switch
         return True
+
+    # ── fitting the pane ─────────────────────────────────────────────────────
+
+    def on_resize(self, event: events.Resize) -> None:
+        width = event.size.width
+        narrow = width < NARROW
+        if narrow != self.has_class("-narrow"):
+            self.set_class(narrow, "-narrow")
+            self.refresh_bindings()
+        self.set_class(width >= WIDE, "-wide")
+        self.query_one(BatchList).fit(width)
+
+    def action_switch_pane(self) -> None:
+        """On a narrow terminal: show the errors instead of the detail, or back."""
+        self.toggle_class("-show-errors")
+
+    # ── find and sort ────────────────────────────────────────────────────────
+
+    def _set_view(self, view: ListView) -> None:
+        batch_list = self.query_one(BatchList)
+        batch_list.set_view(view)
+        line = self.query_one("#view", Static)
+        if view.is_default:
+            line.display = False
+        else:
+            text = Text(f"showing {batch_list.row_count} of {len(self.monitor.snapshots)} · ")
+            text.append_text(inert(view.describe(), max_chars=200))
+            line.update(text)
+            line.display = True
+
+    def action_find(self) -> None:
+        """Filter the list as you type."""
+        find = self.query_one("#find", Input)
+        find.display = True
+        find.focus()
+
+    @on(Input.Changed, "#find")
+    def _find_changed(self, event: Input.Changed) -> None:
+        self._set_view(replace(self.query_one(BatchList).view, text=event.value))
+
+    @on(Input.Submitted, "#find")
+    def _find_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(BatchList).focus()
+
+    def action_clear_find(self) -> None:
+        """Escape: clear the text filter and go back to the list."""
+        find = self.query_one("#find", Input)
+        find.value = ""
+        find.display = False
+        self._set_view(replace(self.query_one(BatchList).view, text=""))
+        self.query_one(BatchList).focus()
+
+    def action_cycle_status(self) -> None:
+        """Show all, active, completed, failed or cancelled batches."""
+        self._set_view(self.query_one(BatchList).view.next_status())
+
+    def action_cycle_sort(self) -> None:
+        """Sort by created, status, progress, cost or failure rate."""
+        self._set_view(self.query_one(BatchList).view.next_sort())
+
+    def action_flip_sort(self) -> None:
+        """Reverse the sort order."""
+        self._set_view(self.query_one(BatchList).view.flipped())
+
+    # ── help, copy, export ───────────────────────────────────────────────────
+
+    def action_help(self) -> None:
+        """Every key, in one place."""
+        sections = [
+            ("Dashboard", [b for b in self.BINDINGS if isinstance(b, Binding) and self._allowed(b)]),
+            ("Moving", list(BatchList.BINDINGS)),
+            ("Cancel dialog", list(ConfirmCancel.BINDINGS)),
+        ]
+        self.app.push_screen(HelpScreen(sections))
+
+    def _allowed(self, binding: Binding) -> bool:
+        return self.check_action(binding.action, ()) is not False
+
+    def action_copy_id(self) -> None:
+        """Copy the highlighted batch's id to the clipboard (OSC 52)."""
+        snapshot = self.highlighted_snapshot()
+        if snapshot is None or not snapshot.batch.id:
+            self.notify("No batch selected.", severity="warning")
+            return
+        batch_id = plain(snapshot.batch.id)
+        self.app.copy_to_clipboard(batch_id)
+        self.notify(f"Copied {batch_id} to the clipboard.", timeout=3, markup=False)
+
+    def action_export(self, fmt: str) -> None:
+        """Write the list as shown (filtered and sorted) to a file here."""
+        batch_list = self.query_one(BatchList)
+        batches = [self.monitor.snapshots[i].batch for i in batch_list.row_ids]
+        try:
+            path = export_batches(batches, fmt, now=self._now())
+        except OSError as exc:
+            self.notify(f"Export failed: {exc.strerror or exc}", severity="error", markup=False)
+            return
+        self.notify(f"Wrote {len(batches)} batches to {path}", title="Exported", markup=False)
+
+    # ── results ──────────────────────────────────────────────────────────────
+
+    def action_open_results(self) -> None:
+        """Enter: the highlighted batch's item results."""
+        snapshot = self.highlighted_snapshot()
+        if snapshot is None or not snapshot.batch.id:
+            return
+        self.app.push_screen(ResultsScreen(self.monitor, snapshot.batch))
+
+    def _want_item_errors(self, snapshot: Snapshot | None) -> None:
+        """Fetch the first page of a failing batch's items, for the errors table."""
+        if snapshot is None or not snapshot.batch.failure_count or not snapshot.batch.id:
+            return
+        batch_id = snapshot.batch.id
+        cached = self._item_errors.get(batch_id)
+        now = self.clock()
+        if cached is not None and (
+            cached[0] == snapshot.batch.failure_count or now - cached[1] < ITEM_ERRORS_EVERY
+        ):
+            return
+        self._item_errors[batch_id] = (snapshot.batch.failure_count, now, cached[2] if cached else [])
+        self._fetch_item_errors(batch_id, snapshot.batch.failure_count)
+
+    @work(group="item-errors", exit_on_error=False)
+    async def _fetch_item_errors(self, batch_id: str, failures: int) -> None:
+        try:
+            page = await self.monitor.results_page(batch_id, limit=ITEM_ERRORS_PAGE)
+        except ApiError:
+            return  # the table keeps what it had; the next look tries again
+        failed = [item for item in page.items if item.status == "failed"]
+        self._item_errors[batch_id] = (failures, self.clock(), failed)
+        if self.query_one(BatchList).current_batch_id == batch_id:
+            self._show_highlighted(force=True)
+
+    # ── the watch list ───────────────────────────────────────────────────────
+
+    def action_add_watch(self) -> None:
+        """Ask for a batch id and follow it, now and in later runs."""
+        self.app.push_screen(AddWatch(), callback=self._watch)
+
+    def _watch(self, batch_id: str | None) -> None:
+        if not batch_id:
+            return
+        self.monitor.watch(batch_id)
+        self._remember_watched()
+        self.notify(f"Watching {plain(batch_id)}.", timeout=3, markup=False)
+
+    def action_unwatch(self) -> None:
+        """Stop following the highlighted batch by name."""
+        batch_id = self.query_one(BatchList).current_batch_id
+        if batch_id is None or batch_id not in self.monitor.watched:
+            self.notify(
+                "This batch is shown because the API lists it; only added ids can be unwatched.",
+                severity="warning",
+            )
+            return
+        self.monitor.unwatch(batch_id)
+        self._remember_watched()
+        self.notify(f"Stopped watching {plain(batch_id)}.", timeout=3, markup=False)
+
+    def _remember_watched(self) -> None:
+        if self.watchlist is not None:
+            self.watchlist.save(list(self.monitor.watched))
 
     def action_toggle_pause(self) -> None:
         """Pause polling, or resume it."""
         paused = not self.monitor.paused
         self.monitor.set_paused(paused)
-        self.notify("Polling paused: p resumes." if paused else "Polling resumed.", timeout=3)
+        message = "Polling paused: p resumes." if paused else "Polling resumed."
+        self.notify(message, timeout=3, markup=False)
 
     def action_slower(self) -> None:
         """Poll less often: the next step up the interval ladder."""
@@ -169,7 +422,7 @@ class Dashboard(Screen):
     def _set_interval(self, interval: float) -> None:
         self.monitor.set_interval(interval)
         self._show_status()
-        self.notify(f"Polling every {interval:g}s.", timeout=2)
+        self.notify(f"Polling every {interval:g}s.", timeout=2, markup=False)
 
     def action_cancel_batch(self) -> None:
         """Ask to cancel the highlighted batch, if it can be cancelled."""

@@ -25,6 +25,12 @@ from batch_tui.format import (
     weights,
 )
 from batch_tui.clock import to_datetime
+from batch_tui.monitor.insight import (
+    Progress,
+    cost_per_success_cents,
+    failure_rate,
+    projected_cost_cents,
+)
 from batch_tui.monitor.monitor import Snapshot
 from batch_tui.ui.styles import status_text
 from batch_tui.ui.text import inert
@@ -38,7 +44,39 @@ def _when(moment: datetime | None, now: datetime) -> Text:
     return text
 
 
-def detail_rows(snapshot: Snapshot, now: datetime) -> list[tuple[Text, Text]]:
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float]) -> str:
+    """Tiny bars for a series: ``▁▃▇█``."""
+    top = max(values, default=0)
+    if top <= 0:
+        return ""
+    return "".join(SPARKS[min(len(SPARKS) - 1, int(v / top * (len(SPARKS) - 1) + 0.5))] for v in values)
+
+
+def insight_rows(batch, progress: Progress | None) -> list[tuple[Text, Text]]:
+    """Throughput, ETA, burn rate and projections for a batch still running."""
+    rate = progress.items_per_minute() if progress else None
+    eta = progress.eta_seconds(batch.total_items) if progress else None
+    burn = progress.cents_per_minute() if progress else None
+    pace = Text(MISSING if rate is None else f"{rate:,.1f} items/min")
+    spark = sparkline(progress.sparkline()) if progress is not None else ""
+    if spark:
+        pace.append(f"  {spark}", style="dodger_blue2")
+    pace.append("  ETA ")
+    pace.append(MISSING if eta is None else duration(timedelta(seconds=eta)))
+    spend = Text(MISSING if burn is None else f"{money(burn)}/min")
+    projected = projected_cost_cents(batch.total_cost_cents, batch.processed_items, batch.total_items)
+    spend.append(f"  projected {money(projected)}")
+    per_success = cost_per_success_cents(batch.total_cost_cents, batch.success_count)
+    spend.append(f"  {money(per_success)} per success", style="dim")
+    return [(Text("Pace"), pace), (Text("Burn"), spend)]
+
+
+def detail_rows(
+    snapshot: Snapshot, now: datetime, progress: Progress | None = None
+) -> list[tuple[Text, Text]]:
     """The (label, value) pairs the pane shows for one snapshot."""
     batch = snapshot.batch
     rows: list[tuple[Text, Text]] = []
@@ -61,19 +99,26 @@ def detail_rows(snapshot: Snapshot, now: datetime) -> list[tuple[Text, Text]]:
         bad.append_text(inert(", ".join(dict.fromkeys(batch.bad_fields)), max_chars=300))
         rows.append((Text("Data", style="bold magenta"), bad))
 
-    progress = Text(f"{count(batch.processed_items)} / {count(batch.total_items)}")
-    progress.append(f"  ({percent(batch.progress)})", style="dim")
-    progress.append("  ✓ ", style="green")
-    progress.append(count(batch.success_count))
-    progress.append("  ✗ ", style="red")
-    progress.append(count(batch.failure_count))
-    rows.append((Text("Processed"), progress))
+    processed = Text(f"{count(batch.processed_items)} / {count(batch.total_items)}")
+    processed.append(f"  ({percent(batch.progress)})", style="dim")
+    processed.append("  ✓ ", style="green")
+    processed.append(count(batch.success_count))
+    processed.append("  ✗ ", style="red")
+    processed.append(count(batch.failure_count))
+    rows.append((Text("Processed"), processed))
 
     cost = Text(money(batch.total_cost_cents))
     per_item = batch.cost_per_item_cents
     if per_item is not None:
         cost.append(f"  ({money(per_item)} per item)", style="dim")
     rows.append((Text("Cost"), cost))
+    if not batch.is_terminal:
+        rows.extend(insight_rows(batch, progress))
+    if snapshot.alarm:
+        alarm = Text("failure rate ", style="bold red")
+        alarm.append(percent(failure_rate(batch.failure_count, batch.processed_items)), style="bold red")
+        alarm.append(": consider cancelling it (c)")
+        rows.append((Text("Alarm", style="bold red"), alarm))
 
     if snapshot.has_detail:
         tokens = Text(
@@ -102,7 +147,9 @@ def detail_rows(snapshot: Snapshot, now: datetime) -> list[tuple[Text, Text]]:
     return rows
 
 
-def detail_renderable(snapshot: Snapshot | None, now: datetime, width: int = 80) -> Text:
+def detail_renderable(
+    snapshot: Snapshot | None, now: datetime, width: int = 80, progress: Progress | None = None
+) -> Text:
     """The pane's content, laid out for ``width`` cells: labels left, values wrapped beside them.
 
     Laid out by hand rather than with a Rich table: this is redrawn on every poll of
@@ -113,7 +160,7 @@ def detail_renderable(snapshot: Snapshot | None, now: datetime, width: int = 80)
     value_width = max(10, width - LABEL_WIDTH - GAP)
     console = _measuring_console()
     out = Text(end="")
-    for label, value in detail_rows(snapshot, now):
+    for label, value in detail_rows(snapshot, now, progress):
         value.overflow = "fold"
         lines = value.wrap(console, value_width) if value.cell_len > value_width else [value]
         for number, line in enumerate(lines):
@@ -159,7 +206,7 @@ class BatchDetail(VerticalScroll):
         super().__init__(**kwargs)
         self._lines = 0
         self._content: Text | None = None
-        self._last: tuple[Snapshot | None, datetime] | None = None
+        self._last: tuple[Snapshot | None, datetime, Progress | None] | None = None
 
     def compose(self):
         yield Static(id="detail-body")
@@ -167,10 +214,14 @@ class BatchDetail(VerticalScroll):
     def on_mount(self) -> None:
         self.border_title = "Detail"
 
-    def show(self, snapshot: Snapshot | None, now: datetime) -> None:
-        """Show this snapshot (None: the empty state)."""
-        self._last = (snapshot, now)
-        content = detail_renderable(snapshot, now, self.scrollable_content_region.width)
+    def show(
+        self, snapshot: Snapshot | None, now: datetime, progress: Progress | None = None
+    ) -> None:
+        """Show this snapshot (None: the empty state), with its recent progress."""
+        self._last = (snapshot, now, progress)
+        content = detail_renderable(
+            snapshot, now, self.scrollable_content_region.width, progress
+        )
         if content == self._content:
             return  # the same words: no repaint
         self._content = content

@@ -29,6 +29,7 @@ from batch_tui.format import age, count, money
 from batch_tui.monitor.monitor import Change, Snapshot
 from batch_tui.ui.styles import progress_bar, status_text
 from batch_tui.ui.text import inert
+from batch_tui.ui.view import ListView
 
 Cells = tuple[Text, ...]
 
@@ -45,9 +46,30 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("age", "Age", 4),
 )
 COLUMN_INDEX = {key: index for index, (key, _, _) in enumerate(COLUMNS)}
+#: For a pane under 100 columns: what matters most, without the id (the detail
+#: pane shows it).
+NARROW_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("mark", "", 1),
+    ("name", "Name", 22),
+    ("status", "Status", 10),
+    ("progress", "Progress", 25),
+    ("failed", "Failed", 6),
+)
+#: The essentials, for a pane under 70 columns.
+COMPACT_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("mark", "", 1),
+    ("name", "Name", 18),
+    ("status", "Status", 10),
+    ("progress", "Progress", 13),
+    ("failed", "Fail", 5),
+)
 #: Blank cells either side of each column's content.
 PADDING = 1
-ROW_WIDTH = sum(width + 2 * PADDING for _, _, width in COLUMNS)
+
+
+def row_width(columns) -> int:
+    """Cells a row of these columns takes."""
+    return sum(width + 2 * PADDING for _, _, width in columns)
 
 
 def mark_cell(snapshot: Snapshot, now: datetime) -> Text:
@@ -80,7 +102,12 @@ def row_cells(snapshot: Snapshot, now: datetime) -> Cells:
         status_text(batch.status),
         progress,
         Text(count(batch.success_count), justify="right"),
-        Text(count(failures), style="red" if failures else "", justify="right"),
+        Text(
+            count(failures),
+            # The failure-rate alarm: hard to miss from across the room.
+            style="bold white on red" if snapshot.alarm else "red" if failures else "",
+            justify="right",
+        ),
         Text(money(batch.total_cost_cents), justify="right"),
         age_cell(snapshot, now),
     )
@@ -102,15 +129,15 @@ def _cell_segments(text: Text, width: int, console) -> list[Segment]:
     return list(cell.render(console))
 
 
-def _cells_strip(cells: Iterable[Text], console) -> Strip:
-    """One line of fixed-width, padded cells."""
+def _cells_strip(cells: Cells, columns, console) -> Strip:
+    """One line of fixed-width, padded cells, for these columns."""
     segments: list[Segment] = []
     pad = Segment(" " * PADDING)
-    for text, (_, _, width) in zip(cells, COLUMNS):
+    for key, _, width in columns:
         segments.append(pad)
-        segments.extend(_cell_segments(text, width, console))
+        segments.extend(_cell_segments(cells[COLUMN_INDEX[key]], width, console))
         segments.append(pad)
-    return Strip(segments, ROW_WIDTH)
+    return Strip(segments, row_width(columns))
 
 
 class BatchList(ScrollView, can_focus=True):
@@ -183,6 +210,21 @@ class BatchList(ScrollView, can_focus=True):
         self._strips: dict[str, Strip] = {}
         self._announced: str | None = None
         self._header: Strip | None = None
+        self.view = ListView()
+        """Which batches are shown, and in what order."""
+        self.columns = COLUMNS
+        """The columns shown: all of them, or the compact set."""
+
+    def fit(self, width: int) -> None:
+        """Choose the columns for a pane this wide: all, the narrow set, or the essentials."""
+        columns = COMPACT_COLUMNS if width < 70 else NARROW_COLUMNS if width < 100 else COLUMNS
+        if columns is self.columns:
+            return
+        self.columns = columns
+        self._strips.clear()
+        self._header = None
+        self.virtual_size = Size(row_width(columns), len(self._order) + 1)
+        self.refresh()
 
     # ── reading ──────────────────────────────────────────────────────────────
 
@@ -244,16 +286,31 @@ class BatchList(ScrollView, can_focus=True):
                 change.reordered
                 or any(batch_id in self._index for batch_id in change.removed)
                 or any(batch_id not in self._index for batch_id in dirty)
+                # Filtered or sorted: a changed value can move or hide a row.
+                or (not self.view.is_default and bool(dirty))
             )
         if reorder:
-            self._order = list(snapshots)
-            self._index = {batch_id: index for index, batch_id in enumerate(self._order)}
-            self.virtual_size = Size(ROW_WIDTH, len(self._order) + 1)
-            self._restore_cursor(keep_id, keep_offset)
-            self.refresh()
+            self._reorder(keep_id, keep_offset)
         else:
             self._refresh_rows(dirty)
         self._announce()
+
+    def set_view(self, view: ListView) -> None:
+        """Filter and sort differently; the cursor stays on its batch if it is still shown."""
+        if view == self.view:
+            return
+        keep_id = self.current_batch_id
+        keep_offset = self.cursor_row - round(self.scroll_y)
+        self.view = view
+        self._reorder(keep_id, keep_offset)
+        self._announce()
+
+    def _reorder(self, keep_id: str | None, keep_offset: int) -> None:
+        self._order = self.view.order(self._snapshots)
+        self._index = {batch_id: index for index, batch_id in enumerate(self._order)}
+        self.virtual_size = Size(row_width(self.columns), len(self._order) + 1)
+        self._restore_cursor(keep_id, keep_offset)
+        self.refresh()
 
     def refresh_times(self, snapshots: Mapping[str, Snapshot], now: datetime) -> None:
         """Bring the time-dependent cells (age, stale mark) of drawn rows up to ``now``."""
@@ -354,7 +411,7 @@ class BatchList(ScrollView, can_focus=True):
         strip = self._strips.get(batch_id)
         if strip is None:
             strip = self._strips[batch_id] = _cells_strip(
-                self._row_cells(batch_id), self.app.console
+                self._row_cells(batch_id), self.columns, self.app.console
             )
         return strip
 
@@ -364,8 +421,9 @@ class BatchList(ScrollView, can_focus=True):
         base = self.rich_style
         if y == 0:
             if self._header is None:
-                titles = (Text(title) for _, title, _ in COLUMNS)
-                self._header = _cells_strip(titles, self.app.console)
+                title_of = {key: title for key, title, _ in self.columns}
+                titles = tuple(Text(title_of.get(key, "")) for key, _, _ in COLUMNS)
+                self._header = _cells_strip(titles, self.columns, self.app.console)
             style = base + self.get_component_rich_style("batch-list--header")
             return self._header.crop_extend(scroll_x, scroll_x + width, style).apply_style(style)
         row = round(self.scroll_y) + y - 1

@@ -1,0 +1,233 @@
+"""Enter on a batch: its items, page by page as you scroll, and each item in full."""
+
+from __future__ import annotations
+
+import json
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Static
+
+from batch_tui.api.errors import ApiError
+from batch_tui.api.models import Batch, ItemResult
+from batch_tui.format import MISSING, count, money
+from batch_tui.monitor.monitor import BatchMonitor
+from batch_tui.ui.styles import status_text
+from batch_tui.ui.text import inert
+
+PAGE = 50
+#: Load the next page when the cursor comes this close to the last loaded row.
+PREFETCH = 10
+ITEM_STYLES = {"completed": "green", "failed": "bold red", "skipped": "magenta"}
+COLUMNS = (
+    ("index", "#", 6),
+    ("status", "Status", 10),
+    ("verdict", "Verdict", 8),
+    ("confidence", "Conf.", 6),
+    ("decision", "Decision", 9),
+    ("cost", "Cost", 8),
+    ("time", "Time", 7),
+    ("error", "Error", 40),
+)
+
+
+def item_cells(item: ItemResult) -> tuple[Text, ...]:
+    """One result row, inert."""
+    confidence = MISSING if item.confidence is None else f"{item.confidence:.2f}"
+    seconds = MISSING if item.processing_time_ms is None else f"{item.processing_time_ms / 1000:.1f}s"
+    return (
+        Text(MISSING if item.item_index is None else str(item.item_index), justify="right"),
+        inert(item.status or MISSING, ITEM_STYLES.get(item.status or "", ""), max_chars=20),
+        inert(item.verdict or MISSING, max_chars=20),
+        Text(confidence, justify="right"),
+        inert(item.decision or MISSING, max_chars=20),
+        Text(money(item.cost_cents), justify="right"),
+        Text(seconds, justify="right"),
+        inert(item.error_message or "", "red", max_chars=200),
+    )
+
+
+def item_detail(item: ItemResult) -> Table:
+    """Everything about one item: its content and context in full."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    rows = [
+        ("Item", inert(item.id or MISSING)),
+        ("Index", Text(MISSING if item.item_index is None else str(item.item_index))),
+        ("Key", inert(item.idempotency_key or MISSING)),
+        ("Status", inert(item.status or MISSING, ITEM_STYLES.get(item.status or "", ""))),
+        ("Verdict", inert(item.verdict or MISSING)),
+        ("Confidence", Text(MISSING if item.confidence is None else f"{item.confidence:.3f}")),
+        ("Decision", inert(item.decision or MISSING)),
+        ("Cost", Text(money(item.cost_cents))),
+        ("Time", Text(MISSING if item.processing_time_ms is None else f"{item.processing_time_ms:,} ms")),
+        ("Retries", Text(MISSING if item.retry_count is None else str(item.retry_count))),
+        ("Error", inert(item.error_message or MISSING, "red" if item.error_message else "")),
+        ("Content", inert(item.content or MISSING, multiline=True, max_chars=60_000)),
+        ("Context", inert(json.dumps(item.item_context, indent=2, ensure_ascii=False)
+                         if item.item_context is not None else MISSING, multiline=True, max_chars=20_000)),
+    ]
+    for label, value in rows:
+        grid.add_row(Text(label), value)
+    return grid
+
+
+class ItemScreen(ModalScreen[None]):
+    """One item in full; Escape goes back."""
+
+    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back")]
+
+    DEFAULT_CSS = """
+    ItemScreen {
+        align: center middle;
+    }
+    ItemScreen > VerticalScroll {
+        width: 90%;
+        height: 80%;
+        border: thick $primary;
+        background: $surface;
+        padding: 1 2;
+    }
+    """
+
+    def __init__(self, item: ItemResult) -> None:
+        super().__init__()
+        self.item = item
+
+    def compose(self):
+        with VerticalScroll():
+            yield Static(item_detail(self.item))
+
+
+class ResultsScreen(Screen):
+    """A batch's item results. Pages load as the cursor nears the end."""
+
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("f", "toggle_failed", "Failed only"),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    ResultsScreen > #results-title {
+        height: auto;
+        padding: 0 1;
+        background: $panel;
+    }
+    ResultsScreen > DataTable {
+        height: 1fr;
+    }
+    ResultsScreen > #results-state {
+        height: 1;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    """
+
+    def __init__(self, monitor: BatchMonitor, batch: Batch) -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.batch = batch
+        self.items: list[ItemResult] = []
+        self.total: int | None = None
+        self.has_more = True
+        self.failed_only = False
+        self.loading = False
+
+    def compose(self):
+        title = Text("Results of ", style="bold")
+        title.append_text(inert(self.batch.name or self.batch.id or "", "bold", max_chars=100))
+        title.append("  ")
+        title.append_text(inert(self.batch.id or "", "dim", max_chars=100))
+        title.append("  ")
+        title.append_text(status_text(self.batch.status))
+        yield Static(title, id="results-title")
+        table: DataTable[Text] = DataTable(cursor_type="row", id="results")
+        for key, label, width in COLUMNS:
+            table.add_column(label, width=width, key=key)
+        yield table
+        yield Static("", id="results-state")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).focus()
+        self.load_more()
+
+    def _state(self, message: str = "") -> None:
+        shown = self.query_one(DataTable).row_count
+        text = Text(f"{count(shown)} shown · {count(len(self.items))} of {count(self.total)} loaded")
+        if self.failed_only:
+            text.append(" · failed only (f shows all)")
+        if message:
+            text.append("  ")
+            text.append_text(inert(message, "red", max_chars=200))
+        self.query_one("#results-state", Static).update(text)
+
+    @work(group="results-page")
+    async def load_more(self) -> None:
+        """Fetch the next page, unless one is on its way or there is none."""
+        if self.loading or not self.has_more:
+            return
+        self.loading = True
+        try:
+            page = await self.monitor.results_page(
+                self.batch.id or "", offset=len(self.items), limit=PAGE
+            )
+        except ApiError as exc:
+            self._state(f"{exc.kind}: {exc.message}")
+            return
+        finally:
+            self.loading = False
+        self.total = page.pagination.total
+        self.has_more = page.pagination.has_more and bool(page.items)
+        first = len(self.items)
+        self.items.extend(page.items)
+        self._add_rows(range(first, len(self.items)))
+        self._state()
+        if self.failed_only and self.query_one(DataTable).row_count < PREFETCH:
+            self.load_more()  # few failures so far: look further
+
+    def _add_rows(self, indices) -> None:
+        table = self.query_one(DataTable)
+        for index in indices:
+            item = self.items[index]
+            if self.failed_only and item.status != "failed":
+                continue
+            table.add_row(*item_cells(item), key=str(index))
+
+    @on(DataTable.RowHighlighted)
+    def _near_the_end(self, event: DataTable.RowHighlighted) -> None:
+        table = self.query_one(DataTable)
+        if event.cursor_row >= table.row_count - PREFETCH:
+            self.load_more()
+
+    @on(DataTable.RowSelected)
+    def _open(self, event: DataTable.RowSelected) -> None:
+        self.app.push_screen(ItemScreen(self.items[int(event.row_key.value)]))
+
+    def action_toggle_failed(self) -> None:
+        """Show only failed items, or all of them again."""
+        table = self.query_one(DataTable)
+        keep = None
+        if table.row_count:
+            keep = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        self.failed_only = not self.failed_only
+        table.clear()
+        self._add_rows(range(len(self.items)))
+        if keep is not None and keep in {r.key.value for r in table.ordered_rows}:
+            table.move_cursor(row=table.get_row_index(keep))
+        self._state()
+        if table.row_count < PREFETCH:
+            self.load_more()
+
+    def action_cursor_down(self) -> None:
+        self.query_one(DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one(DataTable).action_cursor_up()

@@ -1,0 +1,92 @@
+"""Which batches the list shows, and in what order: the find and sort state.
+
+Pure data and functions (no widgets), so the rules are easy to test: a text
+filter on id or name, a status view, and a sort key with a direction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Mapping
+
+from batch_tui.api.models import BATCH_STATUSES, TERMINAL_STATUSES
+from batch_tui.monitor.insight import failure_rate
+from batch_tui.monitor.monitor import Snapshot
+
+#: What ``s`` cycles through.
+STATUS_VIEWS = ("all", "active", "completed", "failed", "cancelled")
+#: What ``o`` cycles through.
+SORT_KEYS = ("created", "status", "progress", "cost", "failure rate")
+
+
+def _sort_value(sort: str, snapshot: Snapshot) -> Any:
+    batch = snapshot.batch
+    if sort == "created":
+        return batch.created_at.timestamp() if batch.created_at else None
+    if sort == "status":
+        return BATCH_STATUSES.index(batch.status) if batch.status in BATCH_STATUSES else None
+    if sort == "progress":
+        return batch.progress
+    if sort == "cost":
+        return batch.total_cost_cents
+    return failure_rate(batch.failure_count, batch.processed_items)
+
+
+@dataclass(frozen=True)
+class ListView:
+    """The list's filter and order."""
+
+    text: str = ""
+    """Shown when the id or the name contains this, ignoring case."""
+    status: str = "all"
+    sort: str = "created"
+    descending: bool = True
+
+    @property
+    def is_default(self) -> bool:
+        """Everything, newest first: the order the monitor already keeps."""
+        return self == ListView()
+
+    def shows(self, snapshot: Snapshot) -> bool:
+        """Whether this batch passes the filter."""
+        batch = snapshot.batch
+        if self.status == "active" and batch.status in TERMINAL_STATUSES:
+            return False
+        if self.status not in ("all", "active") and batch.status != self.status:
+            return False
+        if self.text:
+            needle = self.text.casefold()
+            return needle in (batch.id or "").casefold() or needle in (batch.name or "").casefold()
+        return True
+
+    def order(self, snapshots: Mapping[str, Snapshot]) -> list[str]:
+        """The ids shown, in order; unknown values sort last either way."""
+        if self.is_default:
+            return list(snapshots)
+        shown = [(batch_id, s) for batch_id, s in snapshots.items() if self.shows(s)]
+        known = [(i, s) for i, s in shown if _sort_value(self.sort, s) is not None]
+        unknown = [i for i, s in shown if _sort_value(self.sort, s) is None]
+        key: Callable[[tuple[str, Snapshot]], Any] = lambda item: _sort_value(self.sort, item[1])
+        known.sort(key=key, reverse=self.descending)
+        return [i for i, _ in known] + unknown
+
+    def next_status(self) -> ListView:
+        """The next status view (``s``)."""
+        index = (STATUS_VIEWS.index(self.status) + 1) % len(STATUS_VIEWS)
+        return replace(self, status=STATUS_VIEWS[index])
+
+    def next_sort(self) -> ListView:
+        """The next sort key (``o``), highest first."""
+        index = (SORT_KEYS.index(self.sort) + 1) % len(SORT_KEYS)
+        return replace(self, sort=SORT_KEYS[index], descending=True)
+
+    def flipped(self) -> ListView:
+        """The same order, reversed (``O``)."""
+        return replace(self, descending=not self.descending)
+
+    def describe(self) -> str:
+        """A short line saying what is filtered and how it is sorted."""
+        parts = [f"status: {self.status}", f"sort: {self.sort} {'↓' if self.descending else '↑'}"]
+        if self.text:
+            parts.append(f"filter: {self.text}")
+        return " · ".join(parts)
