@@ -35,7 +35,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
@@ -184,7 +184,9 @@ def bench_request_cost(duration: float) -> list[tuple[str, str, str]]:
             )
         )
     ratio = results["baseline"] / results["batch-tui"]
-    rows.append(("1. request cost, ratio", f"batch-tui sends 1/{ratio:.0f} of the baseline", "<= 1/40"))
+    rows.append(
+        ("1. request cost, ratio", f"batch-tui sends 1/{ratio:.0f} of the baseline", "<= 1/40")
+    )
     rows[0] = (*rows[0][:2], "p95 <= 1.5x")
     return rows
 
@@ -219,9 +221,7 @@ async def engine_under_budget(url: str, duration: float) -> tuple[int, int, floa
 def bench_budget(duration: float) -> list[tuple[str, str, str]]:
     rows = []
     for label, extra in (("alone", []), ("others spend half", ["--foreign-load", "10"])):
-        with demo_server(
-            "--batches", "30", "--active", "10", "--rate-limit", "20", *extra
-        ) as url:
+        with demo_server("--batches", "30", "--active", "10", "--rate-limit", "20", *extra) as url:
             early, late, effective, per_minute = asyncio.run(engine_under_budget(url, duration))
         rows.append(
             (
@@ -269,7 +269,7 @@ async def ui_update_cost(rows: int, repeats: int = 50) -> float:
     from batch_tui.ui.messages import MonitorChanged
     from batch_tui.ui.widgets.batch_list import BatchList
 
-    now = datetime(2026, 1, 15, 10, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 15, 10, tzinfo=UTC)
     clock = FakeClock(now)
     monitor = StaticMonitor(CheckClient("http://127.0.0.1:9", KEY), clock=clock)
     monitor.snapshots = fake_snapshots(rows, now)
@@ -307,7 +307,9 @@ async def ui_update_cost(rows: int, repeats: int = 50) -> float:
             changed = [f"batch_{(generation * 37 + k * 7) % 30:012d}" for k in range(20)]
             for batch_id in changed:
                 old = monitor.snapshots[batch_id]
-                progressed = replace(old.batch, processed_items=(old.batch.processed_items or 0) + 1)
+                progressed = replace(
+                    old.batch, processed_items=(old.batch.processed_items or 0) + 1
+                )
                 monitor.snapshots[batch_id] = replace(old, batch=progressed)
             await pilot.pause()  # start each round from a quiet screen
             painted.clear()
@@ -324,7 +326,9 @@ def bench_ui() -> list[tuple[str, str, str]]:
     rows = []
     for count, target in ((1_000, "<= 16 ms"), (10_000, "<= 50 ms")):
         median = asyncio.run(ui_update_cost(count))
-        rows.append((f"3. UI update, {count:,} rows", f"median {median:.1f} ms to the next frame", target))
+        rows.append(
+            (f"3. UI update, {count:,} rows", f"median {median:.1f} ms to the next frame", target)
+        )
     return rows
 
 
@@ -342,7 +346,11 @@ class PtyApp:
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "batch_tui", "--base-url", url, "--interval", str(interval)],
-            stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
         )
         os.close(slave)
         self.first_row_at: float | None = None
@@ -407,7 +415,13 @@ def bench_idle(duration: float) -> list[tuple[str, str, str]]:
         cpu = (app.cpu_seconds() - cpu_before) / (time.monotonic() - wall_before) * 100
         rss = app.rss_mb()
         app.quit()
-    return [("4. idle, 200 batches / 20 active", f"CPU {cpu:.1f}% of one core; RSS {rss:.0f} MB", "<= 2%, <= 100 MB")]
+    return [
+        (
+            "4. idle, 200 batches / 20 active",
+            f"CPU {cpu:.1f}% of one core; RSS {rss:.0f} MB",
+            "<= 2%, <= 100 MB",
+        )
+    ]
 
 
 async def soak(polls: int) -> tuple[float, float]:
@@ -431,7 +445,13 @@ async def soak(polls: int) -> tuple[float, float]:
 
 def bench_soak(polls: int) -> list[tuple[str, str, str]]:
     before, after = asyncio.run(soak(polls))
-    return [(f"4. soak, {polls:,} polls", f"RSS {before:.0f} MB after 1,000 polls, {after:.0f} MB after {polls:,}: +{after - before:.1f} MB", "<= +5 MB")]
+    return [
+        (
+            f"4. soak, {polls:,} polls",
+            f"RSS {before:.0f} MB after 1,000 polls, {after:.0f} MB after {polls:,}: +{after - before:.1f} MB",
+            "<= +5 MB",
+        )
+    ]
 
 
 def bench_start(runs: int = 5) -> list[tuple[str, str, str]]:
@@ -441,13 +461,21 @@ def bench_start(runs: int = 5) -> list[tuple[str, str, str]]:
             app = PtyApp(url, interval=2.0)
             times.append(wait_for_rows(app))
             app.quit()
-    return [("5. start-up to first rows", f"median {statistics.median(times):.2f} s of {runs} (min {min(times):.2f}, max {max(times):.2f})", "<= 1.0 s")]
+    return [
+        (
+            "5. start-up to first rows",
+            f"median {statistics.median(times):.2f} s of {runs} (min {min(times):.2f}, max {max(times):.2f})",
+            "<= 1.0 s",
+        )
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs (figures are rougher)")
-    parser.add_argument("--only", type=int, choices=range(1, 6), action="append", help="run only these")
+    parser.add_argument(
+        "--only", type=int, choices=range(1, 6), action="append", help="run only these"
+    )
     args = parser.parse_args()
     cost_seconds, budget_seconds, idle_seconds, polls = (
         (30, 90, 15, 2000) if args.quick else (120, 180, 60, 10_000)
@@ -473,7 +501,9 @@ def main() -> None:
     print(f"|{'-' * (width + 2)}|{'-' * (value_width + 2)}|--------|")
     for name, value, target in rows:
         print(f"| {name:<{width}} | {value:<{value_width}} | {target} |")
-    print(f"\n{os.cpu_count()} cores, Python {sys.version.split()[0]}, {time.monotonic() - started:.0f} s")
+    print(
+        f"\n{os.cpu_count()} cores, Python {sys.version.split()[0]}, {time.monotonic() - started:.0f} s"
+    )
 
 
 if __name__ == "__main__":

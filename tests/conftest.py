@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -25,7 +25,7 @@ hypothesis_settings.register_profile("thorough", max_examples=10_000, deadline=N
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 #: The frozen instant every deterministic test starts from.
-EPOCH = datetime(2026, 1, 15, 10, 0, 0, tzinfo=timezone.utc).timestamp()
+EPOCH = datetime(2026, 1, 15, 10, 0, 0, tzinfo=UTC).timestamp()
 SEED = 7
 TEST_KEY = "vfy_test_not_a_real_key"
 

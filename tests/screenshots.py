@@ -15,18 +15,19 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from apphelpers import highlight_status, idle, make_app  # noqa: E402
-from conftest import EPOCH, SEED, wait_until  # noqa: E402
-
 from batch_tui.clock import FakeClock  # noqa: E402
 from batch_tui.demo.server import DemoApi, DemoServer  # noqa: E402
 from batch_tui.demo.simulator import Simulator  # noqa: E402
+from conftest import EPOCH, SEED, wait_until  # noqa: E402
 
 OUT = HERE.parent / "screenshots"
 
 
 async def shoot(name: str, size: tuple[int, int], status: str, keys: tuple[str, ...] = ()) -> None:
     clock = FakeClock(EPOCH)
-    with DemoServer(DemoApi(Simulator(seed=SEED, epoch=EPOCH, clock=clock), rate_limit=200)) as server:
+    with DemoServer(
+        DemoApi(Simulator(seed=SEED, epoch=EPOCH, clock=clock), rate_limit=200)
+    ) as server:
         app = make_app(server, clock)
         async with app.run_test(size=size) as pilot:
             await highlight_status(status)(pilot)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from apphelpers import cell, idle, list_ids, make_app, screen_text
-from conftest import wait_until
-
 from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorsTable
+from conftest import wait_until
 
 SIZE = (120, 36)
 
@@ -108,9 +107,7 @@ async def test_confirmed_cancel_sends_one_post_and_the_row_turns_cancelled(
         assert any("cancelled successfully" in n.message for n in app._notifications)
 
 
-async def test_enter_confirms_too_and_repeated_keys_send_one_post(
-    demo, demo_api, clock, simulator
-):
+async def test_enter_confirms_too_and_repeated_keys_send_one_post(demo, demo_api, clock, simulator):
     app = make_app(demo, clock)
     target = first_with_status(simulator, "processing")
     async with app.run_test(size=SIZE) as pilot:
@@ -183,11 +180,11 @@ async def test_cursor_and_scroll_stay_on_their_batch_when_a_row_is_added_above(
         assert app.monitor.snapshots[target].batch.name in screen_text(app)
 
 
-async def test_cursor_stays_on_its_batch_when_a_row_above_leaves_the_list(
-    demo, clock, simulator
-):
+async def test_cursor_stays_on_its_batch_when_a_row_above_leaves_the_list(demo, clock, simulator):
     app = make_app(demo, clock, status_filter="processing")
-    processing = [row for row in simulator.list_json(limit=100)["data"] if row["status"] == "processing"]
+    processing = [
+        row for row in simulator.list_json(limit=100)["data"] if row["status"] == "processing"
+    ]
     specs = {spec.id: spec for spec in simulator.specs()}
     # The batch that finishes first leaves a list filtered to processing batches.
     leaving = min(processing, key=lambda row: specs[row["id"]].finishes_at)

@@ -82,7 +82,9 @@ def test_empty_key_variable_counts_as_no_key(env, tmp_path):
 def test_default_config_file_under_xdg_config_home_is_read(env, tmp_path):
     config_dir = tmp_path / "xdg" / "batch-tui"
     config_dir.mkdir(parents=True)
-    (config_dir / "config.toml").write_text(f'api_key = "{SECRET}"\ninterval = 0\n', encoding="utf-8")
+    (config_dir / "config.toml").write_text(
+        f'api_key = "{SECRET}"\ninterval = 0\n', encoding="utf-8"
+    )
 
     line = assert_one_line_usage_error(run([], env, tmp_path))
 

@@ -7,7 +7,6 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from conftest import EPOCH, TEST_KEY
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
@@ -27,6 +26,7 @@ from batch_tui.api.errors import (
 )
 from batch_tui.api.models import Batch, CancelResult, ValidationIssue
 from batch_tui.demo.server import DemoApi, DemoServer
+from conftest import EPOCH, TEST_KEY
 
 CANNOT_CANCEL_MESSAGE = "Cannot cancel batch. Batch not found or already completed/cancelled."
 
@@ -63,7 +63,9 @@ class HeaderRecorder:
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
-            self.seen.append({k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]})
+            self.seen.append(
+                {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            )
         await self.app(scope, receive, send)
 
 
@@ -157,7 +159,9 @@ async def test_get_results_pages_through_items(client, simulator):
     assert first.pagination.has_more and second.pagination.offset == 10
     assert first.batch.id == batch_id and first.batch.status == "processing"
     done = [item for item in first.items if item.status == "completed"]
-    assert done and all(item.verdict and item.decision and item.confidence is not None for item in done)
+    assert done and all(
+        item.verdict and item.decision and item.confidence is not None for item in done
+    )
 
 
 async def test_get_results_last_page_has_no_more(client, simulator):
@@ -171,7 +175,9 @@ async def test_get_results_last_page_has_no_more(client, simulator):
 async def test_cancel_batch_then_cancel_again_is_rejected(client, simulator, demo_api):
     batch_id = first_with_status(simulator, "processing")
     result = await client.cancel_batch(batch_id)
-    assert result == CancelResult(id=batch_id, status="cancelled", message="Batch cancelled successfully")
+    assert result == CancelResult(
+        id=batch_id, status="cancelled", message="Batch cancelled successfully"
+    )
     assert ("POST", f"/v1/batch/{batch_id}/cancel") in demo_api.request_log
     assert (await client.get_batch(batch_id)).status == "cancelled"
     with pytest.raises(RequestRejected) as rejected:
@@ -285,7 +291,10 @@ async def test_wrong_key_is_unauthorized(demo, demo_api):
 
 async def test_forbidden_is_unauthorized_with_the_servers_message(client, demo_api):
     demo_api.faults.status = 403
-    demo_api.faults.error = {"code": "plan_required", "message": "Batch processing requires a Pro plan"}
+    demo_api.faults.error = {
+        "code": "plan_required",
+        "message": "Batch processing requires a Pro plan",
+    }
     with pytest.raises(Unauthorized) as refused:
         await client.list_batches()
     assert refused.value.status == 403
@@ -351,7 +360,9 @@ async def test_html_error_page_is_a_server_error_with_the_status_line(clock):
     """A proxy's HTML 500 page: the faults can only send JSON errors, so a tiny app sends this one."""
 
     async def oops(request):
-        return HTMLResponse("<html><body><h1>500 Internal Server Error</h1></body></html>", status_code=500)
+        return HTMLResponse(
+            "<html><body><h1>500 Internal Server Error</h1></body></html>", status_code=500
+        )
 
     app = Starlette(routes=[Route("/{path:path}", oops)])
     with DemoServer(SimpleNamespace(app=app)) as server:

@@ -245,10 +245,10 @@ def test_api_key_spelled_wrong_in_the_file_is_an_error_not_a_missing_key(tmp_pat
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("interval = \"fast\"\n", "interval must be a number"),
+        ('interval = "fast"\n', "interval must be a number"),
         ("interval = true\n", "interval must be a number"),
         ("base_url = 42\n", "base_url must be a string"),
-        ("status = [\"failed\"]\n", "status must be a string"),
+        ('status = ["failed"]\n', "status must be a string"),
         ("api_key = 1234\n", "api_key must be a string"),
     ],
 )
@@ -319,7 +319,9 @@ def test_base_url_with_credentials_is_refused_without_echoing_them():
     assert "hunter2" not in str(info.value)
 
 
-@pytest.mark.parametrize("url", ["http://api.check.ai", "http://10.0.0.5:8000", "http://localhost.evil.com"])
+@pytest.mark.parametrize(
+    "url", ["http://api.check.ai", "http://10.0.0.5:8000", "http://localhost.evil.com"]
+)
 def test_plain_http_to_a_remote_host_is_refused(url):
     with pytest.raises(ConfigError) as info:
         resolve(cli={"base_url": url})
@@ -350,12 +352,16 @@ def test_insecure_base_url_in_the_config_file_is_refused(tmp_path):
 # --- interval -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("value", "expected"), [("0.5", 0.5), ("5", 5.0), (" 60 ", 60.0), ("3600", 3600.0)])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("0.5", 0.5), ("5", 5.0), (" 60 ", 60.0), ("3600", 3600.0)]
+)
 def test_good_intervals(value, expected):
     assert resolve(cli={"interval": value}).interval == expected
 
 
-@pytest.mark.parametrize("value", ["fast", "", "0", "-1", "0.1", "nan", "inf", "-inf", "3601", "1e9"])
+@pytest.mark.parametrize(
+    "value", ["fast", "", "0", "-1", "0.1", "nan", "inf", "-inf", "3601", "1e9"]
+)
 def test_bad_intervals_are_refused(value):
     with pytest.raises(ConfigError, match="interval") as info:
         resolve(cli={"interval": value})

@@ -8,13 +8,13 @@ intervals" is exact, not a race.
 from __future__ import annotations
 
 import pytest
-from apphelpers import screen_text
-from conftest import TEST_KEY, wait_until
 
+from apphelpers import screen_text
 from batch_tui.api.client import CheckClient
 from batch_tui.demo.server import DemoServer
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.ui.app import BatchTUI
+from conftest import TEST_KEY, wait_until
 
 INTERVAL = 5.0
 SIZE = (160, 36)
@@ -80,7 +80,9 @@ async def test_the_app_survives_the_fault_says_so_backs_off_and_recovers(
         await let_time_pass(pilot, clock, 2 * INTERVAL)
         assert fresh(app, clock())
         assert app.monitor.status.state == "ok"
-        assert "!" not in [app.screen.query_one("BatchList").cell_text(i, "mark") for i in app.monitor.snapshots]
+        assert "!" not in [
+            app.screen.query_one("BatchList").cell_text(i, "mark") for i in app.monitor.snapshots
+        ]
 
 
 async def test_a_burst_of_429s_pauses_until_retry_after_then_resumes(demo, demo_api, clock):

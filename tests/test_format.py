@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from batch_tui import format as fmt
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2024, 1, 15, 10, 0, 0, tzinfo=UTC)
 
 
@@ -73,7 +73,8 @@ def test_compact_rounds_up_into_the_next_unit():
 
 
 @pytest.mark.parametrize(
-    ("n", "expected"), [(0, "0"), (999, "999"), (1234, "1,234"), (1234567, "1,234,567"), (None, "—")]
+    ("n", "expected"),
+    [(0, "0"), (999, "999"), (1234, "1,234"), (1234567, "1,234,567"), (None, "—")],
 )
 def test_count(n, expected):
     assert fmt.count(n) == expected

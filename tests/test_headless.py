@@ -19,7 +19,10 @@ def run(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("CHECK_API_KEY", "CHECK_API_BASE_URL")}
     return subprocess.run(
         [sys.executable, "-m", "batch_tui", *args],
-        capture_output=True, text=True, env=env, timeout=60,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
 
 
@@ -42,8 +45,19 @@ def test_status_prints_a_table_of_every_batch():
 def test_status_json_has_the_documented_shape(demo_fleet):
     assert len(demo_fleet) == 12
     keys = {
-        "id", "name", "status", "totalItems", "processedItems", "successCount", "failureCount",
-        "totalCostCents", "progress", "costDollars", "createdAt", "startedAt", "completedAt",
+        "id",
+        "name",
+        "status",
+        "totalItems",
+        "processedItems",
+        "successCount",
+        "failureCount",
+        "totalCostCents",
+        "progress",
+        "costDollars",
+        "createdAt",
+        "startedAt",
+        "completedAt",
     }
     assert all(set(batch) == keys for batch in demo_fleet)
     assert {b["status"] for b in demo_fleet} >= {"processing", "completed", "failed", "cancelled"}

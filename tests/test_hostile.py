@@ -9,11 +9,10 @@ must stay up.
 from __future__ import annotations
 
 from apphelpers import idle, make_app, screen_text
-from conftest import EPOCH, SEED, wait_until
-
 from batch_tui.demo.server import DemoApi, DemoServer
 from batch_tui.demo.simulator import HOSTILE_NAMES, Simulator
 from batch_tui.ui.widgets.batch_list import BatchList
+from conftest import EPOCH, SEED, wait_until
 
 SIZE = (120, 36)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,7 +18,7 @@ from batch_tui.api.models import (
     parse_timestamp,
 )
 
-UTC = timezone.utc
+UTC = UTC
 
 #: GET /v1/batch/:id exactly as the API reference shows it.
 DOC_BATCH = {
@@ -201,7 +201,9 @@ def test_unknown_status_is_kept_as_is():
     assert not batch.is_cancellable
 
 
-@pytest.mark.parametrize("field", ["totalItems", "processedItems", "totalCostCents", "totalInputTokens"])
+@pytest.mark.parametrize(
+    "field", ["totalItems", "processedItems", "totalCostCents", "totalInputTokens"]
+)
 def test_booleans_are_not_numbers(field):
     batch = Batch.from_json(doc_batch(**{field: True}))
     assert field in batch.bad_fields
@@ -274,7 +276,9 @@ def test_timestamp_without_offset_is_read_as_utc_not_local_time():
     assert (parsed.hour, parsed.utcoffset()) == (10, timedelta(0))
 
 
-@pytest.mark.parametrize("value", ["garbage", "", "   ", "2024-13-45T99:00:00Z", 1705312800, None, {}, True])
+@pytest.mark.parametrize(
+    "value", ["garbage", "", "   ", "2024-13-45T99:00:00Z", 1705312800, None, {}, True]
+)
 def test_unusable_timestamps_become_none(value):
     assert parse_timestamp(value) is None
 
@@ -379,7 +383,9 @@ def test_cost_per_item():
     ("cents", "processed"), [(0, 0), (250, 0), (250, None), (None, 50), (250, -3)]
 )
 def test_cost_per_item_is_none_before_the_first_item(cents, processed):
-    assert Batch(id="b", total_cost_cents=cents, processed_items=processed).cost_per_item_cents is None
+    assert (
+        Batch(id="b", total_cost_cents=cents, processed_items=processed).cost_per_item_cents is None
+    )
 
 
 # --- with_summary -------------------------------------------------------------------
@@ -446,7 +452,9 @@ def test_validation_issue_variants():
     assert ValidationIssue.from_json("Bad row") == ValidationIssue(None, "Bad row")
     assert ValidationIssue.from_json({"row": "7", "error": "x"}) == ValidationIssue(7, "x")
     assert ValidationIssue.from_json({"row": True, "error": "x"}) == ValidationIssue(None, "x")
-    assert ValidationIssue.from_json({"error": "x", "column": "content"}) == ValidationIssue(None, "x")
+    assert ValidationIssue.from_json({"error": "x", "column": "content"}) == ValidationIssue(
+        None, "x"
+    )
     assert ValidationIssue.from_json(None) == ValidationIssue(None, None)
     assert ValidationIssue.from_json(5) == ValidationIssue(None, None)
 
@@ -491,7 +499,9 @@ def test_has_more_is_true_only_for_json_true(has_more):
 
 
 def test_pagination_with_mistyped_numbers():
-    pagination = Pagination.from_json({"total": "156", "limit": False, "offset": "zero", "hasMore": True})
+    pagination = Pagination.from_json(
+        {"total": "156", "limit": False, "offset": "zero", "hasMore": True}
+    )
     assert pagination == Pagination(total=156, limit=None, offset=None, has_more=True)
 
 
@@ -609,7 +619,11 @@ def test_results_page_skips_non_object_items_and_survives_a_missing_batch():
 
 def test_documented_cancel_result_parses():
     result = CancelResult.from_json(
-        {"id": "batch_abc123def456", "status": "cancelled", "message": "Batch cancelled successfully"}
+        {
+            "id": "batch_abc123def456",
+            "status": "cancelled",
+            "message": "Batch cancelled successfully",
+        }
     )
     assert result == CancelResult(
         id="batch_abc123def456", status="cancelled", message="Batch cancelled successfully"

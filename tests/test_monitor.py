@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 
-from conftest import EPOCH, TEST_KEY, wait_until
-
 from batch_tui.api.client import CheckClient
 from batch_tui.demo.server import DemoApi, DemoServer
 from batch_tui.demo.simulator import Simulator
 from batch_tui.monitor.monitor import BatchMonitor
+from conftest import EPOCH, TEST_KEY, wait_until
 
 
 async def run_due(monitor: BatchMonitor) -> None:

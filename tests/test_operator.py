@@ -6,10 +6,9 @@ import csv
 import json
 
 from apphelpers import cell, idle, list_ids, make_app, screen_text
-from conftest import wait_until
-
 from batch_tui.ui.screens.help import HelpScreen
 from batch_tui.ui.widgets.batch_list import BatchList
+from conftest import wait_until
 
 SIZE = (140, 40)
 
@@ -91,9 +90,24 @@ async def test_question_mark_lists_every_key(demo, clock):
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = screen_text(app)
-        for words in ("Refresh", "Cancel batch", "Find", "Status filter", "Sort", "Reverse sort",
-                      "Pause", "Poll less often", "Poll more often", "Copy batch id",
-                      "Export list as CSV", "Export list as JSON", "Help", "Quit", "Down", "Up"):
+        for words in (
+            "Refresh",
+            "Cancel batch",
+            "Find",
+            "Status filter",
+            "Sort",
+            "Reverse sort",
+            "Pause",
+            "Poll less often",
+            "Poll more often",
+            "Copy batch id",
+            "Export list as CSV",
+            "Export list as JSON",
+            "Help",
+            "Quit",
+            "Down",
+            "Up",
+        ):
             assert words in text, words
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
@@ -105,8 +119,18 @@ async def test_the_command_palette_offers_every_action(demo, clock, tmp_path, mo
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(lambda: idle(app), pilot=pilot)
         commands = {c.title: c for c in app.get_system_commands(app.screen)}
-        for title in ("Refresh", "Cancel batch", "Find", "Status filter", "Sort", "Pause",
-                      "Copy batch id", "Export list as CSV", "Export list as JSON", "Help"):
+        for title in (
+            "Refresh",
+            "Cancel batch",
+            "Find",
+            "Status filter",
+            "Sort",
+            "Pause",
+            "Copy batch id",
+            "Export list as CSV",
+            "Export list as JSON",
+            "Help",
+        ):
             assert title in commands, title
         commands["Export list as JSON"].callback()
         await pilot.pause()
@@ -165,8 +189,11 @@ async def test_no_bell_when_turned_off(demo, clock, simulator):
     from batch_tui.ui.app import BatchTUI
     from conftest import TEST_KEY
 
-    app = BatchTUI(BatchMonitor(CheckClient(demo.url, TEST_KEY), interval=30, clock=clock),
-                   clock=clock, bell=False)
+    app = BatchTUI(
+        BatchMonitor(CheckClient(demo.url, TEST_KEY), interval=30, clock=clock),
+        clock=clock,
+        bell=False,
+    )
     rings = []
     app.bell = lambda: rings.append(1)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -212,7 +239,9 @@ async def test_pace_eta_and_burn_appear_once_there_is_history(demo, clock, simul
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(lambda: idle(app), pilot=pilot)
         table = app.dashboard.query_one(BatchList)
-        target = next(i for i, s in app.monitor.snapshots.items() if s.batch.name == "Article verification")
+        target = next(
+            i for i, s in app.monitor.snapshots.items() if s.batch.name == "Article verification"
+        )
         table.move_cursor(table.get_row_index(target))
         await wait_until(lambda: idle(app), pilot=pilot)
         await pilot.pause()
@@ -231,14 +260,17 @@ async def test_pace_eta_and_burn_appear_once_there_is_history(demo, clock, simul
 async def test_enter_opens_results_pages_load_as_you_scroll_and_escape_goes_back(
     demo, demo_api, clock, simulator
 ):
-    from batch_tui.ui.screens.results import ItemScreen, ResultsScreen
     from textual.widgets import DataTable
+
+    from batch_tui.ui.screens.results import ItemScreen, ResultsScreen
 
     app = make_app(demo, clock)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(lambda: idle(app), pilot=pilot)
         table = app.dashboard.query_one(BatchList)
-        target = next(i for i, s in app.monitor.snapshots.items() if s.batch.name == "Article verification")
+        target = next(
+            i for i, s in app.monitor.snapshots.items() if s.batch.name == "Article verification"
+        )
         table.move_cursor(table.get_row_index(target))
         await wait_until(lambda: idle(app), pilot=pilot)
         pages = lambda: demo_api.request_log.count(("GET", f"/v1/batch/{target}/results"))  # noqa: E731
@@ -272,9 +304,18 @@ async def test_errors_table_shows_failed_items_labelled_with_their_source(demo, 
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(lambda: idle(app), pilot=pilot)
         table = app.dashboard.query_one(BatchList)
-        target = next(i for i, s in app.monitor.snapshots.items() if s.batch.name == "Newsroom claims: morning desk")
+        target = next(
+            i
+            for i, s in app.monitor.snapshots.items()
+            if s.batch.name == "Newsroom claims: morning desk"
+        )
         table.move_cursor(table.get_row_index(target))
-        await wait_until(lambda: "Verification timeout" in screen_text(app) or "Upstream model" in screen_text(app), pilot=pilot)
+        await wait_until(
+            lambda: (
+                "Verification timeout" in screen_text(app) or "Upstream model" in screen_text(app)
+            ),
+            pilot=pilot,
+        )
         text = screen_text(app)
         assert " item " in text
         failed = next(i for i, s in app.monitor.snapshots.items() if s.batch.status == "failed")
@@ -292,8 +333,11 @@ async def test_a_adds_a_watched_id_that_is_remembered_and_x_forgets_it(demo, clo
     from conftest import TEST_KEY
 
     store = WatchList(tmp_path / "watched.json")
-    app = BatchTUI(BatchMonitor(CheckClient(demo.url, TEST_KEY), interval=30, clock=clock),
-                   clock=clock, watchlist=store)
+    app = BatchTUI(
+        BatchMonitor(CheckClient(demo.url, TEST_KEY), interval=30, clock=clock),
+        clock=clock,
+        watchlist=store,
+    )
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_until(lambda: idle(app), pilot=pilot)
         await pilot.press("a", *"batch_elsewhere", "enter")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hypothesis import given
-from rich.console import Console
 from hypothesis import strategies as st
+from rich.console import Console
 
 from batch_tui.api.models import Batch, BatchPage, ResultsPage
 from batch_tui.monitor.monitor import Snapshot
@@ -15,12 +15,28 @@ from batch_tui.ui.screens.confirm_cancel import cancel_summary
 from batch_tui.ui.widgets.batch_detail import detail_renderable
 from batch_tui.ui.widgets.batch_list import row_cells
 
-NOW = datetime(2026, 1, 15, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
 FIELDS = [
-    "id", "name", "status", "inputFormat", "originalFileName", "totalItems",
-    "processedItems", "successCount", "failureCount", "methodsConfig", "context",
-    "totalCostCents", "totalInputTokens", "totalOutputTokens", "errorMessage",
-    "validationErrors", "createdAt", "startedAt", "completedAt", "expiresAt",
+    "id",
+    "name",
+    "status",
+    "inputFormat",
+    "originalFileName",
+    "totalItems",
+    "processedItems",
+    "successCount",
+    "failureCount",
+    "methodsConfig",
+    "context",
+    "totalCostCents",
+    "totalInputTokens",
+    "totalOutputTokens",
+    "errorMessage",
+    "validationErrors",
+    "createdAt",
+    "startedAt",
+    "completedAt",
+    "expiresAt",
 ]
 scalars = (
     st.none()
@@ -32,7 +48,9 @@ scalars = (
 )
 json_values = st.recursive(
     scalars,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 batch_json = st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=len(FIELDS))

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import EPOCH
-
 from batch_tui.clock import FakeClock
 from batch_tui.demo.ratelimit import RateLimiter
+from conftest import EPOCH
 
 # EPOCH is 10:00:00 UTC, the start of a one-minute window.
 WINDOW_END = int(EPOCH) + 60

@@ -49,7 +49,9 @@ class FakeServer:
         else:
             scheduler.sweep_done(request.status, shown, now)
 
-    def run(self, scheduler: Scheduler, start: float, end: float, step: float = 0.1) -> list[PollRequest]:
+    def run(
+        self, scheduler: Scheduler, start: float, end: float, step: float = 0.1
+    ) -> list[PollRequest]:
         """Answer everything that falls due between ``start`` and ``end``; return what was asked."""
         first = len(self.asked)
         for tick in range(round((end - start) / step) + 1):
@@ -186,7 +188,7 @@ def test_unauthorized_stops_polling_until_refresh():
 def test_backoff_grows_with_full_jitter_up_to_the_cap_and_resets_on_success():
     scheduler = Scheduler(1, now=T0, rng=random.Random(1))
     delays = [scheduler.failed(SWEEP, T0) for _ in range(10)]
-    ceilings = [min(BACKOFF_CAP, 2 ** n) for n in range(10)]
+    ceilings = [min(BACKOFF_CAP, 2**n) for n in range(10)]
     for delay, ceiling in zip(delays, ceilings):
         assert 1 <= delay <= max(1, ceiling)  # never sooner than the 1 s interval
     assert max(delays[6:]) > 8  # later failures wait much longer (seeded jitter)

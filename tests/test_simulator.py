@@ -7,10 +7,10 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import EPOCH, SEED
 
 from batch_tui.clock import FakeClock
 from batch_tui.demo.simulator import VALIDATION_ERRORS, Simulator, SimulatorError
+from conftest import EPOCH, SEED
 
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 CANNOT_CANCEL_MESSAGE = "Cannot cancel batch. Batch not found or already completed/cancelled."
@@ -111,7 +111,9 @@ def test_same_cancels_give_identical_json():
 def test_a_different_seed_gives_different_ids():
     ids = lambda seed: {  # noqa: E731
         row["id"]
-        for row in Simulator(seed=seed, epoch=EPOCH, clock=FakeClock(EPOCH)).list_json(limit=100)["data"]
+        for row in Simulator(seed=seed, epoch=EPOCH, clock=FakeClock(EPOCH)).list_json(limit=100)[
+            "data"
+        ]
     }
     assert ids(SEED).isdisjoint(ids(SEED + 1))
 
@@ -297,7 +299,12 @@ def test_cancelled_filter_lists_a_batch_once_it_is_cancelled(simulator):
 def test_results_pagination(simulator):
     batch = batch_named(simulator, "Product descriptions QA")
     first = simulator.results_json(batch["id"], limit=50)
-    assert first["pagination"] == {"total": batch["totalItems"], "limit": 50, "offset": 0, "hasMore": True}
+    assert first["pagination"] == {
+        "total": batch["totalItems"],
+        "limit": 50,
+        "offset": 0,
+        "hasMore": True,
+    }
     assert [item["itemIndex"] for item in first["items"]] == list(range(50))
     last = simulator.results_json(batch["id"], limit=50, offset=100)
     assert [item["itemIndex"] for item in last["items"]] == list(range(100, batch["totalItems"]))
@@ -320,7 +327,11 @@ def test_completed_and_failed_items_carry_their_outcome(simulator):
         assert item["verdict"] in ("true", "false")
         assert 0 <= item["confidence"] <= 1
         expected = (
-            "accept" if item["confidence"] >= 0.95 else "escalate" if item["confidence"] >= 0.5 else "reject"
+            "accept"
+            if item["confidence"] >= 0.95
+            else "escalate"
+            if item["confidence"] >= 0.5
+            else "reject"
         )
         assert item["decision"] == expected
         assert item["costCents"] > 0
@@ -341,7 +352,11 @@ def test_cancelling_a_processing_batch_freezes_it(simulator, clock):
     batch = batch_named(simulator, "Newsroom claims: morning desk")
     assert batch["status"] == "processing"
     answer = simulator.cancel(batch["id"])
-    assert answer == {"id": batch["id"], "status": "cancelled", "message": "Batch cancelled successfully"}
+    assert answer == {
+        "id": batch["id"],
+        "status": "cancelled",
+        "message": "Batch cancelled successfully",
+    }
     cancelled = simulator.get_json(batch["id"])
     assert cancelled["status"] == "cancelled"
     assert cancelled["completedAt"] is not None

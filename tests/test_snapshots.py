@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from apphelpers import highlight_status, idle, make_app
 from conftest import wait_until
 
@@ -53,15 +54,21 @@ def after(*keys: str, status: str = "processing"):
 
 
 def test_filter_120x36(snap_compare, demo, clock):
-    assert snap_compare(make_app(demo, clock), terminal_size=(120, 36), run_before=after("slash", *"claims"))
+    assert snap_compare(
+        make_app(demo, clock), terminal_size=(120, 36), run_before=after("slash", *"claims")
+    )
 
 
 def test_help_120x36(snap_compare, demo, clock):
-    assert snap_compare(make_app(demo, clock), terminal_size=(120, 36), run_before=after("question_mark"))
+    assert snap_compare(
+        make_app(demo, clock), terminal_size=(120, 36), run_before=after("question_mark")
+    )
 
 
 def test_results_120x36(snap_compare, demo, clock):
-    assert snap_compare(make_app(demo, clock), terminal_size=(120, 36), run_before=after("enter", "j", "j"))
+    assert snap_compare(
+        make_app(demo, clock), terminal_size=(120, 36), run_before=after("enter", "j", "j")
+    )
 
 
 def test_results_80x24(snap_compare, demo, clock):
@@ -69,11 +76,15 @@ def test_results_80x24(snap_compare, demo, clock):
 
 
 def test_item_80x24(snap_compare, demo, clock):
-    assert snap_compare(make_app(demo, clock), terminal_size=(80, 24), run_before=after("enter", "enter"))
+    assert snap_compare(
+        make_app(demo, clock), terminal_size=(80, 24), run_before=after("enter", "enter")
+    )
 
 
 def test_errors_pane_80x24(snap_compare, demo, clock):
-    assert snap_compare(make_app(demo, clock), terminal_size=(80, 24), run_before=after("tab", status="failed"))
+    assert snap_compare(
+        make_app(demo, clock), terminal_size=(80, 24), run_before=after("tab", status="failed")
+    )
 
 
 def test_compact_60x20(snap_compare, demo, clock):

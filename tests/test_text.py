@@ -8,7 +8,13 @@ from batch_tui.ui.text import REPLACEMENT, clean, inert, plain
 
 
 def test_markup_is_kept_literally():
-    for hostile in ("[bold]x[/bold]", "[/]", "[@click=app.quit]click[/]", "a[b]c", "[link=http://x]y[/link]"):
+    for hostile in (
+        "[bold]x[/bold]",
+        "[/]",
+        "[@click=app.quit]click[/]",
+        "a[b]c",
+        "[link=http://x]y[/link]",
+    ):
         rendered = inert(hostile)
         assert isinstance(rendered, Text)
         assert rendered.plain == hostile

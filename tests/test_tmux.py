@@ -39,8 +39,16 @@ class Tmux:
     def start(self, command: str, env: dict[str, str], size=(120, 36)) -> None:
         width, height = size
         self.run(
-            "-f", "/dev/null", "new-session", "-d", "-s", self.session,
-            "-x", str(width), "-y", str(height),
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            self.session,
+            "-x",
+            str(width),
+            "-y",
+            str(height),
             *[arg for key, value in env.items() for arg in ("-e", f"{key}={value}")],
             f"{command}; echo $? > {self.exit_file}",
         )
@@ -179,7 +187,9 @@ def test_hostile_names_are_literal_and_never_retitle_the_pane(tmux, tmp_path, de
     # Walk over every row, so every hostile name is drawn in the detail pane too.
     for _ in range(12):
         tmux.keys("j")
-    screen = tmux.wait_for(lambda s: "Name       [bold red]Pwned[/] [@click=app.quit]click me[/]" in s)
+    screen = tmux.wait_for(
+        lambda s: "Name       [bold red]Pwned[/] [@click=app.quit]click me[/]" in s
+    )
     assert "\x1b" not in screen
     title_after = tmux.run("display", "-p", "-t", tmux.session, "#{pane_title}").strip()
     assert "PWNED" not in title_after

@@ -8,9 +8,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Iterator, NoReturn, Sequence
+from typing import NoReturn
 
 from batch_tui import __version__
 from batch_tui.config import (
@@ -61,7 +62,9 @@ def _dashboard_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--read-only", action="store_true", help="no cancel key: look, never change anything"
     )
-    parser.add_argument("--no-bell", action="store_true", help="no terminal bell when a batch finishes")
+    parser.add_argument(
+        "--no-bell", action="store_true", help="no terminal bell when a batch finishes"
+    )
     parser.add_argument(
         "--failure-alarm",
         metavar="PERCENT",
@@ -134,7 +137,7 @@ def _demo_parser() -> argparse.ArgumentParser:
 
 
 def _run_demo_server(argv: Sequence[str]) -> int:
-    from batch_tui.demo.faults import FaultSpecError, Faults
+    from batch_tui.demo.faults import Faults, FaultSpecError
     from batch_tui.demo.server import DemoApi, serve_forever
     from batch_tui.demo.simulator import Simulator
 
@@ -224,7 +227,6 @@ def _run_dashboard(argv: Sequence[str]) -> int:
         print(f"batch-tui: warning: {warning}", file=sys.stderr)
 
     from batch_tui.session import make_app
-
     from batch_tui.watchlist import WatchList
 
     with _connected(settings) as settings:

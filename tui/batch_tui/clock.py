@@ -6,8 +6,8 @@ A clock is any callable returning the current time as unix seconds (UTC).
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 Clock = Callable[[], float]
 """A source of the current time, in unix seconds."""
@@ -35,4 +35,4 @@ class FakeClock:
 
 def to_datetime(unix_seconds: float) -> datetime:
     """An aware UTC datetime for unix seconds."""
-    return datetime.fromtimestamp(unix_seconds, tz=timezone.utc)
+    return datetime.fromtimestamp(unix_seconds, tz=UTC)

@@ -12,9 +12,10 @@ import ipaddress
 import math
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -108,8 +109,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
     unknown = sorted(set(data) - set(CONFIG_KEYS))
     if unknown:
         raise ConfigError(
-            f"config file {path}: unknown setting {unknown[0]!r} "
-            f"(known: {', '.join(CONFIG_KEYS)})"
+            f"config file {path}: unknown setting {unknown[0]!r} (known: {', '.join(CONFIG_KEYS)})"
         )
     for key in ("api_key", "base_url", "status"):
         if key in data and not isinstance(data[key], str):

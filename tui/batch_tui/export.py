@@ -10,9 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable
 
 from batch_tui.api.models import Batch
 from batch_tui.headless import batch_json

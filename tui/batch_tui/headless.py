@@ -10,8 +10,9 @@ import asyncio
 import json
 import random
 import sys
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 from batch_tui.api.client import CheckClient
 from batch_tui.api.errors import ApiError, NotFound, RateLimited, Unauthorized
@@ -53,10 +54,13 @@ def batch_json(batch: Batch) -> dict[str, Any]:
 
 def status_table(batches: list[Batch]) -> str:
     """A fixed-width table of batches, one per line."""
-    header = f"{'ID':<20} {'STATUS':<11} {'PROGRESS':>17} {'OK':>7} {'FAILED':>7} {'COST':>10}  NAME"
+    header = (
+        f"{'ID':<20} {'STATUS':<11} {'PROGRESS':>17} {'OK':>7} {'FAILED':>7} {'COST':>10}  NAME"
+    )
     lines = [header]
     for batch in batches:
-        progress = f"{count(batch.processed_items)}/{count(batch.total_items)} {percent(batch.progress):>4}"
+        done = f"{count(batch.processed_items)}/{count(batch.total_items)}"
+        progress = f"{done} {percent(batch.progress):>4}"
         lines.append(
             f"{clean(batch.id or '', max_chars=20):<20} "
             f"{clean(batch.status or '—', max_chars=11):<11} "
@@ -66,7 +70,9 @@ def status_table(batches: list[Batch]) -> str:
     return "\n".join(lines)
 
 
-async def fetch_status(client: CheckClient, settings: Settings, ids: tuple[str, ...]) -> list[Batch]:
+async def fetch_status(
+    client: CheckClient, settings: Settings, ids: tuple[str, ...]
+) -> list[Batch]:
     """The named batches, or every listed batch when none is named."""
     if ids:
         return [await client.get_batch(batch_id) for batch_id in ids]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -79,9 +80,13 @@ class CheckClient:
         # A key that no HTTP header can carry (a pasted newline or smart quote) is
         # refused here, once, rather than failing deep in the transport with the
         # key in the message.
-        self._key_problem = None if is_header_safe(api_key) else (
-            "the API key contains characters an HTTP header cannot carry "
-            "(a stray newline, space or quote?)"
+        self._key_problem = (
+            None
+            if is_header_safe(api_key)
+            else (
+                "the API key contains characters an HTTP header cannot carry "
+                "(a stray newline, space or quote?)"
+            )
         )
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -147,9 +152,7 @@ class CheckClient:
         self._expect_object(data, "id")
         return Batch.from_json(data)
 
-    async def get_results(
-        self, batch_id: str, limit: int = 20, offset: int = 0
-    ) -> ResultsPage:
+    async def get_results(self, batch_id: str, limit: int = 20, offset: int = 0) -> ResultsPage:
         """One page of ``GET /v1/batch/:id/results``."""
         data = await self._request(
             "GET",

@@ -79,7 +79,9 @@ class Faults:
             try:
                 number = int(value) if attribute == "burst_429" else float(value)
             except ValueError:
-                raise FaultSpecError(f"fault {name.strip()} needs a number, got {value!r}") from None
+                raise FaultSpecError(
+                    f"fault {name.strip()} needs a number, got {value!r}"
+                ) from None
             if number < 0 or (attribute.endswith("_rate") and number > 1):
                 raise FaultSpecError(f"fault {name.strip()} out of range: {value}")
             setattr(faults, attribute, number)

@@ -12,7 +12,8 @@ import asyncio
 import logging
 import socket
 import threading
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -254,9 +255,7 @@ class DemoServer:
     def start(self) -> DemoServer:
         """Bind, start serving in a daemon thread, and wait until it accepts requests."""
         self._socket = _bind(self.host, self._requested_port)
-        config = uvicorn.Config(
-            self.api.app, log_level="warning", access_log=False, lifespan="off"
-        )
+        config = uvicorn.Config(self.api.app, log_level="warning", access_log=False, lifespan="off")
         self._server = uvicorn.Server(config)
         started = threading.Event()
         failure: list[BaseException] = []

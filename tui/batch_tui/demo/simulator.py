@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
@@ -165,7 +165,9 @@ class _ItemTable:
             self.processing_ms.append(rng.randint(400, 4000))
             self.claim.append(rng.randrange(len(CLAIMS)))
         self.failures_before = _prefix(int(f) for f in self.failed)
-        self.cost_before = _prefix(c if not f else 0 for c, f in zip(self.cost, self.failed))
+        self.cost_before = _prefix(
+            c if not f else 0 for c, f in zip(self.cost, self.failed, strict=True)
+        )
         self.input_before = _prefix(self.input_tokens)
         self.output_before = _prefix(self.output_tokens)
 
@@ -181,7 +183,7 @@ def iso(unix_seconds: float | None) -> str | None:
     """The API's timestamp format: ISO 8601 UTC with a ``Z``, whole seconds."""
     if unix_seconds is None:
         return None
-    moment = datetime.fromtimestamp(math.floor(unix_seconds), tz=timezone.utc)
+    moment = datetime.fromtimestamp(math.floor(unix_seconds), tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -224,9 +226,7 @@ class Simulator:
         self._hostile_count = 0
         self.cancels: dict[str, float] = {}
         """Cancels received, by batch id: the one input that changes the story."""
-        self._initial = (
-            self._initial_specs() if fleet is None else self._load_specs(fleet, active)
-        )
+        self._initial = self._initial_specs() if fleet is None else self._load_specs(fleet, active)
         self._arrivals: dict[int, BatchSpec] = {}
 
     # ── the fleet ────────────────────────────────────────────────────────────
@@ -252,10 +252,7 @@ class Simulator:
         methods = rng.sample(METHODS, rng.randint(1, 3))
         errors = HOSTILE_ERRORS if self.hostile else VALIDATION_ERRORS
         rows = tuple(
-            sorted(
-                (rng.randint(1, max(total, 1)), rng.choice(errors))
-                for _ in range(invalid_rows)
-            )
+            sorted((rng.randint(1, max(total, 1)), rng.choice(errors)) for _ in range(invalid_rows))
         )
         if self.hostile:
             name = HOSTILE_NAMES[self._hostile_count % len(HOSTILE_NAMES)]
@@ -270,12 +267,17 @@ class Simulator:
             seconds_per_item=1.0 / rate,
             item_failure_rate=failure_rate,
             input_format=fmt,
-            original_file_name=(f"claims-{rng.randint(100, 999)}.{fmt}" if rng.random() < 0.6 else None),
+            original_file_name=(
+                f"claims-{rng.randint(100, 999)}.{fmt}" if rng.random() < 0.6 else None
+            ),
             methods_config={m: rng.choice((0.5, 1, 1, 2)) for m in methods},
             context=(
                 {"[b]source[/b]": "\x1b]0;PWNED-TITLE\x07", "requestedBy": "[@click=app.quit]x[/]"}
                 if self.hostile
-                else {"source": rng.choice(SOURCES), "requestedBy": rng.choice(("ana", "kofi", "li", "sam"))}
+                else {
+                    "source": rng.choice(SOURCES),
+                    "requestedBy": rng.choice(("ana", "kofi", "li", "sam")),
+                }
             ),
             validation_rows=rows,
             cancelled_at=cancelled_at,
@@ -298,7 +300,13 @@ class Simulator:
             ("Science news digest", 3 * 60, 300, 0.8, {}),
             ("Medical FAQ review", 20, 250, 1.2, {"pending_for": 5.0, "validating_for": 40.0}),
             ("Marketing copy check", 5, 80, 1.0, {"pending_for": 60.0}),
-            ("Social posts triage", 2, 40, 1.0, {"pending_for": 10.0, "validating_for": 20.0, "invalid_rows": 4}),
+            (
+                "Social posts triage",
+                2,
+                40,
+                1.0,
+                {"pending_for": 10.0, "validating_for": 20.0, "invalid_rows": 4},
+            ),
         ]
         return [
             self._spec(rng, created=e - ago, total=total, rate=rate, name=name, **extra)
@@ -449,7 +457,12 @@ class Simulator:
         }
 
     def list_json(
-        self, *, limit: int = 20, offset: int = 0, status: str | None = None, now: float | None = None
+        self,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        status: str | None = None,
+        now: float | None = None,
     ) -> dict[str, Any]:
         """``GET /v1/batch``: one page of summaries, newest first."""
         now = self.clock() if now is None else now
@@ -503,7 +516,11 @@ class Simulator:
                     verificationId=f"ver_{spec.id[-6:]}{index:04d}",
                     verdict="true" if confidence >= 0.5 else "false",
                     confidence=confidence,
-                    decision="accept" if confidence >= 0.95 else "escalate" if confidence >= 0.5 else "reject",
+                    decision="accept"
+                    if confidence >= 0.95
+                    else "escalate"
+                    if confidence >= 0.5
+                    else "reject",
                     costCents=table.cost[index],
                 )
         elif st.status == "cancelled":
@@ -527,7 +544,11 @@ class Simulator:
             "batch": {
                 "id": spec.id,
                 "status": st.status,
-                **{k: v for k, v in self._counts(spec, st.processed).items() if k != "totalCostCents"},
+                **{
+                    k: v
+                    for k, v in self._counts(spec, st.processed).items()
+                    if k != "totalCostCents"
+                },
             },
             "items": [self._item_json(spec, i, st) for i in indices],
             "pagination": {
@@ -559,4 +580,3 @@ class Simulator:
             )
         self.cancels[spec.id] = now
         return {"id": spec.id, "status": "cancelled", "message": "Batch cancelled successfully"}
-

@@ -52,9 +52,7 @@ class Budget:
         if rate_limit.remaining is None:
             return
         same_window = (
-            self.reset is not None
-            and rate_limit.reset == self.reset
-            and self.remaining is not None
+            self.reset is not None and rate_limit.reset == self.reset and self.remaining is not None
         )
         if same_window:
             drop = (self.remaining or 0) - rate_limit.remaining

@@ -88,7 +88,7 @@ class Progress:
         end = self.samples[-1].at
         width = self.window / buckets
         rates = [0.0] * buckets
-        pairs = zip(self.samples, list(self.samples)[1:])
+        pairs = zip(self.samples, list(self.samples)[1:], strict=False)  # neighbours
         for before, after in pairs:
             slot = int((end - after.at) // width)
             if 0 <= slot < buckets and after.at > before.at:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable
 
 from batch_tui.api.client import CheckClient
 from batch_tui.api.errors import ApiError, NotFound, RateLimited, Unauthorized
@@ -493,7 +493,9 @@ class BatchMonitor:
             self._alarms_now.add(batch_id)
         return replace(new, alarm=alarm) if alarm != new.alarm else new
 
-    def _change(self, changed: set[str], removed: frozenset[str] = frozenset(), *, reordered: bool = False) -> Change:
+    def _change(
+        self, changed: set[str], removed: frozenset[str] = frozenset(), *, reordered: bool = False
+    ) -> Change:
         """A Change carrying the finishes and alarms noticed since the last one."""
         change = Change(
             frozenset(changed),

@@ -455,7 +455,9 @@ class Scheduler:
                 return None
             due = [(priority, when, request) for when, priority, request in candidates]
         else:
-            due = [(priority, when, request) for when, priority, request in candidates if when <= now]
+            due = [
+                (priority, when, request) for when, priority, request in candidates if when <= now
+            ]
         if not due:
             return None
         return min(due, key=lambda item: (item[0], item[1], item[2].key))[2]

@@ -6,8 +6,9 @@ filter on id or name, a status view, and a sort key with a direction.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from batch_tui.api.models import BATCH_STATUSES, TERMINAL_STATUSES
 from batch_tui.monitor.insight import failure_rate
@@ -66,8 +67,7 @@ class ListView:
         shown = [(batch_id, s) for batch_id, s in snapshots.items() if self.shows(s)]
         known = [(i, s) for i, s in shown if _sort_value(self.sort, s) is not None]
         unknown = [i for i, s in shown if _sort_value(self.sort, s) is None]
-        key: Callable[[tuple[str, Snapshot]], Any] = lambda item: _sort_value(self.sort, item[1])
-        known.sort(key=key, reverse=self.descending)
+        known.sort(key=lambda item: _sort_value(self.sort, item[1]), reverse=self.descending)
         return [i for i, _ in known] + unknown
 
     def next_status(self) -> ListView:

@@ -5,34 +5,33 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from textual import on, work
+from rich.text import Text
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
-from textual import events
 from textual.screen import Screen
-from rich.text import Text
 from textual.widgets import Footer, Input, Static
 
 from batch_tui.api.errors import ApiError
 from batch_tui.api.models import ItemResult
 from batch_tui.clock import Clock, to_datetime
+from batch_tui.export import export_batches
 from batch_tui.format import count, percent
 from batch_tui.monitor.insight import failure_rate
 from batch_tui.monitor.monitor import BatchMonitor, Change, Snapshot
 from batch_tui.ui.messages import MonitorChanged
-from batch_tui.export import export_batches
 from batch_tui.ui.screens.add_watch import AddWatch
 from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
 from batch_tui.ui.screens.help import HelpScreen
 from batch_tui.ui.screens.results import ResultsScreen
-from batch_tui.ui.view import ListView
-from batch_tui.watchlist import WatchList
 from batch_tui.ui.text import inert, plain
+from batch_tui.ui.view import ListView
 from batch_tui.ui.widgets.batch_detail import BatchDetail
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorsTable
 from batch_tui.ui.widgets.status_bar import StatusBar
+from batch_tui.watchlist import WatchList
 
 #: Seconds between redraws of the status line's clocks ("next poll in 3s").
 TICK = 1.0
@@ -106,7 +105,9 @@ class Dashboard(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="banner")
-        yield Input(placeholder="find: part of an id or a name (Enter keeps it, Escape clears)", id="find")
+        yield Input(
+            placeholder="find: part of an id or a name (Enter keeps it, Escape clears)", id="find"
+        )
         yield Static(id="view")
         with Container(id="body"):
             yield BatchList(id="batches")
@@ -148,7 +149,8 @@ class Dashboard(Screen):
                 batch.status or "", "warning"
             )
             self.notify(
-                f"{plain(batch.name or batch_id)} ({plain(batch_id)}) is {plain(batch.status or '')}.",
+                f"{plain(batch.name or batch_id)} ({plain(batch_id)}) "
+                f"is {plain(batch.status or '')}.",
                 title="Batch finished",
                 severity=severity,
                 markup=False,
@@ -310,7 +312,10 @@ class Dashboard(Screen):
     def action_help(self) -> None:
         """Every key, in one place."""
         sections = [
-            ("Dashboard", [b for b in self.BINDINGS if isinstance(b, Binding) and self._allowed(b)]),
+            (
+                "Dashboard",
+                [b for b in self.BINDINGS if isinstance(b, Binding) and self._allowed(b)],
+            ),
             ("Moving", list(BatchList.BINDINGS)),
             ("Cancel dialog", list(ConfirmCancel.BINDINGS)),
         ]
@@ -360,7 +365,11 @@ class Dashboard(Screen):
             cached[0] == snapshot.batch.failure_count or now - cached[1] < ITEM_ERRORS_EVERY
         ):
             return
-        self._item_errors[batch_id] = (snapshot.batch.failure_count, now, cached[2] if cached else [])
+        self._item_errors[batch_id] = (
+            snapshot.batch.failure_count,
+            now,
+            cached[2] if cached else [],
+        )
         self._fetch_item_errors(batch_id, snapshot.batch.failure_count)
 
     @work(group="item-errors", exit_on_error=False)

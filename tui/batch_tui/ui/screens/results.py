@@ -38,7 +38,9 @@ COLUMNS = (
 def item_cells(item: ItemResult) -> tuple[Text, ...]:
     """One result row, inert."""
     confidence = MISSING if item.confidence is None else f"{item.confidence:.2f}"
-    seconds = MISSING if item.processing_time_ms is None else f"{item.processing_time_ms / 1000:.1f}s"
+    seconds = (
+        MISSING if item.processing_time_ms is None else f"{item.processing_time_ms / 1000:.1f}s"
+    )
     return (
         Text(MISSING if item.item_index is None else str(item.item_index), justify="right"),
         inert(item.status or MISSING, ITEM_STYLES.get(item.status or "", ""), max_chars=20),
@@ -65,12 +67,23 @@ def item_detail(item: ItemResult) -> Table:
         ("Confidence", Text(MISSING if item.confidence is None else f"{item.confidence:.3f}")),
         ("Decision", inert(item.decision or MISSING)),
         ("Cost", Text(money(item.cost_cents))),
-        ("Time", Text(MISSING if item.processing_time_ms is None else f"{item.processing_time_ms:,} ms")),
+        (
+            "Time",
+            Text(MISSING if item.processing_time_ms is None else f"{item.processing_time_ms:,} ms"),
+        ),
         ("Retries", Text(MISSING if item.retry_count is None else str(item.retry_count))),
         ("Error", inert(item.error_message or MISSING, "red" if item.error_message else "")),
         ("Content", inert(item.content or MISSING, multiline=True, max_chars=60_000)),
-        ("Context", inert(json.dumps(item.item_context, indent=2, ensure_ascii=False)
-                         if item.item_context is not None else MISSING, multiline=True, max_chars=20_000)),
+        (
+            "Context",
+            inert(
+                json.dumps(item.item_context, indent=2, ensure_ascii=False)
+                if item.item_context is not None
+                else MISSING,
+                multiline=True,
+                max_chars=20_000,
+            ),
+        ),
     ]
     for label, value in rows:
         grid.add_row(Text(label), value)
@@ -161,7 +174,9 @@ class ResultsScreen(Screen):
 
     def _state(self, message: str = "") -> None:
         shown = self.query_one(DataTable).row_count
-        text = Text(f"{count(shown)} shown · {count(len(self.items))} of {count(self.total)} loaded")
+        text = Text(
+            f"{count(shown)} shown · {count(len(self.items))} of {count(self.total)} loaded"
+        )
         if self.failed_only:
             text.append(" · failed only (f shows all)")
         if message:

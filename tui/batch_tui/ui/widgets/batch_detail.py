@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from batch_tui.clock import to_datetime
 from batch_tui.format import (
     MISSING,
     clock_time,
@@ -24,7 +25,6 @@ from batch_tui.format import (
     utc,
     weights,
 )
-from batch_tui.clock import to_datetime
 from batch_tui.monitor.insight import (
     Progress,
     cost_per_success_cents,
@@ -52,7 +52,9 @@ def sparkline(values: list[float]) -> str:
     top = max(values, default=0)
     if top <= 0:
         return ""
-    return "".join(SPARKS[min(len(SPARKS) - 1, int(v / top * (len(SPARKS) - 1) + 0.5))] for v in values)
+    return "".join(
+        SPARKS[min(len(SPARKS) - 1, int(v / top * (len(SPARKS) - 1) + 0.5))] for v in values
+    )
 
 
 def insight_rows(batch, progress: Progress | None) -> list[tuple[Text, Text]]:
@@ -67,7 +69,9 @@ def insight_rows(batch, progress: Progress | None) -> list[tuple[Text, Text]]:
     pace.append("  ETA ")
     pace.append(MISSING if eta is None else duration(timedelta(seconds=eta)))
     spend = Text(MISSING if burn is None else f"{money(burn)}/min")
-    projected = projected_cost_cents(batch.total_cost_cents, batch.processed_items, batch.total_items)
+    projected = projected_cost_cents(
+        batch.total_cost_cents, batch.processed_items, batch.total_items
+    )
     spend.append(f"  projected {money(projected)}")
     per_success = cost_per_success_cents(batch.total_cost_cents, batch.success_count)
     spend.append(f"  {money(per_success)} per success", style="dim")
@@ -91,7 +95,9 @@ def detail_rows(
         if snapshot.error:
             warning.append_text(inert(snapshot.error, max_chars=300))
         else:
-            warning.append(f"not refreshed for {duration(timedelta(seconds=snapshot.age(now.timestamp())))}")
+            warning.append(
+                f"not refreshed for {duration(timedelta(seconds=snapshot.age(now.timestamp())))}"
+            )
         rows.append((Text("Data", style="bold yellow"), warning))
     if batch.bad_fields:
         bad = Text("bad data", style="bold magenta")
@@ -116,7 +122,9 @@ def detail_rows(
         rows.extend(insight_rows(batch, progress))
     if snapshot.alarm:
         alarm = Text("failure rate ", style="bold red")
-        alarm.append(percent(failure_rate(batch.failure_count, batch.processed_items)), style="bold red")
+        alarm.append(
+            percent(failure_rate(batch.failure_count, batch.processed_items)), style="bold red"
+        )
         alarm.append(": consider cancelling it (c)")
         rows.append((Text("Alarm", style="bold red"), alarm))
 
@@ -143,7 +151,9 @@ def detail_rows(
     rows.append((Text("Methods"), methods))
     rows.append((Text("Context"), context))
     if batch.error_message:
-        rows.append((Text("Error", style="bold red"), inert(batch.error_message, "red", max_chars=1000)))
+        rows.append(
+            (Text("Error", style="bold red"), inert(batch.error_message, "red", max_chars=1000))
+        )
     return rows
 
 
@@ -219,9 +229,7 @@ class BatchDetail(VerticalScroll):
     ) -> None:
         """Show this snapshot (None: the empty state), with its recent progress."""
         self._last = (snapshot, now, progress)
-        content = detail_renderable(
-            snapshot, now, self.scrollable_content_region.width, progress
-        )
+        content = detail_renderable(snapshot, now, self.scrollable_content_region.width, progress)
         if content == self._content:
             return  # the same words: no repaint
         self._content = content

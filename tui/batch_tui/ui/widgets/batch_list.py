@@ -9,13 +9,12 @@ of milliseconds a frame on a large list.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Mapping
 
 from rich.cells import cell_len
 from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
@@ -366,9 +365,7 @@ class BatchList(ScrollView, can_focus=True):
         if row != self.cursor_row:
             old = self.cursor_row
             self.cursor_row = row
-            self._refresh_rows(
-                [self._order[i] for i in (old, row) if 0 <= i < len(self._order)]
-            )
+            self._refresh_rows([self._order[i] for i in (old, row) if 0 <= i < len(self._order)])
         self._scroll_cursor_into_view()
         self._announce()
 
@@ -434,7 +431,9 @@ class BatchList(ScrollView, can_focus=True):
             style = base + self.get_component_rich_style("batch-list--cursor")
             # The cursor's colours replace the cells' own, as a selection should.
             return Strip(
-                Segment.apply_style(strip.crop_extend(scroll_x, scroll_x + width, None), post_style=style),
+                Segment.apply_style(
+                    strip.crop_extend(scroll_x, scroll_x + width, None), post_style=style
+                ),
                 width,
             )
         return strip.crop_extend(scroll_x, scroll_x + width, base).apply_style(base)

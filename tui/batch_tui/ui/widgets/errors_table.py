@@ -6,8 +6,8 @@ from rich.text import Text
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from batch_tui.format import MISSING
 from batch_tui.api.models import ItemResult
+from batch_tui.format import MISSING
 from batch_tui.monitor.monitor import Snapshot
 from batch_tui.ui.text import inert
 
@@ -80,7 +80,9 @@ class ErrorsTable(Vertical):
                 key=f"v{index}",
             )
         for index, item in enumerate(items):
-            number = Text(MISSING if item.item_index is None else str(item.item_index), justify="right")
+            number = Text(
+                MISSING if item.item_index is None else str(item.item_index), justify="right"
+            )
             table.add_row(
                 Text("item", style="red"),
                 number,
