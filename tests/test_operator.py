@@ -385,3 +385,47 @@ async def test_wide_terminals_put_the_panes_beside_the_list(demo, clock):
         await pilot.pause()
         first = screen_text(app).splitlines()[0]
         assert "ID" in first and "Detail" in first
+
+
+async def test_results_and_errors_export_from_the_drill_down(
+    demo, clock, tmp_path, monkeypatch
+):
+    from batch_tui.ui.screens.results import ResultsScreen
+    from textual.widgets import DataTable
+
+    monkeypatch.chdir(tmp_path)
+    app = make_app(demo, clock)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(lambda: idle(app), pilot=pilot)
+        table = app.dashboard.query_one(BatchList)
+        target = next(i for i, s in app.monitor.snapshots.items() if s.batch.name == "Science news digest")
+        table.move_cursor(table.get_row_index(target))
+        await pilot.press("enter")
+        assert isinstance(app.screen, ResultsScreen)
+        await wait_until(lambda: app.screen.query_one(DataTable).row_count == 50, pilot=pilot)
+        await pilot.press("e", "E")
+        await pilot.pause()
+        (csv_path,) = tmp_path.glob("batch-tui-results-*.csv")
+        rows = list(csv.DictReader(csv_path.open()))
+        assert len(rows) == 50 and rows[0]["source"] == "item"
+        assert {r["status"] for r in rows} >= {"completed", "failed"}
+        (json_path,) = tmp_path.glob("batch-tui-results-*.json")
+        data = json.loads(json_path.read_text())
+        assert data["batch"]["id"] == target and len(data["rows"]) == 50
+
+
+async def test_readable_in_the_light_theme_and_without_colour(demo, clock, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(demo, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.no_color
+        await wait_until(lambda: idle(app), pilot=pilot)
+        await pilot.pause()
+        assert "processing" in screen_text(app)
+    monkeypatch.delenv("NO_COLOR")
+    app = make_app(demo, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        app.theme = "textual-light"
+        await wait_until(lambda: idle(app), pilot=pilot)
+        await pilot.pause()
+        assert "processing" in screen_text(app) and app.current_theme.dark is False

@@ -74,3 +74,24 @@ def test_any_page_payload_parses(payload):
     BatchPage.from_json(payload)
     ResultsPage.from_json(payload)
     BatchPage.from_json({"data": [payload], "pagination": payload})
+
+
+ITEM_FIELDS = [
+    "id", "itemIndex", "idempotencyKey", "content", "itemContext", "status", "verificationId",
+    "verdict", "confidence", "decision", "costCents", "processingTimeMs", "errorMessage",
+    "retryCount", "createdAt", "completedAt",
+]
+item_json = st.dictionaries(st.sampled_from(ITEM_FIELDS), json_values, max_size=len(ITEM_FIELDS))
+
+
+@given(st.lists(item_json, max_size=5), json_values)
+def test_any_results_payload_parses_and_renders(items, pagination):
+    from batch_tui.ui.screens.results import item_cells, item_detail
+
+    page = ResultsPage.from_json({"batch": {}, "items": items, "pagination": pagination})
+    console = Console(width=80, file=io.StringIO(), color_system=None)
+    for item in page.items:
+        for cell in item_cells(item):
+            console.print(cell)
+        console.print(item_detail(item))
+    assert "\x1b" not in console.file.getvalue()

@@ -89,3 +89,35 @@ def test_errors_pane_80x24(snap_compare, demo, clock):
 
 def test_compact_60x20(snap_compare, demo, clock):
     assert snap_compare(make_app(demo, clock), terminal_size=(60, 20), run_before=after())
+
+
+def test_filter_80x24(snap_compare, demo, clock):
+    assert snap_compare(
+        make_app(demo, clock), terminal_size=(80, 24), run_before=after("slash", *"claims")
+    )
+
+
+def test_help_80x24(snap_compare, demo, clock):
+    assert snap_compare(
+        make_app(demo, clock), terminal_size=(80, 24), run_before=after("question_mark")
+    )
+
+
+def test_item_120x36(snap_compare, demo, clock):
+    assert snap_compare(
+        make_app(demo, clock), terminal_size=(120, 36), run_before=after("enter", "enter")
+    )
+
+
+def test_add_watch_120x36(snap_compare, demo, clock):
+    assert snap_compare(
+        make_app(demo, clock), terminal_size=(120, 36), run_before=after("a", *"batch_x")
+    )
+
+
+def test_add_watch_80x24(snap_compare, demo, clock):
+    assert snap_compare(make_app(demo, clock), terminal_size=(80, 24), run_before=after("a"))
+
+
+def test_wide_200x45(snap_compare, demo, clock):
+    assert snap_compare(make_app(demo, clock), terminal_size=(200, 45), run_before=after())

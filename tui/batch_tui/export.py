@@ -1,4 +1,4 @@
-"""Writing the batch list to CSV or JSON, for a spreadsheet or a script.
+"""Writing the batch list, or a batch's results, to CSV or JSON.
 
 Server text is untrusted here too: a name starting with ``=``, ``+``, ``-`` or
 ``@`` would run as a formula when the CSV is opened in a spreadsheet, so such
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-from batch_tui.api.models import Batch
+from batch_tui.api.models import Batch, ItemResult
 from batch_tui.headless import batch_json
 
 FIELDS = (
@@ -63,5 +63,69 @@ def export_batches(
     directory = directory or Path.cwd()
     path = directory / f"batch-tui-batches-{now.strftime('%Y%m%d-%H%M%S')}.{fmt}"
     text = to_csv(batches) if fmt == "csv" else to_json(batches)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+RESULT_FIELDS = (
+    "source",
+    "index",
+    "status",
+    "verdict",
+    "confidence",
+    "decision",
+    "costCents",
+    "processingTimeMs",
+    "error",
+    "content",
+)
+
+
+def result_rows(batch: Batch, items: Iterable[ItemResult]) -> list[dict[str, object]]:
+    """A batch's validation errors and loaded items as flat rows, each with its source."""
+    rows: list[dict[str, object]] = [
+        {"source": "validation", "index": issue.row, "error": issue.error}
+        for issue in batch.validation_errors or ()
+    ]
+    for item in items:
+        rows.append(
+            {
+                "source": "item",
+                "index": item.item_index,
+                "status": item.status,
+                "verdict": item.verdict,
+                "confidence": item.confidence,
+                "decision": item.decision,
+                "costCents": item.cost_cents,
+                "processingTimeMs": item.processing_time_ms,
+                "error": item.error_message,
+                "content": item.content,
+            }
+        )
+    return rows
+
+
+def export_results(
+    batch: Batch,
+    items: list[ItemResult],
+    fmt: str,
+    *,
+    now: datetime,
+    directory: Path | None = None,
+) -> Path:
+    """Write a batch's results and errors to ``batch-tui-results-<id>-<UTC time>.<fmt>``."""
+    directory = directory or Path.cwd()
+    safe_id = "".join(c for c in (batch.id or "batch") if c.isalnum() or c in "-_")[:64]
+    path = directory / f"batch-tui-results-{safe_id}-{now.strftime('%Y%m%d-%H%M%S')}.{fmt}"
+    rows = result_rows(batch, items)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=RESULT_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: _spreadsheet_safe(row.get(key)) for key in RESULT_FIELDS})
+        text = out.getvalue()
+    else:
+        text = json.dumps({"batch": batch_json(batch), "rows": rows}, indent=2) + "\n"
     path.write_text(text, encoding="utf-8")
     return path

@@ -16,15 +16,11 @@ from textual.widgets import Footer, Input, Static
 from batch_tui.api.errors import ApiError
 from batch_tui.api.models import ItemResult
 from batch_tui.clock import Clock, to_datetime
-from batch_tui.export import export_batches
 from batch_tui.format import count, percent
 from batch_tui.monitor.insight import failure_rate
 from batch_tui.monitor.monitor import BatchMonitor, Change, Snapshot
 from batch_tui.ui.messages import MonitorChanged
-from batch_tui.ui.screens.add_watch import AddWatch
 from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
-from batch_tui.ui.screens.help import HelpScreen
-from batch_tui.ui.screens.results import ResultsScreen
 from batch_tui.ui.text import inert, plain
 from batch_tui.ui.view import ListView
 from batch_tui.ui.widgets.batch_detail import BatchDetail
@@ -319,6 +315,8 @@ class Dashboard(Screen):
             ("Moving", list(BatchList.BINDINGS)),
             ("Cancel dialog", list(ConfirmCancel.BINDINGS)),
         ]
+        from batch_tui.ui.screens.help import HelpScreen  # loaded when first needed
+
         self.app.push_screen(HelpScreen(sections))
 
     def _allowed(self, binding: Binding) -> bool:
@@ -338,6 +336,8 @@ class Dashboard(Screen):
         """Write the list as shown (filtered and sorted) to a file here."""
         batch_list = self.query_one(BatchList)
         batches = [self.monitor.snapshots[i].batch for i in batch_list.row_ids]
+        from batch_tui.export import export_batches  # loaded when first needed
+
         try:
             path = export_batches(batches, fmt, now=self._now())
         except OSError as exc:
@@ -352,6 +352,8 @@ class Dashboard(Screen):
         snapshot = self.highlighted_snapshot()
         if snapshot is None or not snapshot.batch.id:
             return
+        from batch_tui.ui.screens.results import ResultsScreen  # loaded when first needed
+
         self.app.push_screen(ResultsScreen(self.monitor, snapshot.batch))
 
     def _want_item_errors(self, snapshot: Snapshot | None) -> None:
@@ -387,6 +389,8 @@ class Dashboard(Screen):
 
     def action_add_watch(self) -> None:
         """Ask for a batch id and follow it, now and in later runs."""
+        from batch_tui.ui.screens.add_watch import AddWatch  # loaded when first needed
+
         self.app.push_screen(AddWatch(), callback=self._watch)
 
     def _watch(self, batch_id: str | None) -> None:

@@ -14,6 +14,8 @@ from textual.widgets import DataTable, Footer, Static
 
 from batch_tui.api.errors import ApiError
 from batch_tui.api.models import Batch, ItemResult
+from batch_tui.clock import to_datetime
+from batch_tui.export import export_results
 from batch_tui.format import MISSING, count, money
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.ui.styles import status_text
@@ -123,6 +125,8 @@ class ResultsScreen(Screen):
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "Back"),
         Binding("f", "toggle_failed", "Failed only"),
+        Binding("e", "export('csv')", "Export CSV"),
+        Binding("E", "export('json')", "Export JSON"),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]
@@ -240,6 +244,19 @@ class ResultsScreen(Screen):
         self._state()
         if table.row_count < PREFETCH:
             self.load_more()
+
+    def action_export(self, fmt: str) -> None:
+        """Write the loaded results and the batch's errors to a file here."""
+        try:
+            path = export_results(
+                self.batch, self.items, fmt, now=to_datetime(self.monitor.clock())
+            )
+        except OSError as exc:
+            self.notify(f"Export failed: {exc.strerror or exc}", severity="error", markup=False)
+            return
+        self.notify(
+            f"Wrote {len(self.items)} loaded items to {path}", title="Exported", markup=False
+        )
 
     def action_cursor_down(self) -> None:
         self.query_one(DataTable).action_cursor_down()

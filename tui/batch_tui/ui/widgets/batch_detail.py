@@ -57,17 +57,34 @@ def sparkline(values: list[float]) -> str:
     )
 
 
+def rough_duration(seconds: float) -> str:
+    """An estimate, as precise as it deserves: ``about 40s``, ``about 7m``, ``about 1h 05m``."""
+    if seconds < 60:
+        return f"about {max(10, round(seconds / 10) * 10):.0f}s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"about {minutes}m"
+    return f"about {minutes // 60}h {minutes % 60:02d}m"
+
+
 def insight_rows(batch, progress: Progress | None) -> list[tuple[Text, Text]]:
     """Throughput, ETA, burn rate and projections for a batch still running."""
     rate = progress.items_per_minute() if progress else None
     eta = progress.eta_seconds(batch.total_items) if progress else None
     burn = progress.cents_per_minute() if progress else None
-    pace = Text(MISSING if rate is None else f"{rate:,.1f} items/min")
+    # Rounded, so the pane redraws when the pace really moves, not on every poll.
+    pace = Text(
+        MISSING
+        if rate is None
+        else f"{rate:,.0f} items/min"
+        if rate >= 10
+        else f"{rate:.1f} items/min"
+    )
     spark = sparkline(progress.sparkline()) if progress is not None else ""
     if spark:
         pace.append(f"  {spark}", style="dodger_blue2")
     pace.append("  ETA ")
-    pace.append(MISSING if eta is None else duration(timedelta(seconds=eta)))
+    pace.append(MISSING if eta is None else rough_duration(eta))
     spend = Text(MISSING if burn is None else f"{money(burn)}/min")
     projected = projected_cost_cents(
         batch.total_cost_cents, batch.processed_items, batch.total_items
