@@ -47,18 +47,11 @@ def _dashboard_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("batch_ids", nargs="*", metavar="BATCH_ID", help="batches to watch")
-    parser.add_argument("--base-url", metavar="URL", help="API root (default https://api.check.ai)")
+    _add_connection_options(
+        parser, demo_help="run against a built-in demo server; no account needed"
+    )
     parser.add_argument("--interval", metavar="SECONDS", help="seconds between polls (default 5)")
     parser.add_argument("--status", metavar="STATUS", help="list only batches in this status")
-    parser.add_argument("--config", metavar="PATH", help="config file (TOML) to read")
-    parser.add_argument(
-        "--demo", action="store_true", help="run against a built-in demo server; no account needed"
-    )
-    parser.add_argument(
-        "--allow-insecure-http",
-        action="store_true",
-        help="allow sending the key over plain http to a non-loopback host",
-    )
     parser.add_argument(
         "--read-only", action="store_true", help="no cancel key: look, never change anything"
     )
@@ -236,16 +229,21 @@ def _run_dashboard(argv: Sequence[str]) -> int:
         return app.return_code or 0
 
 
-def _headless_parser(command: str, description: str) -> argparse.ArgumentParser:
-    parser = _Parser(prog=f"batch-tui {command}", description=description)
+def _add_connection_options(parser: argparse.ArgumentParser, *, demo_help: str) -> None:
+    """Where the API is and how to reach it: shared by the dashboard and the scripts."""
     parser.add_argument("--base-url", metavar="URL", help="API root (default https://api.check.ai)")
     parser.add_argument("--config", metavar="PATH", help="config file (TOML) to read")
-    parser.add_argument("--demo", action="store_true", help="ask a built-in demo server")
+    parser.add_argument("--demo", action="store_true", help=demo_help)
     parser.add_argument(
         "--allow-insecure-http",
         action="store_true",
         help="allow sending the key over plain http to a non-loopback host",
     )
+
+
+def _headless_parser(command: str, description: str) -> argparse.ArgumentParser:
+    parser = _Parser(prog=f"batch-tui {command}", description=description)
+    _add_connection_options(parser, demo_help="ask a built-in demo server")
     return parser
 
 

@@ -160,10 +160,10 @@ class Dashboard(Screen):
                 continue
             batch = snapshot.batch
             rate = percent(failure_rate(batch.failure_count, batch.processed_items))
+            advice = "" if self.read_only else " Consider cancelling it: highlight it and press c."
             self.notify(
                 f"{plain(batch.name or batch_id)}: {rate} of processed items failed "
-                f"({count(batch.failure_count)} of {count(batch.processed_items)}). "
-                "Consider cancelling it: highlight it and press c.",
+                f"({count(batch.failure_count)} of {count(batch.processed_items)}).{advice}",
                 title="Failure-rate alarm",
                 severity="warning",
                 timeout=20,
