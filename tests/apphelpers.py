@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.css.query import NoMatches
+
 from batch_tui.api.client import CheckClient
 from batch_tui.clock import FakeClock
 from batch_tui.demo.server import DemoServer
@@ -31,13 +33,20 @@ def make_app(
 
 
 def idle(app: BatchTUI) -> bool:
-    """True once the monitor has answered at least once and nothing is due now."""
+    """True once the monitor has answered, nothing is due now, and the list on screen
+    shows exactly what the monitor holds (its update message has been handled)."""
     monitor = app.monitor
-    return (
-        monitor.status.last_success is not None
-        and monitor.next_request() is None
-        and not monitor.scheduler.stopped
-    )
+    if (
+        monitor.status.last_success is None
+        or monitor.next_request() is not None
+        or monitor.scheduler.stopped
+    ):
+        return False
+    try:
+        table = app.dashboard.query_one(BatchList)
+    except NoMatches:
+        return False
+    return table.row_ids == table.view.order(monitor.snapshots)
 
 
 def cell(app: BatchTUI, batch_id: str, column: str) -> str:

@@ -387,18 +387,19 @@ async def test_wide_terminals_put_the_panes_beside_the_list(demo, clock):
         assert "ID" in first and "Detail" in first
 
 
-async def test_results_and_errors_export_from_the_drill_down(
-    demo, clock, tmp_path, monkeypatch
-):
-    from batch_tui.ui.screens.results import ResultsScreen
+async def test_results_and_errors_export_from_the_drill_down(demo, clock, tmp_path, monkeypatch):
     from textual.widgets import DataTable
+
+    from batch_tui.ui.screens.results import ResultsScreen
 
     monkeypatch.chdir(tmp_path)
     app = make_app(demo, clock)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_until(lambda: idle(app), pilot=pilot)
         table = app.dashboard.query_one(BatchList)
-        target = next(i for i, s in app.monitor.snapshots.items() if s.batch.name == "Science news digest")
+        target = next(
+            i for i, s in app.monitor.snapshots.items() if s.batch.name == "Science news digest"
+        )
         table.move_cursor(table.get_row_index(target))
         await pilot.press("enter")
         assert isinstance(app.screen, ResultsScreen)

@@ -77,9 +77,22 @@ def test_any_page_payload_parses(payload):
 
 
 ITEM_FIELDS = [
-    "id", "itemIndex", "idempotencyKey", "content", "itemContext", "status", "verificationId",
-    "verdict", "confidence", "decision", "costCents", "processingTimeMs", "errorMessage",
-    "retryCount", "createdAt", "completedAt",
+    "id",
+    "itemIndex",
+    "idempotencyKey",
+    "content",
+    "itemContext",
+    "status",
+    "verificationId",
+    "verdict",
+    "confidence",
+    "decision",
+    "costCents",
+    "processingTimeMs",
+    "errorMessage",
+    "retryCount",
+    "createdAt",
+    "completedAt",
 ]
 item_json = st.dictionaries(st.sampled_from(ITEM_FIELDS), json_values, max_size=len(ITEM_FIELDS))
 
