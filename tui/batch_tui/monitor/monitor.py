@@ -234,6 +234,7 @@ class BatchMonitor:
         if not self.scheduler.is_listed(batch_id):
             self.scheduler.forget(batch_id)
             self.snapshots.pop(batch_id, None)
+            self.progress.pop(batch_id, None)
             removed = frozenset({batch_id})
         else:
             self.scheduler.unwatch(batch_id)
@@ -430,6 +431,8 @@ class BatchMonitor:
             removed = frozenset(self.scheduler.discovery_done(seen, now))
             for batch_id in removed:
                 self.snapshots.pop(batch_id, None)
+                self.progress.pop(batch_id, None)
+                self._alarmed.discard(batch_id)
         changed |= self._replan(now)
         if added:
             self.snapshots = dict(sorted(self.snapshots.items(), key=_order_key))
@@ -472,7 +475,9 @@ class BatchMonitor:
         """Note what a fresh snapshot means: progress samples, a finish, an alarm."""
         batch = new.batch
         batch_id = batch.id or ""
-        if not batch.is_terminal:
+        if batch.is_terminal:
+            self.progress.pop(batch_id, None)  # no pace to show once it is over
+        else:
             progress = self.progress.setdefault(batch_id, Progress())
             progress.add(new.updated_at, batch.processed_items, batch.total_cost_cents)
         if (
