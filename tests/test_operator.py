@@ -431,3 +431,19 @@ async def test_readable_in_the_light_theme_and_without_colour(demo, clock, monke
         await wait_until(lambda: idle(app), pilot=pilot)
         await pilot.pause()
         assert "processing" in screen_text(app) and app.current_theme.dark is False
+
+
+async def test_page_and_home_end_keys_move_through_a_long_list(demo, clock):
+    app = make_app(demo, clock)
+    async with app.run_test(size=(120, 20)) as pilot:
+        await wait_until(lambda: idle(app), pilot=pilot)
+        table = app.dashboard.query_one(BatchList)
+        await pilot.press("end")
+        assert table.cursor_row == table.row_count - 1
+        assert table.scroll_y > 0
+        await pilot.press("home")
+        assert table.cursor_row == 0 and table.scroll_y == 0
+        await pilot.press("pagedown")
+        assert table.cursor_row > 1
+        await pilot.press("pageup")
+        assert table.cursor_row == 0
