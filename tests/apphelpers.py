@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.css.query import NoMatches
 
 from batch_tui.api.client import CheckClient
@@ -23,13 +25,15 @@ def make_app(
     interval: float = TEST_INTERVAL,
     batch_ids: tuple[str, ...] = (),
     status_filter: str | None = None,
+    **options: Any,
 ) -> BatchTUI:
-    """The real app, wired to the demo server with a frozen clock."""
+    """The real app, wired to the demo server with a frozen clock; ``options`` go to
+    the app (``read_only``, ``bell``, ``watchlist``)."""
     client = CheckClient(demo.url, TEST_KEY)
     monitor = BatchMonitor(
         client, interval=interval, watch=batch_ids, status_filter=status_filter, clock=clock
     )
-    return BatchTUI(monitor, clock=clock)
+    return BatchTUI(monitor, clock=clock, **options)
 
 
 def idle(app: BatchTUI) -> bool:

@@ -76,3 +76,11 @@ async def wait_until(predicate: Callable[[], bool], *, timeout: float = 10.0, pi
             await pilot.pause(0.01)
         else:
             await asyncio.sleep(0.01)
+
+
+def soonest_to_finish(simulator: Simulator, now: float):
+    """The processing batch that will complete first: for tests that watch one finish."""
+    return min(
+        (s for s in simulator.specs(now) if simulator.state(s, now).status == "processing"),
+        key=lambda s: s.finishes_at,
+    )

@@ -317,13 +317,7 @@ async def test_status_line_shows_the_effective_interval_when_the_budget_is_short
 
 
 async def test_read_only_mode_has_no_cancel_key_at_all(demo, demo_api, clock, simulator):
-    from batch_tui.api.client import CheckClient
-    from batch_tui.monitor.monitor import BatchMonitor
-    from batch_tui.ui.app import BatchTUI
-    from conftest import TEST_KEY
-
-    monitor = BatchMonitor(CheckClient(demo.url, TEST_KEY), interval=30, clock=clock)
-    app = BatchTUI(monitor, clock=clock, read_only=True)
+    app = make_app(demo, clock, read_only=True)
     target = first_with_status(simulator, "processing")
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(lambda: idle(app), pilot=pilot)

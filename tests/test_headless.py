@@ -12,7 +12,7 @@ import pytest
 
 from batch_tui.api.client import CheckClient
 from batch_tui.headless import watch_batch
-from conftest import TEST_KEY
+from conftest import TEST_KEY, soonest_to_finish
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -82,10 +82,7 @@ def test_watch_exit_status_follows_the_outcome(demo_fleet, status, code):
 
 
 async def test_watch_follows_a_batch_to_the_end_printing_each_change(client, clock, simulator):
-    spec = min(
-        (s for s in simulator.specs() if simulator.state(s, clock()).status == "processing"),
-        key=lambda s: s.finishes_at,
-    )
+    spec = soonest_to_finish(simulator, clock())
     out = io.StringIO()
 
     async def fake_sleep(seconds: float) -> None:

@@ -9,7 +9,7 @@ from batch_tui.api.client import CheckClient
 from batch_tui.demo.server import DemoApi, DemoServer
 from batch_tui.demo.simulator import Simulator
 from batch_tui.monitor.monitor import BatchMonitor
-from conftest import EPOCH, TEST_KEY, wait_until
+from conftest import EPOCH, TEST_KEY, soonest_to_finish, wait_until
 
 
 async def run_due(monitor: BatchMonitor) -> None:
@@ -74,10 +74,7 @@ async def test_a_batch_that_finishes_is_fetched_once_more_and_then_never(
 ):
     monitor = BatchMonitor(client, interval=5, clock=clock)
     await run_due(monitor)
-    spec = min(
-        (s for s in simulator.specs() if simulator.state(s, clock()).status == "processing"),
-        key=lambda s: s.finishes_at,
-    )
+    spec = soonest_to_finish(simulator, clock())
     await advance(monitor, clock, spec.finishes_at - clock() + 6)
     assert monitor.snapshots[spec.id].batch.status == "completed"
     assert monitor.snapshots[spec.id].has_detail

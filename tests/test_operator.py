@@ -8,7 +8,7 @@ import json
 from apphelpers import cell, idle, list_ids, make_app, screen_text
 from batch_tui.ui.screens.help import HelpScreen
 from batch_tui.ui.widgets.batch_list import BatchList
-from conftest import wait_until
+from conftest import soonest_to_finish, wait_until
 
 SIZE = (140, 40)
 
@@ -163,50 +163,37 @@ async def test_e_and_shift_e_export_the_list_as_shown(demo, clock, tmp_path, mon
         assert any(str(csv_path.name) in n.message for n in app._notifications)
 
 
+async def finish_one_batch(pilot, clock, simulator) -> str:
+    """Let the soonest batch complete and the app notice; its id."""
+    app = pilot.app
+    spec = soonest_to_finish(simulator, clock())
+    clock.set(spec.finishes_at + 1)
+    await pilot.press("r")
+    await wait_until(
+        lambda: any(n.title == "Batch finished" for n in app._notifications), pilot=pilot
+    )
+    return spec.id
+
+
 async def test_a_finished_batch_is_announced_with_the_bell(demo, clock, simulator):
     app = make_app(demo, clock)
     rings = []
     app.bell = lambda: rings.append(1)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_until(lambda: idle(app), pilot=pilot)
-        spec = min(
-            (s for s in simulator.specs() if simulator.state(s, clock()).status == "processing"),
-            key=lambda s: s.finishes_at,
-        )
-        clock.set(spec.finishes_at + 1)
-        await pilot.press("r")
-        await wait_until(
-            lambda: any(n.title == "Batch finished" for n in app._notifications), pilot=pilot
-        )
+        finished = await finish_one_batch(pilot, clock, simulator)
         assert rings
         message = next(n.message for n in app._notifications if n.title == "Batch finished")
-        assert spec.id in message and "completed" in message
+        assert finished in message and "completed" in message
 
 
 async def test_no_bell_when_turned_off(demo, clock, simulator):
-    from batch_tui.api.client import CheckClient
-    from batch_tui.monitor.monitor import BatchMonitor
-    from batch_tui.ui.app import BatchTUI
-    from conftest import TEST_KEY
-
-    app = BatchTUI(
-        BatchMonitor(CheckClient(demo.url, TEST_KEY), interval=30, clock=clock),
-        clock=clock,
-        bell=False,
-    )
+    app = make_app(demo, clock, bell=False)
     rings = []
     app.bell = lambda: rings.append(1)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_until(lambda: idle(app), pilot=pilot)
-        spec = min(
-            (s for s in simulator.specs() if simulator.state(s, clock()).status == "processing"),
-            key=lambda s: s.finishes_at,
-        )
-        clock.set(spec.finishes_at + 1)
-        await pilot.press("r")
-        await wait_until(
-            lambda: any(n.title == "Batch finished" for n in app._notifications), pilot=pilot
-        )
+        await finish_one_batch(pilot, clock, simulator)
         assert rings == []
 
 
@@ -327,18 +314,10 @@ async def test_errors_table_shows_failed_items_labelled_with_their_source(demo, 
 
 
 async def test_a_adds_a_watched_id_that_is_remembered_and_x_forgets_it(demo, clock, tmp_path):
-    from batch_tui.api.client import CheckClient
-    from batch_tui.monitor.monitor import BatchMonitor
-    from batch_tui.ui.app import BatchTUI
     from batch_tui.watchlist import WatchList
-    from conftest import TEST_KEY
 
     store = WatchList(tmp_path / "watched.json")
-    app = BatchTUI(
-        BatchMonitor(CheckClient(demo.url, TEST_KEY), interval=30, clock=clock),
-        clock=clock,
-        watchlist=store,
-    )
+    app = make_app(demo, clock, watchlist=store)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_until(lambda: idle(app), pilot=pilot)
         await pilot.press("a", *"batch_elsewhere", "enter")
