@@ -341,9 +341,13 @@ class Dashboard(Screen):
         try:
             path = export_batches(batches, fmt, now=self._now())
         except OSError as exc:
-            self.notify(f"Export failed: {exc.strerror or exc}", severity="error", markup=False)
+            self.notify(
+                f"Export failed: {plain(exc.strerror or exc)}", severity="error", markup=False
+            )
             return
-        self.notify(f"Wrote {len(batches)} batches to {path}", title="Exported", markup=False)
+        self.notify(
+            f"Wrote {len(batches)} batches to {plain(path)}", title="Exported", markup=False
+        )
 
     # ── results ──────────────────────────────────────────────────────────────
 

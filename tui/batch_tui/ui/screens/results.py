@@ -19,7 +19,7 @@ from batch_tui.export import export_results
 from batch_tui.format import MISSING, count, money
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.ui.styles import status_text
-from batch_tui.ui.text import inert
+from batch_tui.ui.text import inert, plain
 
 PAGE = 50
 #: Load the next page when the cursor comes this close to the last loaded row.
@@ -252,10 +252,12 @@ class ResultsScreen(Screen):
                 self.batch, self.items, fmt, now=to_datetime(self.monitor.clock())
             )
         except OSError as exc:
-            self.notify(f"Export failed: {exc.strerror or exc}", severity="error", markup=False)
+            self.notify(
+                f"Export failed: {plain(exc.strerror or exc)}", severity="error", markup=False
+            )
             return
         self.notify(
-            f"Wrote {len(self.items)} loaded items to {path}", title="Exported", markup=False
+            f"Wrote {len(self.items)} loaded items to {plain(path)}", title="Exported", markup=False
         )
 
     def action_cursor_down(self) -> None:
