@@ -25,7 +25,6 @@ import asyncio
 import fcntl
 import os
 import pty
-import socket
 import statistics
 import struct
 import subprocess
@@ -45,6 +44,7 @@ from batch_tui.api.errors import ApiError  # noqa: E402
 from batch_tui.api.models import Batch  # noqa: E402
 from batch_tui.clock import FakeClock  # noqa: E402
 from batch_tui.monitor.monitor import BatchMonitor, Change, Snapshot  # noqa: E402
+from conftest import start_demo_process  # noqa: E402
 
 KEY = "vfy_benchmark_key"
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,32 +53,12 @@ ROOT = Path(__file__).resolve().parents[1]
 # ── helpers ──────────────────────────────────────────────────────────────────
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def demo_server(*args: str):
     """``batch-tui demo-server`` in its own process, so its work is not measured as ours."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "batch_tui", "demo-server", "--port", str(port), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process, url = start_demo_process(*args)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("demo server did not start") from None
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -84,3 +87,34 @@ def soonest_to_finish(simulator: Simulator, now: float):
         (s for s in simulator.specs(now) if simulator.state(s, now).status == "processing"),
         key=lambda s: s.finishes_at,
     )
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_demo_process(
+    *args: str, port: int | None = None, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """``batch-tui demo-server`` in its own process; returns it and its URL once it accepts."""
+    port = port or free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "batch_tui", "demo-server", "--port", str(port), *args],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process, f"http://127.0.0.1:{port}"
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                problem = process.stderr.read().decode()
+                raise RuntimeError(f"demo server did not start: {problem}") from None
+            time.sleep(0.05)

@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-
 import httpx
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from conftest import start_demo_process
 
 
 @pytest.fixture
@@ -23,23 +13,9 @@ def serve():
     processes = []
 
     def start(*args: str, env: dict[str, str] | None = None) -> str:
-        port = free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "batch_tui", "demo-server", "--port", str(port), *args],
-            env={**os.environ, **(env or {})},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        process, url = start_demo_process(*args, env=env)
         processes.append(process)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return f"http://127.0.0.1:{port}"
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(process.stderr.read().decode()) from None
-                time.sleep(0.05)
+        return url
 
     yield start
     for process in processes:

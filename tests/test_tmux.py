@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import free_port, start_demo_process
+
 pytestmark = pytest.mark.tmux
 
 if shutil.which("tmux") is None:
@@ -78,14 +80,6 @@ class Tmux:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class DemoProcesses:
     """``batch-tui demo-server`` processes, started on a port and stopped by port."""
 
@@ -93,24 +87,9 @@ class DemoProcesses:
         self.running: dict[int, subprocess.Popen] = {}
 
     def __call__(self, *args: str, port: int | None = None) -> str:
-        import socket
-
         port = port or free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "batch_tui", "demo-server", "--port", str(port), *args],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.running[port] = process
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return f"http://127.0.0.1:{port}"
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise AssertionError("demo server did not start") from None
-                time.sleep(0.05)
+        self.running[port], url = start_demo_process(*args, port=port)
+        return url
 
     def stop(self, port: int) -> None:
         process = self.running.pop(port)
