@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,6 +17,9 @@ from hypothesis import settings as hypothesis_settings
 
 # Before Textual is imported anywhere: no animations, so snapshots and Pilot runs are stable.
 os.environ["TEXTUAL_ANIMATIONS"] = "none"
+# Every run of the app in the tests (in-process or in tmux) keeps its watch list and
+# local store here, never in the user's own state directory.
+os.environ["BATCH_TUI_STATE_DIR"] = tempfile.mkdtemp(prefix="batch-tui-state-")
 
 from batch_tui.api.client import CheckClient  # noqa: E402
 from batch_tui.clock import FakeClock  # noqa: E402

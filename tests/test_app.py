@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from apphelpers import cell, idle, list_ids, make_app, screen_text
+from batch_tui.monitor.scheduler import REFRESH_COALESCE
 from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorsTable
@@ -225,6 +226,7 @@ async def test_a_failing_server_leaves_last_data_marked_stale_then_recovers(
         assert "stale" in text
 
         demo_api.faults.status = None
+        clock.advance(REFRESH_COALESCE)  # a second press this soon would join the first
         await pilot.press("r")
         await wait_until(lambda: cell(app, target["id"], "mark") == "", pilot=pilot)
         assert app.monitor.status.state == "ok"

@@ -45,7 +45,7 @@ class FakeServer:
         for batch_id in shown:
             scheduler.saw_summary(batch_id, self.statuses[batch_id], now)
         if request.kind == "list":
-            scheduler.discovery_done(shown, now)
+            scheduler.discovery_done(now, whole_list=True)
         else:
             scheduler.sweep_done(request.status, shown, now)
 
@@ -85,7 +85,7 @@ def test_the_highlighted_batch_gets_its_detail_every_interval_and_is_served_firs
     scheduler = Scheduler(5, now=T0)
     server = FakeServer(fleet(active=3))
     server.run(scheduler, T0, T0)
-    scheduler.highlight("run2", T0)
+    scheduler.highlight("run2", T0, fetch=True)
     assert scheduler.next_request(T0) == detail("run2")
     asked = server.run(scheduler, T0, T0 + 20)
     assert asked.count(detail("run2")) == 5
@@ -104,22 +104,29 @@ def test_a_batch_that_leaves_its_sweep_gets_one_final_fetch_then_never_again():
     later = server.run(scheduler, T0 + 6, T0 + 300)
     assert detail("run0") not in later
     assert not scheduler.is_polled("run0")
-    # Highlighting it later costs nothing: its final detail is known.
-    scheduler.highlight("run0", T0 + 301)
-    assert detail("run0") not in server.run(scheduler, T0 + 301, T0 + 302)
+    # Nothing is kept for it: the scheduler's state is the activity, not the history.
+    assert "run0" not in scheduler.tracked()
 
 
-def test_a_finished_batch_is_fetched_in_detail_only_when_highlighted_and_only_once():
+def test_finished_batches_cost_the_scheduler_nothing():
+    scheduler = Scheduler(5, now=T0)
+    server = FakeServer(fleet(active=2, finished=5000))
+    server.run(scheduler, T0, T0 + 1)
+    assert sorted(scheduler.tracked()) == ["run0", "run1"]
+
+
+def test_a_finished_batch_is_fetched_once_when_highlighted_and_the_highlight_moves_on_free():
     scheduler = Scheduler(5, now=T0)
     server = FakeServer(fleet(active=0, finished=3))
     server.run(scheduler, T0, T0 + 1)
-    scheduler.highlight("done1", T0 + 1)
+    scheduler.highlight("done1", T0 + 1, fetch=True)
     details = [r for r in server.run(scheduler, T0 + 1, T0 + 60) if r.kind == "detail"]
     assert details == [detail("done1")]
-    scheduler.highlight("done2", T0 + 60)
-    scheduler.highlight("done1", T0 + 61)
-    details = [r for r in server.run(scheduler, T0 + 60, T0 + 120) if r.kind == "detail"]
-    assert details == [detail("done2")]
+    # Walking past rows before their fetch went out leaves nothing behind to send.
+    for n in range(3):
+        scheduler.highlight(f"done{n}", T0 + 60, fetch=True)
+    scheduler.highlight("done1", T0 + 60, fetch=False)
+    assert [r for r in server.run(scheduler, T0 + 60, T0 + 120) if r.kind == "detail"] == []
 
 
 def test_pending_and_validating_batches_are_swept_more_slowly():
@@ -151,7 +158,7 @@ def test_a_named_batch_no_list_shows_is_polled_by_its_own_detail():
             return original(sched, request, now)
         server.asked.append(request)
         if request.kind == "list":
-            sched.discovery_done(set(), now)
+            sched.discovery_done(now)
         else:
             sched.sweep_done(request.status, set(), now)
 
@@ -217,11 +224,50 @@ def test_refresh_makes_every_stream_due_now():
     assert not any(r.kind == "detail" for r in asked)
 
 
+def test_ten_refreshes_in_a_row_cost_one():
+    scheduler = Scheduler(5, now=T0)
+    server = FakeServer(fleet(active=2, finished=2))
+    server.run(scheduler, T0, T0 + 7)
+    asked = []
+    for press in range(10):
+        t = T0 + 12 + press * 0.2
+        scheduler.refresh(t)
+        asked += server.run(scheduler, t, t)
+    assert asked.count(LIST) == 1 and asked.count(SWEEP) == 1
+
+
+def test_a_refresh_during_a_429_hold_sends_one_probe_that_ends_it():
+    scheduler = Scheduler(5, now=T0)
+    server = FakeServer(fleet(active=1))
+    server.run(scheduler, T0, T0 + 1)
+    scheduler.rate_limited(10**9, T0 + 2)
+    assert scheduler.paused_until == T0 + 2 + 300  # a server's absurd wait is capped
+    assert scheduler.next_request(T0 + 3) is None
+    scheduler.refresh(T0 + 3)
+    probe = scheduler.next_request(T0 + 3)
+    assert probe is not None
+    assert scheduler.next_request(T0 + 3) == probe  # one probe, not a burst
+    server.answer(scheduler, probe, T0 + 3)
+    assert scheduler.paused_until is None
+    assert scheduler.next_request(T0 + 20) is not None
+
+
+def test_a_rate_limit_reset_far_in_the_future_holds_for_one_window_at_most():
+    budget = Budget()
+    scheduler = Scheduler(5, now=T0, budget=budget)
+    FakeServer(fleet(active=1)).run(scheduler, T0, T0 + 1)
+    # Remaining 0 with a reset given in milliseconds: some 50,000 years away.
+    budget.observe(RateLimit(limit=200, remaining=0, reset=(T0 + 30) * 1000), T0 + 1)
+    assert scheduler.next_request(T0 + 2) is None
+    assert scheduler.next_wakeup(T0 + 2) <= T0 + 1 + 60
+    assert scheduler.next_request(T0 + 62) is not None
+
+
 def test_default_interval_keeps_ten_active_batches_far_inside_a_pro_key():
     scheduler = Scheduler(DEFAULT_INTERVAL, now=T0)
     server = FakeServer(fleet(active=10, finished=100))
     server.run(scheduler, T0, T0 + 1)
-    scheduler.highlight("run3", T0 + 1)
+    scheduler.highlight("run3", T0 + 1, fetch=True)
     asked = server.run(scheduler, T0 + 1, T0 + 61)
     assert len(asked) < 200 * 0.8
     assert asked.count(SWEEP) >= 60 / DEFAULT_INTERVAL - 1
@@ -251,7 +297,7 @@ def test_a_short_budget_stretches_the_interval_highlighted_batch_last():
     scheduler = Scheduler(1, now=T0, budget=budget)
     server = FakeServer(fleet(active=5))
     server.run(scheduler, T0, T0)
-    scheduler.highlight("run1", T0)
+    scheduler.highlight("run1", T0, fetch=True)
     budget.observe(RateLimit(limit=200, remaining=200, reset=T0 + 60), T0)
     roomy = scheduler.plan(T0)
     assert roomy.effective_interval == 1
@@ -281,7 +327,7 @@ def test_never_plans_past_the_budget_whatever_the_headers_say(limit, foreign, ac
     budget = Budget(headroom=0.2)
     scheduler = Scheduler(interval, now=T0, budget=budget)
     server = FakeServer(fleet(active=active, finished=3))
-    scheduler.highlight("run0" if active else None, T0)
+    scheduler.highlight("run0" if active else None, T0, fetch=True)
     t = T0
     for window, others in enumerate(foreign):
         reset = T0 + 60 * (window + 1)
@@ -310,7 +356,7 @@ def test_a_batch_past_its_expiry_is_not_polled():
     server = FakeServer({"old": "processing"})
     server.run(scheduler, T0, T0 + 1)
     scheduler.expired("old")
-    scheduler.highlight("old", T0 + 2)
+    scheduler.highlight("old", T0 + 2, fetch=True)
     assert detail("old") not in server.run(scheduler, T0 + 2, T0 + 60)
     assert not scheduler.is_polled("old")
 

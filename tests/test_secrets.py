@@ -16,6 +16,7 @@ from batch_tui.api.client import CheckClient
 from batch_tui.api.errors import ApiError
 from batch_tui.config import resolve_settings
 from batch_tui.monitor.monitor import BatchMonitor
+from batch_tui.monitor.scheduler import REFRESH_COALESCE
 from batch_tui.ui.app import BatchTUI
 from conftest import wait_until
 
@@ -38,6 +39,7 @@ async def test_key_is_nowhere_on_screen_in_notifications_or_screenshots(demo, de
         demo_api.faults.status = None
         await pilot.press("c", "n")  # a cancel dialog, declined
         demo_api.api_key = "vfy_the_real_one"
+        clock.advance(REFRESH_COALESCE)  # a second press this soon would join the first
         await pilot.press("r")
         await wait_until(lambda: app.monitor.status.state == "unauthorized", pilot=pilot)
         await pilot.pause()

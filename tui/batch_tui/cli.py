@@ -59,6 +59,11 @@ def _dashboard_parser() -> argparse.ArgumentParser:
         "--no-bell", action="store_true", help="no terminal bell when a batch finishes"
     )
     parser.add_argument(
+        "--no-store",
+        action="store_true",
+        help="run without the local store (nothing is read from or written to disk)",
+    )
+    parser.add_argument(
         "--failure-alarm",
         metavar="PERCENT",
         help="alarm when this share of processed items failed (default 20, from 10 items)",
@@ -192,6 +197,7 @@ def _settings(args: argparse.Namespace, *, batch_ids: Sequence[str] = ()) -> Set
             "read_only": getattr(args, "read_only", False),
             "headroom": getattr(args, "headroom", None),
             "no_bell": getattr(args, "no_bell", False),
+            "no_store": getattr(args, "no_store", False),
             "failure_alarm": getattr(args, "failure_alarm", None),
         }
     )
@@ -286,7 +292,32 @@ def _run_watch(argv: Sequence[str]) -> int:
         return run_watch(settings, args.batch_id, exit_status=args.exit_status)
 
 
-SUBCOMMANDS = {"demo-server": _run_demo_server, "status": _run_status, "watch": _run_watch}
+def _run_store(argv: Sequence[str]) -> int:
+    parser = _Parser(
+        prog="batch-tui store",
+        description="Show or clear the local stores (what the dashboard remembers between runs).",
+    )
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument(
+        "--info", action="store_true", help="where the stores are and what they hold"
+    )
+    action.add_argument("--clear", action="store_true", help="delete every local store")
+    args = parser.parse_args(argv)
+    from batch_tui.store.admin import clear_stores, store_info
+
+    if args.info:
+        print(store_info())
+        return 0
+    print(clear_stores())
+    return 0
+
+
+SUBCOMMANDS = {
+    "demo-server": _run_demo_server,
+    "status": _run_status,
+    "watch": _run_watch,
+    "store": _run_store,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

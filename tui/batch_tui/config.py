@@ -23,7 +23,7 @@ import platformdirs
 from batch_tui.api.client import is_header_safe
 from batch_tui.api.models import BATCH_STATUSES
 from batch_tui.monitor.budget import DEFAULT_HEADROOM
-from batch_tui.monitor.monitor import DEFAULT_ALARM_RATE
+from batch_tui.monitor.fleet import DEFAULT_ALARM_RATE
 from batch_tui.monitor.scheduler import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL
 
 APP_NAME = "batch-tui"
@@ -40,6 +40,7 @@ CONFIG_KEYS = (
     "headroom",
     "bell",
     "failure_alarm",
+    "store",
 )
 
 
@@ -78,6 +79,8 @@ class Settings:
     """Ring the terminal bell when a batch finishes."""
     failure_alarm: float = DEFAULT_ALARM_RATE
     """Failed ÷ processed share that raises the failure-rate alarm."""
+    store: bool = True
+    """Keep what was seen in the local store, so a restart draws at once."""
     warnings: tuple[str, ...] = ()
     """Problems worth telling the user about that do not stop the start."""
 
@@ -114,7 +117,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
     for key in ("api_key", "base_url", "status"):
         if key in data and not isinstance(data[key], str):
             raise ConfigError(f"config file {path}: {key} must be a string")
-    for key in ("read_only", "bell"):
+    for key in ("read_only", "bell", "store"):
         if key in data and not isinstance(data[key], bool):
             raise ConfigError(f"config file {path}: {key} must be true or false")
     if "interval" in data and (
@@ -277,6 +280,7 @@ def resolve_settings(
         headroom=headroom,
         bell=not cli.get("no_bell") and file.get("bell", True),
         failure_alarm=alarm,
+        store=not cli.get("no_store") and file.get("store", True),
         warnings=tuple(warnings),
     )
 

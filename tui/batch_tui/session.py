@@ -10,15 +10,28 @@ from batch_tui.api.client import CheckClient
 from batch_tui.clock import Clock, system_clock
 from batch_tui.config import Settings
 from batch_tui.monitor.monitor import BatchMonitor
+from batch_tui.store import Store, StoreUnavailable, store_path
 from batch_tui.ui.app import BatchTUI
 from batch_tui.watchlist import WatchList
+
+
+def open_store(settings: Settings) -> tuple[Store | None, str | None]:
+    """The local store for these settings, or None with the reason it is off."""
+    if not settings.store or settings.demo:
+        return None, None  # the demo's batches are invented afresh every run
+    try:
+        path = store_path(settings.base_url, settings.api_key or "")
+        return Store.open(path, base_url=settings.base_url), None
+    except StoreUnavailable as exc:
+        return None, str(exc)
 
 
 def make_monitor(
     settings: Settings, *, clock: Clock = system_clock, watch: tuple[str, ...] = ()
 ) -> BatchMonitor:
-    """A monitor with its own client for these settings."""
+    """A monitor with its own client (and local store) for these settings."""
     client = CheckClient(settings.base_url, settings.api_key or "")
+    store, problem = open_store(settings)
     return BatchMonitor(
         client,
         interval=settings.interval,
@@ -27,6 +40,8 @@ def make_monitor(
         clock=clock,
         headroom=settings.headroom,
         alarm_rate=settings.failure_alarm,
+        store=store,
+        store_problem=problem,
     )
 
 

@@ -7,21 +7,16 @@ convenience, so an unreadable file is treated as empty, never as an error.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-import platformdirs
+from batch_tui.paths import ENV_STATE_DIR, state_dir
 
-from batch_tui.config import APP_NAME
-
-ENV_STATE_DIR = "BATCH_TUI_STATE_DIR"
+__all__ = ["ENV_STATE_DIR", "WatchList", "default_path"]
 
 
 def default_path() -> Path:
     """``watched.json`` in the user state directory (``$BATCH_TUI_STATE_DIR`` overrides)."""
-    base = os.environ.get(ENV_STATE_DIR)
-    directory = Path(base) if base else platformdirs.user_state_path(APP_NAME)
-    return directory / "watched.json"
+    return state_dir() / "watched.json"
 
 
 class WatchList:

@@ -38,6 +38,7 @@ class Budget:
         self._foreign_in_window = 0
         self._previous_foreign_rate = 0.0
         self._last_now = 0.0
+        self._observed_at = 0.0
 
     # ── what happens ─────────────────────────────────────────────────────────
 
@@ -65,6 +66,7 @@ class Budget:
         self.limit = rate_limit.limit if rate_limit.limit is not None else self.limit
         self.remaining = rate_limit.remaining
         self.reset = rate_limit.reset
+        self._observed_at = now
         self._sent_since_observation = 0
 
     def _foreign_rate_now(self, now: float) -> float:
@@ -93,8 +95,19 @@ class Budget:
         """Requests per window left to the organisation's other clients."""
         return (self.limit or 0) * self.headroom
 
+    def window_end(self) -> float | None:
+        """When the current window ends. A reset further out than one window (a
+        server's mistake, e.g. milliseconds, or a hostile value) is not believed:
+        the window is taken to end one window length after the answer that said so."""
+        if self.remaining is None:
+            return None
+        if self.reset is None:
+            return self._observed_at + WINDOW
+        return min(self.reset, self._observed_at + WINDOW)
+
     def _window_over(self, now: float) -> bool:
-        return self.reset is not None and now >= self.reset
+        end = self.window_end()
+        return end is not None and now >= end
 
     def spendable(self, now: float) -> float | None:
         """Requests we may still send in this window (None: no limit known)."""
@@ -118,10 +131,30 @@ class Budget:
         share = self.limit * (1 - self.headroom) / WINDOW
         return max(0.0, share - self._foreign_rate_now(now))
 
+    def own_share(self) -> float | None:
+        """Requests we may send in any 60 seconds: the limit less the headroom and
+        less what the other clients are estimated to spend (None: no limit known)."""
+        if self.limit is None:
+            return None
+        return self.limit * (1 - self.headroom) - self.foreign_rate * WINDOW
+
     def can_send(self, now: float) -> bool:
-        """False when sending now would eat into the other clients' headroom."""
+        """False when sending now would eat into the other clients' headroom, in this
+        window or in any sliding minute (so no burst at a window's edge doubles up)."""
         spendable = self.spendable(now)
-        return spendable is None or spendable >= 1
+        if spendable is not None and spendable < 1:
+            return False
+        share = self.own_share()
+        return share is None or self.requests_last_minute(now) + 1 <= max(1.0, share)
+
+    def next_window(self, now: float) -> float:
+        """When sending may be possible again, at the latest one window from now."""
+        spendable = self.spendable(now)
+        if spendable is not None and spendable < 1:
+            end = self.window_end()
+            return end if end is not None and end > now else now + WINDOW
+        self._forget_before(now - WINDOW)
+        return self._sent[0] + WINDOW if self._sent else now
 
     def _forget_before(self, cutoff: float) -> None:
         while self._sent and self._sent[0] < cutoff:

@@ -1,10 +1,11 @@
 """``BatchMonitor``: runs the scheduler against the client and keeps the latest snapshots.
 
-One long-lived ``run()`` loop performs one request at a time, so polls never
-overlap: a server slower than the interval delays the next poll instead of piling
-requests up, and every answer is applied as soon as it arrives. Failures never
-escape the loop: they are recorded on the snapshots (which keep their last good
-data) and in ``status``.
+The monitor owns every request the program sends: polls, item errors, results
+pages and cancels all pass one gate (the rate budget, the user's pause, a 429
+hold, a rejected key) and one lock, so requests never overlap: a server slower
+than the interval delays the next poll instead of piling requests up. Failures
+never escape the loop: they are recorded on the snapshots (which keep their last
+good data) and in ``status``.
 """
 
 from __future__ import annotations
@@ -13,137 +14,48 @@ import asyncio
 import random
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from batch_tui.api.client import CheckClient
 from batch_tui.api.errors import ApiError, NotFound, RateLimited, Unauthorized
-from batch_tui.api.models import Batch, RateLimit, ResultsPage
+from batch_tui.api.models import Batch, ResultsPage
 from batch_tui.clock import Clock, system_clock
 from batch_tui.monitor.budget import DEFAULT_HEADROOM, Budget
-from batch_tui.monitor.insight import Progress, failure_rate
+from batch_tui.monitor.fleet import DEFAULT_ALARM_MIN_ITEMS, DEFAULT_ALARM_RATE, Fleet
+from batch_tui.monitor.insight import Progress
+from batch_tui.monitor.listing import ListingMixin
+from batch_tui.monitor.persist import StoreLink
 from batch_tui.monitor.scheduler import DEFAULT_INTERVAL, PollRequest, Scheduler
+from batch_tui.monitor.snapshot import (
+    STALE_AFTER,
+    UNCONFIRMED,
+    CancelOutcome,
+    Change,
+    ItemErrors,
+    MonitorStatus,
+    Snapshot,
+)
+from batch_tui.store.db import Store
 
-#: Data older than this many planned intervals is marked stale on screen.
-STALE_AFTER = 3
-#: A running batch whose failed ÷ processed reaches this share raises the alarm...
-DEFAULT_ALARM_RATE = 0.2
-#: ...once at least this many items are processed.
-DEFAULT_ALARM_MIN_ITEMS = 10
+__all__ = [
+    "STALE_AFTER",
+    "BatchMonitor",
+    "CancelOutcome",
+    "Change",
+    "ItemErrors",
+    "MonitorStatus",
+    "Snapshot",
+]
 
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The latest known state of one batch, with how fresh it is."""
-
-    batch: Batch
-    """The newest good data (list summaries merged into the last detail)."""
-    updated_at: float
-    """When the data last came from the server (unix seconds)."""
-    detail_at: float | None = None
-    """When ``GET /v1/batch/:id`` last answered: tokens, errors and config date from then."""
-    error: str | None = None
-    """Why the last request that should have refreshed this batch failed; None after a success."""
-    planned_interval: float | None = None
-    """How often the monitor refreshes this batch; None once it is final."""
-    alarm: bool = False
-    """Its failure rate passed the alarm threshold."""
-
-    @property
-    def has_detail(self) -> bool:
-        """True once the batch's detail (tokens, errors, config) is known."""
-        return self.detail_at is not None
-
-    @property
-    def polled(self) -> bool:
-        """True while the monitor will fetch this batch again on its own."""
-        return self.planned_interval is not None
-
-    def age(self, now: float) -> float:
-        """Seconds since the data came from the server."""
-        return max(0.0, now - self.updated_at)
-
-    def is_stale(self, now: float) -> bool:
-        """True when the last refresh failed, or the data is over three planned intervals old."""
-        if self.error is not None:
-            return True
-        return (
-            self.planned_interval is not None
-            and self.age(now) > STALE_AFTER * self.planned_interval
-        )
+#: Item errors are kept for this many batches (the highlighted one and recent ones).
+ITEM_ERRORS_KEPT = 20
+#: History loading starts this many rows before the end of what is known.
+HISTORY_OVERLAP = 20
+#: The first page of results the errors table shows failed items from.
+ITEM_ERRORS_PAGE = 100
 
 
-@dataclass(frozen=True)
-class MonitorStatus:
-    """The connection as a whole, for the status line."""
-
-    state: str = "connecting"
-    """One of: connecting, ok, error, rate limited, unauthorized."""
-    last_success: float | None = None
-    next_poll: float | None = None
-    rate_limit: RateLimit = field(default_factory=RateLimit)
-    last_error: str | None = None
-    """The last failure, with its kind (``server error: …``)."""
-    last_error_message: str | None = None
-    """The last failure in the server's own words."""
-    paused_until: float | None = None
-    """A 429 holds every request until then."""
-    interval: float = DEFAULT_INTERVAL
-    """The interval the user asked for."""
-    effective_interval: float = DEFAULT_INTERVAL
-    """The interval the rate budget allows (equal to ``interval`` when it fits)."""
-    requests_last_minute: int = 0
-    backing_off: int = 0
-    """How many endpoints are backing off after errors."""
-    user_paused: bool = False
-    """Polling paused by the user (``p``)."""
-
-
-@dataclass(frozen=True)
-class CancelOutcome:
-    """What came of a cancel request: shown to the user as a notification."""
-
-    batch_id: str
-    ok: bool
-    message: str
-    sent: bool = True
-    """False when no request was sent (one was already in flight)."""
-
-
-@dataclass(frozen=True)
-class Change:
-    """What one monitor step changed; the UI updates only these rows."""
-
-    changed: frozenset[str] = frozenset()
-    removed: frozenset[str] = frozenset()
-    reordered: bool = False
-    """New rows arrived, so the list order changed."""
-    finished: frozenset[str] = frozenset()
-    """Batches seen turning completed, failed or cancelled in this step."""
-    alarms: frozenset[str] = frozenset()
-    """Batches whose failure rate passed the threshold in this step (once each)."""
-
-
-def _looks_different(old: Snapshot | None, new: Snapshot) -> bool:
-    """Whether the user would see a difference (fresher data with the same values
-    changes nothing on screen, so it costs no redraw)."""
-    return (
-        old is None
-        or old.batch != new.batch
-        or old.error != new.error
-        or old.planned_interval != new.planned_interval
-        or old.has_detail != new.has_detail
-        or old.alarm != new.alarm
-    )
-
-
-def _order_key(item: tuple[str, Snapshot]) -> tuple:
-    """Newest first, as the API lists them; batches never seen in a list go last."""
-    batch_id, snapshot = item
-    created = snapshot.batch.created_at
-    return (created is None, -(created.timestamp() if created else 0), batch_id)
-
-
-class BatchMonitor:
+class BatchMonitor(ListingMixin):
     """Polls the API on the scheduler's plan and keeps a ``Snapshot`` per batch.
 
     ``on_change`` is called (on the monitor's event loop) after every step that
@@ -163,6 +75,8 @@ class BatchMonitor:
         rng: random.Random | None = None,
         alarm_rate: float = DEFAULT_ALARM_RATE,
         alarm_min_items: int = DEFAULT_ALARM_MIN_ITEMS,
+        store: Store | None = None,
+        store_problem: str | None = None,
     ) -> None:
         self.client = client
         self.clock = clock
@@ -176,38 +90,65 @@ class BatchMonitor:
             status_filter=status_filter,
             rng=rng or random.Random(),
         )
-        self.snapshots: dict[str, Snapshot] = {}
-        """The latest snapshot of every batch shown, by id, newest first."""
+        self.fleet = Fleet(alarm_rate, alarm_min_items)
         self.watched: tuple[str, ...] = tuple(dict.fromkeys(watch))
         """Batch ids the user named; they stay even when the list does not show them."""
         self.status = MonitorStatus(interval=interval, effective_interval=interval)
         self.requests_sent = 0
-        """Every request sent since start (polls and cancels)."""
+        """Every request sent since start (polls, results pages and cancels)."""
         self.failures: Counter[str] = Counter()
         """Failed requests since start, by kind (``rate limited``, ``timeout``…)."""
-        self.progress: dict[str, Progress] = {}
-        """Each batch's recent progress, for throughput, ETA and burn rate."""
-        self.alarm_rate = alarm_rate
-        self.alarm_min_items = alarm_min_items
-        self._alarmed: set[str] = set()
-        self._finished_now: set[str] = set()
-        self._alarms_now: set[str] = set()
+        self.item_errors: dict[str, ItemErrors] = {}
+        """The failed items of recently highlighted batches, for the errors table."""
+        self.store = StoreLink(store, store_problem)
         self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
         self._cancelling: set[str] = set()
         self._closed = False
         self._user_paused = False
+        self._dirty: set[str] = set()
+        self._listed: set[str] = set()
+        self._order_ok_until: dict[str, float | None] = {}
+        self._known_at_walk_start: dict[str, int] = {}
         self._seen_rate_limit = client.rate_limit
+        self._load_store_first()
         now = clock()
         for batch_id in self.watched:
             self.scheduler.watch(batch_id, now)
-            self.snapshots[batch_id] = Snapshot(
-                Batch(id=batch_id), updated_at=now, planned_interval=interval
-            )
+            if batch_id not in self.fleet:
+                self.fleet.put(Snapshot(Batch(id=batch_id), updated_at=now))
+        self._update_status()
+
+    # ── what the UI reads ────────────────────────────────────────────────────
+
+    @property
+    def snapshots(self) -> dict[str, Snapshot]:
+        """The latest snapshot of every batch shown, by id, newest first."""
+        return self.fleet.snapshots
+
+    @property
+    def progress(self) -> dict[str, Progress]:
+        """Each running batch's recent progress, for throughput, ETA and burn rate."""
+        return self.fleet.progress
+
+    def active_count(self) -> int:
+        """How many batches shown can still change (counted without touching the history)."""
+        return sum(
+            1
+            for batch_id in self.scheduler.tracked()
+            if (snapshot := self.fleet.get(batch_id)) is not None
+            and not snapshot.batch.is_terminal
+            and not self.scheduler.is_gone(batch_id)
+        )
 
     # ── commands from the UI ─────────────────────────────────────────────────
 
     def refresh(self) -> None:
-        """Fetch everything that can change, now, within the budget (``r``); lifts a 401 stop."""
+        """Fetch what can change, now, within the budget (``r``); lifts a 401 stop.
+
+        Presses in quick succession cost one refresh; during a 429 hold it sends
+        one probe, which ends the hold if it succeeds.
+        """
         self.scheduler.refresh(self.clock())
         self._wake.set()
 
@@ -217,10 +158,12 @@ class BatchMonitor:
             self.watched = (*self.watched, batch_id)
         now = self.clock()
         self.scheduler.watch(batch_id, now)
-        added = batch_id not in self.snapshots
+        added = batch_id not in self.fleet
         if added:
-            self.snapshots[batch_id] = Snapshot(
-                Batch(id=batch_id), updated_at=now, planned_interval=self.scheduler.interval
+            self.fleet.put(
+                Snapshot(
+                    Batch(id=batch_id), updated_at=now, planned_interval=self.scheduler.interval
+                )
             )
         self._wake.set()
         change = Change(frozenset({batch_id}), reordered=added)
@@ -228,36 +171,52 @@ class BatchMonitor:
         return change
 
     def unwatch(self, batch_id: str) -> Change:
-        """Stop following this batch by name; it stays while a list still shows it."""
+        """Stop following this batch by name; it stays while a list shows it."""
         self.watched = tuple(i for i in self.watched if i != batch_id)
+        self.scheduler.unwatch(batch_id)
         removed: frozenset[str] = frozenset()
-        if not self.scheduler.is_listed(batch_id):
+        if batch_id not in self._listed:
             self.scheduler.forget(batch_id)
-            self.snapshots.pop(batch_id, None)
-            self.progress.pop(batch_id, None)
+            self.fleet.remove(batch_id)
             removed = frozenset({batch_id})
-        else:
-            self.scheduler.unwatch(batch_id)
         change = Change(removed=removed)
         self._emit(change)
         return change
-
-    async def results_page(self, batch_id: str, *, offset: int = 0, limit: int = 50) -> ResultsPage:
-        """One page of a batch's item results (for the drill-down); raises ApiError."""
-        self._sending()
-        try:
-            return await self.client.get_results(batch_id, limit=limit, offset=offset)
-        finally:
-            self._answered()
 
     def wake(self) -> None:
         """Re-plan now (the clock may have jumped, e.g. a fake one in a benchmark)."""
         self._wake.set()
 
     def highlight(self, batch_id: str | None) -> None:
-        """The user is looking at this batch; it is served first."""
-        self.scheduler.highlight(batch_id, self.clock())
+        """The user is looking at this batch: it is served first; its detail is fetched
+        now if it can still change and ours is old, or once if it is final and unknown."""
+        now = self.clock()
+        snapshot = self.fleet.get(batch_id) if batch_id else None
+        fetch = False
+        if snapshot is not None and not self.scheduler.is_gone(batch_id or ""):
+            if snapshot.batch.is_terminal:
+                fetch = not snapshot.has_detail
+            else:
+                fetch = snapshot.detail_at is None or now - snapshot.detail_at >= (
+                    self.scheduler.interval
+                )
+        self.scheduler.highlight(batch_id, now, fetch=fetch)
+        if snapshot is not None:
+            self._want_item_errors(snapshot, now)
         self._wake.set()
+
+    def want_history(self, wanted: bool) -> None:
+        """The user needs older batches than are loaded (the cursor nears the end,
+        a filter or find is on), or no longer does."""
+        if wanted != self.scheduler.history_wanted:
+            walk = self.scheduler.walk(PollRequest("history"))
+            if wanted and not walk.started:
+                # Newest first: what is already known covers about the first pages;
+                # start a little before their end so a shifted list loses nothing.
+                walk.offset = max(0, len(self._listed) - HISTORY_OVERLAP)
+            self.scheduler.want_history(wanted)
+            self._update_status()
+            self._wake.set()
 
     def set_interval(self, interval: float) -> None:
         """Change the poll interval at run time."""
@@ -281,6 +240,40 @@ class BatchMonitor:
         """True while a cancel for this batch is in flight."""
         return batch_id in self._cancelling
 
+    async def results_page(self, batch_id: str, *, offset: int = 0, limit: int = 50) -> ResultsPage:
+        """One page of a batch's item results, asked for by the user (so sent even
+        while polling is paused); raises ``ApiError``, including ``RateLimited`` when
+        a 429 hold or the budget forbids sending now."""
+        async with self._lock:
+            self._check_gate()
+            self._sending()
+            try:
+                return await self.client.get_results(batch_id, limit=limit, offset=offset)
+            except RateLimited as exc:
+                self.scheduler.rate_limited(exc.retry_after, self.clock())
+                self._update_status(state="rate limited")
+                raise
+            finally:
+                self._answered()
+
+    def _check_gate(self) -> None:
+        """Raise when nothing may be sent now, whatever the user asks."""
+        now = self.clock()
+        if self.scheduler.stopped:
+            raise Unauthorized("the API key was rejected; press r to try again")
+        held = self.scheduler.paused_until
+        if held is not None and now < held:
+            raise RateLimited(
+                f"rate limited: the server asked for a pause of {held - now:.0f} s more",
+                retry_after=held - now,
+            )
+        if not self.budget.can_send(now):
+            wait = self.budget.next_window(now) - now
+            raise RateLimited(
+                f"the rate budget is spent until the next window (in {wait:.0f} s)",
+                retry_after=wait,
+            )
+
     async def cancel(self, batch_id: str) -> CancelOutcome:
         """Send exactly one cancel for this batch, then fetch it again.
 
@@ -290,22 +283,23 @@ class BatchMonitor:
             return CancelOutcome(batch_id, False, "A cancel is already in flight", sent=False)
         self._cancelling.add(batch_id)
         try:
-            self._sending()
-            result = await self.client.cancel_batch(batch_id)
+            async with self._lock:
+                self._sending()
+                try:
+                    result = await self.client.cancel_batch(batch_id)
+                finally:
+                    self._answered()
         except ApiError as exc:
             outcome = CancelOutcome(batch_id, False, exc.message)
         else:
             outcome = CancelOutcome(batch_id, True, result.message or "Batch cancelled")
             # Show the server's answer at once, so no second cancel can be confirmed
             # in the moment before the re-fetch lands.
-            old = self.snapshots.get(batch_id)
+            old = self.fleet.get(batch_id)
             if old is not None and result.status:
-                self.snapshots[batch_id] = replace(
-                    old, batch=replace(old.batch, status=result.status)
-                )
+                self.fleet.put(replace(old, batch=replace(old.batch, status=result.status)))
                 self._emit(Change(frozenset({batch_id})))
         finally:
-            self._answered()
             self._cancelling.discard(batch_id)
         # Whatever the answer, the truth is on the server: fetch the batch again now.
         self.scheduler.refresh_one(batch_id, self.clock())
@@ -318,8 +312,9 @@ class BatchMonitor:
         self._wake.set()
 
     async def aclose(self) -> None:
-        """Stop polling and close the client's connections."""
+        """Stop polling, close the store and the client's connections."""
         self.close()
+        self.store.close()
         await self.client.aclose()
 
     # ── the loop ─────────────────────────────────────────────────────────────
@@ -336,7 +331,11 @@ class BatchMonitor:
             # Re-plan after every request: a 429 or 401 must stop the rest at once.
             request = self.next_request()
             if request is not None:
-                await self.step(request)
+                async with self._lock:
+                    await self.step(request)
+                continue
+            if self._load_store_chunk():
+                await asyncio.sleep(0)  # let the screen draw between chunks
                 continue
             now = self.clock()
             wakeup = None if self._user_paused else self.scheduler.next_wakeup(now)
@@ -353,8 +352,9 @@ class BatchMonitor:
         """Perform one request and apply its outcome."""
         try:
             if request.kind == "detail":
-                assert request.batch_id is not None
-                change = await self._fetch(request.batch_id)
+                change = await self._fetch(request.batch_id or "")
+            elif request.kind == "errors":
+                change = await self._fetch_item_errors(request.batch_id or "")
             else:
                 change = await self._list(request)
         except ApiError as exc:
@@ -365,6 +365,7 @@ class BatchMonitor:
             self._update_status(
                 state="ok", last_success=self.clock(), last_error=None, last_error_message=None
             )
+        self._save()
         self._emit(change)
 
     # ── requests ─────────────────────────────────────────────────────────────
@@ -381,70 +382,13 @@ class BatchMonitor:
             self._seen_rate_limit = self.client.rate_limit
             self.budget.observe(self.client.rate_limit, self.clock())
 
-    async def _list(self, request: PollRequest) -> Change:
-        status = request.status if request.kind == "sweep" else self.status_filter
-        batches: list[Batch] = []
-        self._sending()
-        try:
-            async for page in self.client.iter_batch_pages(status=status):
-                self._answered()
-                batches.extend(page.batches)
-                if page.pagination.has_more and page.batches:
-                    self._sending()  # the next page
-        finally:
-            self._answered()
-        return self._apply_listing(request, batches)
-
-    def _apply_listing(self, request: PollRequest, batches: list[Batch]) -> Change:
-        now = self.clock()
-        seen: set[str] = set()
-        changed: set[str] = set()
-        added = False
-        for summary in batches:
-            if summary.id is None or summary.id in seen:
-                continue
-            seen.add(summary.id)
-            self.scheduler.saw_summary(summary.id, summary.status, now)
-            old = self.snapshots.get(summary.id)
-            expires = old.batch.expires_at if old else None
-            if expires is not None and expires.timestamp() <= now:
-                self.scheduler.expired(summary.id)
-            batch = old.batch.with_summary(summary) if old and old.has_detail else summary
-            snapshot = self._observe(
-                old,
-                Snapshot(
-                    batch,
-                    updated_at=now,
-                    detail_at=old.detail_at if old else None,
-                    planned_interval=self.scheduler.planned_interval(summary.id),
-                ),
-            )
-            if old is None:
-                added = True
-            if _looks_different(old, snapshot):
-                changed.add(summary.id)
-            self.snapshots[summary.id] = snapshot
-        removed: frozenset[str] = frozenset()
-        if request.kind == "sweep":
-            self.scheduler.sweep_done(request.status or "", seen, now)
-        else:
-            removed = frozenset(self.scheduler.discovery_done(seen, now))
-            for batch_id in removed:
-                self.snapshots.pop(batch_id, None)
-                self.progress.pop(batch_id, None)
-                self._alarmed.discard(batch_id)
-        changed |= self._replan(now)
-        if added:
-            self.snapshots = dict(sorted(self.snapshots.items(), key=_order_key))
-        return self._change(changed, removed, reordered=added)
-
     async def _fetch(self, batch_id: str) -> Change:
         self._sending()
         try:
             batch = await self.client.get_batch(batch_id)
         except NotFound as exc:
             self.scheduler.detail_gone(batch_id)
-            self._mark(batch_id, f"not found: {exc.message}")
+            self.fleet.mark(batch_id, f"not found: {exc.message}", None)
             return Change(frozenset({batch_id}))
         finally:
             self._answered()
@@ -454,8 +398,12 @@ class BatchMonitor:
             self.scheduler.expired(batch_id)
         if batch.id != batch_id:
             batch = replace(batch, id=batch_id)
-        old = self.snapshots.get(batch_id)
-        snapshot = self._observe(
+        if self._outside_filter(batch_id, batch.status):
+            self.scheduler.forget(batch_id)
+            self.fleet.remove(batch_id)
+            return self._change(set(), frozenset({batch_id}))
+        old = self.fleet.get(batch_id)
+        snapshot = self.fleet.observe(
             old,
             Snapshot(
                 batch,
@@ -464,62 +412,65 @@ class BatchMonitor:
                 planned_interval=self.scheduler.planned_interval(batch_id),
             ),
         )
-        self.snapshots[batch_id] = snapshot
+        self.fleet.put(snapshot)
+        self._dirty.add(batch_id)
         reordered = old is None or old.batch.created_at != batch.created_at
-        if reordered:
-            self.snapshots = dict(sorted(self.snapshots.items(), key=_order_key))
-        changed = {batch_id} if _looks_different(old, snapshot) else set()
-        return self._change(changed | self._replan(now), reordered=reordered)
+        changed = {batch_id} if old is None or snapshot != old else set()
+        if batch_id == self.scheduler.highlighted:
+            self._want_item_errors(snapshot, now)
+        return self._change(changed | self._replan(), reordered=reordered)
 
-    def _observe(self, old: Snapshot | None, new: Snapshot) -> Snapshot:
-        """Note what a fresh snapshot means: progress samples, a finish, an alarm."""
-        batch = new.batch
-        batch_id = batch.id or ""
-        if batch.is_terminal:
-            self.progress.pop(batch_id, None)  # no pace to show once it is over
-        else:
-            progress = self.progress.setdefault(batch_id, Progress())
-            progress.add(new.updated_at, batch.processed_items, batch.total_cost_cents)
-        if (
-            old is not None
-            and old.batch.status is not None
-            and not old.batch.is_terminal
-            and batch.is_terminal
-        ):
-            self._finished_now.add(batch_id)
-        rate = failure_rate(batch.failure_count, batch.processed_items)
-        alarm = (
-            rate is not None
-            and rate >= self.alarm_rate
-            and (batch.processed_items or 0) >= self.alarm_min_items
+    def _outside_filter(self, batch_id: str, status: str | None) -> bool:
+        """True when a status filter is on and this batch (not named by the user) left it."""
+        return (
+            self.status_filter is not None
+            and status != self.status_filter
+            and batch_id not in self.watched
         )
-        if alarm and batch_id not in self._alarmed and not batch.is_terminal:
-            self._alarmed.add(batch_id)
-            self._alarms_now.add(batch_id)
-        return replace(new, alarm=alarm) if alarm != new.alarm else new
+
+    def _want_item_errors(self, snapshot: Snapshot, now: float) -> None:
+        """Ask for the highlighted batch's failed items when its failures changed."""
+        batch = snapshot.batch
+        if not batch.failure_count or not batch.id:
+            return
+        known = self.item_errors.get(batch.id)
+        if known is None or known.failures != batch.failure_count:
+            self.scheduler.want_item_errors(batch.id, now)
+            self._wake.set()
+
+    async def _fetch_item_errors(self, batch_id: str) -> Change:
+        self._sending()
+        try:
+            page = await self.client.get_results(batch_id, limit=ITEM_ERRORS_PAGE)
+        finally:
+            self._answered()
+        now = self.clock()
+        self.scheduler.errors_done(batch_id, now)
+        snapshot = self.fleet.get(batch_id)
+        failures = snapshot.batch.failure_count or 0 if snapshot else 0
+        failed = tuple(item for item in page.items if item.status == "failed")
+        self.item_errors.pop(batch_id, None)
+        self.item_errors[batch_id] = ItemErrors(failures, now, failed)
+        while len(self.item_errors) > ITEM_ERRORS_KEPT:
+            del self.item_errors[next(iter(self.item_errors))]
+        return Change(frozenset({batch_id}))
 
     def _change(
         self, changed: set[str], removed: frozenset[str] = frozenset(), *, reordered: bool = False
     ) -> Change:
         """A Change carrying the finishes and alarms noticed since the last one."""
-        change = Change(
-            frozenset(changed),
-            removed,
-            reordered=reordered,
-            finished=frozenset(self._finished_now),
-            alarms=frozenset(self._alarms_now),
-        )
-        self._finished_now.clear()
-        self._alarms_now.clear()
-        return change
+        finished, alarms = self.fleet.take_events()
+        return Change(frozenset(changed), removed, reordered, finished, alarms)
 
-    def _replan(self, now: float) -> set[str]:
-        """Refresh every snapshot's planned interval; returns those that changed."""
+    def _replan(self) -> set[str]:
+        """Refresh the planned interval of every batch that can change; returns those
+        whose interval changed (finished batches have none, so they cost nothing)."""
         changed = set()
-        for batch_id, snapshot in self.snapshots.items():
+        for batch_id in self.scheduler.tracked():
+            snapshot = self.fleet.get(batch_id)
             planned = self.scheduler.planned_interval(batch_id)
-            if planned != snapshot.planned_interval:
-                self.snapshots[batch_id] = replace(snapshot, planned_interval=planned)
+            if snapshot is not None and planned != snapshot.planned_interval:
+                self.fleet.snapshots[batch_id] = replace(snapshot, planned_interval=planned)
                 changed.add(batch_id)
         return changed
 
@@ -539,24 +490,58 @@ class BatchMonitor:
         if request.kind == "detail":
             affected = {request.batch_id or ""}
         elif request.kind == "sweep":
-            affected = {
-                batch_id
-                for batch_id, snapshot in self.snapshots.items()
-                if snapshot.batch.status == request.status
-            }
+            affected = set(self.scheduler.tracked_in(request.status or ""))
         else:
             affected = set()
-        for batch_id in affected:
-            self._mark(batch_id, message)
+        changed = {
+            batch_id
+            for batch_id in affected
+            if self.fleet.mark(batch_id, message, self.scheduler.planned_interval(batch_id))
+        }
         self._update_status(state=state, last_error=message, last_error_message=exc.message)
-        return Change(frozenset(affected))
+        return Change(frozenset(changed))
 
-    def _mark(self, batch_id: str, error: str) -> None:
-        old = self.snapshots.get(batch_id)
-        if old is not None:
-            self.snapshots[batch_id] = replace(
-                old, error=error, planned_interval=self.scheduler.planned_interval(batch_id)
-            )
+    # ── the local store ──────────────────────────────────────────────────────
+
+    def _load_store_first(self) -> None:
+        """Draw the newest stored rows at once, with the progress behind their pace."""
+        if not self.store.active:
+            return
+        self._add_stored(self.store.next_rows(self.clock(), first=True))
+        self.scheduler.history_complete = self.store.meta("history_complete") == "1"
+
+    def _load_store_chunk(self) -> bool:
+        """Read the next chunk of stored rows; True when there was one."""
+        if self.store.fully_loaded:
+            return False
+        rows = self.store.next_rows(self.clock())
+        if not rows:
+            return False
+        self._add_stored(rows)
+        self._emit(Change(reordered=True))
+        return True
+
+    def _add_stored(self, rows: list[Snapshot]) -> None:
+        now = self.clock()
+        fresh = [row for row in rows if row.batch.id not in self.fleet]
+        running = [row for row in fresh if row.error == UNCONFIRMED]
+        for row in running:
+            self.scheduler.saw_summary(row.batch.id or "", row.batch.status, now)
+        for batch_id, samples in self.store.samples(r.batch.id or "" for r in running).items():
+            progress = self.fleet.progress.setdefault(batch_id, Progress())
+            for at, processed, cost in samples:
+                progress.add(at, processed, cost)
+        self.fleet.add_many(fresh)
+        self._listed.update(row.batch.id or "" for row in fresh)
+
+    def _save(self) -> None:
+        if not self._dirty:
+            return
+        dirty = [self.fleet.snapshots[i] for i in self._dirty if i in self.fleet.snapshots]
+        self._dirty.clear()
+        self.store.save(dirty, self.clock())
+
+    # ── status ───────────────────────────────────────────────────────────────
 
     def _update_status(self, **changes: object) -> None:
         now = self.clock()
@@ -570,6 +555,8 @@ class BatchMonitor:
             paused_until=self.scheduler.paused_until,
             backing_off=self.scheduler.backing_off(),
             user_paused=self._user_paused,
+            notice=self._notice(),
+            history=self._history(),
             **changes,
         )
 

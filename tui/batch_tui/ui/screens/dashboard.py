@@ -6,15 +6,13 @@ from dataclasses import replace
 from datetime import datetime
 
 from rich.text import Text
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from batch_tui.api.errors import ApiError
-from batch_tui.api.models import ItemResult
 from batch_tui.clock import Clock, to_datetime
 from batch_tui.format import count, percent
 from batch_tui.monitor.insight import failure_rate
@@ -37,10 +35,6 @@ SLOW_TICKS = 5
 NARROW = 100
 #: ...and from this one on, the list and the panes stand side by side.
 WIDE = 180
-#: Failed items shown in the errors table come from the first results page...
-ITEM_ERRORS_PAGE = 100
-#: ...fetched again at most this often while the failure count moves.
-ITEM_ERRORS_EVERY = 30.0
 #: The intervals ``+`` and ``-`` step through, in seconds.
 INTERVAL_LADDER = (0.5, 1, 2, 3, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
 
@@ -97,7 +91,6 @@ class Dashboard(Screen):
         """No cancel: the key and its binding are gone, not merely refused."""
         self._shown_id: str | None = None
         self._ticks = 0
-        self._item_errors: dict[str, tuple[int, float, list[ItemResult]]] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id="banner")
@@ -195,12 +188,11 @@ class Dashboard(Screen):
             banner.update(text)
         if banner.display != rejected:
             banner.display = rejected
-        snapshots = self.monitor.snapshots.values()
         self.query_one(StatusBar).show(
             self.monitor.status,
             self.clock(),
             batches=len(self.monitor.snapshots),
-            active=sum(1 for s in snapshots if not s.batch.is_terminal),
+            active=self.monitor.active_count(),
         )
 
     def _show_highlighted(self, force: bool = False) -> None:
@@ -214,9 +206,8 @@ class Dashboard(Screen):
         snapshot = self.monitor.snapshots.get(batch_id) if batch_id else None
         progress = self.monitor.progress.get(batch_id) if batch_id else None
         self.query_one(BatchDetail).show(snapshot, self._now(), progress)
-        cached = self._item_errors.get(batch_id or "")
-        self.query_one(ErrorsTable).show(snapshot, cached[2] if cached else None)
-        self._want_item_errors(snapshot)
+        known = self.monitor.item_errors.get(batch_id or "")
+        self.query_one(ErrorsTable).show(snapshot, list(known.items) if known else None)
 
     def highlighted_snapshot(self) -> Snapshot | None:
         """The snapshot of the batch under the cursor."""
@@ -359,35 +350,6 @@ class Dashboard(Screen):
         from batch_tui.ui.screens.results import ResultsScreen  # loaded when first needed
 
         self.app.push_screen(ResultsScreen(self.monitor, snapshot.batch))
-
-    def _want_item_errors(self, snapshot: Snapshot | None) -> None:
-        """Fetch the first page of a failing batch's items, for the errors table."""
-        if snapshot is None or not snapshot.batch.failure_count or not snapshot.batch.id:
-            return
-        batch_id = snapshot.batch.id
-        cached = self._item_errors.get(batch_id)
-        now = self.clock()
-        if cached is not None and (
-            cached[0] == snapshot.batch.failure_count or now - cached[1] < ITEM_ERRORS_EVERY
-        ):
-            return
-        self._item_errors[batch_id] = (
-            snapshot.batch.failure_count,
-            now,
-            cached[2] if cached else [],
-        )
-        self._fetch_item_errors(batch_id, snapshot.batch.failure_count)
-
-    @work(group="item-errors", exit_on_error=False)
-    async def _fetch_item_errors(self, batch_id: str, failures: int) -> None:
-        try:
-            page = await self.monitor.results_page(batch_id, limit=ITEM_ERRORS_PAGE)
-        except ApiError:
-            return  # the table keeps what it had; the next look tries again
-        failed = [item for item in page.items if item.status == "failed"]
-        self._item_errors[batch_id] = (failures, self.clock(), failed)
-        if self.query_one(BatchList).current_batch_id == batch_id:
-            self._show_highlighted(force=True)
 
     # ── the watch list ───────────────────────────────────────────────────────
 

@@ -199,10 +199,13 @@ class ResultsScreen(Screen):
                 self.batch.id or "", offset=len(self.items), limit=PAGE
             )
         except ApiError as exc:
-            self._state(f"{exc.kind}: {exc.message}")
+            if self.is_attached:
+                self._state(f"{exc.kind}: {exc.message}")
             return
         finally:
             self.loading = False
+        if not self.is_attached:
+            return  # the user left while the page was on its way
         self.total = page.pagination.total
         self.has_more = page.pagination.has_more and bool(page.items)
         first = len(self.items)

@@ -1,0 +1,138 @@
+"""What the monitor tells the UI: per-batch snapshots, the connection status, changes.
+
+Plain frozen dataclasses, compared by value, so a consumer can tell "changed"
+from "refreshed with the same values" with ``==``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from batch_tui.api.models import Batch, ItemResult, RateLimit
+from batch_tui.monitor.scheduler import DEFAULT_INTERVAL
+
+#: Data older than this many planned intervals is marked stale on screen.
+STALE_AFTER = 3
+#: Why a row loaded from the local store is marked until a poll confirms it.
+UNCONFIRMED = "from the local store; not yet confirmed by the server"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The latest known state of one batch, with how fresh it is."""
+
+    batch: Batch
+    """The newest good data (list summaries merged into the last detail)."""
+    updated_at: float
+    """When the data last came from the server (unix seconds)."""
+    detail_at: float | None = None
+    """When ``GET /v1/batch/:id`` last answered: tokens, errors and config date from then."""
+    error: str | None = None
+    """Why the data may not be current (the last refresh failed, or it is from the
+    local store and not yet confirmed); None after a success."""
+    planned_interval: float | None = None
+    """How often the monitor refreshes this batch; None once it is final."""
+    alarm: bool = False
+    """Its failure rate passed the alarm threshold."""
+
+    @property
+    def has_detail(self) -> bool:
+        """True once the batch's detail (tokens, errors, config) is known."""
+        return self.detail_at is not None
+
+    @property
+    def polled(self) -> bool:
+        """True while the monitor will fetch this batch again on its own."""
+        return self.planned_interval is not None
+
+    def age(self, now: float) -> float:
+        """Seconds since the data came from the server."""
+        return max(0.0, now - self.updated_at)
+
+    def is_stale(self, now: float) -> bool:
+        """True when the last refresh failed, or the data is over three planned intervals old."""
+        if self.error is not None:
+            return True
+        return (
+            self.planned_interval is not None
+            and self.age(now) > STALE_AFTER * self.planned_interval
+        )
+
+
+def looks_different(old: Snapshot | None, new: Snapshot) -> bool:
+    """Whether the user would see a difference (fresher data with the same values
+    changes nothing on screen, so it costs no redraw)."""
+    return (
+        old is None
+        or old.batch != new.batch
+        or old.error != new.error
+        or old.planned_interval != new.planned_interval
+        or old.has_detail != new.has_detail
+        or old.alarm != new.alarm
+    )
+
+
+@dataclass(frozen=True)
+class MonitorStatus:
+    """The connection as a whole, for the status line."""
+
+    state: str = "connecting"
+    """One of: connecting, ok, error, rate limited, unauthorized."""
+    last_success: float | None = None
+    next_poll: float | None = None
+    rate_limit: RateLimit = field(default_factory=RateLimit)
+    last_error: str | None = None
+    """The last failure, with its kind (``server error: …``)."""
+    last_error_message: str | None = None
+    """The last failure in the server's own words."""
+    paused_until: float | None = None
+    """A 429 holds every request until then."""
+    interval: float = DEFAULT_INTERVAL
+    """The interval the user asked for."""
+    effective_interval: float = DEFAULT_INTERVAL
+    """The interval the rate budget allows (equal to ``interval`` when it fits)."""
+    requests_last_minute: int = 0
+    backing_off: int = 0
+    """How many endpoints are backing off after errors."""
+    user_paused: bool = False
+    """Polling paused by the user (``p``)."""
+    notice: str | None = None
+    """Something the user should know about how the monitor works now (the local
+    store is unavailable, the list is not newest first, pagination was cut short)."""
+    history: str | None = None
+    """How much of the organisation's history is loaded, when not all of it is."""
+
+
+@dataclass(frozen=True)
+class CancelOutcome:
+    """What came of a cancel request: shown to the user as a notification."""
+
+    batch_id: str
+    ok: bool
+    message: str
+    sent: bool = True
+    """False when no request was sent (one was already in flight)."""
+
+
+@dataclass(frozen=True)
+class ItemErrors:
+    """The failed items on the first page of a batch's results, for the errors table."""
+
+    failures: int
+    """The batch's failure count when they were fetched."""
+    fetched_at: float
+    items: tuple[ItemResult, ...]
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one monitor step changed; the UI updates only these rows."""
+
+    changed: frozenset[str] = frozenset()
+    removed: frozenset[str] = frozenset()
+    reordered: bool = False
+    """New rows arrived, so the list order changed."""
+    finished: frozenset[str] = frozenset()
+    """Batches seen turning completed, failed or cancelled in this step."""
+    alarms: frozenset[str] = frozenset()
+    """Batches whose failure rate passed the threshold in this step (once each)."""

@@ -1,0 +1,293 @@
+"""``Store``: every batch the monitor has seen, and the progress behind pace and ETA.
+
+One SQLite database (WAL mode) per service and organisation. Batches are kept in
+the API's own JSON shape and read back through ``Batch.from_json``, so a stored
+row is exactly as trustworthy as a server answer. What it never holds: the API
+key (the file name is a hash of it, see ``location.py``).
+
+Two dashboards on one machine may share a store: WAL lets one write while the
+other reads, a busy timeout waits out the other's short writes, and an upsert
+keeps whichever copy of a batch is newer (a finished batch is never overwritten
+by an older running copy). Every failure is raised as ``StoreUnavailable`` with a
+one-line reason; the monitor then runs without the store and loses nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from batch_tui.api.models import TERMINAL_STATUSES, Batch
+from batch_tui.api.shape import batch_to_json
+
+#: The schema this code writes. A store with a higher number was written by a newer
+#: batch-tui: it is left untouched and the dashboard runs without it.
+SCHEMA_VERSION = 1
+#: At most this many batches are kept; the oldest go first.
+MAX_BATCHES = 200_000
+#: Progress samples older than this are of no use to pace or ETA.
+SAMPLE_RETENTION = 3600.0
+#: How long to wait for another dashboard's write to finish, in milliseconds.
+BUSY_TIMEOUT_MS = 2000
+
+_SCHEMA_V1 = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS batches (
+    id TEXT PRIMARY KEY,
+    created REAL,
+    terminal INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    detail_at REAL,
+    updated_at REAL NOT NULL,
+    expires REAL
+);
+CREATE INDEX IF NOT EXISTS batches_newest ON batches (created DESC);
+CREATE TABLE IF NOT EXISTS samples (
+    batch_id TEXT NOT NULL,
+    at REAL NOT NULL,
+    processed INTEGER NOT NULL,
+    cost REAL,
+    PRIMARY KEY (batch_id, at)
+) WITHOUT ROWID;
+"""
+#: Each schema version's migration from the one before (index 0 creates version 1).
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1,)
+
+_UPSERT = """
+INSERT INTO batches (id, created, terminal, body, detail_at, updated_at, expires)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+    created = excluded.created, terminal = excluded.terminal, body = excluded.body,
+    detail_at = excluded.detail_at, updated_at = excluded.updated_at, expires = excluded.expires
+WHERE excluded.updated_at >= batches.updated_at
+  AND (batches.terminal = 0 OR excluded.terminal = 1)
+"""
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be used; ``str()`` is a one-line reason for the user."""
+
+
+@dataclass(frozen=True)
+class StoredBatch:
+    """One batch as the store keeps it."""
+
+    batch: Batch
+    updated_at: float
+    """When its data last came from the server (unix seconds)."""
+    detail_at: float | None = None
+    """When its detail last came (None: only a list summary is known)."""
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """What ``batch-tui store --info`` reports for one store file."""
+
+    path: Path
+    base_url: str | None
+    schema: int | None
+    batches: int
+    finished: int
+    size_bytes: int
+
+
+def _stamp(batch: Batch, attribute: str) -> float | None:
+    moment = getattr(batch, attribute)
+    return moment.timestamp() if moment is not None else None
+
+
+class Store:
+    """A connection to one store file; see the module docstring for the guarantees."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+        """The database file."""
+
+    # ── opening ──────────────────────────────────────────────────────────────
+
+    @classmethod
+    def open(cls, path: Path, *, base_url: str | None = None) -> Store:
+        """Open (or create) the store at ``path``; raises ``StoreUnavailable``."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailable(f"cannot open the local store {path}: {exc}") from None
+        store = cls(connection, path)
+        try:
+            store._prepare(base_url)
+        except sqlite3.DatabaseError as exc:
+            connection.close()
+            raise StoreUnavailable(
+                f"the local store {path} is not usable ({exc}); running without it "
+                "(`batch-tui store --clear` starts a new one)"
+            ) from None
+        except StoreUnavailable:
+            connection.close()
+            raise
+        return store
+
+    def _prepare(self, base_url: str | None) -> None:
+        db = self._db
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreUnavailable(
+                f"the local store {self.path} was written by a newer batch-tui "
+                f"(schema {version}, this one knows {SCHEMA_VERSION}); running without it"
+            )
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        if version < SCHEMA_VERSION:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                # Another dashboard may have migrated while we waited for the lock.
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                for script in MIGRATIONS[version:]:
+                    for statement in filter(str.strip, script.split(";")):
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        if base_url is not None:
+            self.set_meta("base_url", base_url)
+
+    def close(self) -> None:
+        """Close the connection (safe to call twice)."""
+        try:
+            self._db.close()
+        except sqlite3.Error:
+            pass
+
+    # ── reading ──────────────────────────────────────────────────────────────
+
+    def count(self) -> int:
+        """How many batches are stored."""
+        return int(self._db.execute("SELECT count(*) FROM batches").fetchone()[0])
+
+    def load(self, limit: int, offset: int = 0) -> list[StoredBatch]:
+        """Stored batches, newest first, ``limit`` from ``offset``; unreadable rows are skipped."""
+        rows = self._db.execute(
+            "SELECT body, updated_at, detail_at FROM batches "
+            "ORDER BY created IS NULL, created DESC, id LIMIT ? OFFSET ?",
+            (limit, offset),
+        ).fetchall()
+        out = []
+        for body, updated_at, detail_at in rows:
+            try:
+                batch = Batch.from_json(json.loads(body))
+            except (ValueError, RecursionError):
+                continue
+            if batch.id:
+                out.append(StoredBatch(batch, float(updated_at), detail_at))
+        return out
+
+    def samples(self, batch_ids: Iterable[str]) -> dict[str, list[tuple[float, int, float | None]]]:
+        """The stored progress samples of these batches, oldest first."""
+        out: dict[str, list[tuple[float, int, float | None]]] = {}
+        for batch_id in batch_ids:
+            rows = self._db.execute(
+                "SELECT at, processed, cost FROM samples WHERE batch_id = ? ORDER BY at",
+                (batch_id,),
+            ).fetchall()
+            if rows:
+                out[batch_id] = [(float(a), int(p), c) for a, p, c in rows]
+        return out
+
+    def meta(self, key: str) -> str | None:
+        """A value from the store's own bookkeeping."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    # ── writing ──────────────────────────────────────────────────────────────
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Remember a value of the store's own bookkeeping."""
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def save(
+        self,
+        batches: Iterable[StoredBatch],
+        samples: Iterable[tuple[str, float, int, float | None]] = (),
+    ) -> None:
+        """Write these batches (a newer copy wins) and progress samples in one transaction."""
+        rows = [
+            (
+                item.batch.id,
+                _stamp(item.batch, "created_at"),
+                int(item.batch.status in TERMINAL_STATUSES),
+                json.dumps(batch_to_json(item.batch), separators=(",", ":")),
+                item.detail_at,
+                item.updated_at,
+                _stamp(item.batch, "expires_at"),
+            )
+            for item in batches
+            if item.batch.id
+        ]
+        sample_rows = list(samples)
+        if not rows and not sample_rows:
+            return
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany(_UPSERT, rows)
+            db.executemany(
+                "INSERT OR IGNORE INTO samples (batch_id, at, processed, cost) VALUES (?, ?, ?, ?)",
+                sample_rows,
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def prune(self, now: float, *, max_batches: int = MAX_BATCHES) -> int:
+        """Drop batches whose results expired, the oldest past ``max_batches``, and old
+        samples; returns how many batches went."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            gone = db.execute(
+                "DELETE FROM batches WHERE expires IS NOT NULL AND expires <= ?", (now,)
+            ).rowcount
+            gone += db.execute(
+                "DELETE FROM batches WHERE id IN (SELECT id FROM batches "
+                "ORDER BY created IS NULL, created DESC, id LIMIT -1 OFFSET ?)",
+                (max_batches,),
+            ).rowcount
+            db.execute(
+                "DELETE FROM samples WHERE at < ? OR batch_id IN "
+                "(SELECT id FROM batches WHERE terminal = 1)",
+                (now - SAMPLE_RETENTION,),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return gone
+
+
+def describe(path: Path) -> StoreInfo:
+    """What one store file holds, read without changing it; raises ``StoreUnavailable``."""
+    try:
+        db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=1)
+        try:
+            schema = db.execute("PRAGMA user_version").fetchone()[0]
+            row = db.execute("SELECT value FROM meta WHERE key = 'base_url'").fetchone()
+            batches, finished = db.execute(
+                "SELECT count(*), coalesce(sum(terminal), 0) FROM batches"
+            ).fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise StoreUnavailable(f"{path}: not a usable store ({exc})") from None
+    return StoreInfo(path, row[0] if row else None, schema, batches, finished, path.stat().st_size)
