@@ -39,3 +39,20 @@ def test_demo_server_with_require_key_rejects_other_keys(serve):
     assert wrong.json()["error"]["code"] == "unauthorized"
     right = httpx.get(f"{url}/v1/batch", headers={"Authorization": "Bearer vfy_demo_required"})
     assert right.status_code == 200
+
+
+def test_demo_server_with_a_hundred_thousand_batches_serves_any_page(serve):
+    url = serve("--batches", "100000", "--active", "20", "--rate-limit", "0")
+    headers = {"Authorization": "Bearer anything"}
+    with httpx.Client(base_url=url, headers=headers) as http:
+        first = http.get("/v1/batch", params={"limit": 100}).json()
+        last = http.get("/v1/batch", params={"limit": 100, "offset": 99_900}).json()
+        running = http.get("/v1/batch", params={"status": "processing", "limit": 100}).json()
+        one = http.get(f"/v1/batch/{last['data'][-1]['id']}").json()
+    assert first["pagination"]["total"] == last["pagination"]["total"] == 100_000
+    assert first["data"][0]["createdAt"] >= first["data"][-1]["createdAt"]
+    assert first["data"][-1]["createdAt"] >= last["data"][0]["createdAt"]
+    assert last["pagination"]["hasMore"] is False and len(last["data"]) == 100
+    assert running["pagination"]["total"] == 20
+    assert {row["status"] for row in running["data"]} == {"processing"}
+    assert one["id"] == last["data"][-1]["id"] and one["createdAt"] == last["data"][-1]["createdAt"]

@@ -78,26 +78,48 @@ def _demo_parser() -> argparse.ArgumentParser:
         description="Serve the simulated Check batch API on 127.0.0.1.",
     )
     parser.add_argument("--port", type=int, default=DEFAULT_DEMO_PORT, help="port (default 8787)")
+    _add_demo_fleet_options(parser)
+    _add_demo_service_options(parser)
+    return parser
+
+
+def _add_demo_fleet_options(parser: argparse.ArgumentParser) -> None:
+    """What the demo-server's batches are: the seed, the story or a steady fleet."""
     parser.add_argument("--seed", type=int, default=7, help="simulation seed (default 7)")
-    parser.add_argument(
-        "--rate-limit",
-        type=int,
-        default=200,
-        metavar="N",
-        help="requests per minute before 429 (default 200; 0 turns it off)",
-    )
     parser.add_argument(
         "--batches",
         type=int,
         metavar="N",
-        help="serve a steady fleet of N batches instead of the story (for benchmarks)",
+        help=(
+            "serve a steady fleet of N batches (up to 100000) instead of the story, "
+            "for benchmarks and load"
+        ),
     )
     parser.add_argument(
         "--active",
         type=int,
         default=0,
         metavar="N",
-        help="with --batches: how many of them are processing (default 0)",
+        help=(
+            "with --batches: how many are running; each one that finishes is followed "
+            "by a new arrival, so N stay active (default 0)"
+        ),
+    )
+    parser.add_argument(
+        "--hostile",
+        action="store_true",
+        help="names and errors full of markup and escape sequences (for testing clients)",
+    )
+
+
+def _add_demo_service_options(parser: argparse.ArgumentParser) -> None:
+    """How the demo-server answers: rate limit, other clients, faults and the key."""
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=200,
+        metavar="N",
+        help="requests per minute before 429 (default 200; 0 turns it off)",
     )
     parser.add_argument(
         "--foreign-load",
@@ -117,16 +139,10 @@ def _demo_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
-        "--hostile",
-        action="store_true",
-        help="names and errors full of markup and escape sequences (for testing clients)",
-    )
-    parser.add_argument(
         "--require-key",
         action="store_true",
         help=f"accept only the key in ${ENV_KEY} (others get 401)",
     )
-    return parser
 
 
 def _run_demo_server(argv: Sequence[str]) -> int:
