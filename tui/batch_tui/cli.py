@@ -73,9 +73,18 @@ def _dashboard_parser() -> argparse.ArgumentParser:
 
 
 def _demo_parser() -> argparse.ArgumentParser:
+    from batch_tui.demo.faults import HELP
+
+    kinds = "\n".join(f"  {spec:<23} {meaning}" for spec, meaning in HELP)
     parser = _Parser(
         prog="batch-tui demo-server",
         description="Serve the simulated Check batch API on 127.0.0.1.",
+        # Raw, so the table of fault kinds keeps one kind a line.
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "fault kinds for --faults (SHARE is 0 to 1 of requests; a SHARE kind named\n"
+            "alone means 1; e.g. 'endless,gzipbomb=0.1,trickle=0.5,trickle-every=5'):\n" + kinds
+        ),
     )
     parser.add_argument("--port", type=int, default=DEFAULT_DEMO_PORT, help="port (default 8787)")
     _add_demo_fleet_options(parser)
@@ -133,9 +142,8 @@ def _add_demo_service_options(parser: argparse.ArgumentParser) -> None:
         metavar="SPEC",
         default=os.environ.get("BATCH_TUI_DEMO_FAULTS", ""),
         help=(
-            "misbehave on purpose, e.g. '5xx=0.2,latency=0.3,hang=0.1,drop=0.05,"
-            "malformed=0.1,429=5' (shares of requests; latency in seconds; 429=N "
-            "refuses the next N); also $BATCH_TUI_DEMO_FAULTS"
+            "misbehave on purpose: comma-separated KIND=VALUE, e.g. "
+            "'5xx=0.2,hang=0.1,429=5' (kinds below); also $BATCH_TUI_DEMO_FAULTS"
         ),
     )
     parser.add_argument(
