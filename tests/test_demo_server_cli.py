@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import httpx
 import pytest
 
+from batch_tui.demo.faults import SPEC_KEYS
 from conftest import start_demo_process
 
 
@@ -39,3 +43,49 @@ def test_demo_server_with_require_key_rejects_other_keys(serve):
     assert wrong.json()["error"]["code"] == "unauthorized"
     right = httpx.get(f"{url}/v1/batch", headers={"Authorization": "Bearer vfy_demo_required"})
     assert right.status_code == 200
+
+
+def test_demo_server_with_a_hundred_thousand_batches_serves_any_page(serve):
+    url = serve("--batches", "100000", "--active", "20", "--rate-limit", "0")
+    headers = {"Authorization": "Bearer anything"}
+    with httpx.Client(base_url=url, headers=headers) as http:
+        first = http.get("/v1/batch", params={"limit": 100}).json()
+        last = http.get("/v1/batch", params={"limit": 100, "offset": 99_900}).json()
+        running = http.get("/v1/batch", params={"status": "processing", "limit": 100}).json()
+        one = http.get(f"/v1/batch/{last['data'][-1]['id']}").json()
+    assert first["pagination"]["total"] == last["pagination"]["total"] == 100_000
+    assert first["data"][0]["createdAt"] >= first["data"][-1]["createdAt"]
+    assert first["data"][-1]["createdAt"] >= last["data"][0]["createdAt"]
+    assert last["pagination"]["hasMore"] is False and len(last["data"]) == 100
+    assert running["pagination"]["total"] == 20
+    assert {row["status"] for row in running["data"]} == {"processing"}
+    assert one["id"] == last["data"][-1]["id"] and one["createdAt"] == last["data"][-1]["createdAt"]
+
+
+def test_demo_server_takes_hostile_fault_kinds_from_the_faults_option(serve):
+    url = serve("--faults", "endless, msreset", "--rate-limit", "0")
+    response = httpx.get(f"{url}/v1/batch", headers={"Authorization": "Bearer anything"})
+    assert response.json()["pagination"]["hasMore"] is True
+    assert response.headers["X-RateLimit-Remaining"] == "0"
+
+
+def demo_server(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "batch_tui", "demo-server", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_demo_server_help_describes_every_fault_kind():
+    result = demo_server("--help")
+    assert result.returncode == 0
+    for key in SPEC_KEYS:
+        assert f"\n  {key}=" in result.stdout, key
+
+
+def test_demo_server_names_the_mistake_in_a_fault_spec():
+    result = demo_server("--faults", "endless=2")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "batch-tui: error: --faults: fault endless out of range: 2"

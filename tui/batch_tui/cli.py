@@ -78,31 +78,62 @@ def _dashboard_parser() -> argparse.ArgumentParser:
 
 
 def _demo_parser() -> argparse.ArgumentParser:
+    from batch_tui.demo.faults import HELP
+
+    kinds = "\n".join(f"  {spec:<23} {meaning}" for spec, meaning in HELP)
     parser = _Parser(
         prog="batch-tui demo-server",
         description="Serve the simulated Check batch API on 127.0.0.1.",
+        # Raw, so the table of fault kinds keeps one kind a line.
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "fault kinds for --faults (SHARE is 0 to 1 of requests; a SHARE kind named\n"
+            "alone means 1; e.g. 'endless,gzipbomb=0.1,trickle=0.5,trickle-every=5'):\n" + kinds
+        ),
     )
     parser.add_argument("--port", type=int, default=DEFAULT_DEMO_PORT, help="port (default 8787)")
+    _add_demo_fleet_options(parser)
+    _add_demo_service_options(parser)
+    return parser
+
+
+def _add_demo_fleet_options(parser: argparse.ArgumentParser) -> None:
+    """What the demo-server's batches are: the seed, the story or a steady fleet."""
     parser.add_argument("--seed", type=int, default=7, help="simulation seed (default 7)")
-    parser.add_argument(
-        "--rate-limit",
-        type=int,
-        default=200,
-        metavar="N",
-        help="requests per minute before 429 (default 200; 0 turns it off)",
-    )
     parser.add_argument(
         "--batches",
         type=int,
         metavar="N",
-        help="serve a steady fleet of N batches instead of the story (for benchmarks)",
+        help=(
+            "serve a steady fleet of N batches (up to 100000) instead of the story, "
+            "for benchmarks and load"
+        ),
     )
     parser.add_argument(
         "--active",
         type=int,
         default=0,
         metavar="N",
-        help="with --batches: how many of them are processing (default 0)",
+        help=(
+            "with --batches: how many are running; each one that finishes is followed "
+            "by a new arrival, so N stay active (default 0)"
+        ),
+    )
+    parser.add_argument(
+        "--hostile",
+        action="store_true",
+        help="names and errors full of markup and escape sequences (for testing clients)",
+    )
+
+
+def _add_demo_service_options(parser: argparse.ArgumentParser) -> None:
+    """How the demo-server answers: rate limit, other clients, faults and the key."""
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=200,
+        metavar="N",
+        help="requests per minute before 429 (default 200; 0 turns it off)",
     )
     parser.add_argument(
         "--foreign-load",
@@ -116,22 +147,15 @@ def _demo_parser() -> argparse.ArgumentParser:
         metavar="SPEC",
         default=os.environ.get("BATCH_TUI_DEMO_FAULTS", ""),
         help=(
-            "misbehave on purpose, e.g. '5xx=0.2,latency=0.3,hang=0.1,drop=0.05,"
-            "malformed=0.1,429=5' (shares of requests; latency in seconds; 429=N "
-            "refuses the next N); also $BATCH_TUI_DEMO_FAULTS"
+            "misbehave on purpose: comma-separated KIND=VALUE, e.g. "
+            "'5xx=0.2,hang=0.1,429=5' (kinds below); also $BATCH_TUI_DEMO_FAULTS"
         ),
-    )
-    parser.add_argument(
-        "--hostile",
-        action="store_true",
-        help="names and errors full of markup and escape sequences (for testing clients)",
     )
     parser.add_argument(
         "--require-key",
         action="store_true",
         help=f"accept only the key in ${ENV_KEY} (others get 401)",
     )
-    return parser
 
 
 def _run_demo_server(argv: Sequence[str]) -> int:

@@ -3,7 +3,8 @@
 An ASGI app (Starlette) served by uvicorn on 127.0.0.1. It speaks the documented
 API: the four batch endpoints the dashboard uses, the ``{"error": {...}}``
 envelope, ``X-RateLimit-*`` headers on every answer, 429 with ``Retry-After`` past
-the per-minute limit, and bearer auth. ``Faults`` lets tests make it misbehave.
+the per-minute limit, and bearer auth. ``Faults`` lets tests make it misbehave;
+``misbehave`` builds the answers of its hostile kinds.
 """
 
 from __future__ import annotations
@@ -22,12 +23,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from batch_tui.api.models import BATCH_STATUSES
+from batch_tui.demo import misbehave
 from batch_tui.demo.faults import DroppedConnection, Faults
-from batch_tui.demo.ratelimit import RateLimiter
+from batch_tui.demo.ratelimit import RateLimiter, Verdict
 from batch_tui.demo.simulator import Simulator, SimulatorError
 
 DEFAULT_RATE_LIMIT = 200
 MAX_PAGE = 100
+
+Handler = Callable[[Request], Awaitable[Any]]
+"""An endpoint's own work: a JSON-able result, or a ``Response``."""
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
@@ -100,9 +105,7 @@ class DemoApi:
             return False
         return self.api_key is None or key.strip() == self.api_key
 
-    def _guard(
-        self, handler: Callable[[Request], Awaitable[Any]]
-    ) -> Callable[[Request], Awaitable[Response]]:
+    def _guard(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         """Wrap a handler in auth, rate limiting, faults and the error envelope."""
 
         async def endpoint(request: Request) -> Response:
@@ -110,66 +113,94 @@ class DemoApi:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             try:
-                return await answer(request)
+                return await self._answer(request, handler)
             finally:
                 self.in_flight -= 1
 
-        async def answer(request: Request) -> Response:
-            faults = self.faults
-            if faults.delay:
-                await asyncio.sleep(faults.delay)
-            if faults.roll(faults.hang_rate):
-                await asyncio.sleep(faults.hang_for)
-            if faults.roll(faults.drop_rate):
-                return _Dropped()
-            if not self._authorized(request):
-                return error_response(401, "unauthorized", "Invalid or missing API key")
-            verdict = self.limiter.check()
-            headers = verdict.headers()
-            if not verdict.allowed or faults.take_429():
-                retry_after = verdict.retry_after if not verdict.allowed else 1
-                response: Response = error_response(
-                    429,
-                    "rate_limited",
-                    f"Rate limit exceeded. Try again in {retry_after} seconds.",
-                    retryAfter=retry_after,
-                )
-                response.headers["Retry-After"] = str(retry_after)
-            elif faults.status is not None:
-                envelope = faults.error or {"code": "injected_fault", "message": "Injected fault"}
-                response = JSONResponse({"error": envelope}, status_code=faults.status)
-            elif faults.roll(faults.error_rate):
-                status = faults.rng.choice((500, 502, 503))
-                response = error_response(status, "injected_fault", f"Injected {status}")
-            elif faults.roll(faults.malformed_rate):
-                body, media_type = faults.malformed()
-                response = Response(body, media_type=media_type)
-            else:
-                try:
-                    result = await handler(request)
-                except SimulatorError as exc:
-                    response = error_response(exc.status, exc.code, exc.message)
-                else:
-                    if isinstance(result, Response):
-                        response = result
-                    elif faults.body is not None:
-                        response = Response(faults.body, media_type=faults.content_type)
-                    else:
-                        response = JSONResponse(result)
-            response.headers.update(headers)
-            return response
-
         return endpoint
+
+    async def _answer(self, request: Request, handler: Handler) -> Response:
+        """The answer to one request, faults and all."""
+        faults = self.faults
+        if faults.delay:
+            await asyncio.sleep(faults.delay)
+        if faults.roll(faults.hang_rate):
+            await asyncio.sleep(faults.hang_for)
+        if faults.roll(faults.drop_rate):
+            return _Dropped()
+        if faults.roll(faults.echokey_rate):
+            return misbehave.echo_key(request.headers.get("authorization", ""))
+        if not self._authorized(request):
+            return error_response(401, "unauthorized", "Invalid or missing API key")
+        verdict = self.limiter.check()
+        headers = verdict.headers()
+        response = await self._refusal(verdict)
+        if response is None:
+            response = await self._result(request, handler)
+        if faults.roll(faults.msreset_rate):
+            misbehave.ms_reset(headers)
+        for name, value in headers.items():
+            # A fault's own rate-limit headers (a huge Retry-After, say) win.
+            response.headers.setdefault(name, value)
+        if faults.roll(faults.trickle_rate):
+            response = misbehave.trickle(response, faults.trickle_every)
+        return response
+
+    async def _refusal(self, verdict: Verdict) -> Response | None:
+        """An answer that takes the place of the handler's: a 429 or an injected fault."""
+        faults = self.faults
+        if faults.roll(faults.hugereset_rate):
+            return misbehave.huge_reset()
+        if not verdict.allowed or faults.take_429():
+            retry_after = verdict.retry_after if not verdict.allowed else 1
+            response = error_response(
+                429,
+                "rate_limited",
+                f"Rate limit exceeded. Try again in {retry_after} seconds.",
+                retryAfter=retry_after,
+            )
+            response.headers["Retry-After"] = str(retry_after)
+            return response
+        if faults.status is not None:
+            envelope = faults.error or {"code": "injected_fault", "message": "Injected fault"}
+            return JSONResponse({"error": envelope}, status_code=faults.status)
+        if faults.roll(faults.error_rate):
+            status = faults.rng.choice((500, 502, 503))
+            return error_response(status, "injected_fault", f"Injected {status}")
+        if faults.roll(faults.malformed_rate):
+            body, media_type = faults.malformed()
+            return Response(body, media_type=media_type)
+        if faults.roll(faults.nested_rate):
+            return misbehave.nested()
+        if faults.roll(faults.gzipbomb_rate):
+            return await misbehave.gzip_bomb(faults)
+        return None
+
+    async def _result(self, request: Request, handler: Handler) -> Response:
+        """The handler's answer as a response, or its refusal in the error envelope."""
+        try:
+            result = await handler(request)
+        except SimulatorError as exc:
+            return error_response(exc.status, exc.code, exc.message)
+        if isinstance(result, Response):
+            return result
+        if self.faults.body is not None:
+            return Response(self.faults.body, media_type=self.faults.content_type)
+        return JSONResponse(result)
 
     async def list_batches(self, request: Request) -> Any:
         status = request.query_params.get("status") or None
         if status is not None and status not in BATCH_STATUSES:
             raise SimulatorError(400, "invalid_request", f"Unknown status: {status}")
-        return self.simulator.list_json(
-            limit=_int_param(request, "limit", 20, 1, MAX_PAGE),
-            offset=_int_param(request, "offset", 0, 0, 10**9),
-            status=status,
-        )
+        limit = _int_param(request, "limit", 20, 1, MAX_PAGE)
+        offset = _int_param(request, "offset", 0, 0, 10**9)
+        faults = self.faults
+        if faults.roll(faults.endless_rate):
+            return misbehave.endless_page(faults, offset, limit, self.simulator.clock())
+        page = self.simulator.list_json(limit=limit, offset=offset, status=status)
+        if faults.roll(faults.badlist_rate):
+            page = misbehave.bad_list(faults, page)
+        return page
 
     async def get_batch(self, request: Request) -> Any:
         return self.simulator.get_json(request.path_params["batch_id"])
