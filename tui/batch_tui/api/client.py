@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+import math
+import time
+from collections.abc import AsyncIterator, Callable
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -37,6 +40,18 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 PAGE_SIZE = 100
 #: A safety stop for ``list_all_batches`` against a server whose ``hasMore`` never ends.
 MAX_PAGES = 1000
+#: The longest wait a server can impose (``Retry-After``, ``retryAfter``), in seconds:
+#: a longer one is cut to this, after which we simply ask again.
+MAX_WAIT = 300.0
+#: A rate-limit window that resets further ahead than this (seconds) is not believed;
+#: the API's windows are one minute long.
+MAX_RESET_AHEAD = 3600.0
+#: ``X-RateLimit-Reset`` at or above this is in milliseconds (1e11 seconds is the year 5138).
+MILLISECONDS_ABOVE = 1e11
+#: ``X-RateLimit-Reset`` below this is seconds from now (1e9 seconds is September 2001).
+DELTA_BELOW = 1e9
+#: More requests per window than this is not a believable limit.
+MAX_PLAUSIBLE_LIMIT = 10_000_000
 
 
 def _number_header(headers: httpx.Headers, name: str) -> float | None:
@@ -47,7 +62,60 @@ def _number_header(headers: httpx.Headers, name: str) -> float | None:
         number = float(value.strip())
     except ValueError:
         return None
-    return number if number == number and abs(number) != float("inf") else None
+    return number if math.isfinite(number) else None
+
+
+def _clamp_wait(seconds: float | None) -> float | None:
+    """A server-given wait within [0, MAX_WAIT]; None when it gave none we can use."""
+    if seconds is None or math.isnan(seconds):
+        return None
+    return min(MAX_WAIT, max(0.0, seconds))
+
+
+def _retry_after_header(headers: httpx.Headers, now: float) -> float | None:
+    """``Retry-After`` as seconds: a number, or an HTTP date (the other form the RFC allows)."""
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    seconds = _number_header(headers, "Retry-After")
+    if seconds is not None:
+        # A negative wait is nonsense; the body may still say something sensible.
+        return seconds if seconds >= 0 else None
+    try:
+        moment = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.timestamp() - now
+
+
+def _retry_after_body(raw: Any) -> float | None:
+    """``error.retryAfter`` as seconds; anything but a finite number counts as absent."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        return None
+    try:
+        seconds = float(raw)
+    except OverflowError:  # an integer too large for a float: longer than any wait we honour
+        return MAX_WAIT
+    return seconds if math.isfinite(seconds) else None
+
+
+def _reset_time(value: float | None, now: float) -> float | None:
+    """``X-RateLimit-Reset`` as unix seconds, or None when it cannot be believed.
+
+    The API sends unix seconds; some servers send milliseconds, or seconds from now.
+    A window is a minute long, so a reset more than ``MAX_RESET_AHEAD`` away is
+    a broken or hostile clock, not a plan to follow. A reset in the past is kept:
+    it only says the window is over, and the monitor may run on its own clock.
+    """
+    if value is None or value < 0:
+        return None
+    if value >= MILLISECONDS_ABOVE:
+        value /= 1000
+    elif value < DELTA_BELOW:
+        value = now + value
+    return value if value <= now + MAX_RESET_AHEAD else None
 
 
 def is_header_safe(api_key: str) -> bool:
@@ -70,10 +138,12 @@ class CheckClient:
         *,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         max_body_bytes: int = MAX_BODY_BYTES,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         """The service root, e.g. ``https://api.check.ai``."""
         self.max_body_bytes = max_body_bytes
+        self._clock = clock
         self.rate_limit = RateLimit()
         """The latest rate-limit values the server reported."""
         self._key = api_key
@@ -207,14 +277,29 @@ class CheckClient:
         return b"".join(chunks)
 
     def _read_rate_limit(self, headers: httpx.Headers) -> None:
+        """Keep the ``X-RateLimit-*`` values that can be believed.
+
+        A value that is missing, unreadable or absurd counts as not sent, so the
+        last believable one stays; a negative ``Remaining`` means none is left.
+        """
         limit = _number_header(headers, "X-RateLimit-Limit")
         remaining = _number_header(headers, "X-RateLimit-Remaining")
-        reset = _number_header(headers, "X-RateLimit-Reset")
+        reset = _reset_time(_number_header(headers, "X-RateLimit-Reset"), self._clock())
+        if limit is not None and not 1 <= limit <= MAX_PLAUSIBLE_LIMIT:
+            limit = None
+        if remaining is not None and remaining > MAX_PLAUSIBLE_LIMIT:
+            remaining = None
         if limit is None and remaining is None and reset is None:
             return
+        known_limit = int(limit) if limit is not None else self.rate_limit.limit
+        left = self.rate_limit.remaining
+        if remaining is not None:
+            left = max(0, int(remaining))
+            if known_limit is not None:
+                left = min(left, known_limit)
         self.rate_limit = RateLimit(
-            limit=int(limit) if limit is not None else self.rate_limit.limit,
-            remaining=int(remaining) if remaining is not None else self.rate_limit.remaining,
+            limit=known_limit,
+            remaining=left,
             reset=reset if reset is not None else self.rate_limit.reset,
         )
 
@@ -231,8 +316,7 @@ class CheckClient:
             return data
         raise self._error_for(response, data)
 
-    @staticmethod
-    def _error_for(response: httpx.Response, data: Any) -> ApiError:
+    def _error_for(self, response: httpx.Response, data: Any) -> ApiError:
         status = response.status_code
         code: str | None = None
         message: str | None = None
@@ -242,9 +326,7 @@ class CheckClient:
             raw_code, raw_message = envelope.get("code"), envelope.get("message")
             code = raw_code if isinstance(raw_code, str) else None
             message = raw_message if isinstance(raw_message, str) else None
-            raw_retry = envelope.get("retryAfter")
-            if isinstance(raw_retry, (int, float)) and not isinstance(raw_retry, bool):
-                retry_after_body = float(raw_retry)
+            retry_after_body = _retry_after_body(envelope.get("retryAfter"))
         elif isinstance(envelope, str):
             message = envelope
         text = message or f"HTTP {status} {response.reason_phrase}".strip()
@@ -254,10 +336,10 @@ class CheckClient:
         if status in (401, 403):
             return Unauthorized(text, **kwargs)
         if status == 429:
-            retry_after = _number_header(response.headers, "Retry-After")
-            if retry_after is None or retry_after < 0:
+            retry_after = _retry_after_header(response.headers, self._clock())
+            if retry_after is None:
                 retry_after = retry_after_body
-            return RateLimited(text, retry_after=retry_after, **kwargs)
+            return RateLimited(text, retry_after=_clamp_wait(retry_after), **kwargs)
         if status >= 500:
             return ServerError(text, **kwargs)
         if 400 <= status < 500:

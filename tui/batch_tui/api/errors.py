@@ -53,7 +53,8 @@ class RateLimited(ApiError):
     def __init__(self, message: str, *, retry_after: float | None, **kwargs) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
-        """Seconds to wait before the next request, from ``Retry-After`` or the body."""
+        """Seconds to wait before the next request, from ``Retry-After`` or the body,
+        always within 0 to ``client.MAX_WAIT``; None when the server gave no usable wait."""
 
 
 class RequestRejected(ApiError):

@@ -96,15 +96,15 @@ class _Reader:
         if value is None:
             return None
         result: float | None = None
-        if isinstance(value, bool):
-            result = None
-        elif isinstance(value, (int, float)):
-            result = float(value)
-        elif isinstance(value, str):
-            try:
-                result = float(value.strip())
-            except ValueError:
+        try:
+            if isinstance(value, bool):
                 result = None
+            elif isinstance(value, (int, float)):
+                result = float(value)
+            elif isinstance(value, str):
+                result = float(value.strip())
+        except (ValueError, OverflowError):  # OverflowError: an integer no float can hold
+            result = None
         if result is None or not math.isfinite(result) or not low <= result <= high:
             self._reject(key)
             return None
