@@ -7,16 +7,37 @@ or one of its own ``ApiError`` exceptions, with bounded memory and time.
 
 from __future__ import annotations
 
+import asyncio
+import gzip
+import json
 import math
+import tracemalloc
+import zlib
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from urllib.parse import quote
 
 import pytest
 
-from batch_tui.api.client import MAX_RESET_AHEAD, MAX_WAIT, CheckClient
-from batch_tui.api.errors import RateLimited
+from batch_tui.api.client import (
+    MAX_BODY_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_RESET_AHEAD,
+    MAX_WAIT,
+    REQUEST_DEADLINE,
+    CheckClient,
+)
+from batch_tui.api.errors import (
+    ApiError,
+    ApiTimeout,
+    BadResponse,
+    NotFound,
+    RateLimited,
+    ServerError,
+    Unauthorized,
+)
 from conftest import TEST_KEY
-from hostile_server import HostileServer, json_response
+from hostile_server import HostileServer, json_response, response
 
 NOW = 1_800_000_000.0  # a fixed "now" for the client, so reset times compare exactly
 
@@ -165,3 +186,232 @@ async def test_an_integer_too_large_for_a_float_is_an_unusable_field_not_a_crash
 async def test_an_integer_retry_after_too_large_for_a_float_is_the_longest_wait():
     limited = await rate_limited(too_many("9" * 400))
     assert limited.retry_after == MAX_WAIT
+
+
+# ── 2. JSON nested past any stack ────────────────────────────────────────────
+
+DEEP_ARRAYS = "[" * 100_000 + "]" * 100_000
+DEEP_OBJECTS = '{"a":' * 100_000 + "1" + "}" * 100_000
+#: Deep enough to pass the parser, far deeper than the API ever nests.
+MIDDLING = '{"id": "batch_x", "data": [], "items": [], "context": ' + "[" * 500 + "]" * 500 + "}"
+
+CALLS = {
+    "list_batches": lambda client: client.list_batches(),
+    "list_all_batches": lambda client: client.list_all_batches(),
+    "get_batch": lambda client: client.get_batch("batch_x"),
+    "get_results": lambda client: client.get_results("batch_x"),
+    "cancel_batch": lambda client: client.cancel_batch("batch_x"),
+}
+
+
+async def call_against(answer, call: str, **options):
+    with HostileServer(answer) as server:
+        async with CheckClient(server.url, TEST_KEY, **options) as client:
+            return await CALLS[call](client)
+
+
+@pytest.mark.parametrize("call", CALLS)
+@pytest.mark.parametrize(
+    "body", [DEEP_ARRAYS, DEEP_OBJECTS, MIDDLING], ids=["arrays", "objects", "500"]
+)
+async def test_deeply_nested_json_is_a_bad_response_on_every_endpoint(call, body):
+    with pytest.raises(BadResponse) as bad:
+        await call_against(json_response(body), call)
+    assert bad.value.status == 200
+
+
+async def test_nested_json_in_an_error_answer_still_gives_the_status_error():
+    with pytest.raises(ServerError) as failed:
+        await call_against(json_response(DEEP_ARRAYS, 500), "get_batch")
+    assert str(failed.value) == "HTTP 500 Internal Server Error"
+
+
+async def test_nesting_up_to_the_limit_is_read():
+    context = "[" * (MAX_JSON_DEPTH - 1) + "]" * (MAX_JSON_DEPTH - 1)
+    batch = await call_against(
+        json_response(f'{{"id": "batch_x", "context": {context}}}'), "get_batch"
+    )
+    assert batch.id == "batch_x" and isinstance(batch.context, list)
+
+
+# ── 5. decompression bombs ───────────────────────────────────────────────────
+
+
+def gzip_stream(size: int) -> bytes:
+    """gzip of ``size`` zero bytes, made a megabyte at a time (never ``size`` in memory)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    zeros = bytes(1 << 20)
+    parts = [packer.compress(zeros) for _ in range(size >> 20)]
+    return b"".join([*parts, packer.flush()])
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    """A gigabyte of zeros, gzipped twice: about 2 KB on the wire."""
+    return gzip.compress(gzip_stream(1 << 30), 9)
+
+
+@pytest.mark.parametrize("call", ["get_batch", "list_batches"])
+async def test_a_decompression_bomb_is_refused_with_small_memory(bomb, call):
+    assert len(bomb) < 8 * 1024
+    answer = response(200, bomb, headers={"Content-Encoding": "gzip, gzip"})
+    tracemalloc.start()
+    try:
+        with pytest.raises(BadResponse) as bad:
+            await call_against(answer, call)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "larger than 5 MB" in str(bad.value)
+    assert peak < 50 * 1024 * 1024, f"peak {peak / 2**20:.0f} MB"
+
+
+async def test_a_bomb_in_one_layer_is_refused_too():
+    answer = response(200, gzip_stream(64 << 20), headers={"Content-Encoding": "gzip"})
+    with pytest.raises(BadResponse, match="larger than"):
+        await call_against(answer, "get_batch")
+
+
+BODY = json.dumps({"id": "batch_x", "name": "zipped"}).encode()
+
+
+def deflate_raw(data: bytes) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "payload"),
+    [
+        ("gzip", gzip.compress(BODY)),
+        ("x-gzip", gzip.compress(BODY)),
+        ("GZIP ", gzip.compress(BODY)),
+        ("deflate", zlib.compress(BODY)),
+        ("deflate", deflate_raw(BODY)),
+        ("identity", BODY),
+        ("gzip, deflate", zlib.compress(gzip.compress(BODY))),
+        ("gzip, identity, gzip", gzip.compress(gzip.compress(BODY))),
+        ("gzip", gzip.compress(BODY[:10]) + gzip.compress(BODY[10:])),  # two members
+        ("gzip", gzip.compress(BODY) + b"trailing junk"),
+    ],
+)
+async def test_honest_encodings_are_decoded(encoding, payload):
+    answer = response(200, payload, headers={"Content-Encoding": encoding})
+    batch = await call_against(answer, "get_batch")
+    assert (batch.id, batch.name) == ("batch_x", "zipped")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "payload"),
+    [
+        ("br", BODY),
+        ("gzip", b"not gzip at all"),
+        ("deflate", b"\xff"),
+        ("gzip, gzip, gzip, gzip", BODY),
+    ],
+)
+async def test_unknown_or_broken_encodings_are_bad_responses(encoding, payload):
+    answer = response(200, payload, headers={"Content-Encoding": encoding})
+    with pytest.raises(BadResponse):
+        await call_against(answer, "get_batch")
+
+
+async def test_the_client_offers_only_the_encodings_it_decodes():
+    with HostileServer(json_response('{"id": "batch_x"}')) as server:
+        async with CheckClient(server.url, TEST_KEY) as client:
+            await client.get_batch("batch_x")
+    assert server.requests[0].headers["accept-encoding"] == "gzip, deflate"
+
+
+# ── 6. a total deadline per request ──────────────────────────────────────────
+
+
+def trickle(head: bytes, *, every: float = 0.05):
+    """Send the head at once, then one byte of a never-ending body every ``every`` seconds."""
+
+    async def pieces():
+        yield head
+        while True:
+            await asyncio.sleep(every)  # the hostile server's pace, not a test wait
+            yield b" "
+
+    return lambda _request: pieces()
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n",  # the headers themselves never end
+    ],
+    ids=["body", "headers"],
+)
+async def test_a_trickling_server_cannot_hold_a_request_past_the_deadline(head):
+    with HostileServer(trickle(head)) as server:
+        # Each byte arrives well inside the 5 s read timeout; only the deadline ends it.
+        async with CheckClient(server.url, TEST_KEY, timeout=5.0, deadline=0.5) as client:
+            with pytest.raises(ApiTimeout) as timed_out:
+                await asyncio.wait_for(client.get_batch("batch_x"), timeout=30)
+    assert "0.5 s" in str(timed_out.value)
+    assert timed_out.value.status is None
+
+
+def test_the_deadline_is_a_stated_constant():
+    assert CheckClient("http://127.0.0.1:9", TEST_KEY).deadline == REQUEST_DEADLINE == 30.0
+    assert MAX_BODY_BYTES == 5 * 1024 * 1024
+
+
+# ── 11. a server echoing the key ─────────────────────────────────────────────
+
+SECRET = "vfy_live_S3cret+key/with=odd_chars"
+
+
+def every_form_of(secret: str) -> list[str]:
+    escaped = json.dumps(secret)[1:-1].replace("/", "\\/")
+    unicode_escaped = "".join(f"\\u{ord(c):04x}" for c in secret)
+    return [secret, escaped, unicode_escaped, quote(secret, safe="")]
+
+
+async def key_echo(answer) -> ApiError | object:
+    with HostileServer(answer) as server:
+        async with CheckClient(server.url, SECRET) as client:
+            try:
+                return await client.get_batch("batch_x")
+            except ApiError as exc:
+                return exc
+
+
+@pytest.mark.parametrize("form", every_form_of(SECRET))
+@pytest.mark.parametrize("status", [401, 403, 400, 404, 500])
+async def test_a_key_echoed_in_an_error_message_is_redacted(form, status):
+    body = f'{{"error": {{"code": "bad_key", "message": "Invalid API key provided: {form}"}}}}'
+    failed = await key_echo(json_response(body, status))
+    assert isinstance(failed, ApiError)
+    assert str(failed) == "Invalid API key provided: <redacted>"
+    assert SECRET not in repr(failed) and quote(SECRET, safe="") not in repr(failed)
+
+
+async def test_a_key_echoed_in_the_status_line_is_redacted():
+    failed = await key_echo(response(401, b"", reason=f"Bad key {SECRET}"))
+    assert isinstance(failed, Unauthorized)
+    assert str(failed) == "HTTP 401 Bad key <redacted>"
+
+
+@pytest.mark.parametrize("form", every_form_of(SECRET))
+async def test_a_key_echoed_in_any_field_is_redacted(form):
+    body = (
+        f'{{"id": "batch_x", "name": "for {form}", "errorMessage": "{form}",'
+        f' "context": {{"{form}": ["{form}"]}}, "validationErrors": [{{"row": 1, "error": "{form}"}}]}}'
+    )
+    batch = await key_echo(json_response(body))
+    assert batch.name == "for <redacted>"
+    assert batch.error_message == "<redacted>"
+    assert batch.context == {"<redacted>": ["<redacted>"]}
+    assert batch.validation_errors[0].error == "<redacted>"
+    assert SECRET not in repr(batch)
+
+
+async def test_a_key_echoed_in_a_string_error_envelope_is_redacted():
+    failed = await key_echo(json_response(json.dumps({"error": f"key {SECRET} revoked"}), 403))
+    assert str(failed) == "key <redacted> revoked"
+    assert isinstance(failed, Unauthorized) and not isinstance(failed, NotFound)

@@ -1,18 +1,27 @@
-"""``CheckClient``: the one place batch-tui speaks HTTP to the Check batch API."""
+"""``CheckClient``: the one place batch-tui speaks HTTP to the Check batch API.
+
+Every byte a server sends is untrusted, so each request is bounded: a total
+deadline however slowly the bytes come, a cap on the decoded body however it is
+compressed, a nesting limit on its JSON, and a ceiling on any wait the server
+asks for. Every string in an answer loses any echo of the API key before a
+model or an error message is built from it.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import time
 from collections.abc import AsyncIterator, Callable
 from email.utils import parsedate_to_datetime
-from typing import Any
-from urllib.parse import quote
+from typing import Any, TypeVar
+from urllib.parse import quote, quote_plus
 
 import httpx
 
 from batch_tui import __version__
+from batch_tui.api.body import ACCEPTED, BadEncoding, BodyTooLarge, BoundedDecoder
 from batch_tui.api.errors import (
     ApiError,
     ApiTimeout,
@@ -32,10 +41,21 @@ from batch_tui.api.models import (
     ResultsPage,
 )
 
+Model = TypeVar("Model")
+
 #: Connect quickly or not at all; give a slow server a little longer to answer.
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-#: A response body larger than this is not read to the end (no sane answer is this big).
+#: A response body that decodes to more than this is not read to the end (no sane
+#: answer is this big); the cap counts decoded bytes, so compression cannot cheat it.
 MAX_BODY_BYTES = 5 * 1024 * 1024
+#: Seconds one request may take from start to the last byte, however the server
+#: paces it (httpx's timeouts apply to each read, so a trickle would never end).
+REQUEST_DEADLINE = 30.0
+#: JSON nested deeper than this is refused: the API's documents are a few levels
+#: deep, and deeper data would only strain every recursive consumer downstream.
+MAX_JSON_DEPTH = 64
+#: What replaces the API key wherever a server echoes it.
+REDACTED = "<redacted>"
 #: The largest page the list endpoint is asked for when walking every page.
 PAGE_SIZE = 100
 #: A safety stop for ``list_all_batches`` against a server whose ``hasMore`` never ends.
@@ -118,6 +138,27 @@ def _reset_time(value: float | None, now: float) -> float | None:
     return value if value <= now + MAX_RESET_AHEAD else None
 
 
+def _build(make: Callable[[Any], Model], data: Any) -> Model:
+    """A model from checked JSON; a RecursionError still becomes a bad response.
+
+    ``_inspect`` already refused deep nesting, so this is the second line of
+    defence, for a model that one day recurses where it should not.
+    """
+    try:
+        return make(data)
+    except RecursionError:
+        raise BadResponse("response nested too deeply to read", status=200) from None
+
+
+def _size(n: int) -> str:
+    """A byte count for a message: ``5 MB``, ``64 KB``, ``1000 bytes``."""
+    if n >= 1024 * 1024 and n % (1024 * 1024) == 0:
+        return f"{n // (1024 * 1024)} MB"
+    if n >= 1024 and n % 1024 == 0:
+        return f"{n // 1024} KB"
+    return f"{n} bytes"
+
+
 def is_header_safe(api_key: str) -> bool:
     """True when the key can travel in an ``Authorization`` header as it is."""
     return bool(api_key) and api_key.isascii() and api_key.isprintable() and " " not in api_key
@@ -138,15 +179,25 @@ class CheckClient:
         *,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         max_body_bytes: int = MAX_BODY_BYTES,
+        deadline: float = REQUEST_DEADLINE,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         """The service root, e.g. ``https://api.check.ai``."""
         self.max_body_bytes = max_body_bytes
+        self.deadline = deadline
+        """Seconds one request may take in all, from sending to the last byte."""
         self._clock = clock
         self.rate_limit = RateLimit()
         """The latest rate-limit values the server reported."""
         self._key = api_key
+        # Every form in which a server could echo the key inside a JSON string (JSON
+        # escapes are undone by parsing; URL encodings are not).
+        self._key_forms = (
+            tuple(dict.fromkeys([api_key, quote(api_key, safe=""), quote_plus(api_key, safe="")]))
+            if api_key
+            else ()
+        )
         # A key that no HTTP header can carry (a pasted newline or smart quote) is
         # refused here, once, rather than failing deep in the transport with the
         # key in the message.
@@ -165,6 +216,8 @@ class CheckClient:
                 "Authorization": f"Bearer {api_key if self._key_problem is None else ''}",
                 "User-Agent": f"batch-tui/{__version__}",
                 "Accept": "application/json",
+                # Only what ``body.BoundedDecoder`` can undo in bounded steps.
+                "Accept-Encoding": ACCEPTED,
             },
             follow_redirects=False,
         )
@@ -193,7 +246,7 @@ class CheckClient:
             params["status"] = status
         data = await self._request("GET", "/v1/batch", params=params)
         self._expect_object(data, "data")
-        return BatchPage.from_json(data)
+        return _build(BatchPage.from_json, data)
 
     async def iter_batch_pages(
         self, status: str | None = None, page_size: int = PAGE_SIZE
@@ -220,7 +273,7 @@ class CheckClient:
         """``GET /v1/batch/:id``: one batch with progress, tokens and errors."""
         data = await self._request("GET", f"/v1/batch/{quote(batch_id, safe='')}")
         self._expect_object(data, "id")
-        return Batch.from_json(data)
+        return _build(Batch.from_json, data)
 
     async def get_results(self, batch_id: str, limit: int = 20, offset: int = 0) -> ResultsPage:
         """One page of ``GET /v1/batch/:id/results``."""
@@ -230,14 +283,14 @@ class CheckClient:
             params={"limit": limit, "offset": offset},
         )
         self._expect_object(data, "items")
-        return ResultsPage.from_json(data)
+        return _build(ResultsPage.from_json, data)
 
     async def cancel_batch(self, batch_id: str) -> CancelResult:
         """``POST /v1/batch/:id/cancel``; raises ``RequestRejected`` for CANNOT_CANCEL."""
         data = await self._request("POST", f"/v1/batch/{quote(batch_id, safe='')}/cancel")
         if not isinstance(data, dict):
             raise BadResponse("cancel: expected a JSON object", status=200)
-        return CancelResult.from_json(data)
+        return _build(CancelResult.from_json, data)
 
     # ── transport ────────────────────────────────────────────────────────────
 
@@ -247,15 +300,24 @@ class CheckClient:
             raise BadResponse(f"unexpected response shape (no {key!r} field)", status=200)
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._key, "<redacted>") if self._key else text
+        """``text`` with every echo of the API key replaced."""
+        for form in self._key_forms:
+            if form in text:
+                text = text.replace(form, REDACTED)
+        return text
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         if self._key_problem is not None:
             raise Unauthorized(self._key_problem)
         try:
-            async with self._http.stream(method, path, **kwargs) as response:
-                self._read_rate_limit(response.headers)
-                body = await self._read_capped(response)
+            async with asyncio.timeout(self.deadline):
+                async with self._http.stream(method, path, **kwargs) as response:
+                    self._read_rate_limit(response.headers)
+                    body = await self._read_capped(response)
+        except TimeoutError:
+            raise ApiTimeout(
+                f"{method} {path}: no complete answer within {self.deadline:g} s"
+            ) from None
         except httpx.TimeoutException as exc:
             raise ApiTimeout(f"{method} {path}: no answer in time ({type(exc).__name__})") from None
         except (httpx.TransportError, OSError) as exc:
@@ -263,18 +325,25 @@ class CheckClient:
             raise ConnectionFailed(f"{method} {path}: {reason}") from None
         return self._decode(response, body)
 
-    async def _read_capped(self, response: httpx.Response) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                raise BadResponse(
-                    f"response larger than {self.max_body_bytes // (1024 * 1024)} MB; not read",
-                    status=response.status_code,
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)
+    async def _read_capped(self, response: httpx.Response) -> bytearray:
+        """The decoded body, never holding more than the cap (and a step) of it."""
+        status = response.status_code
+        try:
+            decoder = BoundedDecoder(
+                response.headers.get_list("Content-Encoding", split_commas=True),
+                self.max_body_bytes,
+            )
+            # Raw bytes, decoded here in bounded steps: httpx would inflate each
+            # chunk whole, and a small chunk can inflate to gigabytes.
+            async for chunk in response.aiter_raw():
+                decoder.feed(chunk)
+            return decoder.finish()
+        except BodyTooLarge:
+            raise BadResponse(
+                f"response larger than {_size(self.max_body_bytes)}; not read", status=status
+            ) from None
+        except BadEncoding as exc:
+            raise BadResponse(f"HTTP {status}: {exc}", status=status) from None
 
     def _read_rate_limit(self, headers: httpx.Headers) -> None:
         """Keep the ``X-RateLimit-*`` values that can be believed.
@@ -303,18 +372,58 @@ class CheckClient:
             reset=reset if reset is not None else self.rate_limit.reset,
         )
 
-    def _decode(self, response: httpx.Response, body: bytes) -> Any:
+    def _decode(self, response: httpx.Response, body: bytes | bytearray) -> Any:
         status = response.status_code
         try:
-            data = json.loads(body) if body else None
+            data = self._inspect(json.loads(body)) if body else None
             parsed = True
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past the parser's stack
             data, parsed = None, False
         if 200 <= status < 300:
             if not parsed or data is None:
-                raise BadResponse(f"HTTP {status} with a body that is not JSON", status=status)
+                raise BadResponse(
+                    f"HTTP {status} with a body that is not usable JSON", status=status
+                )
             return data
         raise self._error_for(response, data)
+
+    def _inspect(self, data: Any) -> Any:
+        """Parsed JSON, checked and cleaned before anything else sees it.
+
+        It must nest at most ``MAX_JSON_DEPTH`` levels (raises ValueError), and
+        every string in it, keys included, loses any echo of the API key. One pass,
+        with an explicit stack: no recursion, whatever the server sent.
+        """
+        forms = self._key_forms
+        if isinstance(data, str):
+            return self._redact(data)
+        if not isinstance(data, (list, dict)):
+            return data
+        stack: list[tuple[list | dict, int]] = [(data, 1)]
+        while stack:
+            node, depth = stack.pop()
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError("nested too deeply")
+            if isinstance(node, list):
+                for index, item in enumerate(node):
+                    if isinstance(item, str):
+                        if forms:
+                            node[index] = self._redact(item)
+                    elif isinstance(item, (list, dict)):
+                        stack.append((item, depth + 1))
+                continue
+            renamed = []
+            for name, item in node.items():
+                if isinstance(item, str):
+                    if forms:
+                        node[name] = self._redact(item)  # same keys: safe while iterating
+                elif isinstance(item, (list, dict)):
+                    stack.append((item, depth + 1))
+                if forms and self._redact(name) != name:
+                    renamed.append(name)
+            for name in renamed:
+                node[self._redact(name)] = node.pop(name)
+        return data
 
     def _error_for(self, response: httpx.Response, data: Any) -> ApiError:
         status = response.status_code
@@ -329,7 +438,7 @@ class CheckClient:
             retry_after_body = _retry_after_body(envelope.get("retryAfter"))
         elif isinstance(envelope, str):
             message = envelope
-        text = message or f"HTTP {status} {response.reason_phrase}".strip()
+        text = message or self._redact(f"HTTP {status} {response.reason_phrase}".strip())
         kwargs = {"status": status, "code": code}
         if status == 404:
             return NotFound(text, **kwargs)
