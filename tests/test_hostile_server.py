@@ -31,11 +31,13 @@ from batch_tui.api.errors import (
     ApiError,
     ApiTimeout,
     BadResponse,
+    InvalidBatchId,
     NotFound,
     RateLimited,
     ServerError,
     Unauthorized,
 )
+from batch_tui.api.models import MAX_BATCH_ID_CHARS, batch_id_problem
 from conftest import TEST_KEY
 from hostile_server import HostileServer, json_response, response
 
@@ -415,3 +417,163 @@ async def test_a_key_echoed_in_a_string_error_envelope_is_redacted():
     failed = await key_echo(json_response(json.dumps({"error": f"key {SECRET} revoked"}), 403))
     assert str(failed) == "key <redacted> revoked"
     assert isinstance(failed, Unauthorized) and not isinstance(failed, NotFound)
+
+
+# ── 8. a list page whose data is not a list of objects ───────────────────────
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"data": null}',
+        '{"data": {}}',
+        '{"data": "batches"}',
+        '{"data": [1, "x", null]}',
+        '{"data": [{"id": "batch_a"}, 7]}',
+        '{"data": [{"id": "batch_a"}, null], "pagination": {"hasMore": false}}',
+    ],
+)
+@pytest.mark.parametrize("call", ["list_batches", "list_all_batches"])
+async def test_a_list_whose_data_is_not_a_list_of_objects_is_a_bad_response(body, call):
+    with pytest.raises(BadResponse) as bad:
+        await call_against(json_response(body), call)
+    assert bad.value.status == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "ids"),
+    [
+        ('{"data": []}', []),
+        ('{"data": [{"id": "batch_a"}, {"id": "batch_b"}]}', ["batch_a", "batch_b"]),
+    ],
+)
+async def test_a_list_without_pagination_is_one_complete_page(body, ids):
+    page = await call_against(json_response(body), "list_batches")
+    assert [b.id for b in page.batches] == ids
+    assert page.pagination.has_more is False
+
+
+# ── 9. a cancel the server does not confirm ──────────────────────────────────
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        response(204),
+        response(200, b"OK", headers={"Content-Type": "text/plain"}),
+        response(200, b""),
+        response(202, b"<html>accepted</html>", headers={"Content-Type": "text/html"}),
+        json_response("[]"),
+        json_response('"cancelled"'),
+    ],
+    ids=["204", "text", "empty", "html", "array", "string"],
+)
+async def test_a_cancel_answered_without_a_json_object_is_unconfirmed(answer):
+    with HostileServer(answer) as server:
+        async with CheckClient(server.url, TEST_KEY) as client:
+            result = await client.cancel_batch("batch_x")
+    assert result.confirmed is False
+    assert (result.id, result.status, result.message) == ("batch_x", None, None)
+    assert [(r.method, r.path) for r in server.requests] == [("POST", "/v1/batch/batch_x/cancel")]
+
+
+async def test_a_cancel_answered_with_a_json_object_is_confirmed():
+    body = '{"id": "batch_x", "status": "cancelled", "message": "Batch cancelled successfully"}'
+    result = await call_against(json_response(body), "cancel_batch")
+    assert result.confirmed is True
+    assert (result.id, result.status) == ("batch_x", "cancelled")
+
+
+# ── 10. batch ids that would change the path ─────────────────────────────────
+
+
+@pytest.mark.parametrize(
+    "batch_id",
+    [
+        ".",
+        "..",
+        "",
+        "a/b",
+        "../batch",
+        "/",
+        "has space",
+        "tab\there",
+        "naïve",
+        "x" * 201,
+        "\x1b[2J",
+    ],
+)
+@pytest.mark.parametrize("call", ["get_batch", "get_results", "cancel_batch"])
+async def test_an_id_that_is_not_a_batch_id_is_refused_before_any_request(batch_id, call):
+    with HostileServer(json_response('{"id": "batch_x", "items": []}')) as server:
+        async with CheckClient(server.url, TEST_KEY) as client:
+            with pytest.raises(InvalidBatchId) as refused:
+                await getattr(client, call)(batch_id)
+    assert server.requests == []
+    assert str(refused.value).startswith("invalid batch id")
+    assert "\x1b" not in str(refused.value) and len(str(refused.value)) < 200
+    # Like a 404: no batch has that id, so callers that handle NotFound handle it.
+    assert isinstance(refused.value, NotFound)
+
+
+@pytest.mark.parametrize(
+    ("batch_id", "path"),
+    [
+        ("batch_abc123def456", "/v1/batch/batch_abc123def456"),
+        ("...", "/v1/batch/..."),
+        ("a?b#c%2F", "/v1/batch/a%3Fb%23c%252F"),
+        ("x" * 200, "/v1/batch/" + "x" * 200),
+    ],
+)
+async def test_odd_but_valid_ids_travel_percent_encoded_in_one_path_segment(batch_id, path):
+    with HostileServer(json_response('{"id": "batch_x"}')) as server:
+        async with CheckClient(server.url, TEST_KEY) as client:
+            await client.get_batch(batch_id)
+    assert [r.path for r in server.requests] == [path]
+
+
+def test_the_id_rule():
+    assert batch_id_problem("batch_abc123def456") is None
+    assert batch_id_problem("~!@#$%^&*()_+{}|:<>?") is None
+    for bad in (".", "..", "", "a/b", " ", "é", "x" * (MAX_BATCH_ID_CHARS + 1)):
+        assert batch_id_problem(bad), bad
+
+
+# ── a list that 404s: the base URL is wrong ──────────────────────────────────
+
+
+@pytest.mark.parametrize("suffix", ["/v1", "/v1/", "/api"])
+async def test_a_list_404_says_the_base_url_looks_wrong(suffix):
+    not_found = json_response('{"error": {"code": "not_found", "message": "Not Found"}}', 404)
+    with HostileServer(not_found) as server:
+        async with CheckClient(server.url + suffix, TEST_KEY) as client:
+            with pytest.raises(NotFound) as missing:
+                await client.list_batches()
+    assert "base URL looks wrong" in str(missing.value)
+    assert ("trailing /v1" in str(missing.value)) == suffix.startswith("/v1")
+    assert server.requests[0].path == suffix.rstrip("/") + "/v1/batch"
+
+
+# ── an error that repeats its own kind reads once ────────────────────────────
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "expected"),
+    [
+        (500, "server error: database down", "database down"),
+        (500, "Server Error: Server error: database down", "database down"),
+        (500, "server error", "server error"),  # nothing but the kind: kept
+    ],
+)
+async def test_a_server_message_that_repeats_the_kind_reads_once(status, message, expected):
+    body = json.dumps({"error": {"code": "x", "message": message}})
+    with pytest.raises(ApiError) as failed:
+        await call_against(json_response(body, status), "get_batch")
+    assert str(failed.value) == expected
+
+
+def test_an_internal_error_names_its_kind_once():
+    failed = ApiError("internal error: RecursionError: maximum recursion depth exceeded")
+    assert f"{failed.kind}: {failed.message}" == (
+        "internal error: RecursionError: maximum recursion depth exceeded"
+    )

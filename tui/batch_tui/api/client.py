@@ -27,6 +27,7 @@ from batch_tui.api.errors import (
     ApiTimeout,
     BadResponse,
     ConnectionFailed,
+    InvalidBatchId,
     NotFound,
     RateLimited,
     RequestRejected,
@@ -39,9 +40,18 @@ from batch_tui.api.models import (
     CancelResult,
     RateLimit,
     ResultsPage,
+    batch_id_problem,
 )
 
 Model = TypeVar("Model")
+
+
+class _TooDeep(Exception):
+    """JSON nested deeper than ``MAX_JSON_DEPTH``."""
+
+
+#: ``_request``'s answer for a 2xx whose body is not JSON, where that is allowed.
+_UNREADABLE = object()
 
 #: Connect quickly or not at all; give a slow server a little longer to answer.
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -244,8 +254,27 @@ class CheckClient:
         params: dict[str, Any] = {"limit": limit, "offset": offset}
         if status:
             params["status"] = status
-        data = await self._request("GET", "/v1/batch", params=params)
+        try:
+            data = await self._request("GET", "/v1/batch", params=params)
+        except InvalidBatchId:
+            raise
+        except NotFound as exc:
+            # The list always exists: a 404 means the requests go somewhere else.
+            hint = (
+                "; leave out the trailing /v1 (the paths add it)"
+                if self.base_url.endswith("/v1")
+                else ""
+            )
+            raise NotFound(
+                f"the base URL looks wrong: GET /v1/batch is not found there (404){hint}",
+                status=exc.status,
+                code=exc.code,
+            ) from None
         self._expect_object(data, "data")
+        rows = data["data"]
+        # An empty page would read as "no batches": a malformed one must not.
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise BadResponse("list: 'data' is not a list of batch objects", status=200)
         return _build(BatchPage.from_json, data)
 
     async def iter_batch_pages(
@@ -271,7 +300,7 @@ class CheckClient:
 
     async def get_batch(self, batch_id: str) -> Batch:
         """``GET /v1/batch/:id``: one batch with progress, tokens and errors."""
-        data = await self._request("GET", f"/v1/batch/{quote(batch_id, safe='')}")
+        data = await self._request("GET", self._batch_path(batch_id))
         self._expect_object(data, "id")
         return _build(Batch.from_json, data)
 
@@ -279,20 +308,36 @@ class CheckClient:
         """One page of ``GET /v1/batch/:id/results``."""
         data = await self._request(
             "GET",
-            f"/v1/batch/{quote(batch_id, safe='')}/results",
+            f"{self._batch_path(batch_id)}/results",
             params={"limit": limit, "offset": offset},
         )
         self._expect_object(data, "items")
         return _build(ResultsPage.from_json, data)
 
     async def cancel_batch(self, batch_id: str) -> CancelResult:
-        """``POST /v1/batch/:id/cancel``; raises ``RequestRejected`` for CANNOT_CANCEL."""
-        data = await self._request("POST", f"/v1/batch/{quote(batch_id, safe='')}/cancel")
+        """``POST /v1/batch/:id/cancel``; raises ``RequestRejected`` for CANNOT_CANCEL.
+
+        A 2xx without a JSON object (204, plain text) is a cancel the server took
+        but did not describe: the result says ``confirmed=False``, and only a new
+        read of the batch tells what happened.
+        """
+        data = await self._request(
+            "POST", f"{self._batch_path(batch_id)}/cancel", unreadable_ok=True
+        )
         if not isinstance(data, dict):
-            raise BadResponse("cancel: expected a JSON object", status=200)
+            return CancelResult(id=batch_id, status=None, message=None, confirmed=False)
         return _build(CancelResult.from_json, data)
 
     # ── transport ────────────────────────────────────────────────────────────
+
+    @staticmethod
+    def _batch_path(batch_id: str) -> str:
+        """``/v1/batch/<id>`` with the id as one percent-encoded segment, or InvalidBatchId."""
+        problem = batch_id_problem(batch_id) if isinstance(batch_id, str) else "not text"
+        if problem is not None:
+            shown = ascii(batch_id[:40] if isinstance(batch_id, str) else batch_id)
+            raise InvalidBatchId(f"invalid batch id {shown[:60]}: {problem}")
+        return f"/v1/batch/{quote(batch_id, safe='')}"
 
     @staticmethod
     def _expect_object(data: Any, key: str) -> None:
@@ -306,7 +351,14 @@ class CheckClient:
                 text = text.replace(form, REDACTED)
         return text
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    async def _request(
+        self, method: str, path: str, *, unreadable_ok: bool = False, **kwargs: Any
+    ) -> Any:
+        """The parsed JSON of a 2xx answer, or the error it stands for.
+
+        With ``unreadable_ok`` a 2xx without a JSON body gives ``_UNREADABLE``
+        instead of raising BadResponse.
+        """
         if self._key_problem is not None:
             raise Unauthorized(self._key_problem)
         try:
@@ -323,7 +375,7 @@ class CheckClient:
         except (httpx.TransportError, OSError) as exc:
             reason = self._redact(str(exc)) or type(exc).__name__
             raise ConnectionFailed(f"{method} {path}: {reason}") from None
-        return self._decode(response, body)
+        return self._decode(response, body, unreadable_ok=unreadable_ok)
 
     async def _read_capped(self, response: httpx.Response) -> bytearray:
         """The decoded body, never holding more than the cap (and a step) of it."""
@@ -372,25 +424,33 @@ class CheckClient:
             reset=reset if reset is not None else self.rate_limit.reset,
         )
 
-    def _decode(self, response: httpx.Response, body: bytes | bytearray) -> Any:
+    def _decode(
+        self, response: httpx.Response, body: bytes | bytearray, *, unreadable_ok: bool = False
+    ) -> Any:
         status = response.status_code
-        try:
-            data = self._inspect(json.loads(body)) if body else None
-            parsed = True
-        except (ValueError, RecursionError):  # RecursionError: nested past the parser's stack
-            data, parsed = None, False
-        if 200 <= status < 300:
-            if not parsed or data is None:
-                raise BadResponse(
-                    f"HTTP {status} with a body that is not usable JSON", status=status
-                )
-            return data
-        raise self._error_for(response, data)
+        data: Any = None
+        too_deep = False
+        if body:
+            try:
+                data = self._inspect(json.loads(body))
+            except (_TooDeep, RecursionError):  # RecursionError: past the parser's own stack
+                data, too_deep = None, True
+            except ValueError:
+                data = None
+        if not 200 <= status < 300:
+            raise self._error_for(response, data)
+        if too_deep:
+            raise BadResponse(f"HTTP {status} with JSON nested too deeply to read", status=status)
+        if data is None:
+            if unreadable_ok:
+                return _UNREADABLE
+            raise BadResponse(f"HTTP {status} with a body that is not JSON", status=status)
+        return data
 
     def _inspect(self, data: Any) -> Any:
         """Parsed JSON, checked and cleaned before anything else sees it.
 
-        It must nest at most ``MAX_JSON_DEPTH`` levels (raises ValueError), and
+        It must nest at most ``MAX_JSON_DEPTH`` levels (raises _TooDeep), and
         every string in it, keys included, loses any echo of the API key. One pass,
         with an explicit stack: no recursion, whatever the server sent.
         """
@@ -403,7 +463,7 @@ class CheckClient:
         while stack:
             node, depth = stack.pop()
             if depth > MAX_JSON_DEPTH:
-                raise ValueError("nested too deeply")
+                raise _TooDeep
             if isinstance(node, list):
                 for index, item in enumerate(node):
                     if isinstance(item, str):
