@@ -193,8 +193,15 @@ def _settings(args: argparse.Namespace, *, batch_ids: Sequence[str] = ()) -> Set
             "headroom": getattr(args, "headroom", None),
             "no_bell": getattr(args, "no_bell", False),
             "failure_alarm": getattr(args, "failure_alarm", None),
+            "no_interval": not hasattr(args, "interval"),
         }
     )
+
+
+def _warn(settings: Settings) -> None:
+    """Problems that do not stop the start (a key file others can read), one line each."""
+    for warning in settings.warnings:
+        print(f"batch-tui: warning: {warning}", file=sys.stderr)
 
 
 @contextmanager
@@ -216,8 +223,7 @@ def _run_dashboard(argv: Sequence[str]) -> int:
         settings = _settings(args, batch_ids=args.batch_ids)
     except ConfigError as exc:
         return _fail(str(exc))
-    for warning in settings.warnings:
-        print(f"batch-tui: warning: {warning}", file=sys.stderr)
+    _warn(settings)
 
     from batch_tui.session import make_app
     from batch_tui.watchlist import WatchList
@@ -257,6 +263,7 @@ def _run_status(argv: Sequence[str]) -> int:
         settings = _settings(args, batch_ids=args.batch_ids)
     except ConfigError as exc:
         return _fail(str(exc))
+    _warn(settings)
     from batch_tui.headless import run_status
 
     with _connected(settings) as settings:
@@ -273,13 +280,14 @@ def _run_watch(argv: Sequence[str]) -> int:
     parser.add_argument(
         "--exit-status",
         action="store_true",
-        help="exit 0 when completed, 1 when failed, 2 when cancelled (3: cannot watch)",
+        help="exit 0 when completed, 1 when failed, 4 when cancelled (3: cannot watch)",
     )
     args = parser.parse_args(argv)
     try:
         settings = _settings(args, batch_ids=[args.batch_id])
     except ConfigError as exc:
         return _fail(str(exc))
+    _warn(settings)
     from batch_tui.headless import run_watch
 
     with _connected(settings) as settings:

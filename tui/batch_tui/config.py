@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from batch_tui.api.client import is_header_safe
-from batch_tui.api.models import BATCH_STATUSES
+from batch_tui.api.models import BATCH_STATUSES, batch_id_problem
 from batch_tui.monitor.budget import DEFAULT_HEADROOM
 from batch_tui.monitor.monitor import DEFAULT_ALARM_RATE
 from batch_tui.monitor.scheduler import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL
@@ -193,9 +193,12 @@ def parse_status(value: str, source: str) -> str:
 
 
 def parse_batch_id(value: str) -> str:
-    """A batch id as the user typed it: printable, no spaces, not absurdly long."""
-    if not value or len(value) > 200 or not value.isprintable() or any(c.isspace() for c in value):
-        raise ConfigError(f"not a batch id: {value!r}")
+    """A batch id as the user typed it, by the client's rule (``batch_id_problem``):
+    1 to 200 printable ASCII characters, no space or '/', not '.' or '..'."""
+    problem = batch_id_problem(value)
+    if problem is not None:
+        shown = ascii(value[:60]) + ("…" if len(value) > 60 else "")
+        raise ConfigError(f"not a batch id: {shown} ({problem})")
     return value
 
 
@@ -207,7 +210,9 @@ def resolve_settings(
     """Merge the sources in order of precedence and validate the result.
 
     ``cli`` holds the parsed command-line values (None where not given):
-    base_url, interval, status, config, batch_ids, demo, allow_insecure_http.
+    base_url, interval, status, config, batch_ids, demo, allow_insecure_http;
+    ``no_interval`` is true for commands that never poll (``status``), so a bad
+    interval in the environment or the file does not stop them.
     """
     explicit_path = cli.get("config")
     path = Path(explicit_path).expanduser() if explicit_path else default_config_path()
@@ -231,7 +236,9 @@ def resolve_settings(
         if base_url is not None
         else DEFAULT_BASE_URL
     )
-    interval, source = pick("interval", ENV_INTERVAL)
+    interval, source = (
+        (None, "default") if cli.get("no_interval") else pick("interval", ENV_INTERVAL)
+    )
     interval = parse_interval(interval, source) if interval is not None else DEFAULT_INTERVAL
     headroom, source = pick("headroom", None)
     headroom = (
