@@ -230,7 +230,11 @@ def _run_dashboard(argv: Sequence[str]) -> int:
 
     with _connected(settings) as settings:
         # The demo's batches are not worth remembering next to real ones.
-        app = make_app(settings, watchlist=None if settings.demo else WatchList())
+        watchlist = None if settings.demo else WatchList()
+        app = make_app(settings, watchlist=watchlist)
+        if watchlist is not None and watchlist.problem:
+            # Printed before the app takes the screen, so it is there after quitting.
+            print(f"batch-tui: warning: {watchlist.problem}", file=sys.stderr)
         app.run()
         return app.return_code or 0
 

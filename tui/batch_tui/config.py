@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,8 +44,62 @@ CONFIG_KEYS = (
 )
 
 
+#: A config file larger than this is not a config file (and is not read).
+MAX_CONFIG_BYTES = 1024 * 1024
+
+_FILE_KINDS = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+
 class ConfigError(Exception):
     """Bad input from the command line, the environment or the config file."""
+
+
+class NotAFile(ValueError):
+    """A path that is no regular file (a directory, FIFO, device or socket)."""
+
+
+class FileTooLarge(ValueError):
+    """A file too large to be ours."""
+
+
+def _check_regular(info: os.stat_result, limit: int) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        kind = _FILE_KINDS.get(stat.S_IFMT(info.st_mode))
+        raise NotAFile(f"is {kind}, not a regular file" if kind else "is not a regular file")
+    if info.st_size > limit:
+        raise FileTooLarge(f"is larger than {limit // 1024} KB")
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of a small regular file, read without ever blocking.
+
+    Raises FileNotFoundError when it is missing, NotAFile for a directory, FIFO,
+    device or socket (refused after a stat, before any read: opening a FIFO
+    would wait for a writer forever), FileTooLarge past ``limit`` bytes, and
+    OSError for the rest.
+    """
+    _check_regular(os.stat(path), limit)
+    # O_NONBLOCK: should the path become a FIFO between the stat and the open,
+    # the open still returns at once, and the fstat below refuses it.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        _check_regular(os.fstat(fd), limit)
+        chunks = []
+        size = 0
+        while chunk := os.read(fd, 64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise FileTooLarge(f"is larger than {limit // 1024} KB")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def default_config_path() -> Path:
@@ -92,20 +147,27 @@ class Settings:
     __str__ = __repr__
 
 
-def read_config_file(path: Path) -> dict[str, Any]:
-    """Read and check the TOML config file; a missing file is an empty config."""
+def read_config_file(path: Path, *, required: bool = False) -> dict[str, Any]:
+    """Read and check the TOML config file; a missing file is an empty config,
+    unless it was named explicitly (``required``)."""
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path, MAX_CONFIG_BYTES)
     except FileNotFoundError:
+        if required:
+            raise ConfigError(f"config file {path} does not exist") from None
         return {}
+    except (NotAFile, FileTooLarge) as exc:
+        raise ConfigError(f"config file {path} {exc}") from None
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path}: {exc}") from None
+    except RecursionError:  # tomllib recurses once per nested array or table
+        raise ConfigError(f"config file {path} is nested too deeply to read") from None
     unknown = sorted(set(data) - set(CONFIG_KEYS))
     if unknown:
         raise ConfigError(
@@ -216,9 +278,7 @@ def resolve_settings(
     """
     explicit_path = cli.get("config")
     path = Path(explicit_path).expanduser() if explicit_path else default_config_path()
-    if explicit_path and not path.is_file():
-        raise ConfigError(f"config file {path} does not exist")
-    file = read_config_file(path)
+    file = read_config_file(path, required=bool(explicit_path))
     allow_http = bool(cli.get("allow_insecure_http"))
 
     def pick(name: str, env_name: str | None) -> tuple[Any, str]:
