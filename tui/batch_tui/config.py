@@ -223,6 +223,20 @@ def parse_percent(value: Any, source: str, name: str, low: float, high: float) -
     return percent / 100
 
 
+def _shown_url(value: str) -> str:
+    """A URL as an error message may quote it: whatever precedes an '@' after the
+    scheme (a user name and password, perhaps the API key) is left out, even when
+    the URL is too broken to parse."""
+    text = value.strip()
+    scheme, separator, rest = text.partition("://")
+    if not separator:
+        scheme, rest = "", text
+    if "@" in rest:
+        rest = "<credentials>@" + rest.rsplit("@", 1)[1]
+    shown = scheme + separator + rest
+    return ascii(shown if len(shown) <= 100 else shown[:99] + "…")
+
+
 def parse_base_url(value: str, source: str, *, allow_insecure_http: bool = False) -> str:
     """An http(s) URL with a host; plain http only to loopback unless explicitly allowed."""
     try:
@@ -233,7 +247,9 @@ def parse_base_url(value: str, source: str, *, allow_insecure_http: bool = False
         host = None
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not host:
-        raise ConfigError(f"{source}: base URL must look like https://api.check.ai, got {value!r}")
+        raise ConfigError(
+            f"{source}: base URL must look like https://api.check.ai, got {_shown_url(value)}"
+        )
     if parts.username or parts.password:
         raise ConfigError(f"{source}: base URL must not contain credentials")
     if parts.scheme == "http" and not is_loopback(host) and not allow_insecure_http:
@@ -276,9 +292,25 @@ def resolve_settings(
     ``no_interval`` is true for commands that never poll (``status``), so a bad
     interval in the environment or the file does not stop them.
     """
+    # Any message may quote a value that turns out to hold the key (a URL with
+    # ``?key=…``, a key pasted as the interval): the key is taken out of all of them.
+    secrets = [env.get(ENV_KEY) or ""]
+    try:
+        return _resolve(cli, env, secrets)
+    except ConfigError as exc:
+        message = str(exc)
+        for secret in secrets:
+            if secret.strip():
+                message = message.replace(secret.strip(), "<redacted>")
+        raise ConfigError(message) from None
+
+
+def _resolve(cli: Mapping[str, Any], env: Mapping[str, str], secrets: list[str]) -> Settings:
     explicit_path = cli.get("config")
     path = Path(explicit_path).expanduser() if explicit_path else default_config_path()
     file = read_config_file(path, required=bool(explicit_path))
+    if isinstance(file.get("api_key"), str):
+        secrets.append(file["api_key"])
     allow_http = bool(cli.get("allow_insecure_http"))
 
     def pick(name: str, env_name: str | None) -> tuple[Any, str]:
