@@ -200,7 +200,6 @@ class CheckClient:
         self._clock = clock
         self.rate_limit = RateLimit()
         """The latest rate-limit values the server reported."""
-        self._key = api_key
         # Every form in which a server could echo the key inside a JSON string (JSON
         # escapes are undone by parsing; URL encodings are not).
         self._key_forms = (
@@ -256,8 +255,6 @@ class CheckClient:
             params["status"] = status
         try:
             data = await self._request("GET", "/v1/batch", params=params)
-        except InvalidBatchId:
-            raise
         except NotFound as exc:
             # The list always exists: a 404 means the requests go somewhere else.
             hint = (
