@@ -154,6 +154,26 @@ def test_duration_unknown_or_negative_is_a_dash():
     assert fmt.duration(timedelta(seconds=-5)) == "—"
 
 
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [
+        (90, "1m 30s"),
+        (1e15, "> 9999d"),  # past what timedelta can hold
+        (float("inf"), "> 9999d"),
+        (float("nan"), "—"),
+        (-1, "—"),
+        (None, "—"),
+    ],
+)
+def test_duration_of_any_number_of_seconds_never_raises(seconds, expected):
+    assert fmt.duration_of(seconds) == expected
+
+
+def test_a_duration_longer_than_anyone_waits_is_capped():
+    assert fmt.duration(timedelta.max) == "> 9999d"
+    assert fmt.duration(timedelta(days=9999)) == "9999d 0h"
+
+
 # --- age ----------------------------------------------------------------------------
 
 

@@ -69,10 +69,10 @@ def test_status_of_named_batches_and_of_a_missing_one(demo_fleet):
     assert [b["id"] for b in json.loads(result.stdout)] == [first]
     missing = run("status", "--demo", "batch_missing")
     assert missing.returncode == 3
-    assert missing.stderr.strip() == "batch-tui: error: Batch not found"
+    assert missing.stderr.strip() == "batch-tui: error: batch_missing: Batch not found"
 
 
-@pytest.mark.parametrize(("status", "code"), [("completed", 0), ("failed", 1), ("cancelled", 2)])
+@pytest.mark.parametrize(("status", "code"), [("completed", 0), ("failed", 1), ("cancelled", 4)])
 def test_watch_exit_status_follows_the_outcome(demo_fleet, status, code):
     batch_id = next(b["id"] for b in demo_fleet if b["status"] == status)
     result = run("watch", "--demo", batch_id, "--exit-status")

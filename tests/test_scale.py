@@ -301,3 +301,48 @@ async def test_a_finished_batch_leaves_no_state_behind(client, clock, simulator)
     await advance(monitor, clock, spec.finishes_at - clock() + 6)
     assert spec.id not in monitor.scheduler.tracked()
     assert spec.id not in monitor.progress
+
+
+# ── a cancel reports what really happened ────────────────────────────────────
+
+
+def batch_body(status: str) -> bytes:
+    return (
+        '{"id": "batch_x", "name": "X", "status": "%s", "totalItems": 10, "processedItems": 4}'
+        % status
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("cancel_answer", "status_after", "ok", "says"),
+    [
+        (b"", "cancelled", True, "re-reading it shows so"),  # 204, applied
+        (b"<html>ok</html>", "processing", False, "still processing"),  # 200, not applied
+        (None, "cancelled", True, "re-reading it shows so"),  # no answer in time, applied
+    ],
+)
+async def test_an_unclear_cancel_answer_is_checked_by_reading_the_batch_again(
+    cancel_answer, status_after, ok, says
+):
+    from hostile_server import HostileServer, json_response, response
+
+    async def hang():
+        await asyncio.sleep(5)
+        yield b""
+
+    def answer(request):
+        if request.method == "POST":
+            if cancel_answer is None:
+                return hang()
+            status = 204 if cancel_answer == b"" else 200
+            return response(status, cancel_answer, headers={"Content-Type": "text/html"})
+        return json_response(batch_body(status_after))
+
+    with HostileServer(answer) as server:
+        async with CheckClient(server.url, TEST_KEY, deadline=0.5) as client:
+            monitor = BatchMonitor(client, interval=5, watch=["batch_x"])
+            outcome = await monitor.cancel("batch_x")
+    assert (outcome.ok, outcome.sent) == (ok, True)
+    assert says in outcome.message
+    assert [r.method for r in server.requests] == ["POST", "GET"]
+    assert monitor.snapshots["batch_x"].batch.status == status_after

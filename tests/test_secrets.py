@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -14,7 +15,7 @@ import pytest
 from apphelpers import idle, screen_text
 from batch_tui.api.client import CheckClient
 from batch_tui.api.errors import ApiError
-from batch_tui.config import resolve_settings
+from batch_tui.config import ConfigError, resolve_settings
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.monitor.scheduler import REFRESH_COALESCE
 from batch_tui.ui.app import BatchTUI
@@ -85,3 +86,74 @@ def test_a_config_file_others_can_read_gets_a_warning_with_the_fix(tmp_path):
     assert SECRET not in settings.warnings[0]
     path.chmod(stat.S_IRUSR | stat.S_IWUSR)
     assert resolve_settings(cli={"config": str(path)}, env={}).warnings == ()
+
+
+# ── config errors never echo a key ───────────────────────────────────────────
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"ftp://user:{SECRET}@api.check.ai",
+        f"ftp://user:{SECRET}/x@api.check.ai",  # a '/' in the password
+        f"{SECRET}@api.check.ai",
+        f"not a url://user:{SECRET}@host",
+        f"http://user:{SECRET}@api.check.ai",  # parses, but carries credentials
+    ],
+)
+@pytest.mark.parametrize("where", ["cli", "env", "file"])
+def test_a_base_url_with_credentials_is_refused_without_echoing_them(tmp_path, url, where):
+    path = tmp_path / "config.toml"
+    path.write_text(f"base_url = {json.dumps(url)}\n" if where == "file" else "")
+    cli = {"config": str(path), "base_url": url if where == "cli" else None}
+    env = {"CHECK_API_KEY": "vfy_other_key_1234"}
+    if where == "env":
+        env["CHECK_API_BASE_URL"] = url
+    with pytest.raises(ConfigError) as refused:
+        resolve_settings(cli=cli, env=env)
+    message = str(refused.value)
+    assert SECRET not in message and "user:" not in message
+    assert "base URL" in message
+
+
+@pytest.mark.parametrize(
+    "cli",
+    [
+        {"base_url": f"ftp://api.check.ai/?key={SECRET}"},
+        {"interval": SECRET},
+        {"status": SECRET},
+        {"batch_ids": [f"{SECRET} "]},
+    ],
+)
+def test_the_key_itself_is_redacted_from_any_config_error(tmp_path, cli):
+    with pytest.raises(ConfigError) as refused:
+        resolve_settings(cli={"config": None, **cli}, env={"CHECK_API_KEY": SECRET})
+    assert SECRET not in str(refused.value)
+    assert "<redacted>" in str(refused.value)
+
+
+def test_a_key_from_the_file_is_redacted_from_a_config_error(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(f'api_key = "{SECRET}"\nstatus = "{SECRET}"\n')
+    path.chmod(0o600)
+    with pytest.raises(ConfigError) as refused:
+        resolve_settings(cli={"config": str(path)}, env={})
+    assert SECRET not in str(refused.value)
+
+
+def test_the_command_line_never_echoes_a_key_in_a_base_url(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(f'base_url = "ftp://u:{SECRET}@h"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHECK_", "BATCH_TUI_"))}
+    env.update(CHECK_API_KEY="vfy_whatever_key_1", HOME=str(tmp_path))
+    for command in ([], ["status"], ["watch", "batch_x"]):
+        shown = subprocess.run(
+            [sys.executable, "-m", "batch_tui", *command, "--config", str(config)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert shown.returncode == 2
+        assert SECRET not in shown.stdout + shown.stderr
+        assert len(shown.stderr.splitlines()) == 1

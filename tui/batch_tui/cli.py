@@ -223,8 +223,15 @@ def _settings(args: argparse.Namespace, *, batch_ids: Sequence[str] = ()) -> Set
             "no_bell": getattr(args, "no_bell", False),
             "no_store": getattr(args, "no_store", False),
             "failure_alarm": getattr(args, "failure_alarm", None),
+            "no_interval": not hasattr(args, "interval"),
         }
     )
+
+
+def _warn(settings: Settings) -> None:
+    """Problems that do not stop the start (a key file others can read), one line each."""
+    for warning in settings.warnings:
+        print(f"batch-tui: warning: {warning}", file=sys.stderr)
 
 
 @contextmanager
@@ -246,15 +253,18 @@ def _run_dashboard(argv: Sequence[str]) -> int:
         settings = _settings(args, batch_ids=args.batch_ids)
     except ConfigError as exc:
         return _fail(str(exc))
-    for warning in settings.warnings:
-        print(f"batch-tui: warning: {warning}", file=sys.stderr)
+    _warn(settings)
 
     from batch_tui.session import make_app
     from batch_tui.watchlist import WatchList
 
     with _connected(settings) as settings:
         # The demo's batches are not worth remembering next to real ones.
-        app = make_app(settings, watchlist=None if settings.demo else WatchList())
+        watchlist = None if settings.demo else WatchList()
+        app = make_app(settings, watchlist=watchlist)
+        if watchlist is not None and watchlist.problem:
+            # Printed before the app takes the screen, so it is there after quitting.
+            print(f"batch-tui: warning: {watchlist.problem}", file=sys.stderr)
         app.run()
         return app.return_code or 0
 
@@ -287,6 +297,7 @@ def _run_status(argv: Sequence[str]) -> int:
         settings = _settings(args, batch_ids=args.batch_ids)
     except ConfigError as exc:
         return _fail(str(exc))
+    _warn(settings)
     from batch_tui.headless import run_status
 
     with _connected(settings) as settings:
@@ -303,13 +314,14 @@ def _run_watch(argv: Sequence[str]) -> int:
     parser.add_argument(
         "--exit-status",
         action="store_true",
-        help="exit 0 when completed, 1 when failed, 2 when cancelled (3: cannot watch)",
+        help="exit 0 when completed, 1 when failed, 4 when cancelled (3: cannot watch)",
     )
     args = parser.parse_args(argv)
     try:
         settings = _settings(args, batch_ids=[args.batch_id])
     except ConfigError as exc:
         return _fail(str(exc))
+    _warn(settings)
     from batch_tui.headless import run_watch
 
     with _connected(settings) as settings:

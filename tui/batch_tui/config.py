@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from batch_tui.api.client import is_header_safe
-from batch_tui.api.models import BATCH_STATUSES
+from batch_tui.api.models import BATCH_STATUSES, batch_id_problem
 from batch_tui.monitor.budget import DEFAULT_HEADROOM
 from batch_tui.monitor.fleet import DEFAULT_ALARM_RATE
 from batch_tui.monitor.scheduler import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL
@@ -44,8 +45,62 @@ CONFIG_KEYS = (
 )
 
 
+#: A config file larger than this is not a config file (and is not read).
+MAX_CONFIG_BYTES = 1024 * 1024
+
+_FILE_KINDS = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+
 class ConfigError(Exception):
     """Bad input from the command line, the environment or the config file."""
+
+
+class NotAFile(ValueError):
+    """A path that is no regular file (a directory, FIFO, device or socket)."""
+
+
+class FileTooLarge(ValueError):
+    """A file too large to be ours."""
+
+
+def _check_regular(info: os.stat_result, limit: int) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        kind = _FILE_KINDS.get(stat.S_IFMT(info.st_mode))
+        raise NotAFile(f"is {kind}, not a regular file" if kind else "is not a regular file")
+    if info.st_size > limit:
+        raise FileTooLarge(f"is larger than {limit // 1024} KB")
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of a small regular file, read without ever blocking.
+
+    Raises FileNotFoundError when it is missing, NotAFile for a directory, FIFO,
+    device or socket (refused after a stat, before any read: opening a FIFO
+    would wait for a writer forever), FileTooLarge past ``limit`` bytes, and
+    OSError for the rest.
+    """
+    _check_regular(os.stat(path), limit)
+    # O_NONBLOCK: should the path become a FIFO between the stat and the open,
+    # the open still returns at once, and the fstat below refuses it.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        _check_regular(os.fstat(fd), limit)
+        chunks = []
+        size = 0
+        while chunk := os.read(fd, 64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise FileTooLarge(f"is larger than {limit // 1024} KB")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def default_config_path() -> Path:
@@ -95,20 +150,27 @@ class Settings:
     __str__ = __repr__
 
 
-def read_config_file(path: Path) -> dict[str, Any]:
-    """Read and check the TOML config file; a missing file is an empty config."""
+def read_config_file(path: Path, *, required: bool = False) -> dict[str, Any]:
+    """Read and check the TOML config file; a missing file is an empty config,
+    unless it was named explicitly (``required``)."""
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path, MAX_CONFIG_BYTES)
     except FileNotFoundError:
+        if required:
+            raise ConfigError(f"config file {path} does not exist") from None
         return {}
+    except (NotAFile, FileTooLarge) as exc:
+        raise ConfigError(f"config file {path} {exc}") from None
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path}: {exc}") from None
+    except RecursionError:  # tomllib recurses once per nested array or table
+        raise ConfigError(f"config file {path} is nested too deeply to read") from None
     unknown = sorted(set(data) - set(CONFIG_KEYS))
     if unknown:
         raise ConfigError(
@@ -164,6 +226,20 @@ def parse_percent(value: Any, source: str, name: str, low: float, high: float) -
     return percent / 100
 
 
+def _shown_url(value: str) -> str:
+    """A URL as an error message may quote it: whatever precedes an '@' after the
+    scheme (a user name and password, perhaps the API key) is left out, even when
+    the URL is too broken to parse."""
+    text = value.strip()
+    scheme, separator, rest = text.partition("://")
+    if not separator:
+        scheme, rest = "", text
+    if "@" in rest:
+        rest = "<credentials>@" + rest.rsplit("@", 1)[1]
+    shown = scheme + separator + rest
+    return ascii(shown if len(shown) <= 100 else shown[:99] + "…")
+
+
 def parse_base_url(value: str, source: str, *, allow_insecure_http: bool = False) -> str:
     """An http(s) URL with a host; plain http only to loopback unless explicitly allowed."""
     try:
@@ -174,7 +250,9 @@ def parse_base_url(value: str, source: str, *, allow_insecure_http: bool = False
         host = None
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not host:
-        raise ConfigError(f"{source}: base URL must look like https://api.check.ai, got {value!r}")
+        raise ConfigError(
+            f"{source}: base URL must look like https://api.check.ai, got {_shown_url(value)}"
+        )
     if parts.username or parts.password:
         raise ConfigError(f"{source}: base URL must not contain credentials")
     if parts.scheme == "http" and not is_loopback(host) and not allow_insecure_http:
@@ -196,9 +274,12 @@ def parse_status(value: str, source: str) -> str:
 
 
 def parse_batch_id(value: str) -> str:
-    """A batch id as the user typed it: printable, no spaces, not absurdly long."""
-    if not value or len(value) > 200 or not value.isprintable() or any(c.isspace() for c in value):
-        raise ConfigError(f"not a batch id: {value!r}")
+    """A batch id as the user typed it, by the client's rule (``batch_id_problem``):
+    1 to 200 printable ASCII characters, no space or '/', not '.' or '..'."""
+    problem = batch_id_problem(value)
+    if problem is not None:
+        shown = ascii(value[:60]) + ("…" if len(value) > 60 else "")
+        raise ConfigError(f"not a batch id: {shown} ({problem})")
     return value
 
 
@@ -210,13 +291,29 @@ def resolve_settings(
     """Merge the sources in order of precedence and validate the result.
 
     ``cli`` holds the parsed command-line values (None where not given):
-    base_url, interval, status, config, batch_ids, demo, allow_insecure_http.
+    base_url, interval, status, config, batch_ids, demo, allow_insecure_http;
+    ``no_interval`` is true for commands that never poll (``status``), so a bad
+    interval in the environment or the file does not stop them.
     """
+    # Any message may quote a value that turns out to hold the key (a URL with
+    # ``?key=…``, a key pasted as the interval): the key is taken out of all of them.
+    secrets = [env.get(ENV_KEY) or ""]
+    try:
+        return _resolve(cli, env, secrets)
+    except ConfigError as exc:
+        message = str(exc)
+        for secret in secrets:
+            if secret.strip():
+                message = message.replace(secret.strip(), "<redacted>")
+        raise ConfigError(message) from None
+
+
+def _resolve(cli: Mapping[str, Any], env: Mapping[str, str], secrets: list[str]) -> Settings:
     explicit_path = cli.get("config")
     path = Path(explicit_path).expanduser() if explicit_path else default_config_path()
-    if explicit_path and not path.is_file():
-        raise ConfigError(f"config file {path} does not exist")
-    file = read_config_file(path)
+    file = read_config_file(path, required=bool(explicit_path))
+    if isinstance(file.get("api_key"), str):
+        secrets.append(file["api_key"])
     allow_http = bool(cli.get("allow_insecure_http"))
 
     def pick(name: str, env_name: str | None) -> tuple[Any, str]:
@@ -234,7 +331,9 @@ def resolve_settings(
         if base_url is not None
         else DEFAULT_BASE_URL
     )
-    interval, source = pick("interval", ENV_INTERVAL)
+    interval, source = (
+        (None, "default") if cli.get("no_interval") else pick("interval", ENV_INTERVAL)
+    )
     interval = parse_interval(interval, source) if interval is not None else DEFAULT_INTERVAL
     headroom, source = pick("headroom", None)
     headroom = (

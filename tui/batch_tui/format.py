@@ -14,6 +14,9 @@ from typing import Any
 import humanize
 
 MISSING = "—"
+#: The longest duration spelled out: an estimate beyond it means nothing, and
+#: a server's absurd counts could otherwise overflow ``timedelta``.
+LONGEST = timedelta(days=9999)
 
 
 def money(cents: float | None) -> str:
@@ -84,6 +87,8 @@ def duration(delta: timedelta | None) -> str:
     """A compact duration: ``45s``, ``2m 29s``, ``1h 02m``, ``3d 4h``."""
     if delta is None:
         return MISSING
+    if delta > LONGEST:
+        return f"> {LONGEST.days}d"
     seconds = int(delta.total_seconds())
     if seconds < 0:
         return MISSING
@@ -97,6 +102,15 @@ def duration(delta: timedelta | None) -> str:
     if minutes:
         return f"{minutes}m {secs:02d}s"
     return f"{secs}s"
+
+
+def duration_of(seconds: float | None) -> str:
+    """``duration()`` of a number of seconds, which may be absurd: never raises."""
+    if seconds is None or math.isnan(seconds) or seconds < 0:
+        return MISSING
+    if seconds > LONGEST.total_seconds():
+        return f"> {LONGEST.days}d"
+    return duration(timedelta(seconds=seconds))
 
 
 def age(moment: datetime | None, now: datetime) -> str:

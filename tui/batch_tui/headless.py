@@ -2,6 +2,8 @@
 
 No Textual app: they print lines (or JSON) and exit. Server text is cleaned the
 same way the dashboard cleans it, so a batch name cannot drive the terminal.
+Whatever the server sends, the outcome is lines and an exit status, never a
+traceback: an API error is one ``batch-tui: error: …`` line and exit 3.
 """
 
 from __future__ import annotations
@@ -11,22 +13,30 @@ import json
 import random
 import sys
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any, TextIO
 
 from batch_tui.api.client import CheckClient
-from batch_tui.api.errors import ApiError, NotFound, RateLimited, Unauthorized
-from batch_tui.api.models import Batch
+from batch_tui.api.errors import ApiError, BadResponse, NotFound, RateLimited, Unauthorized
+from batch_tui.api.models import MAX_BATCH_ID_CHARS, Batch
 from batch_tui.clock import Clock, system_clock, to_datetime
 from batch_tui.config import Settings
-from batch_tui.format import count, duration, money, percent, utc
+from batch_tui.format import count, duration_of, money, percent, utc
 from batch_tui.monitor.insight import Progress
-from batch_tui.ui.text import clean
+from batch_tui.ui.text import clean, labelled
 
-#: ``watch --exit-status``: the exit status for each final state.
-EXIT_FOR_STATUS = {"completed": 0, "failed": 1, "cancelled": 2}
-#: Exit status when the batch cannot be watched (not found, key rejected).
+#: ``watch --exit-status``: the exit status for each final state. 2 is taken by
+#: usage errors and 3 by "cannot watch", so cancelled has a code of its own.
+EXIT_FOR_STATUS = {"completed": 0, "failed": 1, "cancelled": 4}
+#: Exit status when the batch cannot be watched or listed (not found, key rejected,
+#: server errors).
 EXIT_ERROR = 3
+#: ``watch`` prints at most this many of a failed batch's validation errors.
+MAX_ISSUES_SHOWN = 10
+
+
+def _error(message: str) -> None:
+    """One ``batch-tui: error: …`` line on stderr, the label said once."""
+    print(f"batch-tui: {labelled('error', message)}", file=sys.stderr)
 
 
 def batch_json(batch: Batch) -> dict[str, Any]:
@@ -53,16 +63,20 @@ def batch_json(batch: Batch) -> dict[str, Any]:
 
 
 def status_table(batches: list[Batch]) -> str:
-    """A fixed-width table of batches, one per line."""
+    """A fixed-width table of batches, one per line; ids are never cut (up to the
+    longest valid id), the column is as wide as the longest one."""
+    ids = [clean(batch.id or "", max_chars=MAX_BATCH_ID_CHARS) for batch in batches]
+    width = max([len("ID"), *map(len, ids)])
     header = (
-        f"{'ID':<20} {'STATUS':<11} {'PROGRESS':>17} {'OK':>7} {'FAILED':>7} {'COST':>10}  NAME"
+        f"{'ID':<{width}} {'STATUS':<11} {'PROGRESS':>17} "
+        f"{'OK':>7} {'FAILED':>7} {'COST':>10}  NAME"
     )
     lines = [header]
-    for batch in batches:
+    for batch, shown_id in zip(batches, ids, strict=True):
         done = f"{count(batch.processed_items)}/{count(batch.total_items)}"
         progress = f"{done} {percent(batch.progress):>4}"
         lines.append(
-            f"{clean(batch.id or '', max_chars=20):<20} "
+            f"{shown_id:<{width}} "
             f"{clean(batch.status or '—', max_chars=11):<11} "
             f"{progress:>17} {count(batch.success_count):>7} {count(batch.failure_count):>7} "
             f"{money(batch.total_cost_cents):>10}  {clean(batch.name or '', max_chars=60)}"
@@ -72,33 +86,48 @@ def status_table(batches: list[Batch]) -> str:
 
 async def fetch_status(
     client: CheckClient, settings: Settings, ids: tuple[str, ...]
-) -> list[Batch]:
-    """The named batches, or every listed batch when none is named."""
-    if ids:
-        return [await client.get_batch(batch_id) for batch_id in ids]
-    return await client.list_all_batches(status=settings.status)
+) -> tuple[list[Batch], list[str]]:
+    """The named batches (or every listed batch when none is named), and a problem
+    line for each named one that could not be shown.
+
+    A missing or unreadable batch does not hide the others; any other error (key
+    rejected, server down) ends the whole command.
+    """
+    if not ids:
+        return await client.list_all_batches(status=settings.status), []
+    batches: list[Batch] = []
+    problems: list[str] = []
+    for batch_id in ids:
+        try:
+            batches.append(await client.get_batch(batch_id))
+        except (NotFound, BadResponse) as exc:
+            problems.append(f"{clean(batch_id)}: {exc.message}")
+    return batches, problems
 
 
 def run_status(
     settings: Settings, ids: tuple[str, ...], *, as_json: bool, out: TextIO = sys.stdout
 ) -> int:
-    """``batch-tui status``: print one snapshot and exit (0, or 3 on an API error)."""
+    """``batch-tui status``: print one snapshot and exit (0; 3 when a batch or the
+    list could not be shown)."""
 
-    async def main() -> list[Batch]:
+    async def main() -> tuple[list[Batch], list[str]]:
         async with CheckClient(settings.base_url, settings.api_key or "") as client:
             return await fetch_status(client, settings, ids)
 
     try:
-        batches = asyncio.run(main())
+        batches, problems = asyncio.run(main())
     except ApiError as exc:
-        print(f"batch-tui: error: {clean(exc.message)}", file=sys.stderr)
+        _error(exc.message)
         return EXIT_ERROR
+    for problem in problems:
+        _error(problem)
     if as_json:
         json.dump([batch_json(b) for b in batches], out, indent=2)
         out.write("\n")
-    else:
+    elif batches or not problems:
         out.write(status_table(batches) + "\n")
-    return 0
+    return EXIT_ERROR if problems else 0
 
 
 def progress_line(batch: Batch, progress: Progress, now: float) -> str:
@@ -113,7 +142,7 @@ def progress_line(batch: Batch, progress: Progress, now: float) -> str:
     ]
     eta = progress.eta_seconds(batch.total_items)
     if eta is not None and not batch.is_terminal:
-        parts.append(f"ETA {duration(timedelta(seconds=eta))}")
+        parts.append(f"ETA {duration_of(eta)}")
     return "  ".join(parts)
 
 
@@ -140,7 +169,7 @@ async def watch_batch(
             continue
         except ApiError as exc:
             failures += 1
-            print(f"batch-tui: {clean(exc.kind)}: {clean(exc.message)}; retrying", file=sys.stderr)
+            print(f"batch-tui: {labelled(exc.kind, exc.message)}; retrying", file=sys.stderr)
             # Full jitter, 1 s doubling to 30 s, never sooner than the interval.
             await sleep(max(interval, random.uniform(0, min(30.0, 2 ** (failures - 1)))))
             continue
@@ -161,7 +190,7 @@ def run_watch(
     settings: Settings, batch_id: str, *, exit_status: bool, out: TextIO = sys.stdout
 ) -> int:
     """``batch-tui watch``: follow one batch to the end; with ``exit_status`` its
-    outcome is the exit status (completed 0, failed 1, cancelled 2)."""
+    outcome is the exit status (completed 0, failed 1, cancelled 4)."""
 
     async def main() -> Batch:
         async with CheckClient(settings.base_url, settings.api_key or "") as client:
@@ -170,8 +199,26 @@ def run_watch(
     try:
         batch = asyncio.run(main())
     except ApiError as exc:
-        print(f"batch-tui: error: {clean(exc.message)}", file=sys.stderr)
+        _error(exc.message)
         return EXIT_ERROR
-    final = f"{clean(batch_id)} {clean(batch.status or '')} at {utc(batch.completed_at)}"
-    print(final, file=sys.stderr)
+    for line in final_lines(batch_id, batch):
+        print(line, file=sys.stderr)
     return EXIT_FOR_STATUS.get(batch.status or "", EXIT_ERROR) if exit_status else 0
+
+
+def final_lines(batch_id: str, batch: Batch) -> list[str]:
+    """How a watched batch ended; for a failed one also why, with its first
+    validation errors."""
+    final = f"{clean(batch_id)} {clean(batch.status or '')} at {utc(batch.completed_at)}"
+    if batch.status != "failed":
+        return [final]
+    if batch.error_message:
+        final += f": {clean(batch.error_message)}"
+    lines = [final]
+    issues = batch.validation_errors or ()
+    for issue in issues[:MAX_ISSUES_SHOWN]:
+        row = "?" if issue.row is None else issue.row
+        lines.append(f"  row {row}: {clean(issue.error or '—')}")
+    if len(issues) > MAX_ISSUES_SHOWN:
+        lines.append(f"  … and {len(issues) - MAX_ISSUES_SHOWN} more")
+    return lines

@@ -30,7 +30,7 @@ def make_monitor(
     settings: Settings, *, clock: Clock = system_clock, watch: tuple[str, ...] = ()
 ) -> BatchMonitor:
     """A monitor with its own client (and local store) for these settings."""
-    client = CheckClient(settings.base_url, settings.api_key or "")
+    client = CheckClient(settings.base_url, settings.api_key or "", clock=clock)
     store, problem = open_store(settings)
     return BatchMonitor(
         client,

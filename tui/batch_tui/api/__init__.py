@@ -10,6 +10,7 @@ from batch_tui.api.errors import (
     ApiTimeout,
     BadResponse,
     ConnectionFailed,
+    InvalidBatchId,
     NotFound,
     RateLimited,
     RequestRejected,
@@ -25,6 +26,7 @@ from batch_tui.api.models import (
     RateLimit,
     ResultsPage,
     ValidationIssue,
+    batch_id_problem,
 )
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "CancelResult",
     "CheckClient",
     "ConnectionFailed",
+    "InvalidBatchId",
     "ItemResult",
     "NotFound",
     "Pagination",
@@ -46,4 +49,5 @@ __all__ = [
     "ServerError",
     "Unauthorized",
     "ValidationIssue",
+    "batch_id_problem",
 ]

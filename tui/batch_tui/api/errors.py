@@ -2,17 +2,36 @@
 
 Each carries the HTTP status (None when no response arrived), the server's error
 code and its message, so the UI can say exactly what went wrong. None of them ever
-holds the API key: messages are built from the response and the path only.
+holds the API key: messages are built from the response and the path only, and
+the client redacts the key from everything a server says.
+
+Errors are shown as ``kind: message``, so a message that starts with its own
+kind ("server error: …") is stored without it, and reads once.
 """
 
 from __future__ import annotations
 
+import re
+
+
+def _without_kind(message: str, kind: str) -> str:
+    """``message`` without leading repeats of ``kind:``, unless nothing would be left."""
+    pattern = re.compile(rf"\s*{re.escape(kind)}\s*:\s*", re.IGNORECASE)
+    rest = message
+    while match := pattern.match(rest):
+        rest = rest[match.end() :]
+    return rest if rest.strip() else message
+
 
 class ApiError(Exception):
-    """A request to the Check API failed."""
+    """A request to the Check API failed.
 
-    #: A short name for the kind of failure, shown in the status line.
-    kind = "error"
+    This class itself is raised only for failures inside batch-tui (a bug caught
+    on its way out); every answer or silence of the server has a subclass.
+    """
+
+    #: A short name for the kind of failure, shown in the status line before the message.
+    kind = "internal error"
 
     def __init__(
         self,
@@ -21,6 +40,7 @@ class ApiError(Exception):
         status: int | None = None,
         code: str | None = None,
     ) -> None:
+        message = _without_kind(message, self.kind)
         super().__init__(message)
         self.message = message
         """What went wrong, in the server's words when it gave any."""
@@ -39,6 +59,13 @@ class NotFound(ApiError):
     kind = "not found"
 
 
+class InvalidBatchId(NotFound):
+    """An id no batch can have (see ``models.batch_id_problem``), refused before any
+    request is sent. A NotFound, since no such batch exists."""
+
+    kind = "invalid batch id"
+
+
 class Unauthorized(ApiError):
     """401 or 403: the key is missing, wrong, or lacks the plan for batches."""
 
@@ -53,7 +80,8 @@ class RateLimited(ApiError):
     def __init__(self, message: str, *, retry_after: float | None, **kwargs) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
-        """Seconds to wait before the next request, from ``Retry-After`` or the body."""
+        """Seconds to wait before the next request, from ``Retry-After`` or the body,
+        always within 0 to ``client.MAX_WAIT``; None when the server gave no usable wait."""
 
 
 class RequestRejected(ApiError):

@@ -41,6 +41,29 @@ ITEM_STATUSES: tuple[str, ...] = (
 
 #: Counts, costs and tokens beyond this are not believable: treated as unusable.
 ABSURD = 10**15
+#: The longest batch id accepted (the API's ids are ``batch_`` and twelve hex digits).
+MAX_BATCH_ID_CHARS = 200
+
+
+def batch_id_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a batch id, or None when it can.
+
+    A batch id becomes one segment of a URL path, so it must be 1 to 200
+    printable ASCII characters without spaces or '/', and not '.' or '..' (which
+    every URL library resolves as "this" and "the parent" directory, percent
+    encoding or not).
+    """
+    if not value:
+        return "it is empty"
+    if len(value) > MAX_BATCH_ID_CHARS:
+        return f"it is longer than {MAX_BATCH_ID_CHARS} characters"
+    if not all("!" <= c <= "~" for c in value):
+        return "only printable ASCII characters without spaces are allowed"
+    if "/" in value:
+        return "it contains '/'"
+    if value in (".", ".."):
+        return f"{value!r} is a path step, not an id"
+    return None
 
 
 class _Reader:
@@ -96,15 +119,15 @@ class _Reader:
         if value is None:
             return None
         result: float | None = None
-        if isinstance(value, bool):
-            result = None
-        elif isinstance(value, (int, float)):
-            result = float(value)
-        elif isinstance(value, str):
-            try:
-                result = float(value.strip())
-            except ValueError:
+        try:
+            if isinstance(value, bool):
                 result = None
+            elif isinstance(value, (int, float)):
+                result = float(value)
+            elif isinstance(value, str):
+                result = float(value.strip())
+        except (ValueError, OverflowError):  # OverflowError: an integer no float can hold
+            result = None
         if result is None or not math.isfinite(result) or not low <= result <= high:
             self._reject(key)
             return None
@@ -426,6 +449,9 @@ class CancelResult:
     id: str | None
     status: str | None
     message: str | None
+    confirmed: bool = True
+    """False when the server accepted the cancel (2xx) but said nothing readable
+    about it (204, or a body that is not a JSON object): re-read the batch to know."""
 
     @classmethod
     def from_json(cls, data: Any) -> CancelResult:

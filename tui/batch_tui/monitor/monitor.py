@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from batch_tui.api.client import CheckClient
-from batch_tui.api.errors import ApiError, NotFound, RateLimited, Unauthorized
+from batch_tui.api.errors import ApiError, NotFound, RateLimited, RequestRejected, Unauthorized
 from batch_tui.api.models import Batch, ResultsPage
 from batch_tui.clock import Clock, system_clock
 from batch_tui.monitor.budget import DEFAULT_HEADROOM, Budget
@@ -275,36 +275,71 @@ class BatchMonitor(ListingMixin):
             )
 
     async def cancel(self, batch_id: str) -> CancelOutcome:
-        """Send exactly one cancel for this batch, then fetch it again.
+        """Send exactly one cancel for this batch, and report what really happened.
 
-        A second call while the first is in flight sends nothing.
+        A second call while the first is in flight sends nothing. When the server's
+        answer does not say (a timeout, a 5xx, a 204 or a body that is not JSON),
+        the batch is read again and its status decides the outcome: a cancel the
+        server applied is reported as done even if its answer was lost.
         """
         if batch_id in self._cancelling:
             return CancelOutcome(batch_id, False, "A cancel is already in flight", sent=False)
         self._cancelling.add(batch_id)
         try:
             async with self._lock:
-                self._sending()
-                try:
-                    result = await self.client.cancel_batch(batch_id)
-                finally:
-                    self._answered()
-        except ApiError as exc:
-            outcome = CancelOutcome(batch_id, False, exc.message)
-        else:
-            outcome = CancelOutcome(batch_id, True, result.message or "Batch cancelled")
-            # Show the server's answer at once, so no second cancel can be confirmed
-            # in the moment before the re-fetch lands.
-            old = self.fleet.get(batch_id)
-            if old is not None and result.status:
-                self.fleet.put(replace(old, batch=replace(old.batch, status=result.status)))
-                self._emit(Change(frozenset({batch_id})))
+                return await self._cancel_and_verify(batch_id)
         finally:
             self._cancelling.discard(batch_id)
-        # Whatever the answer, the truth is on the server: fetch the batch again now.
-        self.scheduler.refresh_one(batch_id, self.clock())
-        self._wake.set()
-        return outcome
+            self._wake.set()
+
+    async def _cancel_and_verify(self, batch_id: str) -> CancelOutcome:
+        self._sending()
+        try:
+            result = await self.client.cancel_batch(batch_id)
+        except (RequestRejected, NotFound, Unauthorized, RateLimited) as exc:
+            # A clear refusal: nothing was cancelled. The batch is re-read on schedule.
+            self.scheduler.refresh_one(batch_id, self.clock())
+            return CancelOutcome(batch_id, False, exc.message)
+        except ApiError as exc:
+            unclear = f"the answer to the cancel was unclear ({exc.kind}: {exc.message})"
+        else:
+            if result.confirmed:
+                self._show_status(batch_id, result.status)
+            unclear = None if result.confirmed else "the server's answer to the cancel was empty"
+            message = result.message or "Batch cancelled"
+        finally:
+            self._answered()
+        status = await self._reread(batch_id)
+        if unclear is None:
+            return CancelOutcome(batch_id, True, message)
+        if status == "cancelled":
+            return CancelOutcome(batch_id, True, f"cancelled ({unclear}; re-reading it shows so)")
+        if status is None:
+            return CancelOutcome(
+                batch_id, False, f"{unclear}, and the batch could not be re-read: press r to check"
+            )
+        return CancelOutcome(batch_id, False, f"{unclear}; the batch is still {status}")
+
+    def _show_status(self, batch_id: str, status: str | None) -> None:
+        """Show the server's answer at once, so no second cancel can be confirmed in the
+        moment before the re-read lands."""
+        old = self.fleet.get(batch_id)
+        if old is not None and status:
+            self.fleet.put(replace(old, batch=replace(old.batch, status=status)))
+            self._emit(Change(frozenset({batch_id})))
+
+    async def _reread(self, batch_id: str) -> str | None:
+        """Fetch the batch now (the user asked, so even while paused); its status or None."""
+        try:
+            self._check_gate()
+            change = await self._fetch(batch_id)
+        except ApiError:
+            self.scheduler.refresh_one(batch_id, self.clock())
+            return None
+        self._save()
+        self._emit(change)
+        snapshot = self.fleet.get(batch_id)
+        return snapshot.batch.status if snapshot is not None else None
 
     def close(self) -> None:
         """Stop the ``run()`` loop after its current request."""
