@@ -58,6 +58,8 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 #: A response body that decodes to more than this is not read to the end (no sane
 #: answer is this big); the cap counts decoded bytes, so compression cannot cheat it.
 MAX_BODY_BYTES = 5 * 1024 * 1024
+#: A body larger than this is parsed in a worker thread, not on the event loop.
+OFFLOAD_BYTES = 256 * 1024
 #: Seconds one request may take from start to the last byte, however the server
 #: paces it (httpx's timeouts apply to each read, so a trickle would never end).
 REQUEST_DEADLINE = 30.0
@@ -372,6 +374,11 @@ class CheckClient:
         except (httpx.TransportError, OSError) as exc:
             reason = self._redact(str(exc)) or type(exc).__name__
             raise ConnectionFailed(f"{method} {path}: {reason}") from None
+        if len(body) > OFFLOAD_BYTES:
+            # Parsing megabytes takes long enough to freeze the screen: off the event loop.
+            return await asyncio.to_thread(
+                self._decode, response, body, unreadable_ok=unreadable_ok
+            )
         return self._decode(response, body, unreadable_ok=unreadable_ok)
 
     async def _read_capped(self, response: httpx.Response) -> bytearray:

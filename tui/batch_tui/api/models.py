@@ -202,6 +202,12 @@ class ValidationIssue:
         return cls(row=read.integer("row"), error=read.text("error"))
 
 
+#: A failed batch's validation errors kept (and shown); the rest are only counted,
+#: so a server listing 600,000 of them costs no more than one listing a thousand.
+MAX_VALIDATION_ERRORS = 1000
+#: Where the local store keeps the whole count next to the rows kept (not an API field).
+STORED_ERROR_COUNT = "validationErrorCount"
+
 #: The fields a list-endpoint summary carries; the rest need ``GET /v1/batch/:id``.
 SUMMARY_FIELDS: tuple[str, ...] = (
     "id",
@@ -238,6 +244,9 @@ class Batch:
     total_output_tokens: int | None = None
     error_message: str | None = None
     validation_errors: tuple[ValidationIssue, ...] | None = None
+    """The first ``MAX_VALIDATION_ERRORS`` rows of the server's ``validationErrors``."""
+    validation_error_count: int | None = None
+    """How many validation errors the server listed (all of them, not only those kept)."""
     created_at: datetime | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
@@ -251,10 +260,14 @@ class Batch:
         read = _Reader(data)
         raw_errors = read.array("validationErrors")
         errors = (
-            tuple(ValidationIssue.from_json(row) for row in raw_errors)
+            tuple(ValidationIssue.from_json(row) for row in raw_errors[:MAX_VALIDATION_ERRORS])
             if raw_errors is not None
             else None
         )
+        # The whole count, though only the first rows are kept: what can be shown.
+        error_count = read.integer(STORED_ERROR_COUNT)
+        if error_count is None and raw_errors is not None:
+            error_count = len(raw_errors)
         batch = cls(
             id=read.text("id"),
             name=read.text("name"),
@@ -272,6 +285,7 @@ class Batch:
             total_output_tokens=read.integer("totalOutputTokens"),
             error_message=read.text("errorMessage"),
             validation_errors=errors,
+            validation_error_count=error_count,
             created_at=read.time("createdAt"),
             started_at=read.time("startedAt"),
             completed_at=read.time("completedAt"),

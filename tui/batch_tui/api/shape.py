@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from batch_tui.api.models import Batch
+from batch_tui.api.models import STORED_ERROR_COUNT, Batch
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -42,6 +42,7 @@ def batch_to_json(batch: Batch) -> dict[str, Any]:
         "totalOutputTokens": batch.total_output_tokens,
         "errorMessage": batch.error_message,
         "validationErrors": errors,
+        STORED_ERROR_COUNT: batch.validation_error_count,
         "createdAt": iso(batch.created_at),
         "startedAt": iso(batch.started_at),
         "completedAt": iso(batch.completed_at),

@@ -92,5 +92,6 @@ class ErrorsTable(Vertical):
         empty.update(message)
         empty.display = bool(message)
         table.display = not message
-        total = len(errors or ()) + len(items)
+        listed = snapshot.batch.validation_error_count if snapshot else None
+        total = (listed if listed is not None else len(errors or ())) + len(items)
         self.border_title = f"Errors ({total})" if total else "Errors"
