@@ -1,6 +1,7 @@
-"""The monitor's list requests: sweeps, discovery and history, one page per request.
+"""The monitor's poll requests and what their answers change: lists and details.
 
-Split from ``monitor.py`` to keep each part readable; ``BatchMonitor`` mixes it in.
+Lists (sweeps, discovery and history) go one page per request; a detail fetch
+refreshes one batch. ``BatchMonitor`` mixes this in.
 Every page is a request of its own under the one rate budget. Discovery reads
 the newest pages only until one holds no batch it does not know; it checks, as it
 goes, that the list really is newest first, and when it is not it falls back to
@@ -9,8 +10,10 @@ walking every page (slowly, within the budget) and says so in the status line.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from batch_tui.api.errors import NotFound
 from batch_tui.api.models import Batch
 from batch_tui.monitor.paging import Walk
 from batch_tui.monitor.scheduler import PAGE_SIZE, PollRequest
@@ -156,3 +159,53 @@ class ListingMixin:
         if self.scheduler.history_wanted:
             return f"loading older batches · {loaded:,} loaded"
         return f"{loaded:,} loaded · older batches load as you scroll"
+
+    async def _fetch(self: BatchMonitor, batch_id: str) -> Change:
+        self._sending()
+        try:
+            batch = await self.client.get_batch(batch_id)
+        except NotFound as exc:
+            self.scheduler.detail_gone(batch_id)
+            self.fleet.mark(batch_id, f"not found: {exc.message}", None)
+            return Change(frozenset({batch_id}))
+        finally:
+            self._answered()
+        now = self.clock()
+        self.scheduler.saw_detail(batch_id, batch.status, now)
+        if batch.expires_at is not None and batch.expires_at.timestamp() <= now:
+            self.scheduler.expired(batch_id)
+        if batch.id != batch_id:
+            batch = replace(batch, id=batch_id)
+        if self._outside_filter(batch_id, batch.status):
+            self.scheduler.forget(batch_id)
+            self.fleet.remove(batch_id)
+            return self._change(set(), frozenset({batch_id}))
+        old = self.fleet.get(batch_id)
+        snapshot = self.fleet.observe(
+            old,
+            Snapshot(
+                batch,
+                updated_at=now,
+                detail_at=now,
+                planned_interval=self.scheduler.planned_interval(batch_id),
+            ),
+        )
+        self.fleet.put(snapshot)
+        self._dirty.add(batch_id)
+        reordered = old is None or old.batch.created_at != batch.created_at
+        changed = {batch_id} if old is None or snapshot != old else set()
+        if batch_id == self.scheduler.highlighted:
+            self._want_item_errors(snapshot, now)
+        return self._change(changed | self._replan(), reordered=reordered)
+
+    def _replan(self: BatchMonitor) -> set[str]:
+        """Refresh the planned interval of every batch that can change; returns those
+        whose interval changed (finished batches have none, so they cost nothing)."""
+        changed = set()
+        for batch_id in self.scheduler.tracked():
+            snapshot = self.fleet.get(batch_id)
+            planned = self.scheduler.planned_interval(batch_id)
+            if snapshot is not None and planned != snapshot.planned_interval:
+                self.fleet.snapshots[batch_id] = replace(snapshot, planned_interval=planned)
+                changed.add(batch_id)
+        return changed

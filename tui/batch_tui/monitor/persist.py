@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from batch_tui.api.models import TERMINAL_STATUSES
-from batch_tui.monitor.snapshot import UNCONFIRMED, Snapshot
+from batch_tui.monitor.insight import Progress
+from batch_tui.monitor.snapshot import UNCONFIRMED, Change, Snapshot
 from batch_tui.store.db import Store, StoredBatch, StoreUnavailable
+
+if TYPE_CHECKING:
+    from batch_tui.monitor.monitor import BatchMonitor
 
 #: Rows drawn at start before anything else happens.
 FIRST_ROWS = 500
@@ -122,3 +127,45 @@ class StoreLink:
         """Close the store."""
         if self.store is not None:
             self.store.close()
+
+
+class StoreMixin:
+    """Reading the store at start and writing each step's changes, for ``BatchMonitor``."""
+
+    def _load_store_first(self: BatchMonitor) -> None:
+        """Draw the newest stored rows at once, with the progress behind their pace."""
+        if not self.store.active:
+            return
+        self._add_stored(self.store.next_rows(self.clock(), first=True))
+        self.scheduler.history_complete = self.store.meta("history_complete") == "1"
+
+    def _load_store_chunk(self: BatchMonitor) -> bool:
+        """Read the next chunk of stored rows; True when there was one."""
+        if self.store.fully_loaded:
+            return False
+        rows = self.store.next_rows(self.clock())
+        if not rows:
+            return False
+        self._add_stored(rows)
+        self._emit(Change(reordered=True))
+        return True
+
+    def _add_stored(self: BatchMonitor, rows: list[Snapshot]) -> None:
+        now = self.clock()
+        fresh = [row for row in rows if row.batch.id not in self.fleet]
+        running = [row for row in fresh if row.error == UNCONFIRMED]
+        for row in running:
+            self.scheduler.saw_summary(row.batch.id or "", row.batch.status, now)
+        for batch_id, samples in self.store.samples(r.batch.id or "" for r in running).items():
+            progress = self.fleet.progress.setdefault(batch_id, Progress())
+            for at, processed, cost in samples:
+                progress.add(at, processed, cost)
+        self.fleet.add_many(fresh)
+        self._listed.update(row.batch.id or "" for row in fresh)
+
+    def _save(self: BatchMonitor) -> None:
+        if not self._dirty:
+            return
+        dirty = [self.fleet.snapshots[i] for i in self._dirty if i in self.fleet.snapshots]
+        self._dirty.clear()
+        self.store.save(dirty, self.clock())

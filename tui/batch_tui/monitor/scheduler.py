@@ -35,86 +35,41 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from typing import Literal
 
-from batch_tui.api.models import TERMINAL_STATUSES
-from batch_tui.monitor.backoff import BACKOFF_CAP, backoff_delay, server_wait
+from batch_tui.monitor.backoff import BACKOFF_CAP
 from batch_tui.monitor.budget import Budget
+from batch_tui.monitor.outcomes import OutcomesMixin
 from batch_tui.monitor.paging import MAX_DISCOVERY_PAGES, MAX_FULL_PAGES, MAX_SWEEP_PAGES, Walk
+from batch_tui.monitor.planning import (
+    DEFAULT_INTERVAL,
+    DISCOVERY_FACTOR,
+    HISTORY_SHARE,
+    ITEM_ERRORS_EVERY,
+    MAX_INTERVAL,
+    MIN_DISCOVERY_EVERY,
+    MIN_INTERVAL,
+    PAGE_SIZE,
+    REFRESH_COALESCE,
+    SLOW_FACTOR,
+    SWEPT_STATUSES,
+    PollRequest,
+    Stream,
+    Track,
+)
+from batch_tui.monitor.tracking import TrackingMixin
 
-__all__ = ["BACKOFF_CAP", "DEFAULT_INTERVAL", "PollRequest", "Scheduler"]
-
-#: The default poll interval, in seconds: 25 to 40 requests a minute however many
-#: batches are active, far inside a Pro key's 200/min.
-DEFAULT_INTERVAL = 5.0
-MIN_INTERVAL = 0.5
-MAX_INTERVAL = 3600.0
-#: Pending and validating batches change less often: swept this many times slower.
-SLOW_FACTOR = 2
-#: Discovery runs this many times slower than the interval...
-DISCOVERY_FACTOR = 10
-#: ...but never more often than this.
-MIN_DISCOVERY_EVERY = 30.0
-#: The list endpoint's largest page: one list request covers this many batches.
-PAGE_SIZE = 100
-#: While the server is down, one probe goes out this many intervals apart.
-PROBE_INTERVALS = 2
-#: The statuses swept with the list endpoint's status filter.
-SWEPT_STATUSES = ("processing", "validating", "pending")
-#: Loading older history may use at most this share of what the budget allows us.
-HISTORY_SHARE = 0.1
-#: Refreshes (``r``) pressed within this many seconds of each other are one refresh.
-REFRESH_COALESCE = 2.0
-#: At most this many batches the server said do not exist are remembered.
-MAX_GONE = 10_000
-#: The first page of a failing batch's results is fetched again at most this often.
-ITEM_ERRORS_EVERY = 30.0
-
-Kind = Literal["list", "sweep", "detail", "history", "errors"]
-
-
-@dataclass(frozen=True)
-class PollRequest:
-    """One request the monitor should make now."""
-
-    kind: Kind
-    batch_id: str | None = None
-    status: str | None = None
-    """For a sweep: the status it lists."""
-    offset: int = 0
-    """For a list request: where its page starts."""
-
-    @property
-    def key(self) -> str:
-        """The stream this request belongs to, for its cadence and backoff."""
-        if self.kind in ("detail", "errors"):
-            return f"{self.kind}:{self.batch_id}"
-        if self.kind == "sweep":
-            return f"sweep:{self.status}"
-        return self.kind
-
-
-@dataclass
-class _Track:
-    """What the scheduler knows about one batch that can still change."""
-
-    status: str | None = None
-    detail_at: float | None = None
-    once_due: float | None = None
-    """A one-off detail fetch is wanted at this time (status change)."""
-    watched: bool = False
-    """Named by the user; followed even when no list shows it."""
-    listed: bool = False
-    """Seen in a list (discovery or sweep)."""
-
-
-@dataclass
-class _Stream:
-    """A recurring request: when it is next due, and its backoff state."""
-
-    next_due: float
-    failures: int = 0
-    last_ok: float | None = None
+__all__ = [
+    "BACKOFF_CAP",
+    "DEFAULT_INTERVAL",
+    "ITEM_ERRORS_EVERY",
+    "MAX_INTERVAL",
+    "MIN_INTERVAL",
+    "PAGE_SIZE",
+    "REFRESH_COALESCE",
+    "SWEPT_STATUSES",
+    "PollRequest",
+    "Scheduler",
+]
 
 
 @dataclass
@@ -129,7 +84,7 @@ class Plan:
 
 
 @dataclass
-class Scheduler:
+class Scheduler(TrackingMixin, OutcomesMixin):
     """Plans sweeps, details, discovery and history; see the module docstring for the rules."""
 
     interval: float = DEFAULT_INTERVAL
@@ -164,9 +119,9 @@ class Scheduler:
         """The list turned out not newest-first: discovery walks every page."""
         self._last_sent = self.now
         self._refreshed_at: float | None = None
-        self._tracks: dict[str, _Track] = {}
+        self._tracks: dict[str, Track] = {}
         self._gone: dict[str, None] = {}
-        self._streams: dict[str, _Stream] = {"list": _Stream(self.now)}
+        self._streams: dict[str, Stream] = {"list": Stream(self.now)}
         self.walks: dict[str, Walk] = {"list": Walk(MAX_DISCOVERY_PAGES)}
         """The list walks under way (discovery, sweeps, history), by stream key."""
 
@@ -200,129 +155,7 @@ class Scheduler:
             return self.interval * self.highlight_factor
         return self.interval * self.factor
 
-    def planned_interval(self, batch_id: str) -> float | None:
-        """How often this batch's data is refreshed (None: never again, it is final)."""
-        track = self._tracks.get(batch_id)
-        if track is None or batch_id in self._gone:
-            return None
-        if track.status in TERMINAL_STATUSES and track.once_due is None:
-            return None
-        if batch_id == self.highlighted:
-            return self.interval * self.highlight_factor
-        if track.status in SWEPT_STATUSES and track.listed:
-            return self._sweep_every(track.status) * self.factor
-        return self.interval * self.factor
-
-    def tracked(self) -> list[str]:
-        """The batches that can still change (the only ones with a planned interval)."""
-        return list(self._tracks)
-
-    def tracked_in(self, status: str) -> list[str]:
-        """The tracked batches last seen in ``status``."""
-        return [batch_id for batch_id, t in self._tracks.items() if t.status == status]
-
     # ── the batches ──────────────────────────────────────────────────────────
-
-    def _swept(self, status: str | None) -> bool:
-        return status in SWEPT_STATUSES and self.status_filter in (None, status)
-
-    def _needs_own_detail(self, batch_id: str, track: _Track) -> bool:
-        """A batch still changing that no sweep covers is followed by its own detail polls."""
-        if batch_id in self._gone or track.status in TERMINAL_STATUSES:
-            return False
-        return batch_id == self.highlighted or not (track.listed and self._swept(track.status))
-
-    def watch(self, batch_id: str, now: float) -> None:
-        """Follow a batch named by the user even when no list shows it."""
-        track = self._tracks.setdefault(batch_id, _Track())
-        track.watched = True
-        if track.detail_at is None:
-            track.once_due = now
-
-    def unwatch(self, batch_id: str) -> None:
-        """The user no longer names this batch; lists may still show it."""
-        track = self._tracks.get(batch_id)
-        if track is not None:
-            track.watched = False
-            if not track.listed:
-                self.forget(batch_id)
-
-    def forget(self, batch_id: str) -> None:
-        """Stop following a batch."""
-        self._tracks.pop(batch_id, None)
-        self._streams.pop(f"detail:{batch_id}", None)
-
-    def is_polled(self, batch_id: str) -> bool:
-        """True while the batch will be fetched again on its own."""
-        return self.planned_interval(batch_id) is not None
-
-    def saw_summary(self, batch_id: str, status: str | None, now: float) -> None:
-        """A list (discovery, sweep or history) showed this batch with this status."""
-        track = self._tracks.get(batch_id)
-        if track is None:
-            if status in TERMINAL_STATUSES:
-                return  # finished before we met it: the summary is final
-            track = self._tracks[batch_id] = _Track(status=status, listed=True)
-            if not self._swept(status):
-                track.once_due = now  # an undocumented status: see what it is
-            return
-        track.listed = True
-        if batch_id in self._gone:
-            return
-        if status in TERMINAL_STATUSES and track.status not in TERMINAL_STATUSES:
-            track.once_due = now  # it just finished: one final detail fetch
-        track.status = status
-
-    def sweep_done(self, status: str, seen: set[str], now: float) -> None:
-        """A whole sweep of ``status`` finished; batches it no longer shows changed status."""
-        for batch_id, track in self._tracks.items():
-            if track.status == status and track.listed and batch_id not in seen:
-                # It moved on (to the next status, or finished): ask where it is now, once.
-                # A batch still in this status that the list keeps leaving out (a
-                # server listing only its newest) is then polled by its own detail.
-                track.listed = False
-                if track.once_due is None:
-                    track.once_due = now
-        self._succeeded(PollRequest("sweep", status=status), now)
-
-    def discovery_done(self, now: float, *, whole_list: bool = False) -> None:
-        """A discovery pass finished: the next one is a full cadence away. When it
-        read the whole list it brought every summary, so the sweeps can wait too."""
-        self._succeeded(PollRequest("list"), now)
-        if whole_list and self.status_filter is None:
-            for status in SWEPT_STATUSES:
-                self._succeeded(PollRequest("sweep", status=status), now)
-
-    def saw_detail(self, batch_id: str, status: str | None, now: float) -> None:
-        """A detail fetch succeeded."""
-        self._succeeded(PollRequest("detail", batch_id), now)
-        if batch_id == self.highlighted:
-            self.highlight_due = None
-        track = self._tracks.get(batch_id)
-        if status in TERMINAL_STATUSES:
-            # Final: nothing about it will change again, so nothing is kept.
-            self.forget(batch_id)
-            return
-        if track is None:
-            track = self._tracks[batch_id] = _Track()
-        track.status = status
-        track.detail_at = now
-        track.once_due = None
-
-    def detail_gone(self, batch_id: str) -> None:
-        """The server answered 404, or the batch expired: never ask again (until refresh)."""
-        self._gone[batch_id] = None
-        while len(self._gone) > MAX_GONE:
-            del self._gone[next(iter(self._gone))]  # the oldest: a bounded memory of 404s
-        if batch_id == self.highlighted:
-            self.highlight_due = None
-        self.forget(batch_id)
-
-    expired = detail_gone
-
-    def is_gone(self, batch_id: str) -> bool:
-        """True when the server said this batch does not exist."""
-        return batch_id in self._gone
 
     # ── list walks ───────────────────────────────────────────────────────────
 
@@ -337,82 +170,7 @@ class Scheduler:
             walk.max_pages = MAX_FULL_PAGES if self.full_discovery else MAX_DISCOVERY_PAGES
         return walk
 
-    def next_page(self, request: PollRequest, now: float) -> None:
-        """The walk goes on: its next page is due now."""
-        stream = self._streams.setdefault(request.key, _Stream(now))
-        stream.next_due = now
-        stream.failures = 0
-        stream.last_ok = now
-        self.outage = False
-
-    def history_page_done(self, complete: bool, now: float) -> None:
-        """A history page came back; ``complete`` when it was the last one."""
-        self.history_complete = complete
-        self._succeeded(PollRequest("history"), now)
-
     # ── outcomes ─────────────────────────────────────────────────────────────
-
-    def _succeeded(self, request: PollRequest, now: float) -> None:
-        self.probe_now = False
-        self.paused_until = None  # a success ends a 429 hold early (the user's probe)
-        if self.outage:
-            # The server is back: every endpoint that was backing off is due now.
-            self.outage = False
-            for stream in self._streams.values():
-                if stream.failures:
-                    stream.failures = 0
-                    stream.next_due = now
-        stream = self._streams.setdefault(request.key, _Stream(now))
-        stream.failures = 0
-        stream.last_ok = now
-        stream.next_due = now + self._cadence(request)
-
-    def errors_done(self, batch_id: str, now: float) -> None:
-        """The item errors of ``batch_id`` came back."""
-        if batch_id == self.highlighted:
-            self.errors_due = None
-        self._succeeded(PollRequest("errors", batch_id), now)
-
-    def failed(self, request: PollRequest, now: float) -> float:
-        """A 5xx, timeout or connection error: back off this endpoint; returns the delay."""
-        self.outage = True
-        self.probe_now = False
-        stream = self._streams.setdefault(request.key, _Stream(now))
-        stream.failures += 1
-        delay = backoff_delay(stream.failures, self._cadence(request), self.rng)
-        stream.next_due = now + delay
-        if request.kind == "detail":
-            track = self._tracks.get(request.batch_id or "")
-            if track is not None and track.once_due is not None:
-                track.once_due = stream.next_due
-            if request.batch_id == self.highlighted and self.highlight_due is not None:
-                self.highlight_due = stream.next_due
-        if request.kind == "errors" and self.errors_due is not None:
-            self.errors_due = stream.next_due
-        return delay
-
-    def backoff(self, request: PollRequest) -> int:
-        """How many times in a row this endpoint has failed."""
-        stream = self._streams.get(request.key)
-        return stream.failures if stream else 0
-
-    def backing_off(self) -> int:
-        """How many endpoints are backing off after errors."""
-        return sum(1 for stream in self._streams.values() if stream.failures)
-
-    def max_backoff(self) -> int:
-        """The most failures in a row of any endpoint."""
-        return max((stream.failures for stream in self._streams.values()), default=0)
-
-    def rate_limited(self, retry_after: float | None, now: float) -> None:
-        """A 429: pause every request until the server's ``Retry-After`` (within reason)."""
-        self.probe_now = False
-        wait = server_wait(retry_after, self.interval)
-        self.paused_until = max(self.paused_until or now, now + wait)
-
-    def unauthorized(self) -> None:
-        """A 401/403: retrying cannot help, so stop until the user asks."""
-        self.stopped = True
 
     # ── what the user asks ───────────────────────────────────────────────────
 
@@ -430,48 +188,6 @@ class Scheduler:
         stream = self._streams.get(f"errors:{batch_id}")
         self.errors_due = now if stream is None else max(now, stream.next_due)
 
-    def want_history(self, wanted: bool) -> None:
-        """The user needs older batches than are loaded (or no longer does)."""
-        self.history_wanted = wanted
-
-    def refresh(self, now: float) -> bool:
-        """Everything that can change is due now (within the budget); lifts a 401 stop.
-
-        A press within ``REFRESH_COALESCE`` seconds of the last one joins it, so
-        pressing ``r`` ten times costs one refresh. During a 429 hold, one probe may
-        go out: if it succeeds, the hold is over. Returns False when coalesced.
-        """
-        self.stopped = False
-        if self.paused_until is not None and now < self.paused_until:
-            self.probe_now = True
-        if self._refreshed_at is not None and 0 <= now - self._refreshed_at < REFRESH_COALESCE:
-            return False
-        self._refreshed_at = now
-        self.outage = False
-        for key, stream in self._streams.items():
-            if key != "history":
-                stream.next_due = min(stream.next_due, now)
-                stream.failures = 0
-        if self.highlighted is not None:
-            self._gone.pop(self.highlighted, None)
-            track = self._tracks.get(self.highlighted)
-            if track is not None:
-                track.once_due = now
-        return True
-
-    def refresh_one(self, batch_id: str, now: float) -> None:
-        """Fetch this one batch again as soon as nothing forbids it."""
-        self._gone.pop(batch_id, None)
-        track = self._tracks.setdefault(batch_id, _Track())
-        track.once_due = now
-
-    def set_interval(self, interval: float, now: float) -> None:
-        """Change the asked interval; what was planned further out moves closer."""
-        self.interval = interval
-        for key, stream in self._streams.items():
-            cadence = self.discovery_every if key == "list" else interval
-            stream.next_due = min(stream.next_due, now + cadence)
-
     # ── what is due ──────────────────────────────────────────────────────────
 
     def _candidates(self) -> list[tuple[float, int, PollRequest]]:
@@ -482,11 +198,11 @@ class Scheduler:
             request = PollRequest("sweep", status=status)
             walking = self.walks.get(request.key)
             if (status in statuses or (walking and walking.started)) and self._swept(status):
-                stream = self._streams.setdefault(request.key, _Stream(self.now))
+                stream = self._streams.setdefault(request.key, Stream(self.now))
                 out.append((stream.next_due, 2, self._at(request)))
         out.append((self._streams["list"].next_due, 3, self._at(PollRequest("list"))))
         if self.history_wanted and not self.history_complete:
-            stream = self._streams.setdefault("history", _Stream(self.now))
+            stream = self._streams.setdefault("history", Stream(self.now))
             out.append((stream.next_due, 4, self._at(PollRequest("history"))))
         if self.highlighted is not None:
             if self.highlight_due is not None:
@@ -598,13 +314,6 @@ class Scheduler:
         if not due:
             return None
         return min(due, key=lambda item: (item[0], item[1], item[2].key))[2]
-
-    def sending(self, now: float) -> None:
-        """A request is going out now (the probe timer counts from the last one)."""
-        self._last_sent = now
-
-    def _probe_at(self) -> float:
-        return self._last_sent + PROBE_INTERVALS * self.interval
 
     def next_wakeup(self, now: float) -> float | None:
         """When something next falls due (None: nothing will without the user)."""

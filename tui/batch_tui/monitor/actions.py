@@ -1,0 +1,161 @@
+"""What the user asks of the monitor beyond polling: results pages, item errors, cancels.
+
+Each goes through the same gate as the polls (a rejected key, a 429 hold, the rate
+budget) and the same lock, so no request ever overlaps another. A user's explicit
+request is sent even while polling is paused. ``BatchMonitor`` mixes this in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from batch_tui.api.errors import ApiError, NotFound, RateLimited, RequestRejected, Unauthorized
+from batch_tui.api.models import ResultsPage
+from batch_tui.monitor.snapshot import CancelOutcome, Change, ItemErrors, Snapshot
+
+if TYPE_CHECKING:
+    from batch_tui.monitor.monitor import BatchMonitor
+
+#: Item errors are kept for this many batches (the highlighted one and recent ones).
+ITEM_ERRORS_KEPT = 20
+#: The first page of results the errors table shows failed items from.
+ITEM_ERRORS_PAGE = 100
+
+
+class ActionsMixin:
+    """Results, item errors and cancels for ``BatchMonitor``: see the module docstring."""
+
+    def is_cancelling(self: BatchMonitor, batch_id: str) -> bool:
+        """True while a cancel for this batch is in flight."""
+        return batch_id in self._cancelling
+
+    async def results_page(
+        self: BatchMonitor, batch_id: str, *, offset: int = 0, limit: int = 50
+    ) -> ResultsPage:
+        """One page of a batch's item results, asked for by the user (so sent even
+        while polling is paused); raises ``ApiError``, including ``RateLimited`` when
+        a 429 hold or the budget forbids sending now."""
+        async with self._lock:
+            self._check_gate()
+            self._sending()
+            try:
+                return await self.client.get_results(batch_id, limit=limit, offset=offset)
+            except RateLimited as exc:
+                self.scheduler.rate_limited(exc.retry_after, self.clock())
+                self._update_status(state="rate limited")
+                raise
+            finally:
+                self._answered()
+
+    def _check_gate(self: BatchMonitor) -> None:
+        """Raise when nothing may be sent now, whatever the user asks."""
+        now = self.clock()
+        if self.scheduler.stopped:
+            raise Unauthorized("the API key was rejected; press r to try again")
+        held = self.scheduler.paused_until
+        if held is not None and now < held:
+            raise RateLimited(
+                f"rate limited: the server asked for a pause of {held - now:.0f} s more",
+                retry_after=held - now,
+            )
+        if not self.budget.can_send(now):
+            wait = self.budget.next_window(now) - now
+            raise RateLimited(
+                f"the rate budget is spent until the next window (in {wait:.0f} s)",
+                retry_after=wait,
+            )
+
+    async def cancel(self: BatchMonitor, batch_id: str) -> CancelOutcome:
+        """Send exactly one cancel for this batch, and report what really happened.
+
+        A second call while the first is in flight sends nothing. When the server's
+        answer does not say (a timeout, a 5xx, a 204 or a body that is not JSON),
+        the batch is read again and its status decides the outcome: a cancel the
+        server applied is reported as done even if its answer was lost.
+        """
+        if batch_id in self._cancelling:
+            return CancelOutcome(batch_id, False, "A cancel is already in flight", sent=False)
+        self._cancelling.add(batch_id)
+        try:
+            async with self._lock:
+                return await self._cancel_and_verify(batch_id)
+        finally:
+            self._cancelling.discard(batch_id)
+            self._wake.set()
+
+    async def _cancel_and_verify(self: BatchMonitor, batch_id: str) -> CancelOutcome:
+        self._sending()
+        try:
+            result = await self.client.cancel_batch(batch_id)
+        except (RequestRejected, NotFound, Unauthorized, RateLimited) as exc:
+            # A clear refusal: nothing was cancelled. The batch is re-read on schedule.
+            self.scheduler.refresh_one(batch_id, self.clock())
+            return CancelOutcome(batch_id, False, exc.message)
+        except ApiError as exc:
+            unclear = f"the answer to the cancel was unclear ({exc.kind}: {exc.message})"
+        else:
+            if result.confirmed:
+                self._show_status(batch_id, result.status)
+            unclear = None if result.confirmed else "the server's answer to the cancel was empty"
+            message = result.message or "Batch cancelled"
+        finally:
+            self._answered()
+        status = await self._reread(batch_id)
+        if unclear is None:
+            return CancelOutcome(batch_id, True, message)
+        if status == "cancelled":
+            return CancelOutcome(batch_id, True, f"cancelled ({unclear}; re-reading it shows so)")
+        if status is None:
+            return CancelOutcome(
+                batch_id, False, f"{unclear}, and the batch could not be re-read: press r to check"
+            )
+        return CancelOutcome(batch_id, False, f"{unclear}; the batch is still {status}")
+
+    def _show_status(self: BatchMonitor, batch_id: str, status: str | None) -> None:
+        """Show the server's answer at once, so no second cancel can be confirmed in the
+        moment before the re-read lands."""
+        old = self.fleet.get(batch_id)
+        if old is not None and status:
+            self.fleet.put(replace(old, batch=replace(old.batch, status=status)))
+            self._emit(Change(frozenset({batch_id})))
+
+    async def _reread(self: BatchMonitor, batch_id: str) -> str | None:
+        """Fetch the batch now (the user asked, so even while paused); its status or None."""
+        try:
+            self._check_gate()
+            change = await self._fetch(batch_id)
+        except ApiError:
+            self.scheduler.refresh_one(batch_id, self.clock())
+            return None
+        self._save()
+        self._emit(change)
+        snapshot = self.fleet.get(batch_id)
+        return snapshot.batch.status if snapshot is not None else None
+
+    def _want_item_errors(self: BatchMonitor, snapshot: Snapshot, now: float) -> None:
+        """Ask for the highlighted batch's failed items when its failures changed."""
+        batch = snapshot.batch
+        if not batch.failure_count or not batch.id:
+            return
+        known = self.item_errors.get(batch.id)
+        if known is None or known.failures != batch.failure_count:
+            self.scheduler.want_item_errors(batch.id, now)
+            self._wake.set()
+
+    async def _fetch_item_errors(self: BatchMonitor, batch_id: str) -> Change:
+        self._sending()
+        try:
+            page = await self.client.get_results(batch_id, limit=ITEM_ERRORS_PAGE)
+        finally:
+            self._answered()
+        now = self.clock()
+        self.scheduler.errors_done(batch_id, now)
+        snapshot = self.fleet.get(batch_id)
+        failures = snapshot.batch.failure_count or 0 if snapshot else 0
+        failed = tuple(item for item in page.items if item.status == "failed")
+        self.item_errors.pop(batch_id, None)
+        self.item_errors[batch_id] = ItemErrors(failures, now, failed)
+        while len(self.item_errors) > ITEM_ERRORS_KEPT:
+            del self.item_errors[next(iter(self.item_errors))]
+        return Change(frozenset({batch_id}))
