@@ -132,9 +132,14 @@ async def test_the_command_palette_offers_every_action(demo, clock, tmp_path, mo
             "Help",
         ):
             assert title in commands, title
-        commands["Export list as JSON"].callback()
+        assert "Detail/errors" not in commands  # both panes are on screen: nothing to switch
+        # Chosen in the palette itself, a command runs as its key would.
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Export list as JSON")
         await pilot.pause()
-        assert len(list(tmp_path.glob("batch-tui-batches-*.json"))) == 1
+        await pilot.press("enter")
+        await wait_until(lambda: any(tmp_path.glob("batch-tui-batches-*.json")), pilot=pilot)
+        assert app.screen is app.dashboard
 
 
 async def test_y_copies_the_highlighted_id(demo, clock):
