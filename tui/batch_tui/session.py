@@ -15,10 +15,16 @@ from batch_tui.watchlist import WatchList
 
 
 def make_monitor(
-    settings: Settings, *, clock: Clock = system_clock, watch: tuple[str, ...] = ()
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    watch: tuple[str, ...] = (),
+    timeout: float | None = None,
 ) -> BatchMonitor:
-    """A monitor with its own client for these settings."""
-    client = CheckClient(settings.base_url, settings.api_key or "")
+    """A monitor with its own client for these settings (``timeout``: the client's
+    request timeout in seconds, when not its default)."""
+    options = {} if timeout is None else {"timeout": timeout}
+    client = CheckClient(settings.base_url, settings.api_key or "", **options)
     return BatchMonitor(
         client,
         interval=settings.interval,
@@ -31,7 +37,11 @@ def make_monitor(
 
 
 def make_app(
-    settings: Settings, *, clock: Clock = system_clock, watchlist: WatchList | None = None
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    watchlist: WatchList | None = None,
+    timeout: float | None = None,
 ) -> BatchTUI:
     """The dashboard app for these settings; ids named now join the remembered ones."""
     watched: tuple[str, ...] = settings.batch_ids
@@ -39,7 +49,7 @@ def make_app(
         watched = tuple(dict.fromkeys([*watchlist.load(), *settings.batch_ids]))
         watchlist.save(list(watched))
     return BatchTUI(
-        make_monitor(settings, clock=clock, watch=watched),
+        make_monitor(settings, clock=clock, watch=watched, timeout=timeout),
         clock=clock,
         read_only=settings.read_only,
         bell=settings.bell,
