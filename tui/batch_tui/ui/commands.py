@@ -59,7 +59,7 @@ class Command:
     """Shown in the footer (every command is in the help and the palette)."""
     when: Callable[[Situation], bool] = always
     """When it applies; when not, it is hidden everywhere and its key does nothing."""
-    parameters: tuple[str, ...] = ()
+    parameters: tuple[str | int, ...] = ()
     """Arguments of the action: ``export('csv')``."""
     key_display: str | None = None
     """How the key is written, when its name would read badly (``?`` for question_mark)."""
@@ -97,8 +97,17 @@ COMMANDS: tuple[Command, ...] = (
     Command("enter", "open_results", "Results", "Batches", footer=True),
     Command("tab", "switch_pane", "Detail/errors", "Screen", footer=True, when=narrow),
     Command("p", "toggle_pause", "Pause", "Polling", footer=True),
-    Command("plus,equals_sign", "slower", "Poll less often", "Polling", key_display="+"),
-    Command("minus", "faster", "Poll more often", "Polling", key_display="-"),
+    Command(
+        "plus,equals_sign",
+        "step_interval",
+        "Poll less often",
+        "Polling",
+        parameters=(1,),
+        key_display="+",
+    ),
+    Command(
+        "minus", "step_interval", "Poll more often", "Polling", parameters=(-1,), key_display="-"
+    ),
     Command("y", "copy_id", "Copy batch id", "Batches"),
     Command("e", "export", "Export list as CSV", "Export", parameters=("csv",)),
     Command("E", "export", "Export list as JSON", "Export", parameters=("json",)),

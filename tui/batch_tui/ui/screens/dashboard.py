@@ -95,6 +95,7 @@ class Dashboard(Screen):
         self.cancel_flow = CancelFlow(self, monitor)
         self.item_errors = ItemErrors(self, monitor, clock, self._item_errors_loaded)
         self._ticks = 0
+        self._following: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Banner(id="banner").data_bind(Dashboard.status)
@@ -125,7 +126,8 @@ class Dashboard(Screen):
         self.now = self.moment = self.clock()
         self.batch_list.focus()
         self.batch_list.apply(self.monitor.snapshots, to_datetime(self.now))
-        self._follow_monitor()
+        self._follow_highlight()
+        self._follow_status()
         self.set_interval(TICK, self._tick)
 
     # ── keeping the view in step with the monitor ────────────────────────────
@@ -136,7 +138,12 @@ class Dashboard(Screen):
         if change.changed or change.removed or change.reordered:
             self.batch_list.apply(self.monitor.snapshots, to_datetime(self.clock()), change)
         self.now = self.clock()
-        self._follow_monitor()
+        batch_id = self.batch_list.current_batch_id
+        # Only news moves the panes: a poll that found the batch as it was (a newer
+        # ``updated_at``, nothing to see) redraws nothing. Time passing is the tick's.
+        if batch_id in change.changed or batch_id != self._following:
+            self._follow_highlight()
+        self._follow_status()
         self.alerts.tell(change, self.monitor.snapshots)
 
     @on(BatchList.Highlighted)
@@ -144,9 +151,8 @@ class Dashboard(Screen):
         self.monitor.highlight(event.batch_id)
         self._follow_highlight()
 
-    def _follow_monitor(self) -> None:
-        """Bind what the monitor holds now: the highlighted batch, the status, the counts."""
-        self._follow_highlight()
+    def _follow_status(self) -> None:
+        """Bind what the monitor says about polling, and how many batches there are."""
         self.status = self.monitor.status
         snapshots = self.monitor.snapshots
         self.counts = Counts(
@@ -156,7 +162,8 @@ class Dashboard(Screen):
         )
 
     def _follow_highlight(self) -> None:
-        batch_id = self.batch_list.current_batch_id
+        """Bind the batch under the cursor, as the monitor holds it now."""
+        batch_id = self._following = self.batch_list.current_batch_id
         self.progress = self.monitor.progress.get(batch_id) if batch_id else None
         self.highlighted = self.monitor.snapshots.get(batch_id) if batch_id else None
 
@@ -172,6 +179,7 @@ class Dashboard(Screen):
         if self._ticks % SLOW_TICKS == 0:
             self.moment = self.now
             self.batch_list.refresh_times(self.monitor.snapshots, to_datetime(self.now))
+            self._follow_highlight()
             self._item_errors_for(self.highlighted)
 
     # ── failed items for the errors table (moving into the monitor) ──────────
@@ -285,12 +293,7 @@ class Dashboard(Screen):
         """Pause polling, or resume it."""
         self.polling.toggle_pause()
 
-    def action_slower(self) -> None:
-        """Poll less often: the next step up the interval ladder."""
-        self.polling.step_interval(+1)
-        self.status = self.monitor.status
-
-    def action_faster(self) -> None:
-        """Poll more often: the next step down the interval ladder."""
-        self.polling.step_interval(-1)
+    def action_step_interval(self, direction: int) -> None:
+        """Poll less (1) or more (-1) often: the next step along the interval ladder."""
+        self.polling.step_interval(direction)
         self.status = self.monitor.status
