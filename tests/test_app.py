@@ -362,3 +362,21 @@ async def test_a_confirm_after_the_batch_finished_sends_nothing(
         await pilot.pause()
         assert posts(demo_api) == []
         assert any("nothing was sent" in n.message for n in app._notifications)
+
+
+async def test_a_cancel_that_breaks_unexpectedly_says_so(run_app, simulator, monkeypatch):
+    target = first_with_status(simulator, "processing")
+    async with run_app(notifications=True) as pilot:
+        app = pilot.app
+
+        async def broken(batch_id):
+            raise RuntimeError("kaput")
+
+        monkeypatch.setattr(app.monitor, "cancel", broken)
+        await move_to(pilot, target["id"])
+        await pilot.press("c", "y")
+        await wait_until(
+            lambda: any(n.title == "Cancel failed" for n in app._notifications), pilot=pilot
+        )
+        message = next(n.message for n in app._notifications if n.title == "Cancel failed")
+        assert message == f"{target['id']}: internal error: RuntimeError: kaput"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.widget import Widget
 
 from batch_tui.api.models import Batch
-from batch_tui.monitor.monitor import BatchMonitor
+from batch_tui.monitor.monitor import BatchMonitor, CancelOutcome
 from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
 from batch_tui.ui.text import plain
 
@@ -57,7 +57,10 @@ class CancelFlow:
         self.node.run_worker(self._cancel(batch_id), group="cancel", exit_on_error=False)
 
     async def _cancel(self, batch_id: str) -> None:
-        outcome = await self.monitor.cancel(batch_id)
+        try:
+            outcome = await self.monitor.cancel(batch_id)
+        except Exception as exc:  # a bug: the user confirmed, so must hear what happened
+            outcome = CancelOutcome(batch_id, False, f"internal error: {type(exc).__name__}: {exc}")
         if not outcome.sent:
             return
         self.node.notify(
