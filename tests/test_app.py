@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from apphelpers import cell, idle, list_ids, screen_text, settled
+from apphelpers import cell, list_ids, screen_text, settled
 from batch_tui.format import compact
 from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
 from batch_tui.ui.widgets.batch_list import BatchList
@@ -115,7 +115,7 @@ async def test_enter_confirms_too_and_repeated_keys_send_one_post(
         await move_to(pilot, target["id"])
         await pilot.press("c", "enter", "c", "y", "y")
         await wait_until(lambda: cell(app, target["id"], "status") == "cancelled", pilot=pilot)
-        await wait_until(lambda: idle(app), pilot=pilot)
+        await settled(pilot)
         assert len(posts(demo_api)) == 1
 
 

@@ -9,7 +9,7 @@ import pytest
 from rich.color import Color
 from rich.segment import Segment
 
-from apphelpers import cell, idle, list_ids, screen_text, settled
+from apphelpers import cell, list_ids, screen_text, settled
 from batch_tui.ui.screens.help import HelpScreen
 from batch_tui.ui.widgets.batch_list import BatchList
 from conftest import soonest_to_finish, wait_until
@@ -213,7 +213,7 @@ async def test_a_high_failure_rate_raises_the_alarm_but_never_cancels(run_app, d
         # Once per batch, not on every poll.
         clock.advance(30)
         await pilot.press("r")
-        await wait_until(lambda: idle(app), pilot=pilot)
+        await settled(pilot)
         assert len([n for n in app._notifications if n.title == "Failure-rate alarm"]) == 1
 
 
@@ -251,7 +251,7 @@ async def test_enter_opens_results_pages_load_as_you_scroll_and_escape_goes_back
             i for i, s in app.monitor.snapshots.items() if s.batch.name == "Article verification"
         )
         table.move_cursor(table.get_row_index(target))
-        await wait_until(lambda: idle(app), pilot=pilot)
+        await settled(pilot)
         await pilot.press("enter")
         screen = app.screen
         assert isinstance(screen, ResultsScreen)
@@ -312,7 +312,7 @@ async def test_a_adds_a_watched_id_that_is_remembered_and_x_forgets_it(run_app, 
         await pilot.press("a", *"batch_elsewhere", "enter")
         await wait_until(lambda: "batch_elsewhere" in list_ids(app), pilot=pilot)
         assert store.load() == ["batch_elsewhere"]
-        await wait_until(lambda: idle(app), pilot=pilot)
+        await settled(pilot)
         table = app.dashboard.query_one(BatchList)
         table.move_cursor(table.get_row_index("batch_elsewhere"))
         await pilot.press("x")
