@@ -20,6 +20,9 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
 
+from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
+from batch_tui.ui.widgets.batch_list import BatchList
+
 
 class Situation(Protocol):
     """What ``when`` conditions look at: the dashboard's mode and shape."""
@@ -117,6 +120,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("q", "app.quit", "Quit", "Screen", footer=True),
 )
 
+# Commands that share an action (export as CSV or JSON) share when it applies.
 _BY_ACTION = {command.action: command for command in COMMANDS}
 
 
@@ -150,9 +154,6 @@ def available(screen: DOMNode) -> Iterator[Command]:
 def help_sections(screen: DOMNode) -> list[tuple[str, list[tuple[str, str]]]]:
     """(section, [(keys, description)]) for the help screen: the commands that apply
     now, by group, then the list's own keys and the cancel dialog's."""
-    from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
-    from batch_tui.ui.widgets.batch_list import BatchList
-
     rows: dict[str, list[tuple[str, str]]] = {group: [] for group in GROUPS}
     for command in available(screen):
         rows[command.group].append((command.keys, command.description))
