@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from textual.css.query import NoMatches
+from textual.pilot import Pilot
 
-from batch_tui.api.client import CheckClient
+from batch_tui import session
 from batch_tui.clock import FakeClock
+from batch_tui.config import Settings
 from batch_tui.demo.server import DemoServer
-from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.ui.app import BatchTUI
 from batch_tui.ui.widgets.batch_list import BatchList
+from batch_tui.watchlist import WatchList
 from conftest import TEST_KEY, wait_until
 
 #: Long enough that, on a frozen clock, nothing is polled again unless a test asks.
 TEST_INTERVAL = 30.0
+#: The terminal size of most Pilot tests.
+SIZE = (120, 36)
 
 
 def make_app(
@@ -25,20 +30,32 @@ def make_app(
     interval: float = TEST_INTERVAL,
     batch_ids: tuple[str, ...] = (),
     status_filter: str | None = None,
-    **options: Any,
+    read_only: bool = False,
+    bell: bool = True,
+    watchlist: WatchList | None = None,
+    api_key: str = TEST_KEY,
+    timeout: float | None = None,
+    store: bool = False,
 ) -> BatchTUI:
-    """The real app, wired to the demo server with a frozen clock; ``options`` go to
-    the app (``read_only``, ``bell``, ``watchlist``)."""
-    client = CheckClient(demo.url, TEST_KEY)
-    monitor = BatchMonitor(
-        client, interval=interval, watch=batch_ids, status_filter=status_filter, clock=clock
+    """The real app, built the way the command line builds it (``session.make_app``),
+    against the demo server with a frozen clock."""
+    settings = Settings(
+        api_key=api_key,
+        base_url=demo.url,
+        interval=interval,
+        status=status_filter,
+        batch_ids=batch_ids,
+        read_only=read_only,
+        bell=bell,
+        store=store,
     )
-    return BatchTUI(monitor, clock=clock, **options)
+    return session.make_app(settings, clock=clock, watchlist=watchlist, timeout=timeout)
 
 
 def idle(app: BatchTUI) -> bool:
-    """True once the monitor has answered, nothing is due now, and the list on screen
-    shows exactly what the monitor holds (its update message has been handled)."""
+    """True once the monitor has answered, nothing is due now, and the screen shows
+    exactly what the monitor holds: the list's rows, the highlighted batch and the
+    status (the monitor's last change has been handled)."""
     monitor = app.monitor
     if (
         monitor.status.last_success is None
@@ -46,11 +63,40 @@ def idle(app: BatchTUI) -> bool:
         or monitor.scheduler.stopped
     ):
         return False
+    dashboard = app.dashboard
     try:
-        table = app.dashboard.query_one(BatchList)
+        table = dashboard.query_one(BatchList)
     except NoMatches:
         return False
-    return table.row_ids == table.view.order(monitor.snapshots)
+    current = table.current_batch_id
+    return (
+        table.row_ids == table.view.order(monitor.snapshots)
+        and dashboard.highlighted == (monitor.snapshots.get(current) if current else None)
+        and dashboard.status == monitor.status
+    )
+
+
+async def settled(pilot: Pilot) -> None:
+    """Wait until the screen shows what the monitor holds, and is drawn."""
+    await wait_until(lambda: idle(pilot.app), pilot=pilot)
+    await pilot.pause()
+
+
+@asynccontextmanager
+async def running(
+    demo: DemoServer,
+    clock: FakeClock,
+    *,
+    size: tuple[int, int] = SIZE,
+    notifications: bool = False,
+    **options,
+) -> AsyncIterator[Pilot]:
+    """The real app (``make_app`` with ``options``) running at ``size``, once the screen
+    shows what the monitor holds."""
+    app = make_app(demo, clock, **options)
+    async with app.run_test(size=size, notifications=notifications) as pilot:
+        await settled(pilot)
+        yield pilot
 
 
 def cell(app: BatchTUI, batch_id: str, column: str) -> str:
@@ -75,7 +121,7 @@ def highlight_status(status: str):
 
     async def run_before(pilot) -> None:
         app = pilot.app
-        await wait_until(lambda: idle(app), pilot=pilot)
+        await settled(pilot)
         table = app.screen.query_one(BatchList)
         target = next(
             batch_id
@@ -83,7 +129,6 @@ def highlight_status(status: str):
             if snapshot.batch.status == status
         )
         await pilot.press(*(["j"] * table.get_row_index(target)))
-        await wait_until(lambda: idle(app), pilot=pilot)
-        await pilot.pause()
+        await settled(pilot)
 
     return run_before

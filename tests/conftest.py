@@ -69,6 +69,20 @@ async def client(demo: DemoServer):
         yield api_client
 
 
+@pytest.fixture
+def run_app(demo, clock):
+    """Start the real app (built by ``session.make_app``) against the demo server with
+    the frozen clock: ``async with run_app(size=..., **options) as pilot``. The pilot
+    is handed over once the screen shows what the monitor holds. ``server=`` runs it
+    against another demo server."""
+    from apphelpers import running
+
+    def run_app(*, server: DemoServer | None = None, **options):
+        return running(server or demo, clock, **options)
+
+    return run_app
+
+
 async def wait_until(predicate: Callable[[], bool], *, timeout: float = 10.0, pilot=None) -> None:
     """Wait for a condition the app reaches by itself (e.g. an HTTP answer), or fail.
 

@@ -14,11 +14,11 @@ os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from apphelpers import highlight_status, idle, make_app  # noqa: E402
+from apphelpers import highlight_status, make_app, settled  # noqa: E402
 from batch_tui.clock import FakeClock  # noqa: E402
 from batch_tui.demo.server import DemoApi, DemoServer  # noqa: E402
 from batch_tui.demo.simulator import Simulator  # noqa: E402
-from conftest import EPOCH, SEED, wait_until  # noqa: E402
+from conftest import EPOCH, SEED  # noqa: E402
 
 OUT = HERE.parent / "screenshots"
 
@@ -33,8 +33,7 @@ async def shoot(name: str, size: tuple[int, int], status: str, keys: tuple[str, 
             await highlight_status(status)(pilot)
             if keys:
                 await pilot.press(*keys)
-                await wait_until(lambda: idle(app), pilot=pilot)
-                await pilot.pause()
+                await settled(pilot)
             app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
     print(f"wrote screenshots/{name}.svg")
 

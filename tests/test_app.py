@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from apphelpers import cell, idle, list_ids, make_app, screen_text
+from apphelpers import cell, list_ids, screen_text, settled
+from batch_tui.format import compact
 from batch_tui.monitor.scheduler import REFRESH_COALESCE
 from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorsTable
 from conftest import wait_until
-
-SIZE = (120, 36)
 
 
 def first_with_status(simulator, status: str) -> dict:
@@ -24,8 +23,7 @@ async def move_to(pilot, batch_id: str) -> None:
     target = table.get_row_index(batch_id)
     await pilot.press(*(["k"] * table.cursor_row))
     await pilot.press(*(["j"] * target))
-    await wait_until(lambda: idle(pilot.app), pilot=pilot)
-    await pilot.pause()
+    await settled(pilot)
     assert table.current_batch_id == batch_id
 
 
@@ -33,11 +31,9 @@ def posts(demo_api) -> list[str]:
     return [path for method, path in demo_api.request_log if method == "POST"]
 
 
-async def test_start_up_lists_every_batch_with_its_status(demo, clock, simulator):
-    app = make_app(demo, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
-        await pilot.pause()
+async def test_start_up_lists_every_batch_with_its_status(run_app, clock, simulator):
+    async with run_app() as pilot:
+        app = pilot.app
         expected = [row["id"] for row in simulator.list_json(limit=100)["data"]]
         assert list_ids(app) == expected
         processing = first_with_status(simulator, "processing")
@@ -50,16 +46,21 @@ async def test_start_up_lists_every_batch_with_its_status(demo, clock, simulator
         assert "12 batches" in text
 
 
-async def test_navigation_updates_detail_pane_and_errors_table(demo, clock, simulator):
-    app = make_app(demo, clock)
+async def test_navigation_updates_detail_pane_and_errors_table(run_app, clock, simulator):
     failed = first_with_status(simulator, "failed")
     processing = first_with_status(simulator, "processing")
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+    async with run_app() as pilot:
+        app = pilot.app
         await move_to(pilot, processing["id"])
         text = screen_text(app)
         assert processing["name"] in text
-        assert "Tokens" in text and "in " in text
+        # The detail's own fields (not in the list's summary) for this batch.
+        detail = simulator.get_json(processing["id"])
+        tokens = next(line for line in text.splitlines() if "│ Tokens" in line)
+        assert (
+            f"in {compact(detail['totalInputTokens'])} · out {compact(detail['totalOutputTokens'])}"
+            in tokens
+        )
         # A running batch with failures: its failed items fill the errors table.
         await wait_until(lambda: " item " in screen_text(app), pilot=pilot)
 
@@ -74,11 +75,10 @@ async def test_navigation_updates_detail_pane_and_errors_table(demo, clock, simu
         assert first_error in text
 
 
-async def test_r_refreshes_the_numbers(demo, clock, simulator):
-    app = make_app(demo, clock)
+async def test_r_refreshes_the_numbers(run_app, clock, simulator):
     processing = first_with_status(simulator, "processing")
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+    async with run_app() as pilot:
+        app = pilot.app
         before = cell(app, processing["id"], "progress")
         clock.advance(20)
         await pilot.press("r")
@@ -90,12 +90,11 @@ async def test_r_refreshes_the_numbers(demo, clock, simulator):
 
 
 async def test_confirmed_cancel_sends_one_post_and_the_row_turns_cancelled(
-    demo, demo_api, clock, simulator
+    run_app, demo_api, clock, simulator
 ):
-    app = make_app(demo, clock)
     target = first_with_status(simulator, "processing")
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+    async with run_app(notifications=True) as pilot:
+        app = pilot.app
         await move_to(pilot, target["id"])
         await pilot.press("c")
         assert isinstance(app.screen, ConfirmCancel)
@@ -108,23 +107,23 @@ async def test_confirmed_cancel_sends_one_post_and_the_row_turns_cancelled(
         assert any("cancelled successfully" in n.message for n in app._notifications)
 
 
-async def test_enter_confirms_too_and_repeated_keys_send_one_post(demo, demo_api, clock, simulator):
-    app = make_app(demo, clock)
+async def test_enter_confirms_too_and_repeated_keys_send_one_post(
+    run_app, demo_api, clock, simulator
+):
     target = first_with_status(simulator, "processing")
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+    async with run_app() as pilot:
+        app = pilot.app
         await move_to(pilot, target["id"])
         await pilot.press("c", "enter", "c", "y", "y")
         await wait_until(lambda: cell(app, target["id"], "status") == "cancelled", pilot=pilot)
-        await wait_until(lambda: idle(app), pilot=pilot)
+        await settled(pilot)
         assert len(posts(demo_api)) == 1
 
 
-async def test_declined_cancel_sends_nothing(demo, demo_api, clock, simulator):
-    app = make_app(demo, clock)
+async def test_declined_cancel_sends_nothing(run_app, demo_api, clock, simulator):
     target = first_with_status(simulator, "processing")
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+    async with run_app() as pilot:
+        app = pilot.app
         await move_to(pilot, target["id"])
         await pilot.press("c")
         assert isinstance(app.screen, ConfirmCancel)
@@ -138,12 +137,11 @@ async def test_declined_cancel_sends_nothing(demo, demo_api, clock, simulator):
 
 
 async def test_cancel_on_a_completed_batch_is_refused_with_a_reason(
-    demo, demo_api, clock, simulator
+    run_app, demo_api, clock, simulator
 ):
-    app = make_app(demo, clock)
     done = first_with_status(simulator, "completed")
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+    async with run_app(notifications=True) as pilot:
+        app = pilot.app
         await move_to(pilot, done["id"])
         await pilot.press("c")
         assert not isinstance(app.screen, ConfirmCancel)
@@ -153,17 +151,15 @@ async def test_cancel_on_a_completed_batch_is_refused_with_a_reason(
 
 
 async def test_cursor_and_scroll_stay_on_their_batch_when_a_row_is_added_above(
-    demo, clock, simulator
+    run_app, clock, simulator
 ):
-    app = make_app(demo, clock)
     # A short terminal, so the list scrolls.
-    async with app.run_test(size=(120, 20)) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+    async with run_app(size=(120, 20)) as pilot:
+        app = pilot.app
         table = app.screen.query_one(BatchList)
         # Scroll to the bottom, then come back up: the cursor rests mid-view, scrolled.
         await pilot.press(*(["j"] * table.row_count), "k", "k", "k")
-        await wait_until(lambda: idle(app), pilot=pilot)
-        await pilot.pause()
+        await settled(pilot)
         target = table.current_batch_id
         assert table.scroll_y > 0
         row_before = table.cursor_row
@@ -181,8 +177,9 @@ async def test_cursor_and_scroll_stay_on_their_batch_when_a_row_is_added_above(
         assert app.monitor.snapshots[target].batch.name in screen_text(app)
 
 
-async def test_cursor_stays_on_its_batch_when_a_row_above_leaves_the_list(demo, clock, simulator):
-    app = make_app(demo, clock, status_filter="processing")
+async def test_cursor_stays_on_its_batch_when_a_row_above_leaves_the_list(
+    run_app, clock, simulator
+):
     processing = [
         row for row in simulator.list_json(limit=100)["data"] if row["status"] == "processing"
     ]
@@ -191,8 +188,8 @@ async def test_cursor_stays_on_its_batch_when_a_row_above_leaves_the_list(demo, 
     leaving = min(processing, key=lambda row: specs[row["id"]].finishes_at)
     ids = [row["id"] for row in processing]
     staying = processing[ids.index(leaving["id"]) + 1]
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+    async with run_app(status_filter="processing") as pilot:
+        app = pilot.app
         await move_to(pilot, staying["id"])
         table = app.screen.query_one(BatchList)
         row_before = table.cursor_row
@@ -206,12 +203,11 @@ async def test_cursor_stays_on_its_batch_when_a_row_above_leaves_the_list(demo, 
 
 
 async def test_a_failing_server_leaves_last_data_marked_stale_then_recovers(
-    demo, demo_api, clock, simulator
+    run_app, demo_api, clock, simulator
 ):
-    app = make_app(demo, clock)
     target = first_with_status(simulator, "processing")
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+    async with run_app() as pilot:
+        app = pilot.app
         await move_to(pilot, target["id"])
         shown = cell(app, target["id"], "progress")
         demo_api.faults.status = 503
@@ -233,28 +229,24 @@ async def test_a_failing_server_leaves_last_data_marked_stale_then_recovers(
         assert cell(app, target["id"], "progress") != shown
 
 
-async def test_watched_id_not_in_the_list_is_shown_and_marked_not_found(demo, clock):
-    app = make_app(demo, clock, batch_ids=("batch_doesnotexist",))
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
-        await pilot.pause()
+async def test_watched_id_not_in_the_list_is_shown_and_marked_not_found(run_app, clock):
+    async with run_app(batch_ids=("batch_doesnotexist",)) as pilot:
+        app = pilot.app
         assert "batch_doesnotexist" in list_ids(app)
         assert cell(app, "batch_doesnotexist", "mark") == "!"
 
 
-async def test_q_quits(demo, clock):
-    app = make_app(demo, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+async def test_q_quits(run_app, clock):
+    async with run_app() as pilot:
+        app = pilot.app
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
 
 
-async def test_plus_and_minus_change_the_interval_and_the_status_line_says_so(demo, clock):
-    app = make_app(demo, clock, interval=5)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+async def test_plus_and_minus_change_the_interval_and_the_status_line_says_so(run_app, clock):
+    async with run_app(interval=5) as pilot:
+        app = pilot.app
         await pilot.press("plus")
         assert app.monitor.status.interval == 10
         await pilot.pause()
@@ -265,16 +257,22 @@ async def test_plus_and_minus_change_the_interval_and_the_status_line_says_so(de
         assert "every 2s" in screen_text(app)
 
 
-async def test_p_pauses_polling_and_resumes_it(demo, demo_api, clock, simulator):
-    app = make_app(demo, clock, interval=5)
+async def test_p_pauses_polling_and_resumes_it(run_app, demo_api, clock, simulator):
     processing = first_with_status(simulator, "processing")
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+    async with run_app(interval=5) as pilot:
+        app = pilot.app
         await pilot.press("p")
         await pilot.pause()
         assert "PAUSED" in screen_text(app)
         asked = len(demo_api.request_log)
+        # Everything falls due many times over, and the loop is woken to look: it
+        # plans again (and says so) but sends nothing. ``r`` does not override a pause.
         clock.advance(60)
+        planned = []
+        tell_app = app.monitor.on_change
+        app.monitor.on_change = lambda change: (planned.append(change), tell_app(change))
+        app.monitor.wake()
+        await wait_until(lambda: planned, pilot=pilot)
         await pilot.press("r")
         await pilot.pause()
         assert len(demo_api.request_log) == asked
@@ -286,12 +284,10 @@ async def test_p_pauses_polling_and_resumes_it(demo, demo_api, clock, simulator)
         assert "PAUSED" not in screen_text(app)
 
 
-async def test_status_line_shows_rate_budget_requests_and_backoff(demo, demo_api, clock):
+async def test_status_line_shows_rate_budget_requests_and_backoff(run_app, demo_api, clock):
     demo_api.limiter.limit = 200
-    app = make_app(demo, clock, interval=5)
-    async with app.run_test(size=(160, 36)) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
-        await pilot.pause()
+    async with run_app(size=(160, 36), interval=5) as pilot:
+        app = pilot.app
         text = screen_text(app)
         remaining = app.monitor.status.rate_limit.remaining
         assert f"rate {remaining}/200" in text
@@ -306,23 +302,20 @@ async def test_status_line_shows_rate_budget_requests_and_backoff(demo, demo_api
 
 
 async def test_status_line_shows_the_effective_interval_when_the_budget_is_short(
-    demo, demo_api, clock
+    run_app, demo_api, clock
 ):
     demo_api.limiter.limit = 20
-    app = make_app(demo, clock, interval=1)
-    async with app.run_test(size=(160, 36)) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
-        await pilot.pause()
+    async with run_app(size=(160, 36), interval=1) as pilot:
+        app = pilot.app
         status = app.monitor.status
         assert status.effective_interval > 1
         assert "budget allows" in screen_text(app)
 
 
-async def test_read_only_mode_has_no_cancel_key_at_all(demo, demo_api, clock, simulator):
-    app = make_app(demo, clock, read_only=True)
+async def test_read_only_mode_has_no_cancel_key_at_all(run_app, demo_api, clock, simulator):
     target = first_with_status(simulator, "processing")
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+    async with run_app(read_only=True) as pilot:
+        app = pilot.app
         await move_to(pilot, target["id"])
         assert "Cancel batch" not in screen_text(app)
         await pilot.press("c")
@@ -332,12 +325,11 @@ async def test_read_only_mode_has_no_cancel_key_at_all(demo, demo_api, clock, si
 
 
 async def test_a_refused_cancel_shows_the_server_message_and_refetches_the_batch(
-    demo, demo_api, clock, simulator
+    run_app, demo_api, clock, simulator
 ):
-    app = make_app(demo, clock)
     target = first_with_status(simulator, "processing")
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+    async with run_app(notifications=True) as pilot:
+        app = pilot.app
         await move_to(pilot, target["id"])
         await pilot.press("c")
         demo_api.faults.status = 404
@@ -355,11 +347,12 @@ async def test_a_refused_cancel_shows_the_server_message_and_refetches_the_batch
         assert posts(demo_api) == [f"/v1/batch/{target['id']}/cancel"]
 
 
-async def test_a_confirm_after_the_batch_finished_sends_nothing(demo, demo_api, clock, simulator):
-    app = make_app(demo, clock)
+async def test_a_confirm_after_the_batch_finished_sends_nothing(
+    run_app, demo_api, clock, simulator
+):
     target = first_with_status(simulator, "processing")
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+    async with run_app(notifications=True) as pilot:
+        app = pilot.app
         await move_to(pilot, target["id"])
         await pilot.press("c")
         # While the dialog is open, the batch finishes and the dashboard learns it.
@@ -371,3 +364,21 @@ async def test_a_confirm_after_the_batch_finished_sends_nothing(demo, demo_api, 
         await pilot.pause()
         assert posts(demo_api) == []
         assert any("nothing was sent" in n.message for n in app._notifications)
+
+
+async def test_a_cancel_that_breaks_unexpectedly_says_so(run_app, simulator, monkeypatch):
+    target = first_with_status(simulator, "processing")
+    async with run_app(notifications=True) as pilot:
+        app = pilot.app
+
+        async def broken(batch_id):
+            raise RuntimeError("kaput")
+
+        monkeypatch.setattr(app.monitor, "cancel", broken)
+        await move_to(pilot, target["id"])
+        await pilot.press("c", "y")
+        await wait_until(
+            lambda: any(n.title == "Cancel failed" for n in app._notifications), pilot=pilot
+        )
+        message = next(n.message for n in app._notifications if n.title == "Cancel failed")
+        assert message == f"{target['id']}: internal error: RuntimeError: kaput"

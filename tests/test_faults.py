@@ -10,19 +10,12 @@ from __future__ import annotations
 import pytest
 
 from apphelpers import screen_text
-from batch_tui.api.client import CheckClient
 from batch_tui.demo.server import DemoServer
-from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.ui.app import BatchTUI
-from conftest import TEST_KEY, wait_until
+from conftest import wait_until
 
 INTERVAL = 5.0
 SIZE = (160, 36)
-
-
-def build(demo: DemoServer, clock, *, timeout: float = 2.0) -> BatchTUI:
-    client = CheckClient(demo.url, TEST_KEY, timeout=timeout)
-    return BatchTUI(BatchMonitor(client, interval=INTERVAL, clock=clock), clock=clock)
 
 
 async def settle(pilot) -> None:
@@ -58,12 +51,11 @@ FAULTS = {
 
 @pytest.mark.parametrize("fault", list(FAULTS))
 async def test_the_app_survives_the_fault_says_so_backs_off_and_recovers(
-    fault, demo, demo_api, clock
+    fault, run_app, demo_api, clock
 ):
     settings, condition = FAULTS[fault]
-    app = build(demo, clock, timeout=0.5)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with run_app(size=SIZE, interval=INTERVAL, timeout=0.5) as pilot:
+        app = pilot.app
         assert fresh(app, clock())
         for name, value in settings.items():
             setattr(demo_api.faults, name, value)
@@ -85,10 +77,9 @@ async def test_the_app_survives_the_fault_says_so_backs_off_and_recovers(
         ]
 
 
-async def test_a_burst_of_429s_pauses_until_retry_after_then_resumes(demo, demo_api, clock):
-    app = build(demo, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+async def test_a_burst_of_429s_pauses_until_retry_after_then_resumes(run_app, demo_api, clock):
+    async with run_app(size=SIZE, interval=INTERVAL, timeout=2.0) as pilot:
+        app = pilot.app
         demo_api.faults.burst_429 = 3
         clock.advance(INTERVAL)
         app.monitor.wake()
@@ -101,14 +92,13 @@ async def test_a_burst_of_429s_pauses_until_retry_after_then_resumes(demo, demo_
 
 
 async def test_recovers_when_the_server_is_stopped_and_started_again_on_the_same_port(
-    demo_api, clock
+    run_app, demo_api, clock
 ):
     server = DemoServer(demo_api).start()
     port = server.port
-    app = build(server, clock, timeout=0.5)
     try:
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with run_app(server=server, size=SIZE, interval=INTERVAL, timeout=0.5) as pilot:
+            app = pilot.app
             server.stop()
             await let_time_pass(pilot, clock, 45)
             assert app.is_running
@@ -121,10 +111,9 @@ async def test_recovers_when_the_server_is_stopped_and_started_again_on_the_same
         server.stop()
 
 
-async def test_a_rejected_key_shows_a_banner_stops_polling_and_r_retries(demo, demo_api, clock):
-    app = build(demo, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+async def test_a_rejected_key_shows_a_banner_stops_polling_and_r_retries(run_app, demo_api, clock):
+    async with run_app(size=SIZE, interval=INTERVAL, timeout=2.0) as pilot:
+        app = pilot.app
         demo_api.api_key = "vfy_someone_elses_key"
         clock.advance(INTERVAL)
         app.monitor.wake()
@@ -139,3 +128,35 @@ async def test_a_rejected_key_shows_a_banner_stops_polling_and_r_retries(demo, d
         await settle(pilot)
         assert app.monitor.status.state == "ok"
         assert "API key rejected" not in screen_text(app)
+
+
+async def test_a_poll_loop_that_dies_says_so_and_is_restarted(
+    run_app, demo_api, clock, monkeypatch
+):
+    async with run_app(size=SIZE, interval=INTERVAL) as pilot:
+        app = pilot.app
+        monitor = app.monitor
+        plan = monitor.next_request
+
+        def broken_once():
+            # A bug outside any request: ``run()`` itself raises, once.
+            monkeypatch.setattr(monitor, "next_request", plan)
+            raise RuntimeError("planner bug")
+
+        monkeypatch.setattr(monitor, "next_request", broken_once)
+        monitor.wake()
+        await wait_until(
+            lambda: (
+                "polling stopped: RuntimeError: planner bug; restarting in 1s" in screen_text(app)
+            ),
+            pilot=pilot,
+        )
+        assert "connected" not in screen_text(app)
+        # After a second the loop runs again, and polls what falls due.
+        asked = len(demo_api.request_log)
+        clock.advance(INTERVAL)
+        await wait_until(lambda: len(demo_api.request_log) > asked, pilot=pilot)
+        await settle(pilot)
+        text = screen_text(app)
+        assert "polling stopped" not in text and "● connected" in text
+        assert app.poller.delay == 2  # a second death would wait longer

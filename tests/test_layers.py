@@ -61,3 +61,29 @@ def test_the_ui_holds_no_http_code():
         if bad:
             offenders[str(path.relative_to(PACKAGE))] = sorted(bad)
     assert offenders == {}
+
+
+#: Size limits that keep the UI readable: one look at a file tells what it does.
+MAX_MODULE_LINES = 450
+MAX_CLASS_LINES = 250
+MAX_FUNCTION_LINES = 60
+
+
+def test_the_ui_is_made_of_small_pieces():
+    too_big = []
+    for path in sorted((PACKAGE / "ui").rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        name = str(path.relative_to(PACKAGE))
+        if len(source.splitlines()) > MAX_MODULE_LINES:
+            too_big.append(f"{name}: {len(source.splitlines())} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ClassDef):
+                limit = MAX_CLASS_LINES
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                limit = MAX_FUNCTION_LINES
+            else:
+                continue
+            lines = node.end_lineno - node.lineno + 1
+            if lines > limit:
+                too_big.append(f"{name}:{node.lineno} {node.name}: {lines} lines")
+    assert too_big == []

@@ -5,7 +5,11 @@ from __future__ import annotations
 import csv
 import json
 
-from apphelpers import cell, idle, list_ids, make_app, screen_text
+import pytest
+from rich.color import Color
+from rich.segment import Segment
+
+from apphelpers import cell, list_ids, screen_text, settled
 from batch_tui.ui.screens.help import HelpScreen
 from batch_tui.ui.widgets.batch_list import BatchList
 from conftest import soonest_to_finish, wait_until
@@ -17,10 +21,9 @@ def names(app) -> list[str]:
     return [app.monitor.snapshots[i].batch.name for i in list_ids(app)]
 
 
-async def test_slash_filters_as_you_type_and_escape_clears(demo, clock):
-    app = make_app(demo, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+async def test_slash_filters_as_you_type_and_escape_clears(run_app, clock):
+    async with run_app(size=SIZE) as pilot:
+        app = pilot.app
         everything = list_ids(app)
         await pilot.press("slash", *"DIGEST")
         await pilot.pause()
@@ -31,10 +34,9 @@ async def test_slash_filters_as_you_type_and_escape_clears(demo, clock):
         assert list_ids(app) == everything
 
 
-async def test_filter_matches_ids_too_and_keeps_the_cursor_on_its_batch(demo, clock):
-    app = make_app(demo, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+async def test_filter_matches_ids_too_and_keeps_the_cursor_on_its_batch(run_app, clock):
+    async with run_app(size=SIZE) as pilot:
+        app = pilot.app
         table = app.dashboard.query_one(BatchList)
         target = list_ids(app)[5]
         table.move_cursor(5)
@@ -44,10 +46,9 @@ async def test_filter_matches_ids_too_and_keeps_the_cursor_on_its_batch(demo, cl
         assert table.current_batch_id == target
 
 
-async def test_s_cycles_the_status_filter(demo, clock):
-    app = make_app(demo, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+async def test_s_cycles_the_status_filter(run_app, clock):
+    async with run_app(size=SIZE) as pilot:
+        app = pilot.app
         statuses = lambda: {app.monitor.snapshots[i].batch.status for i in list_ids(app)}  # noqa: E731
         await pilot.press("s")
         assert statuses() == {"pending", "validating", "processing"}
@@ -61,10 +62,9 @@ async def test_s_cycles_the_status_filter(demo, clock):
         assert len(list_ids(app)) == 12
 
 
-async def test_o_cycles_the_sort_and_shift_o_reverses_it_cursor_following(demo, clock):
-    app = make_app(demo, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+async def test_o_cycles_the_sort_and_shift_o_reverses_it_cursor_following(run_app, clock):
+    async with run_app(size=SIZE) as pilot:
+        app = pilot.app
         table = app.dashboard.query_one(BatchList)
         table.move_cursor(3)
         target = table.current_batch_id
@@ -83,10 +83,9 @@ async def test_o_cycles_the_sort_and_shift_o_reverses_it_cursor_following(demo, 
         assert table.current_batch_id == target
 
 
-async def test_question_mark_lists_every_key(demo, clock):
-    app = make_app(demo, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+async def test_question_mark_lists_every_key(run_app, clock):
+    async with run_app(size=SIZE) as pilot:
+        app = pilot.app
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = screen_text(app)
@@ -113,11 +112,10 @@ async def test_question_mark_lists_every_key(demo, clock):
         assert not isinstance(app.screen, HelpScreen)
 
 
-async def test_the_command_palette_offers_every_action(demo, clock, tmp_path, monkeypatch):
+async def test_the_command_palette_offers_every_action(run_app, clock, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    app = make_app(demo, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+    async with run_app(size=SIZE) as pilot:
+        app = pilot.app
         commands = {c.title: c for c in app.get_system_commands(app.screen)}
         for title in (
             "Refresh",
@@ -132,24 +130,27 @@ async def test_the_command_palette_offers_every_action(demo, clock, tmp_path, mo
             "Help",
         ):
             assert title in commands, title
-        commands["Export list as JSON"].callback()
+        assert "Detail/errors" not in commands  # both panes are on screen: nothing to switch
+        # Chosen in the palette itself, a command runs as its key would.
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Export list as JSON")
         await pilot.pause()
-        assert len(list(tmp_path.glob("batch-tui-batches-*.json"))) == 1
+        await pilot.press("enter")
+        await wait_until(lambda: any(tmp_path.glob("batch-tui-batches-*.json")), pilot=pilot)
+        assert app.screen is app.dashboard
 
 
-async def test_y_copies_the_highlighted_id(demo, clock):
-    app = make_app(demo, clock)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+async def test_y_copies_the_highlighted_id(run_app, clock):
+    async with run_app(size=SIZE, notifications=True) as pilot:
+        app = pilot.app
         await pilot.press("j", "y")
         assert app.clipboard == list_ids(app)[1]
 
 
-async def test_e_and_shift_e_export_the_list_as_shown(demo, clock, tmp_path, monkeypatch):
+async def test_e_and_shift_e_export_the_list_as_shown(run_app, clock, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    app = make_app(demo, clock)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+    async with run_app(size=SIZE, notifications=True) as pilot:
+        app = pilot.app
         await pilot.press("s", "s")  # completed only
         await pilot.press("e", "E")
         await pilot.pause()
@@ -175,33 +176,29 @@ async def finish_one_batch(pilot, clock, simulator) -> str:
     return spec.id
 
 
-async def test_a_finished_batch_is_announced_with_the_bell(demo, clock, simulator):
-    app = make_app(demo, clock)
+async def test_a_finished_batch_is_announced_with_the_bell(run_app, clock, simulator):
     rings = []
-    app.bell = lambda: rings.append(1)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+    async with run_app(size=SIZE, notifications=True) as pilot:
+        app = pilot.app
+        app.bell = lambda: rings.append(1)
         finished = await finish_one_batch(pilot, clock, simulator)
         assert rings
         message = next(n.message for n in app._notifications if n.title == "Batch finished")
         assert finished in message and "completed" in message
 
 
-async def test_no_bell_when_turned_off(demo, clock, simulator):
-    app = make_app(demo, clock, bell=False)
+async def test_no_bell_when_turned_off(run_app, clock, simulator):
     rings = []
-    app.bell = lambda: rings.append(1)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+    async with run_app(size=SIZE, notifications=True, bell=False) as pilot:
+        app = pilot.app
+        app.bell = lambda: rings.append(1)
         await finish_one_batch(pilot, clock, simulator)
         assert rings == []
 
 
-async def test_a_high_failure_rate_raises_the_alarm_but_never_cancels(demo, demo_api, clock):
-    app = make_app(demo, clock)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
-        await pilot.pause()
+async def test_a_high_failure_rate_raises_the_alarm_but_never_cancels(run_app, demo_api, clock):
+    async with run_app(size=SIZE, notifications=True) as pilot:
+        app = pilot.app
         alarmed = [i for i, s in app.monitor.snapshots.items() if s.alarm]
         assert [app.monitor.snapshots[i].batch.name for i in alarmed] == [
             "Newsroom claims: morning desk"
@@ -210,56 +207,51 @@ async def test_a_high_failure_rate_raises_the_alarm_but_never_cancels(demo, demo
         assert len(alarms) == 1 and "Consider cancelling" in alarms[0].message
         table = app.dashboard.query_one(BatchList)
         table.move_cursor(table.get_row_index(alarmed[0]))
-        await wait_until(lambda: idle(app), pilot=pilot)
-        await pilot.pause()
+        await settled(pilot)
         assert "consider cancelling it (c)" in screen_text(app)
         assert not [m for m, _ in demo_api.request_log if m == "POST"]
         # Once per batch, not on every poll.
         clock.advance(30)
         await pilot.press("r")
-        await wait_until(lambda: idle(app), pilot=pilot)
+        await settled(pilot)
         assert len([n for n in app._notifications if n.title == "Failure-rate alarm"]) == 1
 
 
-async def test_pace_eta_and_burn_appear_once_there_is_history(demo, clock, simulator):
-    app = make_app(demo, clock, interval=5)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+async def test_pace_eta_and_burn_appear_once_there_is_history(run_app, clock, simulator):
+    async with run_app(size=SIZE, interval=5) as pilot:
+        app = pilot.app
         table = app.dashboard.query_one(BatchList)
         target = next(
             i for i, s in app.monitor.snapshots.items() if s.batch.name == "Article verification"
         )
         table.move_cursor(table.get_row_index(target))
-        await wait_until(lambda: idle(app), pilot=pilot)
-        await pilot.pause()
+        await settled(pilot)
         text = screen_text(app)
         assert "Pace       —" in text  # not enough history yet
         for _ in range(6):
             clock.advance(5)
             app.monitor.wake()
-            await wait_until(lambda: idle(app), pilot=pilot)
-        await pilot.pause()
+            await settled(pilot)
         text = screen_text(app)
         assert "items/min" in text and "ETA " in text and "/min" in text and "projected $" in text
         assert cell(app, target, "status") == "processing"
 
 
 async def test_enter_opens_results_pages_load_as_you_scroll_and_escape_goes_back(
-    demo, clock, simulator
+    run_app, clock, simulator
 ):
     from textual.widgets import DataTable
 
     from batch_tui.ui.screens.results import ItemScreen, ResultsScreen
 
-    app = make_app(demo, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+    async with run_app(size=SIZE) as pilot:
+        app = pilot.app
         table = app.dashboard.query_one(BatchList)
         target = next(
             i for i, s in app.monitor.snapshots.items() if s.batch.name == "Article verification"
         )
         table.move_cursor(table.get_row_index(target))
-        await wait_until(lambda: idle(app), pilot=pilot)
+        await settled(pilot)
         await pilot.press("enter")
         screen = app.screen
         assert isinstance(screen, ResultsScreen)
@@ -287,10 +279,9 @@ async def test_enter_opens_results_pages_load_as_you_scroll_and_escape_goes_back
         assert app.screen is app.dashboard
 
 
-async def test_errors_table_shows_failed_items_labelled_with_their_source(demo, clock):
-    app = make_app(demo, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+async def test_errors_table_shows_failed_items_labelled_with_their_source(run_app, clock):
+    async with run_app(size=SIZE) as pilot:
+        app = pilot.app
         table = app.dashboard.query_one(BatchList)
         target = next(
             i
@@ -308,22 +299,20 @@ async def test_errors_table_shows_failed_items_labelled_with_their_source(demo, 
         assert " item " in text
         failed = next(i for i, s in app.monitor.snapshots.items() if s.batch.status == "failed")
         table.move_cursor(table.get_row_index(failed))
-        await wait_until(lambda: idle(app), pilot=pilot)
-        await pilot.pause()
+        await settled(pilot)
         assert "validation" in screen_text(app)
 
 
-async def test_a_adds_a_watched_id_that_is_remembered_and_x_forgets_it(demo, clock, tmp_path):
+async def test_a_adds_a_watched_id_that_is_remembered_and_x_forgets_it(run_app, clock, tmp_path):
     from batch_tui.watchlist import WatchList
 
     store = WatchList(tmp_path / "watched.json")
-    app = make_app(demo, clock, watchlist=store)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+    async with run_app(size=SIZE, notifications=True, watchlist=store) as pilot:
+        app = pilot.app
         await pilot.press("a", *"batch_elsewhere", "enter")
         await wait_until(lambda: "batch_elsewhere" in list_ids(app), pilot=pilot)
         assert store.load() == ["batch_elsewhere"]
-        await wait_until(lambda: idle(app), pilot=pilot)
+        await settled(pilot)
         table = app.dashboard.query_one(BatchList)
         table.move_cursor(table.get_row_index("batch_elsewhere"))
         await pilot.press("x")
@@ -336,11 +325,9 @@ async def test_a_adds_a_watched_id_that_is_remembered_and_x_forgets_it(demo, clo
         assert any("only added ids" in n.message for n in app._notifications)
 
 
-async def test_narrow_terminals_share_one_pane_and_tab_switches_it(demo, clock):
-    app = make_app(demo, clock)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
-        await pilot.pause()
+async def test_narrow_terminals_share_one_pane_and_tab_switches_it(run_app, clock):
+    async with run_app(size=(80, 24)) as pilot:
+        app = pilot.app
         assert "Detail" in screen_text(app) and "Errors" not in screen_text(app)
         await pilot.press("tab")
         await pilot.pause()
@@ -349,33 +336,28 @@ async def test_narrow_terminals_share_one_pane_and_tab_switches_it(demo, clock):
         assert "Name" in header and "ID" not in header
 
 
-async def test_a_very_small_terminal_gets_the_compact_list(demo, clock):
-    app = make_app(demo, clock)
-    async with app.run_test(size=(60, 20)) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
-        await pilot.pause()
+async def test_a_very_small_terminal_gets_the_compact_list(run_app, clock):
+    async with run_app(size=(60, 20)) as pilot:
+        app = pilot.app
         header = screen_text(app).splitlines()[0]
         assert header.split() == ["Name", "Status", "Progress", "Fail"]
 
 
-async def test_wide_terminals_put_the_panes_beside_the_list(demo, clock):
-    app = make_app(demo, clock)
-    async with app.run_test(size=(200, 40)) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
-        await pilot.pause()
+async def test_wide_terminals_put_the_panes_beside_the_list(run_app, clock):
+    async with run_app(size=(200, 40)) as pilot:
+        app = pilot.app
         first = screen_text(app).splitlines()[0]
         assert "ID" in first and "Detail" in first
 
 
-async def test_results_and_errors_export_from_the_drill_down(demo, clock, tmp_path, monkeypatch):
+async def test_results_and_errors_export_from_the_drill_down(run_app, clock, tmp_path, monkeypatch):
     from textual.widgets import DataTable
 
     from batch_tui.ui.screens.results import ResultsScreen
 
     monkeypatch.chdir(tmp_path)
-    app = make_app(demo, clock)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+    async with run_app(size=SIZE, notifications=True) as pilot:
+        app = pilot.app
         table = app.dashboard.query_one(BatchList)
         target = next(
             i for i, s in app.monitor.snapshots.items() if s.batch.name == "Science news digest"
@@ -395,27 +377,70 @@ async def test_results_and_errors_export_from_the_drill_down(demo, clock, tmp_pa
         assert data["batch"]["id"] == target and len(data["rows"]) == 50
 
 
-async def test_readable_in_the_light_theme_and_without_colour(demo, clock, monkeypatch):
+def status_cells(app) -> dict[str, list[Segment]]:
+    """Each status word as drawn in the list (off the cursor row, whose colours are the
+    cursor's): the segments on screen, with the colours the terminal gets."""
+    table = app.dashboard.query_one(BatchList)
+    strips = app.screen._compositor.render_strips()
+    top = table.region.y + 1 - round(table.scroll_y)  # the row under the header
+    drawn: dict[str, list[Segment]] = {}
+    for row, batch_id in enumerate(table.row_ids):
+        y = top + row
+        if row == table.cursor_row or not table.region.y < y < table.region.bottom:
+            continue
+        status = app.monitor.snapshots[batch_id].batch.status
+        words = [segment for segment in strips[y] if segment.text.strip() == status]
+        assert words, f"{status} is not written in row {row}"
+        drawn.setdefault(status, []).extend(words)
+    return drawn
+
+
+def contrast(foreground: Color, background: Color) -> float:
+    """The WCAG contrast ratio of two colours (1 to 21)."""
+
+    def luminance(color: Color) -> float:
+        channels = [c / 255 for c in color.get_truecolor()]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+async def test_without_colour_every_status_is_written_out(run_app, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
-    app = make_app(demo, clock)
-    async with app.run_test(size=SIZE) as pilot:
-        assert app.no_color
-        await wait_until(lambda: idle(app), pilot=pilot)
-        await pilot.pause()
-        assert "processing" in screen_text(app)
-    monkeypatch.delenv("NO_COLOR")
-    app = make_app(demo, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with run_app(size=SIZE) as pilot:
+        app = pilot.app
+        drawn = status_cells(app)
+        # Every status the fleet has is told by its word, not only by its colour.
+        cursor = app.dashboard.query_one(BatchList).current_batch_id
+        shown = {s.batch.status for i, s in app.monitor.snapshots.items() if i != cursor}
+        assert set(drawn) == shown and len(shown) >= 5
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug: the fixed status colours are too light for the light theme "
+    "(completed 1.2:1, processing 1.5:1, cancelled 2.1:1 against the list)",
+)
+async def test_status_colours_stand_out_in_the_light_theme(run_app):
+    async with run_app(size=SIZE) as pilot:
+        app = pilot.app
         app.theme = "textual-light"
-        await wait_until(lambda: idle(app), pilot=pilot)
         await pilot.pause()
-        assert "processing" in screen_text(app) and app.current_theme.dark is False
+        drawn = status_cells(app)
+        assert len(drawn) >= 5
+        ratios = {
+            status: min(contrast(s.style.color, s.style.bgcolor) for s in segments)
+            for status, segments in drawn.items()
+        }
+        # WCAG's minimum for large text and user-interface parts.
+        assert min(ratios.values()) >= 3.0, ratios
 
 
-async def test_page_and_home_end_keys_move_through_a_long_list(demo, clock):
-    app = make_app(demo, clock)
-    async with app.run_test(size=(120, 20)) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+async def test_page_and_home_end_keys_move_through_a_long_list(run_app, clock):
+    async with run_app(size=(120, 20)) as pilot:
+        app = pilot.app
         table = app.dashboard.query_one(BatchList)
         await pilot.press("end")
         assert table.cursor_row == table.row_count - 1

@@ -12,26 +12,21 @@ from pathlib import Path
 
 import pytest
 
-from apphelpers import idle, screen_text
+from apphelpers import screen_text
 from batch_tui.api.client import CheckClient
 from batch_tui.api.errors import ApiError
 from batch_tui.config import ConfigError, resolve_settings
-from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.monitor.scheduler import REFRESH_COALESCE
-from batch_tui.ui.app import BatchTUI
 from conftest import wait_until
 
 SECRET = "vfy_secret_DO_NOT_SHOW_0123456789"
 ROOT = Path(__file__).resolve().parents[1]
 
 
-async def test_key_is_nowhere_on_screen_in_notifications_or_screenshots(demo, demo_api, clock):
-    app = BatchTUI(
-        BatchMonitor(CheckClient(demo.url, SECRET), interval=30, clock=clock), clock=clock
-    )
+async def test_key_is_nowhere_on_screen_in_notifications_or_screenshots(run_app, demo_api, clock):
     seen: list[str] = []
-    async with app.run_test(size=(140, 36), notifications=True) as pilot:
-        await wait_until(lambda: idle(app), pilot=pilot)
+    async with run_app(size=(140, 36), notifications=True, api_key=SECRET) as pilot:
+        app = pilot.app
         seen += [screen_text(app), app.export_screenshot()]
         # Every path that shows an error: a failing server, a rejected key, a refused cancel.
         demo_api.faults.status = 500

@@ -1,11 +1,10 @@
-"""Snapshot tests: the dashboard's look at fixed sizes, on a frozen clock and seed."""
+"""Snapshot tests: each screen's look at fixed sizes, on a frozen clock and seed."""
 
 from __future__ import annotations
 
 import pytest
 
-from apphelpers import highlight_status, idle, make_app
-from conftest import wait_until
+from apphelpers import highlight_status, make_app, settled
 
 
 @pytest.fixture
@@ -15,109 +14,44 @@ def demo(demo):
     return demo
 
 
-def test_dashboard_processing_batch_120x36(snap_compare, demo, clock):
-    app = make_app(demo, clock)
-    assert snap_compare(app, terminal_size=(120, 36), run_before=highlight_status("processing"))
-
-
-def test_dashboard_failed_batch_errors_120x36(snap_compare, demo, clock):
-    app = make_app(demo, clock)
-    assert snap_compare(app, terminal_size=(120, 36), run_before=highlight_status("failed"))
-
-
-def test_dashboard_80x24(snap_compare, demo, clock):
-    app = make_app(demo, clock)
-    assert snap_compare(app, terminal_size=(80, 24), run_before=highlight_status("processing"))
-
-
-def test_cancel_confirmation_120x36(snap_compare, demo, clock):
-    app = make_app(demo, clock)
-
-    async def run_before(pilot) -> None:
-        await highlight_status("processing")(pilot)
-        await pilot.press("c")
-        await pilot.pause()
-
-    assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
-
-
-def after(*keys: str, status: str = "processing"):
-    """A ``run_before`` that highlights a batch, then presses ``keys``."""
+def scene(*keys: str, status: str = "processing"):
+    """A ``run_before`` that highlights the first batch in ``status``, then presses ``keys``."""
 
     async def run_before(pilot) -> None:
         await highlight_status(status)(pilot)
-        await pilot.press(*keys)
-        await wait_until(lambda: idle(pilot.app), pilot=pilot)
-        await pilot.pause()
+        if keys:
+            await pilot.press(*keys)
+            await settled(pilot)
 
     return run_before
 
 
-def test_filter_120x36(snap_compare, demo, clock):
-    assert snap_compare(
-        make_app(demo, clock), terminal_size=(120, 36), run_before=after("slash", *"claims")
-    )
+SCENES = {
+    "dashboard": scene(),
+    "failed-batch": scene(status="failed"),
+    "errors-pane": scene("tab", status="failed"),
+    "cancel-confirmation": scene("c"),
+    "filter": scene("slash", *"claims"),
+    "help": scene("question_mark"),
+    "results": scene("enter", "j", "j"),
+    "item": scene("enter", "enter"),
+    "add-watch": scene("a", *"batch_x"),
+}
+#: The sizes each scene is drawn at: the usual pane and a small one; the dashboard
+#: also at its compact and side-by-side layouts; the errors pane exists only when narrow.
+SIZES = {
+    "dashboard": [(120, 36), (80, 24), (60, 20), (200, 45)],
+    "failed-batch": [(120, 36)],
+    "errors-pane": [(80, 24)],
+    "cancel-confirmation": [(120, 36)],
+}
+CASES = [
+    pytest.param(name, size, id=f"{name}-{size[0]}x{size[1]}")
+    for name in SCENES
+    for size in SIZES.get(name, [(120, 36), (80, 24)])
+]
 
 
-def test_help_120x36(snap_compare, demo, clock):
-    assert snap_compare(
-        make_app(demo, clock), terminal_size=(120, 36), run_before=after("question_mark")
-    )
-
-
-def test_results_120x36(snap_compare, demo, clock):
-    assert snap_compare(
-        make_app(demo, clock), terminal_size=(120, 36), run_before=after("enter", "j", "j")
-    )
-
-
-def test_results_80x24(snap_compare, demo, clock):
-    assert snap_compare(make_app(demo, clock), terminal_size=(80, 24), run_before=after("enter"))
-
-
-def test_item_80x24(snap_compare, demo, clock):
-    assert snap_compare(
-        make_app(demo, clock), terminal_size=(80, 24), run_before=after("enter", "enter")
-    )
-
-
-def test_errors_pane_80x24(snap_compare, demo, clock):
-    assert snap_compare(
-        make_app(demo, clock), terminal_size=(80, 24), run_before=after("tab", status="failed")
-    )
-
-
-def test_compact_60x20(snap_compare, demo, clock):
-    assert snap_compare(make_app(demo, clock), terminal_size=(60, 20), run_before=after())
-
-
-def test_filter_80x24(snap_compare, demo, clock):
-    assert snap_compare(
-        make_app(demo, clock), terminal_size=(80, 24), run_before=after("slash", *"claims")
-    )
-
-
-def test_help_80x24(snap_compare, demo, clock):
-    assert snap_compare(
-        make_app(demo, clock), terminal_size=(80, 24), run_before=after("question_mark")
-    )
-
-
-def test_item_120x36(snap_compare, demo, clock):
-    assert snap_compare(
-        make_app(demo, clock), terminal_size=(120, 36), run_before=after("enter", "enter")
-    )
-
-
-def test_add_watch_120x36(snap_compare, demo, clock):
-    assert snap_compare(
-        make_app(demo, clock), terminal_size=(120, 36), run_before=after("a", *"batch_x")
-    )
-
-
-def test_add_watch_80x24(snap_compare, demo, clock):
-    assert snap_compare(make_app(demo, clock), terminal_size=(80, 24), run_before=after("a"))
-
-
-def test_wide_200x45(snap_compare, demo, clock):
-    assert snap_compare(make_app(demo, clock), terminal_size=(200, 45), run_before=after())
+@pytest.mark.parametrize(("name", "size"), CASES)
+def test_look(snap_compare, demo, clock, name, size):
+    assert snap_compare(make_app(demo, clock), terminal_size=size, run_before=SCENES[name])

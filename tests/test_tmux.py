@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,10 @@ class Tmux:
         self.socket = f"batch-tui-test-{uuid.uuid4().hex[:8]}"
         self.session = "dash"
         self.exit_file = tmp_path / "exit-status"
+        self.config = tmp_path / "tmux.conf"
+        # Escape promptly; and keep what applications write to the clipboard (OSC 52)
+        # in a paste buffer, where a test can see it.
+        self.config.write_text("set -s escape-time 10\nset -s set-clipboard on\n")
 
     def run(self, *args: str) -> str:
         # COLUMNS and LINES (set by some test runners) would override the pane's real size.
@@ -42,7 +47,7 @@ class Tmux:
         width, height = size
         self.run(
             "-f",
-            "/dev/null",
+            str(self.config),
             "new-session",
             "-d",
             "-s",
@@ -54,10 +59,18 @@ class Tmux:
             *[arg for key, value in env.items() for arg in ("-e", f"{key}={value}")],
             f"{command}; echo $? > {self.exit_file}",
         )
-        self.run("set-option", "-s", "escape-time", "10")
 
-    def screen(self) -> str:
-        return self.run("capture-pane", "-p", "-J", "-t", self.session)
+    def screen(self, *, attributes: bool = False) -> str:
+        """The pane's text; with ``attributes``, with its colours and styles as SGR sequences."""
+        flags = ["-e"] if attributes else []
+        return self.run("capture-pane", "-p", "-J", *flags, "-t", self.session)
+
+    def title(self) -> str:
+        return self.run("display", "-p", "-t", self.session, "#{pane_title}").strip()
+
+    def buffers(self) -> str:
+        """tmux's paste buffers: where an OSC 52 clipboard write lands."""
+        return self.run("list-buffers")
 
     def keys(self, *keys: str) -> None:
         self.run("send-keys", "-t", self.session, *keys)
@@ -156,23 +169,64 @@ def test_cancel_flow_in_a_real_terminal(tmux, tmp_path):
     tmux.keys("q")
 
 
-def test_hostile_names_are_literal_and_never_retitle_the_pane(tmux, tmp_path, demo_process):
+SGR = re.compile(r"\x1b\[([0-9;:]*)m")
+#: Attributes the app never draws with; the hostile data asks for blink.
+FOREIGN_ATTRIBUTES = {"5", "6", "8"}  # blink, rapid blink, hidden
+
+
+def sgr_attributes(parameters: str) -> set[str]:
+    """The attributes an SGR sequence sets, skipping colour arguments (38;5;n, 48;2;r;g;b)."""
+    found, parts = set(), parameters.split(";")
+    index = 0
+    while index < len(parts):
+        part = parts[index]
+        if part in ("38", "48", "58") and index + 1 < len(parts):
+            index += 3 if parts[index + 1] == "5" else 5 if parts[index + 1] == "2" else 1
+            continue
+        found.add(part.split(":")[0])
+        index += 1
+    return found
+
+
+def terminal_was_driven(capture: str) -> list[str]:
+    """Signs in an attribute capture that escape sequences from the data reached the
+    terminal: anything but SGR, an attribute the app never uses, or a cleared screen."""
+    signs = []
+    rest = SGR.sub("", capture)
+    if "\x1b" in rest or "\x07" in rest:
+        signs.append(f"a raw escape or bell: {rest[rest.find(chr(27)) :][:20]!r}")
+    for parameters in SGR.findall(capture):
+        if foreign := sgr_attributes(parameters) & FOREIGN_ATTRIBUTES:
+            signs.append(f"SGR {parameters} sets {sorted(foreign)}")
+    lines = SGR.sub("", capture).splitlines()
+    if not lines or "Status" not in lines[0] or "Quit" not in lines[-1]:
+        signs.append("the header or the footer was wiped")
+    return signs
+
+
+def detail_name(screen: str) -> str:
+    return next((line for line in screen.splitlines() if "│ Name " in line), "")
+
+
+def test_hostile_names_are_literal_and_never_drive_the_terminal(tmux, tmp_path, demo_process):
     url = demo_process("--hostile")
     env = {**clean_env(tmp_path), "CHECK_API_KEY": "vfy_test"}
     tmux.start(f"{sys.executable} -m batch_tui --base-url {url}", env)
-    title_before = tmux.run("display", "-p", "-t", tmux.session, "#{pane_title}").strip()
+    title_before = tmux.title()
     screen = tmux.wait_for(lambda s: "connected" in s and "Pwned" in s)
     assert "[bold red]Pwned[/] [@…" in screen
-    # Walk over every row, so every hostile name is drawn in the detail pane too.
-    for _ in range(12):
+    # Walk over every row, so every hostile name and error is drawn in the detail
+    # pane and the errors table too; look at the terminal's cells after each step.
+    for _ in range(11):  # 12 batches: from the first row to the last
+        before = detail_name(screen)
         tmux.keys("j")
-    screen = tmux.wait_for(
-        lambda s: "Name       [bold red]Pwned[/] [@click=app.quit]click me[/]" in s
-    )
-    assert "\x1b" not in screen
-    title_after = tmux.run("display", "-p", "-t", tmux.session, "#{pane_title}").strip()
-    assert "PWNED" not in title_after
-    assert title_after == title_before
+        screen = tmux.wait_for(lambda s, before=before: detail_name(s) not in ("", before))
+        assert terminal_was_driven(tmux.screen(attributes=True)) == []
+    tmux.keys("Home")
+    tmux.wait_for(lambda s: "Name       [bold red]Pwned[/] [@click=app.quit]click me[/]" in s)
+    assert tmux.buffers() == ""  # no OSC 52 clipboard write got through
+    assert "PWNED" not in tmux.title()  # no OSC 0 retitle either
+    assert tmux.title() == title_before
     tmux.keys("q")
 
 

@@ -27,10 +27,16 @@ def open_store(settings: Settings) -> tuple[Store | None, str | None]:
 
 
 def make_monitor(
-    settings: Settings, *, clock: Clock = system_clock, watch: tuple[str, ...] = ()
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    watch: tuple[str, ...] = (),
+    timeout: float | None = None,
 ) -> BatchMonitor:
-    """A monitor with its own client (and local store) for these settings."""
-    client = CheckClient(settings.base_url, settings.api_key or "", clock=clock)
+    """A monitor with its own client and local store for these settings (``timeout``:
+    the client's request timeout in seconds, when not its default)."""
+    options = {} if timeout is None else {"timeout": timeout}
+    client = CheckClient(settings.base_url, settings.api_key or "", clock=clock, **options)
     store, problem = open_store(settings)
     return BatchMonitor(
         client,
@@ -46,7 +52,11 @@ def make_monitor(
 
 
 def make_app(
-    settings: Settings, *, clock: Clock = system_clock, watchlist: WatchList | None = None
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    watchlist: WatchList | None = None,
+    timeout: float | None = None,
 ) -> BatchTUI:
     """The dashboard app for these settings; ids named now join the remembered ones."""
     watched: tuple[str, ...] = settings.batch_ids
@@ -54,7 +64,7 @@ def make_app(
         watched = tuple(dict.fromkeys([*watchlist.load(), *settings.batch_ids]))
         watchlist.save(list(watched))
     return BatchTUI(
-        make_monitor(settings, clock=clock, watch=watched),
+        make_monitor(settings, clock=clock, watch=watched, timeout=timeout),
         clock=clock,
         read_only=settings.read_only,
         bell=settings.bell,

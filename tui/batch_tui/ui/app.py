@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import Worker
 
 from batch_tui.clock import Clock, system_clock
 from batch_tui.monitor.monitor import BatchMonitor, Change
+from batch_tui.ui import commands
 from batch_tui.ui.messages import MonitorChanged
+from batch_tui.ui.polling import Poller
 from batch_tui.ui.screens.dashboard import Dashboard
 from batch_tui.watchlist import WatchList
 
@@ -38,37 +40,26 @@ class BatchTUI(App[int]):
         self.dashboard = Dashboard(
             monitor, clock, read_only=read_only, bell=bell, watchlist=watchlist
         )
+        self.poller = Poller(self, monitor, self._polling_stopped)
+        """The poll loop's worker, restarted when it dies."""
 
     def on_mount(self) -> None:
         self.monitor.on_change = self._monitor_changed
         self.push_screen(self.dashboard)
-        # One long-lived loop: polls never overlap, and a slow server delays the
-        # next poll instead of piling requests up.
-        self.run_worker(self.monitor.run(), name="poller", group="poller", exit_on_error=False)
+        self.poller.start()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker of the app's changed state: a stopped poll loop is said and restarted."""
+        self.poller.state_changed(event)
+
+    def _polling_stopped(self, reason: str | None) -> None:
+        self.dashboard.stopped = reason
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The command palette (ctrl+p) offers every dashboard action by name."""
+        """The command palette (ctrl+p) offers every dashboard command that applies now."""
         yield from super().get_system_commands(screen)
-        dashboard = self.dashboard
-        for binding in dashboard.BINDINGS:
-            if not isinstance(binding, Binding) or not dashboard._allowed(binding):
-                continue
-            if binding.action.startswith("app."):
-                continue
-            yield SystemCommand(
-                binding.description,
-                f"key: {binding.key_display or binding.key}",
-                self._callback_for(binding.action),
-            )
-
-    def _callback_for(self, action: str) -> Callable[[], object]:
-        """The dashboard method behind an action string such as ``export('csv')``."""
-        name, _, argument = action.partition("(")
-        method = getattr(self.dashboard, f"action_{name}")
-        if not argument:
-            return method
-        value = ast.literal_eval(argument.removesuffix(")"))
-        return lambda: method(value)
+        if screen is self.dashboard:
+            yield from commands.palette(screen)
 
     def _monitor_changed(self, change: Change) -> None:
         self.dashboard.post_message(MonitorChanged(change))

@@ -77,13 +77,14 @@ class ConfirmCancel(ModalScreen[bool]):
 
     def __init__(self, batch: Batch) -> None:
         super().__init__()
-        self.batch = batch
+        self.target = batch
+        """The batch the question is about (not ``batch``: that is ``Widget.batch()``)."""
         self._answered = False
 
     def compose(self):
         with Vertical():
             yield Static("Cancel this batch?", id="question")
-            yield Static(cancel_summary(self.batch), id="summary")
+            yield Static(cancel_summary(self.target), id="summary")
             yield Static(
                 "Pending and queued items are skipped; completed items keep their results.",
                 id="note",

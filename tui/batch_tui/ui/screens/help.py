@@ -9,22 +9,34 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+#: (section title, [(keys, what they do)]).
+Sections = list[tuple[str, list[tuple[str, str]]]]
 
-def keys_table(sections: list[tuple[str, list[Binding]]]) -> Table:
-    """A two-column table of keys and what they do, by section."""
+
+def _section_grid(sections: Sections) -> Table:
+    """Keys and what they do, section by section, in one column."""
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold cyan", no_wrap=True)
-    table.add_column()
-    for title, bindings in sections:
+    table.add_column(no_wrap=True)
+    for number, (title, rows) in enumerate(sections):
+        if number:
+            table.add_row(Text(""), Text(""))
         table.add_row(Text(title, style="bold underline"), Text(""))
-        seen = set()
-        for binding in bindings:
-            if binding.description in seen or not binding.description:
-                continue
-            seen.add(binding.description)
-            keys = binding.key_display or binding.key.replace(",", " / ")
-            table.add_row(Text(keys), Text(binding.description))
-        table.add_row(Text(""), Text(""))
+        for keys, description in rows:
+            table.add_row(Text(keys), Text(description))
+    return table
+
+
+def keys_table(sections: Sections) -> Table:
+    """Every section's keys, in two columns of about equal length."""
+    lines = [len(rows) + 2 for _, rows in sections]
+    half, split = sum(lines) / 2, len(sections)
+    for index in range(len(sections)):
+        if sum(lines[: index + 1]) >= half:
+            split = index + 1
+            break
+    table = Table.grid(padding=(0, 4))
+    table.add_row(_section_grid(sections[:split]), _section_grid(sections[split:]))
     return table
 
 
@@ -40,7 +52,7 @@ class HelpScreen(ModalScreen[None]):
         align: center middle;
     }
     HelpScreen > VerticalScroll {
-        width: 72;
+        width: 78;
         max-width: 95%;
         height: auto;
         max-height: 90%;
@@ -50,7 +62,7 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, sections: list[tuple[str, list[Binding]]]) -> None:
+    def __init__(self, sections: Sections) -> None:
         super().__init__()
         self.sections = sections
 

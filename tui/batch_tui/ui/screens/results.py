@@ -150,7 +150,8 @@ class ResultsScreen(Screen):
     def __init__(self, monitor: BatchMonitor, batch: Batch) -> None:
         super().__init__()
         self.monitor = monitor
-        self.batch = batch
+        self.subject = batch
+        """The batch whose items are shown (not ``batch``: that is ``Widget.batch()``)."""
         self.items: list[ItemResult] = []
         self.total: int | None = None
         self.has_more = True
@@ -159,11 +160,11 @@ class ResultsScreen(Screen):
 
     def compose(self):
         title = Text("Results of ", style="bold")
-        title.append_text(inert(self.batch.name or self.batch.id or "", "bold", max_chars=100))
+        title.append_text(inert(self.subject.name or self.subject.id or "", "bold", max_chars=100))
         title.append("  ")
-        title.append_text(inert(self.batch.id or "", "dim", max_chars=100))
+        title.append_text(inert(self.subject.id or "", "dim", max_chars=100))
         title.append("  ")
-        title.append_text(status_text(self.batch.status))
+        title.append_text(status_text(self.subject.status))
         yield Static(title, id="results-title")
         table: DataTable[Text] = DataTable(cursor_type="row", id="results")
         for key, label, width in COLUMNS:
@@ -196,7 +197,7 @@ class ResultsScreen(Screen):
         self.loading = True
         try:
             page = await self.monitor.results_page(
-                self.batch.id or "", offset=len(self.items), limit=PAGE
+                self.subject.id or "", offset=len(self.items), limit=PAGE
             )
         except ApiError as exc:
             if self.is_attached:
@@ -252,7 +253,7 @@ class ResultsScreen(Screen):
         """Write the loaded results and the batch's errors to a file here."""
         try:
             path = export_results(
-                self.batch, self.items, fmt, now=to_datetime(self.monitor.clock())
+                self.subject, self.items, fmt, now=to_datetime(self.monitor.clock())
             )
         except OSError as exc:
             self.notify(

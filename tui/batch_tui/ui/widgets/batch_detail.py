@@ -9,6 +9,7 @@ from functools import lru_cache
 from rich.console import Console
 from rich.text import Text
 from textual.containers import VerticalScroll
+from textual.reactive import var
 from textual.widgets import Static
 
 from batch_tui.clock import to_datetime
@@ -95,17 +96,13 @@ def insight_rows(batch, progress: Progress | None) -> list[tuple[Text, Text]]:
     return [(Text("Pace"), pace), (Text("Burn"), spend)]
 
 
-def detail_rows(
-    snapshot: Snapshot, now: datetime, progress: Progress | None = None
-) -> list[tuple[Text, Text]]:
-    """The (label, value) pairs the pane shows for one snapshot."""
-    batch = snapshot.batch
-    rows: list[tuple[Text, Text]] = []
+Rows = list[tuple[Text, Text]]
 
-    title = inert(batch.name or "(unnamed batch)", "bold", max_chars=200)
-    rows.append((Text("Name"), title))
-    rows.append((Text("ID"), inert(batch.id or MISSING, max_chars=200)))
-    rows.append((Text("Status"), status_text(batch.status)))
+
+def _warning_rows(snapshot: Snapshot, now: datetime) -> Rows:
+    """Stale data and unusable fields, said plainly."""
+    batch = snapshot.batch
+    rows: Rows = []
     if snapshot.is_stale(now.timestamp()):
         warning = Text("stale", style="bold yellow")
         warning.append(f" · last good data {clock_time(to_datetime(snapshot.updated_at))} UTC · ")
@@ -121,15 +118,19 @@ def detail_rows(
         bad.append(" · the server sent unusable values for: ")
         bad.append_text(inert(", ".join(dict.fromkeys(batch.bad_fields)), max_chars=300))
         rows.append((Text("Data", style="bold magenta"), bad))
+    return rows
 
+
+def _progress_rows(snapshot: Snapshot, progress: Progress | None) -> Rows:
+    """Counts, cost, pace while running, and the failure-rate alarm."""
+    batch = snapshot.batch
     processed = Text(f"{count(batch.processed_items)} / {count(batch.total_items)}")
     processed.append(f"  ({percent(batch.progress)})", style="dim")
     processed.append("  ✓ ", style="green")
     processed.append(count(batch.success_count))
     processed.append("  ✗ ", style="red")
     processed.append(count(batch.failure_count))
-    rows.append((Text("Processed"), processed))
-
+    rows: Rows = [(Text("Processed"), processed)]
     cost = Text(money(batch.total_cost_cents))
     per_item = batch.cost_per_item_cents
     if per_item is not None:
@@ -144,7 +145,12 @@ def detail_rows(
         )
         alarm.append(": consider cancelling it (c)")
         rows.append((Text("Alarm", style="bold red"), alarm))
+    return rows
 
+
+def _config_rows(snapshot: Snapshot, now: datetime) -> Rows:
+    """Tokens, times, input, methods, context and the error message."""
+    batch = snapshot.batch
     if snapshot.has_detail:
         tokens = Text(
             f"in {compact(batch.total_input_tokens)} · out {compact(batch.total_output_tokens)}"
@@ -153,24 +159,39 @@ def detail_rows(
         context = inert(mapping(batch.context), max_chars=300)
     else:
         tokens = methods = context = Text("loading…", style="dim")
-    rows.append((Text("Tokens"), tokens))
-    rows.append((Text("Run time"), Text(duration(batch.run_time(now)))))
-    rows.append((Text("Created"), _when(batch.created_at, now)))
-    rows.append((Text("Started"), _when(batch.started_at, now)))
-    rows.append((Text("Completed"), _when(batch.completed_at, now)))
-    rows.append((Text("Expires"), _when(batch.expires_at, now)))
-
     source = inert(batch.input_format or MISSING)
     if batch.original_file_name:
         source.append(" · ")
         source.append_text(inert(batch.original_file_name, max_chars=200))
-    rows.append((Text("Input"), source))
-    rows.append((Text("Methods"), methods))
-    rows.append((Text("Context"), context))
+    rows: Rows = [
+        (Text("Tokens"), tokens),
+        (Text("Run time"), Text(duration(batch.run_time(now)))),
+        (Text("Created"), _when(batch.created_at, now)),
+        (Text("Started"), _when(batch.started_at, now)),
+        (Text("Completed"), _when(batch.completed_at, now)),
+        (Text("Expires"), _when(batch.expires_at, now)),
+        (Text("Input"), source),
+        (Text("Methods"), methods),
+        (Text("Context"), context),
+    ]
     if batch.error_message:
         rows.append(
             (Text("Error", style="bold red"), inert(batch.error_message, "red", max_chars=1000))
         )
+    return rows
+
+
+def detail_rows(snapshot: Snapshot, now: datetime, progress: Progress | None = None) -> Rows:
+    """The (label, value) pairs the pane shows for one snapshot."""
+    batch = snapshot.batch
+    rows: Rows = [
+        (Text("Name"), inert(batch.name or "(unnamed batch)", "bold", max_chars=200)),
+        (Text("ID"), inert(batch.id or MISSING, max_chars=200)),
+        (Text("Status"), status_text(batch.status)),
+    ]
+    rows.extend(_warning_rows(snapshot, now))
+    rows.extend(_progress_rows(snapshot, progress))
+    rows.extend(_config_rows(snapshot, now))
     return rows
 
 
@@ -216,7 +237,11 @@ def _measuring_console() -> Console:
 
 
 class BatchDetail(VerticalScroll):
-    """A scrollable pane showing one batch's detail."""
+    """A scrollable pane showing one batch's detail.
+
+    Its inputs are bound from the screen; the pane is laid out again only when the
+    words it shows change.
+    """
 
     DEFAULT_CSS = """
     BatchDetail {
@@ -229,11 +254,14 @@ class BatchDetail(VerticalScroll):
     }
     """
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._lines = 0
-        self._content: Text | None = None
-        self._last: tuple[Snapshot | None, datetime, Progress | None] | None = None
+    snapshot: var[Snapshot | None] = var(None, init=False)
+    """The batch shown (None: the empty state)."""
+    progress: var[Progress | None] = var(None, init=False)
+    """Its recent progress, for pace, ETA and burn."""
+    now: var[float] = var(0.0, init=False)
+    """The time relative times are shown against (never earlier than the data)."""
+    content: var[Text] = var(Text, init=False)
+    """What the pane says, laid out for its width."""
 
     def compose(self):
         yield Static(id="detail-body")
@@ -241,21 +269,21 @@ class BatchDetail(VerticalScroll):
     def on_mount(self) -> None:
         self.border_title = "Detail"
 
-    def show(
-        self, snapshot: Snapshot | None, now: datetime, progress: Progress | None = None
-    ) -> None:
-        """Show this snapshot (None: the empty state), with its recent progress."""
-        self._last = (snapshot, now, progress)
-        content = detail_renderable(snapshot, now, self.scrollable_content_region.width, progress)
-        if content == self._content:
-            return  # the same words: no repaint
-        self._content = content
+    def _lay_out(self) -> None:
+        snapshot = self.snapshot
+        # New data is news as of its arrival, even between the clock's slower ticks.
+        now = max(self.now, snapshot.updated_at) if snapshot is not None else self.now
+        width = self.scrollable_content_region.width
+        self.content = detail_renderable(snapshot, to_datetime(now), width, self.progress)
+
+    watch_snapshot = watch_progress = watch_now = on_resize = _lay_out
+
+    def watch_content(self, old: Text, new: Text) -> None:
         # A layout pass only when the number of lines changes (not on every new
         # number): it is the costliest part of a repaint.
-        lines = content.plain.count("\n") + 1
-        self.query_one("#detail-body", Static).update(content, layout=lines != self._lines)
-        self._lines = lines
+        layout = _line_count(new) != _line_count(old)
+        self.query_one("#detail-body", Static).update(new, layout=layout)
 
-    def on_resize(self) -> None:
-        if self._last is not None:
-            self.show(*self._last)
+
+def _line_count(text: Text) -> int:
+    return text.plain.count("\n") + 1 if text else 0

@@ -2,19 +2,60 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual.containers import Vertical
+from textual.reactive import var
 from textual.widgets import DataTable, Static
 
-from batch_tui.api.models import ItemResult
+from batch_tui.api.models import ItemResult, ValidationIssue
 from batch_tui.format import MISSING
 from batch_tui.monitor.monitor import Snapshot
 from batch_tui.ui.text import inert
 
 
+@dataclass(frozen=True)
+class ErrorRows:
+    """Everything the errors table shows; the table is refilled only when this changes
+    (so a poll that changes other fields keeps the user's place in it)."""
+
+    batch_id: str | None = None
+    """None: no batch selected."""
+    has_detail: bool = False
+    validation: tuple[ValidationIssue, ...] = ()
+    items: tuple[ItemResult, ...] = ()
+    validation_count: int | None = None
+    """How many validation errors the server listed (only the first are kept)."""
+
+    @classmethod
+    def of(cls, snapshot: Snapshot | None, items: tuple[ItemResult, ...] | None) -> ErrorRows:
+        """The rows for this snapshot and its failed items."""
+        if snapshot is None:
+            return cls()
+        return cls(
+            snapshot.batch.id,
+            snapshot.has_detail,
+            tuple(snapshot.batch.validation_errors or ()),
+            tuple(items or ()),
+            snapshot.batch.validation_error_count,
+        )
+
+    @property
+    def empty_message(self) -> str:
+        """What to say instead of rows (empty when there are rows)."""
+        if self.batch_id is None:
+            return "No batch selected."
+        if not self.has_detail and not self.items:
+            return "Loading…"
+        if not self.validation and not self.items:
+            return "No validation errors and no failed items."
+        return ""
+
+
 class ErrorsTable(Vertical):
     """The highlighted batch's validation errors and failed items, each labelled
-    with its source, or a clear empty state."""
+    with its source, or a clear empty state. Its inputs are bound from the screen."""
 
     DEFAULT_CSS = """
     ErrorsTable {
@@ -30,48 +71,22 @@ class ErrorsTable(Vertical):
     }
     """
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._state: object = None
+    rows: var[ErrorRows] = var(ErrorRows)
+    """What the table shows (bound from the screen)."""
 
     def compose(self):
         yield Static("", id="errors-empty")
         table: DataTable[Text] = DataTable(cursor_type="row", id="errors-rows")
         table.can_focus = False
-        yield table
-
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
         table.add_column("Source", width=10, key="source")
         table.add_column("Row", width=6, key="row")
         table.add_column("Error", key="error")
-        self.show(None)
+        yield table
 
-    def show(self, snapshot: Snapshot | None, failed_items: list[ItemResult] | None = None) -> None:
-        """Show the batch's validation errors, then its failed items' errors."""
-        errors = snapshot.batch.validation_errors if snapshot else None
-        items = tuple(failed_items or ())
-        state = (
-            snapshot.batch.id if snapshot else None,
-            snapshot.has_detail if snapshot else None,
-            errors,
-            items,
-        )
-        if state == self._state:
-            return  # unchanged: keep the user's place in the table
-        self._state = state
+    def watch_rows(self, rows: ErrorRows) -> None:
         table = self.query_one(DataTable)
-        empty = self.query_one("#errors-empty", Static)
         table.clear()
-        if snapshot is None:
-            message = "No batch selected."
-        elif not snapshot.has_detail and not items:
-            message = "Loading…"
-        elif not errors and not items:
-            message = "No validation errors and no failed items."
-        else:
-            message = ""
-        for index, issue in enumerate(errors or ()):
+        for index, issue in enumerate(rows.validation):
             row = Text(MISSING if issue.row is None else str(issue.row), justify="right")
             table.add_row(
                 Text("validation", style="yellow"),
@@ -79,7 +94,7 @@ class ErrorsTable(Vertical):
                 inert(issue.error or MISSING, max_chars=1000),
                 key=f"v{index}",
             )
-        for index, item in enumerate(items):
+        for index, item in enumerate(rows.items):
             number = Text(
                 MISSING if item.item_index is None else str(item.item_index), justify="right"
             )
@@ -89,9 +104,13 @@ class ErrorsTable(Vertical):
                 inert(item.error_message or MISSING, max_chars=1000),
                 key=f"i{index}",
             )
+        message = rows.empty_message
+        empty = self.query_one("#errors-empty", Static)
         empty.update(message)
         empty.display = bool(message)
         table.display = not message
-        listed = snapshot.batch.validation_error_count if snapshot else None
-        total = (listed if listed is not None else len(errors or ())) + len(items)
+        listed = (
+            rows.validation_count if rows.validation_count is not None else len(rows.validation)
+        )
+        total = listed + len(rows.items)
         self.border_title = f"Errors ({total})" if total else "Errors"

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from rich.text import Text
+from textual.reactive import reactive, var
 from textual.strip import Strip
 from textual.widget import Widget
 
 from batch_tui.clock import to_datetime
 from batch_tui.format import clock_time, duration
 from batch_tui.monitor.monitor import MonitorStatus
+from batch_tui.ui.state import Counts
 from batch_tui.ui.text import inert
 
 STATE_STYLES = {
@@ -27,10 +29,22 @@ def _seconds(delta: float) -> str:
     return f"{seconds}s" if seconds < 120 else f"{seconds // 60}m"
 
 
-def status_line(status: MonitorStatus, now: float, *, batches: int, active: int) -> Text:
-    """One line of status text (server strings inert)."""
-    label, style = STATE_STYLES.get(status.state, (status.state, ""))
-    line = Text(label, style=style)
+def status_line(
+    status: MonitorStatus,
+    now: float,
+    *,
+    batches: int,
+    active: int,
+    stopped: str | None = None,
+) -> Text:
+    """One line of status text (server strings inert); ``stopped`` says the poll loop is down."""
+    if stopped:
+        # The loop is down: whatever the last poll said is no longer news.
+        line = Text("● ", style="bold red")
+        line.append_text(inert(stopped, "bold red", max_chars=200))
+    else:
+        label, style = STATE_STYLES.get(status.state, (status.state, ""))
+        line = Text(label, style=style)
     if status.last_error:
         # First after the state: on a narrow terminal the end of the line is cut.
         line.append("  error: ", style="red")
@@ -49,7 +63,7 @@ def status_line(status: MonitorStatus, now: float, *, batches: int, active: int)
         line.append("  polling stopped, r retries", style="bold")
     elif status.paused_until is not None and status.paused_until > now:
         line.append(f"  429: paused {_seconds(status.paused_until - now)}", style="bold yellow")
-    elif status.next_poll is not None:
+    elif status.next_poll is not None and not stopped:
         line.append(f"  next poll in {_seconds(status.next_poll - now)}")
     line.append(f"  every {status.interval:g}s", style="dim")
     if abs(status.effective_interval - status.interval) > 0.05:
@@ -68,8 +82,9 @@ def status_line(status: MonitorStatus, now: float, *, batches: int, active: int)
 class StatusBar(Widget):
     """A one-line status bar between the panes and the footer.
 
-    Drawn with the Line API from one cached strip: it changes every second (its
-    clocks), so it should cost as little as a line can.
+    Its inputs are bound from the screen; the line is redrawn only when the words
+    change. Drawn with the Line API from one cached strip: the clocks move every
+    second, so the line should cost as little as a line can.
     """
 
     DEFAULT_CSS = """
@@ -80,29 +95,46 @@ class StatusBar(Widget):
     }
     """
 
+    status: var[MonitorStatus] = var(MonitorStatus, init=False)
+    """What the monitor says about polling."""
+    now: var[float] = var(0.0, init=False)
+    """The time the clocks on the line are shown against."""
+    counts: var[Counts] = var(Counts, init=False)
+    """How many batches there are, and how many are still running."""
+    stopped: var[str | None] = var(None, init=False)
+    """Why the poll loop is down, while it is."""
+    line: reactive[Text] = reactive(Text, init=False)
+    """What the status line says."""
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._shown: Text | None = None
         self._strip: Strip | None = None
 
     @property
     def text(self) -> str:
-        """What the status line says."""
-        return self._shown.plain if self._shown is not None else ""
+        """What the status line says, as plain text."""
+        return self.line.plain
 
-    def show(self, status: MonitorStatus, now: float, *, batches: int, active: int) -> None:
-        """Render the status line for ``now`` (nothing to do when it reads the same)."""
-        line = status_line(status, now, batches=batches, active=active)
-        if line != self._shown:
-            self._shown, self._strip = line, None
-            self.refresh()
+    def _write_line(self) -> None:
+        self.line = status_line(
+            self.status,
+            self.now,
+            batches=self.counts.total,
+            active=self.counts.active,
+            stopped=self.stopped,
+        )
+
+    watch_status = watch_now = watch_counts = watch_stopped = _write_line
+
+    def watch_line(self) -> None:
+        self._strip = None  # the repaint that follows renders the new words
 
     def render_line(self, y: int) -> Strip:
         width = self.content_region.width
-        if y or self._shown is None:
+        if y or not self.line:
             return Strip.blank(width, self.rich_style)
         if self._strip is None:
-            line = self._shown.copy()
+            line = self.line.copy()
             line.no_wrap = True
             self._strip = Strip(list(line.render(self.app.console)))
         return self._strip.crop_extend(0, width, self.rich_style).apply_style(self.rich_style)

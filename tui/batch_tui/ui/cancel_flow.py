@@ -1,0 +1,71 @@
+"""``c``: cancel a batch, after a confirmation; exactly one request, and none when
+the batch finished while the user was deciding."""
+
+from __future__ import annotations
+
+from textual.widget import Widget
+
+from batch_tui.api.models import Batch
+from batch_tui.monitor.monitor import BatchMonitor, CancelOutcome
+from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
+from batch_tui.ui.text import plain
+
+
+class CancelFlow:
+    """Asks, re-checks, sends the cancel through the monitor and reports the answer."""
+
+    def __init__(self, node: Widget, monitor: BatchMonitor) -> None:
+        self.node = node
+        """Where the confirmation is shown from and the request's worker runs."""
+        self.monitor = monitor
+
+    def start(self, batch: Batch | None) -> None:
+        """Ask to cancel this batch, if it can be cancelled."""
+        if batch is None:
+            self.node.notify("No batch selected.", severity="warning")
+            return
+        batch_id = batch.id or ""
+        if not batch.is_cancellable:
+            self.node.notify(
+                f"{plain(batch_id)} is {plain(batch.status or 'unknown')}: only pending, "
+                "validating or processing batches can be cancelled.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        if self.monitor.is_cancelling(batch_id):
+            self.node.notify("A cancel for this batch is already in flight.", severity="warning")
+            return
+        self.node.app.push_screen(
+            ConfirmCancel(batch), callback=lambda confirmed: self.answered(batch_id, confirmed)
+        )
+
+    def answered(self, batch_id: str, confirmed: bool | None) -> None:
+        """The user's answer: send the cancel, unless declined or the batch is over now."""
+        if not confirmed:
+            self.node.notify("Cancel declined; the batch keeps running.", timeout=3)
+            return
+        current = self.monitor.snapshots.get(batch_id)
+        if current is not None and not current.batch.is_cancellable:
+            self.node.notify(
+                f"{plain(batch_id)} is already {plain(current.batch.status or 'unknown')}; "
+                "nothing was sent.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.node.run_worker(self._cancel(batch_id), group="cancel", exit_on_error=False)
+
+    async def _cancel(self, batch_id: str) -> None:
+        try:
+            outcome = await self.monitor.cancel(batch_id)
+        except Exception as exc:  # a bug: the user confirmed, so must hear what happened
+            outcome = CancelOutcome(batch_id, False, f"internal error: {type(exc).__name__}: {exc}")
+        if not outcome.sent:
+            return
+        self.node.notify(
+            f"{plain(batch_id)}: {plain(outcome.message)}",
+            title="Cancelled" if outcome.ok else "Cancel failed",
+            severity="information" if outcome.ok else "error",
+            markup=False,
+        )

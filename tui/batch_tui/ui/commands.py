@@ -1,0 +1,184 @@
+"""Every dashboard command in one table: its key, action, words, when it applies and group.
+
+The dashboard's ``BINDINGS``, the help screen (``?``) and the command palette
+(ctrl+p) are all read from ``COMMANDS``, so a command added here has a key, a
+line in the help and a palette entry at once. Whether a command applies right now
+(no cancel in read-only mode, no pane switch when both panes are on screen) is
+the table's ``when``, asked through Textual's own ``check_action``; the palette
+runs a command with ``run_action``, as a key press would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from typing import Protocol
+
+from textual.app import SystemCommand
+from textual.binding import Binding
+from textual.dom import DOMNode
+from textual.screen import Screen
+
+from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
+from batch_tui.ui.widgets.batch_list import BatchList
+
+
+class Situation(Protocol):
+    """What ``when`` conditions look at: the dashboard's mode and shape."""
+
+    read_only: bool
+    narrow: bool
+
+
+def always(screen: Situation) -> bool:
+    """Applies in every situation."""
+    return True
+
+
+def writable(screen: Situation) -> bool:
+    """Applies unless the dashboard is read-only."""
+    return not screen.read_only
+
+
+def narrow(screen: Situation) -> bool:
+    """Applies only when detail and errors share one pane."""
+    return screen.narrow
+
+
+@dataclass(frozen=True)
+class Command:
+    """One thing the user can do on the dashboard."""
+
+    key: str
+    """Textual key names, comma-separated: ``"plus,equals_sign"``."""
+    action: str
+    """The action's name (``action_<name>`` on the dashboard), or ``app.<name>``."""
+    description: str
+    """What it does, in the footer, the help and the palette."""
+    group: str
+    """The help section it is listed in."""
+    footer: bool = False
+    """Shown in the footer (every command is in the help and the palette)."""
+    when: Callable[[Situation], bool] = always
+    """When it applies; when not, it is hidden everywhere and its key does nothing."""
+    parameters: tuple[str | int, ...] = ()
+    """Arguments of the action: ``export('csv')``."""
+    key_display: str | None = None
+    """How the key is written, when its name would read badly (``?`` for question_mark)."""
+
+    @property
+    def action_string(self) -> str:
+        """The action as Textual binds and runs it: ``export('csv')``."""
+        if not self.parameters:
+            return self.action
+        return f"{self.action}({', '.join(repr(p) for p in self.parameters)})"
+
+    @property
+    def keys(self) -> str:
+        """The keys as the user reads them: ``+``, ``up / k``."""
+        return self.key_display or self.key.replace(",", " / ")
+
+    @property
+    def in_palette(self) -> bool:
+        """App-wide actions (quit) are already in the palette's own list."""
+        return not self.action.startswith("app.")
+
+
+#: The help sections, in the order they are listed.
+GROUPS = ("Batches", "Find and sort", "Polling", "Export", "Watch list", "Screen")
+
+#: The one table. Its order is the footer's order.
+COMMANDS: tuple[Command, ...] = (
+    Command("r", "refresh", "Refresh", "Polling", footer=True),
+    Command("question_mark", "help", "Help", "Screen", footer=True, key_display="?"),
+    Command("c", "cancel_batch", "Cancel batch", "Batches", footer=True, when=writable),
+    Command("slash", "find", "Find", "Find and sort", footer=True, key_display="/"),
+    Command("s", "cycle_status", "Status filter", "Find and sort", footer=True),
+    Command("o", "cycle_sort", "Sort", "Find and sort", footer=True),
+    Command("O", "flip_sort", "Reverse sort", "Find and sort"),
+    Command("enter", "open_results", "Results", "Batches", footer=True),
+    Command("tab", "switch_pane", "Detail/errors", "Screen", footer=True, when=narrow),
+    Command("p", "toggle_pause", "Pause", "Polling", footer=True),
+    Command(
+        "plus,equals_sign",
+        "step_interval",
+        "Poll less often",
+        "Polling",
+        parameters=(1,),
+        key_display="+",
+    ),
+    Command(
+        "minus", "step_interval", "Poll more often", "Polling", parameters=(-1,), key_display="-"
+    ),
+    Command("y", "copy_id", "Copy batch id", "Batches"),
+    Command("e", "export", "Export list as CSV", "Export", parameters=("csv",)),
+    Command("E", "export", "Export list as JSON", "Export", parameters=("json",)),
+    Command("a", "add_watch", "Watch a batch id", "Watch list"),
+    Command("x", "unwatch", "Stop watching", "Watch list"),
+    Command("escape", "clear_find", "Clear the filter", "Find and sort"),
+    Command("q", "app.quit", "Quit", "Screen", footer=True),
+)
+
+# Commands that share an action (export as CSV or JSON) share when it applies.
+_BY_ACTION = {command.action: command for command in COMMANDS}
+
+
+def bindings(commands: Iterable[Command] = COMMANDS) -> list[Binding]:
+    """The screen's ``BINDINGS``."""
+    return [
+        Binding(
+            command.key,
+            command.action_string,
+            command.description,
+            show=command.footer,
+            key_display=command.key_display,
+        )
+        for command in commands
+    ]
+
+
+def applies(screen: Situation, action: str) -> bool:
+    """Whether ``action`` applies now: the answer ``check_action`` gives for it."""
+    command = _BY_ACTION.get(action)
+    return command is None or command.when(screen)
+
+
+def available(screen: DOMNode) -> Iterator[Command]:
+    """The commands that apply now, asked the way Textual asks: ``check_action``."""
+    for command in COMMANDS:
+        if screen.check_action(command.action, command.parameters) is not False:
+            yield command
+
+
+def help_sections(screen: DOMNode) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(section, [(keys, description)]) for the help screen: the commands that apply
+    now, by group, then the list's own keys and the cancel dialog's."""
+    rows: dict[str, list[tuple[str, str]]] = {group: [] for group in GROUPS}
+    for command in available(screen):
+        rows[command.group].append((command.keys, command.description))
+    sections = [(group, found) for group, found in rows.items() if found]
+    sections.append(("Moving", binding_rows(BatchList.BINDINGS)))
+    if screen.check_action("cancel_batch", ()) is not False:
+        sections.append(("Cancel dialog", binding_rows(ConfirmCancel.BINDINGS)))
+    return sections
+
+
+def binding_rows(bindings: Iterable[Binding]) -> list[tuple[str, str]]:
+    """(keys, description) for another widget's bindings, once per description."""
+    rows: dict[str, str] = {}
+    for binding in bindings:
+        if binding.description and binding.description not in rows:
+            rows[binding.description] = binding.key_display or binding.key.replace(",", " / ")
+    return [(keys, description) for description, keys in rows.items()]
+
+
+def palette(screen: Screen) -> Iterator[SystemCommand]:
+    """The palette's entries for the commands that apply now; each runs its action."""
+    for command in available(screen):
+        if command.in_palette:
+            yield SystemCommand(
+                command.description,
+                f"key: {command.keys}",
+                partial(screen.run_action, command.action_string),
+            )

@@ -1,0 +1,33 @@
+"""Getting batches out of the dashboard: copy an id (OSC 52), export the list to a file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from textual.widget import Widget
+
+from batch_tui.api.models import Batch
+from batch_tui.ui.text import plain
+
+
+def copy_batch_id(node: Widget, batch: Batch | None) -> None:
+    """Put the batch's id on the clipboard (OSC 52), and say so."""
+    if batch is None or not batch.id:
+        node.notify("No batch selected.", severity="warning")
+        return
+    batch_id = plain(batch.id)
+    node.app.copy_to_clipboard(batch_id)
+    node.notify(f"Copied {batch_id} to the clipboard.", timeout=3, markup=False)
+
+
+def export_list(node: Widget, batches: Sequence[Batch], fmt: str, now: datetime) -> None:
+    """Write these batches (the list as shown) to a CSV or JSON file here, and say where."""
+    from batch_tui.export import export_batches  # loaded when first needed
+
+    try:
+        path = export_batches(batches, fmt, now=now)
+    except OSError as exc:
+        node.notify(f"Export failed: {plain(exc.strerror or exc)}", severity="error", markup=False)
+        return
+    node.notify(f"Wrote {len(batches)} batches to {plain(path)}", title="Exported", markup=False)

@@ -1,0 +1,119 @@
+"""Polling, from the UI's side: the loop's worker (restarted when it dies) and the
+keys that steer it: refresh, pause and the interval ladder."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from textual.app import App
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.worker import Worker, WorkerState
+
+from batch_tui.monitor.monitor import BatchMonitor
+
+#: The intervals ``+`` and ``-`` step through, in seconds.
+INTERVAL_LADDER = (0.5, 1, 2, 3, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
+#: A dead poll loop is restarted after this many seconds...
+RESTART_FIRST = 1.0
+#: ...doubling on each death, up to this...
+RESTART_MAX = 30.0
+#: ...and back to the first delay once a loop has run this long.
+RESTART_STEADY = 60.0
+
+
+def interval_step(current: float, direction: int) -> float:
+    """The next interval up (direction 1) or down (-1) the ladder from ``current``."""
+    if direction > 0:
+        return next((step for step in INTERVAL_LADDER if step > current), INTERVAL_LADDER[-1])
+    return next((step for step in reversed(INTERVAL_LADDER) if step < current), INTERVAL_LADDER[0])
+
+
+class PollingControls:
+    """``r``, ``p``, ``+`` and ``-``: commands to the monitor, each confirmed in a notification."""
+
+    def __init__(self, node: Widget, monitor: BatchMonitor) -> None:
+        self.node = node
+        self.monitor = monitor
+
+    def refresh(self) -> None:
+        """Fetch everything that can change, now."""
+        if self.monitor.paused:
+            self.node.notify("Polling is paused: p resumes.", severity="warning", timeout=3)
+            return
+        self.monitor.refresh()
+        self.node.notify("Refreshing…", timeout=2)
+
+    def toggle_pause(self) -> None:
+        """Pause polling, or resume it."""
+        paused = not self.monitor.paused
+        self.monitor.set_paused(paused)
+        message = "Polling paused: p resumes." if paused else "Polling resumed."
+        self.node.notify(message, timeout=3, markup=False)
+
+    def step_interval(self, direction: int) -> None:
+        """Poll less (1) or more (-1) often: the next step along the ladder."""
+        interval = interval_step(self.monitor.status.interval, direction)
+        self.monitor.set_interval(interval)
+        self.node.notify(f"Polling every {interval:g}s.", timeout=2, markup=False)
+
+
+#: The states of a worker that has stopped.
+STOPPED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
+
+
+def stop_reason(worker: Worker, state: WorkerState) -> str:
+    """Why the poll loop's worker stopped, in a few words."""
+    if state == WorkerState.ERROR and worker.error is not None:
+        error = worker.error
+        return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    if state == WorkerState.CANCELLED:
+        return "the poll loop was cancelled"
+    return "the poll loop ended"
+
+
+class Poller:
+    """Runs ``monitor.run()`` as the app's one long-lived worker.
+
+    One loop sends one request at a time, so polls never overlap and a slow server
+    delays the next poll instead of piling requests up. The loop never raises for a
+    failed request; if it stops anyway (a bug), ``report`` is told why and when it
+    restarts, and it is restarted after 1 s, doubling to 30 s.
+    """
+
+    def __init__(
+        self, app: App, monitor: BatchMonitor, report: Callable[[str | None], None]
+    ) -> None:
+        self.app = app
+        self.monitor = monitor
+        self.report = report
+        """Told what to show while the loop is down (None once it runs again)."""
+        self.delay = RESTART_FIRST
+        """How long the next restart waits."""
+        self.worker: Worker[None] | None = None
+        self._started_at = 0.0
+        self._restart: Timer | None = None
+
+    def start(self) -> None:
+        """Start the loop (again)."""
+        self._restart = None
+        self._started_at = time.monotonic()
+        self.worker = self.app.run_worker(
+            self.monitor.run(), name="poller", group="poller", exit_on_error=False
+        )
+        self.report(None)
+
+    def state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker changed state: when it is the loop and it stopped, restart it later."""
+        if event.worker is not self.worker or event.state not in STOPPED:
+            return
+        if not self.app.is_running or self._restart is not None:
+            return  # shutting down: a stopped loop is expected
+        if time.monotonic() - self._started_at >= RESTART_STEADY:
+            self.delay = RESTART_FIRST
+        delay, self.delay = self.delay, min(RESTART_MAX, self.delay * 2)
+        self.report(
+            f"polling stopped: {stop_reason(event.worker, event.state)}; restarting in {delay:g}s"
+        )
+        self._restart = self.app.set_timer(delay, self.start)

@@ -1,0 +1,51 @@
+"""The watch list: ``a`` follows a batch id (remembered between runs), ``x`` stops."""
+
+from __future__ import annotations
+
+from textual.widget import Widget
+
+from batch_tui.monitor.monitor import BatchMonitor
+from batch_tui.ui.text import plain
+from batch_tui.watchlist import WatchList
+
+
+class Watching:
+    """Adds and removes watched ids on the monitor, and remembers them."""
+
+    def __init__(
+        self, node: Widget, monitor: BatchMonitor, watchlist: WatchList | None = None
+    ) -> None:
+        self.node = node
+        self.monitor = monitor
+        self.watchlist = watchlist
+        """Where watched ids are remembered (None: not remembered)."""
+
+    def ask(self) -> None:
+        """Ask for a batch id, then follow it."""
+        from batch_tui.ui.screens.add_watch import AddWatch  # loaded when first needed
+
+        self.node.app.push_screen(AddWatch(), callback=self.watch)
+
+    def watch(self, batch_id: str | None) -> None:
+        """Follow this batch, now and in later runs."""
+        if not batch_id:
+            return
+        self.monitor.watch(batch_id)
+        self._remember()
+        self.node.notify(f"Watching {plain(batch_id)}.", timeout=3, markup=False)
+
+    def unwatch(self, batch_id: str | None) -> None:
+        """Stop following this batch by name (a batch the API lists stays listed)."""
+        if batch_id is None or batch_id not in self.monitor.watched:
+            self.node.notify(
+                "This batch is shown because the API lists it; only added ids can be unwatched.",
+                severity="warning",
+            )
+            return
+        self.monitor.unwatch(batch_id)
+        self._remember()
+        self.node.notify(f"Stopped watching {plain(batch_id)}.", timeout=3, markup=False)
+
+    def _remember(self) -> None:
+        if self.watchlist is not None:
+            self.watchlist.save(list(self.monitor.watched))

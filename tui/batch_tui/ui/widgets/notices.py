@@ -1,0 +1,68 @@
+"""Lines above the list that appear only when they have something to say: the
+key-rejected banner and the filter line."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import var
+from textual.widgets import Static
+
+from batch_tui.monitor.monitor import MonitorStatus
+from batch_tui.ui.state import Counts
+from batch_tui.ui.text import inert
+from batch_tui.ui.view import ListView
+
+
+def banner_text(status: MonitorStatus) -> Text | None:
+    """What the banner says (None: no banner): only when the key was rejected."""
+    if status.state != "unauthorized":
+        return None
+    text = Text("API key rejected: ", style="bold")
+    text.append_text(inert(status.last_error_message or "no reason given", max_chars=300))
+    text.append("  Polling stopped; press r to try again.")
+    return text
+
+
+def view_text(view: ListView, counts: Counts) -> Text | None:
+    """What the filter line says (None: no line): only when the list is filtered or sorted."""
+    if view.is_default:
+        return None
+    text = Text(f"showing {counts.shown} of {counts.total} · ")
+    text.append_text(inert(view.describe(), max_chars=200))
+    return text
+
+
+class Notice(Static):
+    """A line shown only while ``message`` is set."""
+
+    message: var[Text | None] = var(None)
+    """What the line says; None hides it."""
+
+    def watch_message(self, message: Text | None) -> None:
+        if message is not None:
+            self.update(message)
+        self.display = message is not None
+
+
+class Banner(Notice):
+    """The key-rejected banner (bound to the monitor's status)."""
+
+    status: var[MonitorStatus] = var(MonitorStatus, init=False)
+    """What the monitor says about polling."""
+
+    def watch_status(self, status: MonitorStatus) -> None:
+        self.message = banner_text(status)
+
+
+class ViewLine(Notice):
+    """ "showing 3 of 12 · status: failed · sort: cost ↓" (bound to the view and counts)."""
+
+    view: var[ListView] = var(ListView, init=False)
+    """The list's filter and order."""
+    counts: var[Counts] = var(Counts, init=False)
+    """How many batches there are and how many the list shows."""
+
+    def _describe(self) -> None:
+        self.message = view_text(self.view, self.counts)
+
+    watch_view = watch_counts = _describe
