@@ -11,7 +11,6 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
-import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,16 +18,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import platformdirs
-
 from batch_tui.api.client import is_header_safe
 from batch_tui.api.models import BATCH_STATUSES, batch_id_problem
-from batch_tui.monitor.budget import DEFAULT_HEADROOM
-from batch_tui.monitor.fleet import DEFAULT_ALARM_RATE
-from batch_tui.monitor.scheduler import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL
+from batch_tui.defaults import (
+    DEFAULT_ALARM_RATE,
+    DEFAULT_BASE_URL,
+    DEFAULT_HEADROOM,
+    DEFAULT_INTERVAL,
+    MAX_INTERVAL,
+    MIN_INTERVAL,
+)
+from batch_tui.files import FileTooLarge, NotAFile, read_regular_file, readable_by_others
+from batch_tui.paths import config_dir
 
-APP_NAME = "batch-tui"
-DEFAULT_BASE_URL = "https://api.check.ai"
 ENV_KEY = "CHECK_API_KEY"
 ENV_BASE_URL = "CHECK_API_BASE_URL"
 ENV_INTERVAL = "BATCH_TUI_INTERVAL"
@@ -48,64 +50,14 @@ CONFIG_KEYS = (
 #: A config file larger than this is not a config file (and is not read).
 MAX_CONFIG_BYTES = 1024 * 1024
 
-_FILE_KINDS = {
-    stat.S_IFDIR: "a directory",
-    stat.S_IFIFO: "a FIFO",
-    stat.S_IFCHR: "a character device",
-    stat.S_IFBLK: "a block device",
-    stat.S_IFSOCK: "a socket",
-}
-
 
 class ConfigError(Exception):
     """Bad input from the command line, the environment or the config file."""
 
 
-class NotAFile(ValueError):
-    """A path that is no regular file (a directory, FIFO, device or socket)."""
-
-
-class FileTooLarge(ValueError):
-    """A file too large to be ours."""
-
-
-def _check_regular(info: os.stat_result, limit: int) -> None:
-    if not stat.S_ISREG(info.st_mode):
-        kind = _FILE_KINDS.get(stat.S_IFMT(info.st_mode))
-        raise NotAFile(f"is {kind}, not a regular file" if kind else "is not a regular file")
-    if info.st_size > limit:
-        raise FileTooLarge(f"is larger than {limit // 1024} KB")
-
-
-def read_regular_file(path: Path, limit: int) -> bytes:
-    """The bytes of a small regular file, read without ever blocking.
-
-    Raises FileNotFoundError when it is missing, NotAFile for a directory, FIFO,
-    device or socket (refused after a stat, before any read: opening a FIFO
-    would wait for a writer forever), FileTooLarge past ``limit`` bytes, and
-    OSError for the rest.
-    """
-    _check_regular(os.stat(path), limit)
-    # O_NONBLOCK: should the path become a FIFO between the stat and the open,
-    # the open still returns at once, and the fstat below refuses it.
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    try:
-        _check_regular(os.fstat(fd), limit)
-        chunks = []
-        size = 0
-        while chunk := os.read(fd, 64 * 1024):
-            size += len(chunk)
-            if size > limit:
-                raise FileTooLarge(f"is larger than {limit // 1024} KB")
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
 def default_config_path() -> Path:
     """``config.toml`` in the platform's user config directory."""
-    return platformdirs.user_config_path(APP_NAME) / "config.toml"
+    return config_dir() / "config.toml"
 
 
 @dataclass(frozen=True)
@@ -362,7 +314,7 @@ def _resolve(cli: Mapping[str, Any], env: Mapping[str, str], secrets: list[str])
             f"no API key: set {ENV_KEY} or api_key in {path} (or try --demo to see the dashboard)"
         )
     warnings = []
-    if file.get("api_key") and _readable_by_others(path):
+    if file.get("api_key") and readable_by_others(path):
         warnings.append(
             f"{path} holds an API key and other users can read it; fix with: chmod 600 {path}"
         )
@@ -382,10 +334,3 @@ def _resolve(cli: Mapping[str, Any], env: Mapping[str, str], secrets: list[str])
         store=not cli.get("no_store") and file.get("store", True),
         warnings=tuple(warnings),
     )
-
-
-def _readable_by_others(path: Path) -> bool:
-    try:
-        return bool(path.stat().st_mode & 0o077)
-    except OSError:
-        return False
