@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from batch_tui import __version__
+from batch_tui.config import SETTINGS
 
 SECRET = "vfy_secret_for_help_test"
 
@@ -258,3 +259,45 @@ def test_key_never_appears_in_any_error_output(keyed_env, tmp_path):
         assert result.returncode == 2, args
         assert SECRET not in result.stdout, args
         assert SECRET not in result.stderr, args
+
+
+# --- options come from the table of settings ----------------------------------------
+
+
+@pytest.mark.parametrize("command", ["dashboard", "status", "watch"])
+def test_each_command_offers_exactly_the_settings_it_takes(env, tmp_path, command):
+    args = ["--help"] if command == "dashboard" else [command, "--help"]
+    result = run(args, env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    offered = {word.strip("[],") for word in result.stdout.split() if word.startswith("--")}
+    for setting in SETTINGS:
+        if setting.flag:
+            assert (setting.flag in offered) == (command in setting.commands), setting.flag
+    for setting in SETTINGS:
+        if setting.env and command in setting.commands:
+            assert setting.env in result.stdout
+
+
+def test_option_help_names_the_default_and_the_other_sources(env, tmp_path):
+    result = run(["--help"], {**env, "COLUMNS": "400"}, tmp_path)
+    line = next(
+        line for line in result.stdout.splitlines() if line.strip().startswith("--interval")
+    )
+    assert "default 5 (0.5 to 3600)" in line
+    assert "env BATCH_TUI_INTERVAL" in line and "config file: interval" in line
+
+
+def test_status_ignores_a_broken_interval_variable_but_watch_does_not(env, tmp_path):
+    broken = {**env, "BATCH_TUI_INTERVAL": "abc"}
+    status = run(["status", "--demo"], broken, tmp_path)
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.startswith("ID ")
+    line = assert_one_line_usage_error(run(["watch", "--demo", "batch_x"], broken, tmp_path))
+    assert "BATCH_TUI_INTERVAL" in line
+
+
+def test_demo_with_base_url_is_refused_by_the_scripts_too(env, tmp_path):
+    for command in (["status"], ["watch", "batch_x"]):
+        args = [*command, "--demo", "--base-url", "https://api.check.ai"]
+        line = assert_one_line_usage_error(run(args, env, tmp_path))
+        assert "drop --base-url" in line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from batch_tui.config import ConfigError, Settings, resolve_settings
 
 KEY = "vfy_config_test_secret_123"
 FILE_KEY = "vfy_from_the_config_file_456"
+KEY_ENV = "CHECK_API_KEY"
 
 
 @pytest.fixture(autouse=True)
@@ -408,3 +410,137 @@ def test_headroom_and_read_only_come_from_the_config_file_or_the_command_line(tm
 def test_a_bad_headroom_is_refused(bad):
     with pytest.raises(ConfigError, match="headroom"):
         resolve(cli={"headroom": bad}, env={"CHECK_API_KEY": "vfy_x"})
+
+
+def test_a_bad_failure_alarm_is_refused_naming_it():
+    with pytest.raises(ConfigError, match="--failure-alarm: failure_alarm must be a percentage"):
+        resolve(cli={"failure_alarm": "0"})
+
+
+# --- switches -----------------------------------------------------------------------
+
+
+def test_switches_on_the_command_line_override_the_file(tmp_path):
+    path = write_config(tmp_path, "bell = true\nstore = true\nread_only = false\n")
+    cli = {"config": str(path), "bell": False, "store": False, "read_only": True}
+    settings = resolve(cli=cli)
+    assert (settings.bell, settings.store, settings.read_only) == (False, False, True)
+
+
+def test_switches_not_given_leave_the_file_in_charge(tmp_path):
+    path = write_config(tmp_path, "bell = false\nstore = false\nread_only = true\n")
+    cli = {"config": str(path), "bell": None, "store": None, "read_only": None}
+    settings = resolve(cli=cli)
+    assert (settings.bell, settings.store, settings.read_only) == (False, False, True)
+
+
+@pytest.mark.parametrize("key", ["bell", "store", "read_only"])
+def test_a_switch_in_the_file_must_be_true_or_false(tmp_path, key):
+    path = write_config(tmp_path, f'{key} = "no"\n')
+    with pytest.raises(ConfigError, match=f"{key} must be true or false"):
+        resolve(cli={"config": str(path)})
+
+
+def test_blank_environment_values_fall_through_to_the_file(tmp_path):
+    path = write_config(tmp_path, 'base_url = "https://file.example.com"\n')
+    env = {"CHECK_API_KEY": KEY, "CHECK_API_BASE_URL": "  "}
+    assert resolve(cli={"config": str(path)}, env=env).base_url == "https://file.example.com"
+
+
+def test_an_api_key_a_header_cannot_carry_is_refused_without_echoing_it(tmp_path):
+    with pytest.raises(ConfigError, match="CHECK_API_KEY contains characters") as info:
+        resolve(env={"CHECK_API_KEY": "vfy_with space"})
+    assert "vfy_with space" not in str(info.value)
+
+
+# --- which commands take which settings ----------------------------------------------
+
+
+def test_status_never_reads_the_poll_interval():
+    env = {"CHECK_API_KEY": KEY, "BATCH_TUI_INTERVAL": "abc"}
+    settings = resolve_settings(cli={"interval": "also bad"}, env=env, command="status")
+    assert settings.interval == config.DEFAULT_INTERVAL
+    with pytest.raises(ConfigError, match="BATCH_TUI_INTERVAL"):
+        resolve_settings(cli={}, env=env, command="watch")
+
+
+def test_a_script_ignores_dashboard_only_settings_in_the_file(tmp_path):
+    path = write_config(tmp_path, "headroom = 95\nbell = false\n")
+    for command in ("status", "watch"):
+        settings = resolve_settings(cli={"config": str(path)}, env={KEY_ENV: KEY}, command=command)
+        assert settings.headroom == config.DEFAULT_HEADROOM and settings.bell is True
+    with pytest.raises(ConfigError, match="headroom"):
+        resolve_settings(cli={"config": str(path)}, env={KEY_ENV: KEY}, command="dashboard")
+
+
+def test_watch_has_no_status_filter():
+    settings = resolve_settings(cli={"status": "failed"}, env={KEY_ENV: KEY}, command="watch")
+    assert settings.status is None
+
+
+def test_an_unknown_command_is_a_programming_error():
+    with pytest.raises(ValueError, match="unknown command"):
+        resolve_settings(cli={}, env={KEY_ENV: KEY}, command="dashbaord")
+
+
+def test_demo_with_a_base_url_on_the_command_line_is_refused():
+    with pytest.raises(ConfigError, match="--demo runs its own server; drop --base-url"):
+        resolve(cli={"demo": True, "base_url": "https://api.check.ai"})
+
+
+# --- the table of settings ---------------------------------------------------------
+
+
+def test_every_field_of_settings_is_one_row_of_the_table_with_the_same_default():
+    names = [item.name for item in fields(Settings) if item.name != "warnings"]
+    assert sorted(names) == sorted(setting.name for setting in config.SETTINGS)
+    for item in fields(Settings):
+        if item.name in config.SETTING:
+            assert item.default == config.SETTING[item.name].default, item.name
+
+
+def test_the_table_is_consistent():
+    file_keys = [s.file_key for s in config.SETTINGS if s.file_key]
+    flags = [s.flag for s in config.SETTINGS if s.flag]
+    assert len(set(file_keys)) == len(file_keys) and len(set(flags)) == len(flags)
+    assert config.CONFIG_KEYS == tuple(file_keys)
+    for setting in config.SETTINGS:
+        assert setting.commands and setting.commands <= set(config.COMMANDS), setting.name
+        if setting.secret:
+            assert setting.flag is None and not setting.operand, "a secret is never typed"
+        if setting.switch is not None:
+            assert setting.flag and setting.metavar is None, setting.name
+        if setting.flag:
+            assert setting.help, setting.name
+    order = [s.name for s in config.SETTINGS]
+    # base_url's parser reads allow_insecure_http, so that comes first.
+    assert order.index("allow_insecure_http") < order.index("base_url")
+
+
+def test_repr_shows_every_field_and_redacts_the_key(tmp_path):
+    path = write_config(tmp_path, "bell = false\n")
+    settings = resolve(cli={"config": str(path), "batch_ids": ["batch_1"]})
+    shown = repr(settings)
+    for item in fields(Settings):
+        assert f"{item.name}=" in shown, item.name
+    assert "api_key=<redacted>" in shown and KEY not in shown
+    assert "bell=False" in shown and "batch_ids=('batch_1',)" in shown
+    assert "api_key=None" in repr(resolve(cli={"demo": True}, env={}))
+
+
+def test_the_readme_holds_the_table_rendered_from_the_settings():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    start, end = "<!-- settings-table -->\n", "<!-- /settings-table -->"
+    assert readme.count(start) == 1 and readme.count(end) == 1
+    shown = readme.split(start, 1)[1].split(end, 1)[0]
+    assert shown == config.settings_table_markdown(), (
+        "README's settings table is out of date; replace it with "
+        "batch_tui.config.settings_table_markdown()"
+    )
+
+
+def test_the_rendered_table_has_a_row_per_setting():
+    rows = config.settings_table_markdown().splitlines()[2:]
+    assert len(rows) == len(config.SETTINGS)
+    key_row = rows[[s.name for s in config.SETTINGS].index("api_key")]
+    assert "— (never)" in key_row and "`CHECK_API_KEY`" in key_row

@@ -15,11 +15,12 @@ from typing import NoReturn
 
 from batch_tui import __version__
 from batch_tui.config import (
-    ENV_BASE_URL,
-    ENV_INTERVAL,
     ENV_KEY,
+    SETTING,
+    SETTINGS,
     ConfigError,
     Settings,
+    option_help,
     resolve_settings,
 )
 
@@ -35,44 +36,57 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _dashboard_parser() -> argparse.ArgumentParser:
+def _settings_parser(
+    command: str, description: str, *, epilog: str = ""
+) -> argparse.ArgumentParser:
+    """A parser for a command that takes settings, with one option per setting of
+    ``config.SETTINGS`` the command takes (its positional arguments are its own)."""
+    key = SETTING["api_key"]
+    sources = [s.env for s in SETTINGS if s.env and command in s.commands]
     parser = _Parser(
-        prog="batch-tui",
-        description="A terminal dashboard for Check API batch verification jobs.",
+        prog="batch-tui" if command == "dashboard" else f"batch-tui {command}",
+        description=description,
+        epilog=" ".join(
+            [
+                f"The API key is read from ${key.env} or the config file, "
+                "never from the command line.",
+                f"Environment: {', '.join(sources)}.",
+                epilog,
+            ]
+        ).strip(),
+    )
+    for setting in SETTINGS:
+        if not setting.flag or command not in setting.commands:
+            continue
+        # Every default is None, "not given", so that the environment and the
+        # config file are consulted; a switch given sets its value.
+        help_text = option_help(setting).replace("%", "%%")
+        if setting.switch is None:
+            parser.add_argument(
+                setting.flag, dest=setting.key, metavar=setting.metavar, help=help_text
+            )
+        else:
+            parser.add_argument(
+                setting.flag,
+                dest=setting.key,
+                action="store_const",
+                const=setting.switch,
+                default=None,
+                help=help_text,
+            )
+    return parser
+
+
+def _dashboard_parser() -> argparse.ArgumentParser:
+    parser = _settings_parser(
+        "dashboard",
+        "A terminal dashboard for Check API batch verification jobs.",
         epilog=(
-            f"The API key is read from ${ENV_KEY} or the config file, never from the command line. "
-            f"Environment: {ENV_KEY}, {ENV_BASE_URL}, {ENV_INTERVAL}. "
             "Also: 'batch-tui status' (one snapshot, --json), 'batch-tui watch BATCH_ID' "
             "(follow one batch, --exit-status), 'batch-tui demo-server' (the demo API)."
         ),
     )
     parser.add_argument("batch_ids", nargs="*", metavar="BATCH_ID", help="batches to watch")
-    _add_connection_options(
-        parser, demo_help="run against a built-in demo server; no account needed"
-    )
-    parser.add_argument("--interval", metavar="SECONDS", help="seconds between polls (default 5)")
-    parser.add_argument("--status", metavar="STATUS", help="list only batches in this status")
-    parser.add_argument(
-        "--read-only", action="store_true", help="no cancel key: look, never change anything"
-    )
-    parser.add_argument(
-        "--no-bell", action="store_true", help="no terminal bell when a batch finishes"
-    )
-    parser.add_argument(
-        "--no-store",
-        action="store_true",
-        help="run without the local store (nothing is read from or written to disk)",
-    )
-    parser.add_argument(
-        "--failure-alarm",
-        metavar="PERCENT",
-        help="alarm when this share of processed items failed (default 20, from 10 items)",
-    )
-    parser.add_argument(
-        "--headroom",
-        metavar="PERCENT",
-        help="share of the rate limit left to your organisation's other clients (default 20)",
-    )
     parser.add_argument("--version", action="version", version=f"batch-tui {__version__}")
     return parser
 
@@ -205,27 +219,11 @@ def _fail(message: str) -> int:
     return EXIT_USAGE
 
 
-def _settings(args: argparse.Namespace, *, batch_ids: Sequence[str] = ()) -> Settings:
-    """Resolve settings from parsed arguments (raises ConfigError)."""
-    if getattr(args, "demo", False) and args.base_url:
-        raise ConfigError("--demo runs its own server; drop --base-url")
-    return resolve_settings(
-        cli={
-            "base_url": None if getattr(args, "demo", False) else args.base_url,
-            "interval": getattr(args, "interval", None),
-            "status": getattr(args, "status", None),
-            "config": args.config,
-            "batch_ids": list(batch_ids),
-            "demo": getattr(args, "demo", False),
-            "allow_insecure_http": args.allow_insecure_http,
-            "read_only": getattr(args, "read_only", False),
-            "headroom": getattr(args, "headroom", None),
-            "no_bell": getattr(args, "no_bell", False),
-            "no_store": getattr(args, "no_store", False),
-            "failure_alarm": getattr(args, "failure_alarm", None),
-            "no_interval": not hasattr(args, "interval"),
-        }
-    )
+def _settings(command: str, args: argparse.Namespace, *, batch_ids: Sequence[str] = ()) -> Settings:
+    """Resolve the command's settings from its parsed arguments (raises ConfigError)."""
+    given = {s.key: getattr(args, s.key, None) for s in SETTINGS if s.flag}
+    given[SETTING["batch_ids"].key] = list(batch_ids)
+    return resolve_settings(cli=given, command=command)
 
 
 def _warn(settings: Settings) -> None:
@@ -250,7 +248,7 @@ def _connected(settings: Settings) -> Iterator[Settings]:
 def _run_dashboard(argv: Sequence[str]) -> int:
     args = _dashboard_parser().parse_args(argv)
     try:
-        settings = _settings(args, batch_ids=args.batch_ids)
+        settings = _settings("dashboard", args, batch_ids=args.batch_ids)
     except ConfigError as exc:
         return _fail(str(exc))
     _warn(settings)
@@ -269,32 +267,13 @@ def _run_dashboard(argv: Sequence[str]) -> int:
         return app.return_code or 0
 
 
-def _add_connection_options(parser: argparse.ArgumentParser, *, demo_help: str) -> None:
-    """Where the API is and how to reach it: shared by the dashboard and the scripts."""
-    parser.add_argument("--base-url", metavar="URL", help="API root (default https://api.check.ai)")
-    parser.add_argument("--config", metavar="PATH", help="config file (TOML) to read")
-    parser.add_argument("--demo", action="store_true", help=demo_help)
-    parser.add_argument(
-        "--allow-insecure-http",
-        action="store_true",
-        help="allow sending the key over plain http to a non-loopback host",
-    )
-
-
-def _headless_parser(command: str, description: str) -> argparse.ArgumentParser:
-    parser = _Parser(prog=f"batch-tui {command}", description=description)
-    _add_connection_options(parser, demo_help="ask a built-in demo server")
-    return parser
-
-
 def _run_status(argv: Sequence[str]) -> int:
-    parser = _headless_parser("status", "Print one snapshot of your batches and exit.")
+    parser = _settings_parser("status", "Print one snapshot of your batches and exit.")
     parser.add_argument("batch_ids", nargs="*", metavar="BATCH_ID", help="only these batches")
-    parser.add_argument("--status", metavar="STATUS", help="list only batches in this status")
     parser.add_argument("--json", action="store_true", help="JSON instead of a table")
     args = parser.parse_args(argv)
     try:
-        settings = _settings(args, batch_ids=args.batch_ids)
+        settings = _settings("status", args, batch_ids=args.batch_ids)
     except ConfigError as exc:
         return _fail(str(exc))
     _warn(settings)
@@ -305,12 +284,11 @@ def _run_status(argv: Sequence[str]) -> int:
 
 
 def _run_watch(argv: Sequence[str]) -> int:
-    parser = _headless_parser(
+    parser = _settings_parser(
         "watch",
         "Follow one batch in plain lines until it is completed, failed or cancelled.",
     )
-    parser.add_argument("batch_id", metavar="BATCH_ID")
-    parser.add_argument("--interval", metavar="SECONDS", help="seconds between polls (default 5)")
+    parser.add_argument("batch_id", metavar="BATCH_ID", help="the batch to follow")
     parser.add_argument(
         "--exit-status",
         action="store_true",
@@ -318,7 +296,7 @@ def _run_watch(argv: Sequence[str]) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        settings = _settings(args, batch_ids=[args.batch_id])
+        settings = _settings("watch", args, batch_ids=[args.batch_id])
     except ConfigError as exc:
         return _fail(str(exc))
     _warn(settings)

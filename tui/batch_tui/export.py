@@ -10,13 +10,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from batch_tui.api.models import Batch, ItemResult
-from batch_tui.headless import batch_json
+from batch_tui.api.shape import batch_to_json
 
+#: Values worked out from a batch rather than sent by the API, under their own names.
+DERIVED: dict[str, Callable[[Batch], object]] = {
+    "progress": lambda batch: batch.progress,
+    "costDollars": lambda batch: batch.cost_dollars,
+}
+#: The columns of a batch in exports and ``status --json``, in order: the API's own
+#: names (as ``batch_to_json`` writes them) and the derived values.
 FIELDS = (
     "id",
     "name",
@@ -32,6 +40,13 @@ FIELDS = (
     "startedAt",
     "completedAt",
 )
+
+
+def batch_json(batch: Batch) -> dict[str, Any]:
+    """A batch as plain JSON for scripts and exports: the summary fields of the
+    API's own shape (``batch_to_json``), plus the derived values."""
+    wire = batch_to_json(batch)
+    return {key: DERIVED[key](batch) if key in DERIVED else wire[key] for key in FIELDS}
 
 
 def _spreadsheet_safe(value: object) -> object:

@@ -20,9 +20,10 @@ from batch_tui.api.errors import ApiError, BadResponse, NotFound, RateLimited, U
 from batch_tui.api.models import MAX_BATCH_ID_CHARS, Batch
 from batch_tui.clock import Clock, system_clock, to_datetime
 from batch_tui.config import Settings
+from batch_tui.export import batch_json
 from batch_tui.format import count, duration_of, money, percent, utc
 from batch_tui.monitor.insight import Progress
-from batch_tui.ui.text import clean, labelled
+from batch_tui.textsafe import clean, labelled
 
 #: ``watch --exit-status``: the exit status for each final state. 2 is taken by
 #: usage errors and 3 by "cannot watch", so cancelled has a code of its own.
@@ -37,29 +38,6 @@ MAX_ISSUES_SHOWN = 10
 def _error(message: str) -> None:
     """One ``batch-tui: error: …`` line on stderr, the label said once."""
     print(f"batch-tui: {labelled('error', message)}", file=sys.stderr)
-
-
-def batch_json(batch: Batch) -> dict[str, Any]:
-    """A batch as plain JSON for scripts: the API's names, plus derived values."""
-
-    def when(moment):
-        return moment.isoformat().replace("+00:00", "Z") if moment else None
-
-    return {
-        "id": batch.id,
-        "name": batch.name,
-        "status": batch.status,
-        "totalItems": batch.total_items,
-        "processedItems": batch.processed_items,
-        "successCount": batch.success_count,
-        "failureCount": batch.failure_count,
-        "totalCostCents": batch.total_cost_cents,
-        "progress": batch.progress,
-        "costDollars": batch.cost_dollars,
-        "createdAt": when(batch.created_at),
-        "startedAt": when(batch.started_at),
-        "completedAt": when(batch.completed_at),
-    }
 
 
 def status_table(batches: list[Batch]) -> str:

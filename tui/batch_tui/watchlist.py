@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from batch_tui.api.models import batch_id_problem
-from batch_tui.config import FileTooLarge, NotAFile, read_regular_file
+from batch_tui.files import FileTooLarge, NotAFile, read_regular_file
 from batch_tui.paths import ENV_STATE_DIR, state_dir
 
 __all__ = ["ENV_STATE_DIR", "WatchList", "default_path"]

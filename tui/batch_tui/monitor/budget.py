@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections import deque
 
 from batch_tui.api.models import RateLimit
+from batch_tui.defaults import DEFAULT_HEADROOM
 
-#: Share of each window's budget left for the organisation's other clients.
-DEFAULT_HEADROOM = 0.2
 #: The length of a rate-limit window: the API's limits are per minute.
 WINDOW = 60.0
 #: Seconds of a window to watch before its own evidence replaces the last window's rate.

@@ -14,13 +14,9 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from batch_tui.api.models import Batch
+from batch_tui.defaults import DEFAULT_ALARM_MIN_ITEMS, DEFAULT_ALARM_RATE
 from batch_tui.monitor.insight import Progress, failure_rate
 from batch_tui.monitor.snapshot import Snapshot
-
-#: A running batch whose failed ÷ processed reaches this share raises the alarm...
-DEFAULT_ALARM_RATE = 0.2
-#: ...once at least this many items are processed.
-DEFAULT_ALARM_MIN_ITEMS = 10
 
 OrderKey = tuple[bool, float, str]
 

@@ -9,11 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-#: The default poll interval, in seconds: 25 to 40 requests a minute however many
-#: batches are active, far inside a Pro key's 200/min.
-DEFAULT_INTERVAL = 5.0
-MIN_INTERVAL = 0.5
-MAX_INTERVAL = 3600.0
 #: Pending and validating batches change less often: swept this many times slower.
 SLOW_FACTOR = 2
 #: Discovery runs this many times slower than the interval...

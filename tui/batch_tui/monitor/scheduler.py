@@ -36,18 +36,16 @@ import math
 import random
 from dataclasses import dataclass, field
 
+from batch_tui.defaults import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL
 from batch_tui.monitor.backoff import BACKOFF_CAP
 from batch_tui.monitor.budget import Budget
 from batch_tui.monitor.outcomes import OutcomesMixin
 from batch_tui.monitor.paging import MAX_DISCOVERY_PAGES, MAX_FULL_PAGES, MAX_SWEEP_PAGES, Walk
 from batch_tui.monitor.planning import (
-    DEFAULT_INTERVAL,
     DISCOVERY_FACTOR,
     HISTORY_SHARE,
     ITEM_ERRORS_EVERY,
-    MAX_INTERVAL,
     MIN_DISCOVERY_EVERY,
-    MIN_INTERVAL,
     PAGE_SIZE,
     REFRESH_COALESCE,
     SLOW_FACTOR,

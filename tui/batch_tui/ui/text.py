@@ -6,88 +6,19 @@ terminal obeys escape sequences (a name could retitle the window or write the
 clipboard). So every widget shows server text through ``inert()`` (a Rich
 ``Text``, which is never parsed as markup) or ``plain()`` (for APIs that take a
 string with ``markup=False``), after ``clean()`` has removed what could reach the
-terminal.
+terminal. The plain-string functions live in ``batch_tui.textsafe`` (no Rich), so
+the scripts and exports share them without importing the UI.
 """
 
 from __future__ import annotations
 
-import re
-
 from rich.text import Text
 
-# CSI, OSC (ended by BEL or ST), DCS/SOS/PM/APC strings, and two-byte escapes.
-# A string sequence is removed whole only when it is terminated: an unterminated
-# ``ESC ]`` loses just those two characters (the two-byte rule), so it cannot
-# hide the rest of a name. What remains can no longer reach the terminal as a
-# sequence, because no ESC or C1 control survives ``_CONTROLS``.
-_ESCAPES = re.compile(
-    r"""
-    \x1b\[[0-?]*[ -/]*[@-~]                 # CSI ... final byte
-  | \x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)  # OSC ... BEL or ST
-  | \x1b[PX^_][^\x1b\x9c]*(?:\x1b\\|\x9c)      # DCS, SOS, PM, APC ... ST
-  | \x1b[@-Z\\-_]                          # other two-byte escapes
-  | \x9b[0-?]*[ -/]*[@-~]                   # 8-bit CSI
-  | \x9d[^\x07\x1b\x9c]*(?:\x07|\x9c)          # 8-bit OSC ... BEL or ST
-    """,
-    re.VERBOSE,
-)
-# C0 and C1 controls, DEL, and lone surrogates (which no encoder accepts).
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-# Characters that draw nothing or reorder what is drawn: zero-width spaces and
-# joiners, the byte-order mark, direction marks, embeddings, overrides and
-# isolates, invisible operators, fillers and tag characters. Shown by code point
-# (``<U+200B>``), so two ids that differ only by them never look the same.
-_INVISIBLE = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028-\u202e"
-    "\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb\U000e0000-\U000e007f]"
-)
-REPLACEMENT = "\ufffd"
-#: The longest text one cell or line shows; the rest is cut with an ellipsis.
-MAX_CHARS = 500
+from batch_tui.textsafe import MAX_CHARS, REPLACEMENT, clean, labelled, plain
 
-
-def clean(value: object, *, max_chars: int | None = MAX_CHARS, multiline: bool = False) -> str:
-    """``value`` as text that cannot drive the terminal.
-
-    Escape sequences are removed, other control characters become U+FFFD,
-    invisible and direction-changing characters are spelled out (``<U+202E>``),
-    and newlines become spaces unless ``multiline``. Long text is cut to
-    ``max_chars``.
-    """
-    text = value if isinstance(value, str) else str(value)
-    text = _ESCAPES.sub("", text)
-    if multiline:
-        text = text.replace("\r\n", "\n").replace("\t", "    ")
-        text = "\n".join(_CONTROLS.sub(REPLACEMENT, line) for line in text.split("\n"))
-    else:
-        text = re.sub(r"[\r\n\t]+", " ", text)
-        text = _CONTROLS.sub(REPLACEMENT, text)
-    text = _INVISIBLE.sub(_code_point, text)
-    if max_chars is not None and len(text) > max_chars:
-        text = text[: max_chars - 1] + "…"
-    return text
-
-
-def _code_point(match: re.Match[str]) -> str:
-    return f"<U+{ord(match.group()):04X}>"
-
-
-def labelled(label: str, value: object, **options: object) -> str:
-    """``label: value`` with the value cleaned, and the label said once even when
-    the value already starts with it (a server's ``"Error: …"`` after ``error:``)."""
-    text = clean(value, **options)  # type: ignore[arg-type]
-    prefix = re.compile(rf"\s*{re.escape(label)}\s*:\s*", re.IGNORECASE)
-    rest = text
-    while match := prefix.match(rest):
-        rest = rest[match.end() :]
-    return f"{label}: {rest if rest.strip() else text}"
+__all__ = ["MAX_CHARS", "REPLACEMENT", "clean", "inert", "labelled", "plain"]
 
 
 def inert(value: object, style: str = "", **options: object) -> Text:
     """Server text as a Rich ``Text``: shown literally, never parsed as markup."""
     return Text(clean(value, **options), style=style, end="")  # type: ignore[arg-type]
-
-
-def plain(value: object, **options: object) -> str:
-    """Server text as a cleaned string, for APIs that take ``markup=False``."""
-    return clean(value, **options)  # type: ignore[arg-type]

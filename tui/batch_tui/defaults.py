@@ -1,0 +1,32 @@
+"""The defaults and bounds every layer agrees on: poll interval, rate headroom, alarm.
+
+A bottom-layer module (no imports from batch_tui): the settings, the monitor and
+the scheduler all read these numbers from here, so none of them has to import
+another just to learn a default.
+"""
+
+from __future__ import annotations
+
+#: Where the real service lives.
+DEFAULT_BASE_URL = "https://api.check.ai"
+
+#: The default poll interval, in seconds: 25 to 40 requests a minute however many
+#: batches are active, far inside a Pro key's 200/min.
+DEFAULT_INTERVAL = 5.0
+#: The shortest and longest poll intervals a user may ask for, in seconds.
+MIN_INTERVAL = 0.5
+MAX_INTERVAL = 3600.0
+
+#: Share of each window's budget left for the organisation's other clients.
+DEFAULT_HEADROOM = 0.2
+#: The headroom a user may ask for, in percent.
+MIN_HEADROOM_PERCENT = 0.0
+MAX_HEADROOM_PERCENT = 90.0
+
+#: A running batch whose failed ÷ processed reaches this share raises the alarm...
+DEFAULT_ALARM_RATE = 0.2
+#: ...once at least this many items are processed.
+DEFAULT_ALARM_MIN_ITEMS = 10
+#: The alarm rate a user may ask for, in percent.
+MIN_ALARM_PERCENT = 1.0
+MAX_ALARM_PERCENT = 100.0
