@@ -3,9 +3,11 @@ failure-rate alarm. They advise; nothing here ever cancels a batch."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 
 from textual.notifications import SeverityLevel
+from textual.timer import Timer
 from textual.widget import Widget
 
 from batch_tui.api.models import Batch
@@ -16,6 +18,12 @@ from batch_tui.ui.text import plain
 
 #: How long the failure-rate alarm stays on screen, in seconds.
 ALARM_TIMEOUT = 20
+#: Finishes within this many seconds of the first are told together.
+GATHER_SECONDS = 1.0
+#: Up to this many finishes at once are told one by one; more become one line.
+MAX_NAMED = 3
+#: The bell rings at most once in this many seconds.
+BELL_GAP = 10.0
 
 
 def finished_message(batch_id: str, batch: Batch) -> tuple[str, SeverityLevel]:
@@ -25,6 +33,16 @@ def finished_message(batch_id: str, batch: Batch) -> tuple[str, SeverityLevel]:
     )  # type: ignore[assignment]
     message = f"{plain(batch.name or batch_id)} ({plain(batch_id)}) is {plain(batch.status or '')}."
     return message, severity
+
+
+def burst_message(batches: list[Batch]) -> str:
+    """One line for many batches that finished together: how many, by status."""
+    counts: dict[str, int] = {}
+    for batch in batches:
+        status = plain(batch.status or "finished")
+        counts[status] = counts.get(status, 0) + 1
+    parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    return f"{len(batches)} batches finished: {parts}."
 
 
 def alarm_message(batch_id: str, batch: Batch, *, read_only: bool) -> str:
@@ -38,25 +56,40 @@ def alarm_message(batch_id: str, batch: Batch, *, read_only: bool) -> str:
 
 
 class Alerts:
-    """Tells the user about batches that finished or raised the alarm in a change."""
+    """Tells the user about batches that finished or raised the alarm.
 
-    def __init__(self, node: Widget, *, bell: bool = True, read_only: bool = False) -> None:
+    Finishes are gathered for ``GATHER_SECONDS`` and told together: one batch by
+    name, a burst as one line ("12 batches finished: 10 completed, 2 failed"), so
+    a fleet of short batches cannot flood the screen. The bell rings at most once
+    every ``BELL_GAP`` seconds.
+    """
+
+    def __init__(
+        self,
+        node: Widget,
+        *,
+        bell: bool = True,
+        read_only: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.node = node
         """Where notifications are posted."""
         self.bell = bell
         """Ring the terminal bell (what tmux shows on a window you are not looking at)."""
         self.read_only = read_only
         """No advice to cancel when cancelling is not possible."""
+        self._clock = clock
+        self._rang_at: float | None = None
+        self._pending: dict[str, Batch] = {}
+        self._flush_timer: Timer | None = None
 
     def tell(self, change: Change, snapshots: Mapping[str, Snapshot]) -> None:
-        """Notify (and ring) for every batch ``change`` finished or alarmed."""
-        for batch_id in sorted(change.finished):
-            if (snapshot := snapshots.get(batch_id)) is None:
-                continue
-            message, severity = finished_message(batch_id, snapshot.batch)
-            self.node.notify(message, title="Batch finished", severity=severity, markup=False)
-            if self.bell:
-                self.node.app.bell()
+        """Note every batch ``change`` finished (told shortly) or alarmed (told now)."""
+        for batch_id in change.finished:
+            if (snapshot := snapshots.get(batch_id)) is not None:
+                self._pending[batch_id] = snapshot.batch
+        if self._pending and self._flush_timer is None:
+            self._flush_timer = self.node.set_timer(GATHER_SECONDS, self.flush)
         for batch_id in sorted(change.alarms):
             if (snapshot := snapshots.get(batch_id)) is None:
                 continue
@@ -67,3 +100,30 @@ class Alerts:
                 timeout=ALARM_TIMEOUT,
                 markup=False,
             )
+
+    def flush(self) -> None:
+        """Tell the finishes gathered so far: each by name, or a burst as one line."""
+        self._flush_timer = None
+        pending, self._pending = self._pending, {}
+        if not pending:
+            return
+        if len(pending) <= MAX_NAMED:
+            for batch_id, batch in sorted(pending.items()):
+                message, severity = finished_message(batch_id, batch)
+                self.node.notify(message, title="Batch finished", severity=severity, markup=False)
+        else:
+            self.node.notify(
+                burst_message(list(pending.values())),
+                title="Batches finished",
+                severity="error"
+                if any(b.status == "failed" for b in pending.values())
+                else "information",
+                markup=False,
+            )
+        self._ring()
+
+    def _ring(self) -> None:
+        now = self._clock()
+        if self.bell and (self._rang_at is None or now - self._rang_at >= BELL_GAP):
+            self._rang_at = now
+            self.node.app.bell()

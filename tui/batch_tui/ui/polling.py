@@ -12,7 +12,10 @@ from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from batch_tui.monitor.monitor import BatchMonitor
+from batch_tui.ui.view import ListView
 
+#: Older batches load once the cursor is this close to the end of the list.
+HISTORY_NEAR_ROWS = 50
 #: The intervals ``+`` and ``-`` step through, in seconds.
 INTERVAL_LADDER = (0.5, 1, 2, 3, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
 #: A dead poll loop is restarted after this many seconds...
@@ -51,6 +54,17 @@ class PollingControls:
         self.monitor.set_paused(paused)
         message = "Polling paused: p resumes." if paused else "Polling resumed."
         self.node.notify(message, timeout=3, markup=False)
+
+    def want_history(self, cursor_row: int, rows: int, view: ListView) -> None:
+        """Older batches are wanted near the end of the list, or when a find, a filter
+        on finished batches or another order needs every batch to be right."""
+        near_end = cursor_row >= rows - HISTORY_NEAR_ROWS
+        needs_all = (
+            bool(view.text)
+            or view.status not in ("all", "active")
+            or (view.sort, view.descending) != ("created", True)
+        )
+        self.monitor.want_history(near_end or needs_all)
 
     def step_interval(self, direction: int) -> None:
         """Poll less (1) or more (-1) often: the next step along the ladder."""

@@ -149,6 +149,10 @@ class Dashboard(Screen):
     def _row_highlighted(self, event: BatchList.Highlighted) -> None:
         self.monitor.highlight(event.batch_id)
         self._follow_highlight()
+        self._want_history()
+
+    def _want_history(self) -> None:
+        self.polling.want_history(self.batch_list.cursor_row, self.batch_list.row_count, self.view)
 
     def _follow_status(self) -> None:
         """Bind what the monitor says about polling, and how many batches there are."""
@@ -204,6 +208,7 @@ class Dashboard(Screen):
 
     def _set_view(self, view: ListView) -> None:
         self.view = view
+        self._want_history()
         self.counts = replace(self.counts, shown=self.batch_list.row_count)
 
     def action_find(self) -> None:

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Static
 
 from batch_tui.api.errors import ApiError
-from batch_tui.api.models import Batch, ItemResult
+from batch_tui.api.models import Batch, ItemResult, ResultsPage
 from batch_tui.clock import to_datetime
 from batch_tui.export import export_results
 from batch_tui.format import MISSING, count, money
@@ -24,6 +24,8 @@ from batch_tui.ui.text import inert, plain
 PAGE = 50
 #: Load the next page when the cursor comes this close to the last loaded row.
 PREFETCH = 10
+#: With only failed items shown, at most this many pages are fetched ahead unasked.
+LOOK_AHEAD_PAGES = 5
 ITEM_STYLES = {"completed": "green", "failed": "bold red", "skipped": "magenta"}
 COLUMNS = (
     ("index", "#", 6),
@@ -189,9 +191,14 @@ class ResultsScreen(Screen):
             text.append_text(inert(message, "red", max_chars=200))
         self.query_one("#results-state", Static).update(text)
 
-    @work(group="results-page")
-    async def load_more(self) -> None:
-        """Fetch the next page, unless one is on its way or there is none."""
+    @work(group="results-page", exit_on_error=False)
+    async def load_more(self, look_ahead: int = LOOK_AHEAD_PAGES) -> None:
+        """Fetch the next page, unless one is on its way or there is none.
+
+        With only failed items shown, a page without enough of them fetches the
+        next by itself, but at most ``look_ahead`` pages per request of the user's:
+        a batch with no failures must not cost its whole result set.
+        """
         if self.loading or not self.has_more:
             return
         self.loading = True
@@ -203,18 +210,31 @@ class ResultsScreen(Screen):
             if self.is_attached:
                 self._state(f"{exc.kind}: {exc.message}")
             return
+        except Exception as exc:  # a bug or a hostile answer costs this page, not the app
+            if self.is_attached:
+                self._state(f"internal error: {type(exc).__name__}: {exc}")
+            return
         finally:
             self.loading = False
         if not self.is_attached:
             return  # the user left while the page was on its way
-        self.total = page.pagination.total
-        self.has_more = page.pagination.has_more and bool(page.items)
+        self._take(page)
+        if self.failed_only and self.query_one(DataTable).row_count < PREFETCH and look_ahead > 1:
+            self.load_more(look_ahead - 1)  # few failures so far: look further
+
+    def _take(self, page: ResultsPage) -> None:
+        """Add a page's items; stop at the stated total, or at a page with nothing new."""
+        known = {item.id for item in self.items if item.id}
+        fresh = [item for item in page.items if not item.id or item.id not in known]
+        if page.pagination.total is not None:
+            self.total = page.pagination.total
+            fresh = fresh[: max(0, self.total - len(self.items))]
         first = len(self.items)
-        self.items.extend(page.items)
+        self.items.extend(fresh)
+        reached = self.total is not None and len(self.items) >= self.total
+        self.has_more = page.pagination.has_more and bool(fresh) and not reached
         self._add_rows(range(first, len(self.items)))
         self._state()
-        if self.failed_only and self.query_one(DataTable).row_count < PREFETCH:
-            self.load_more()  # few failures so far: look further
 
     def _add_rows(self, indices) -> None:
         table = self.query_one(DataTable)

@@ -139,6 +139,17 @@ def header_strip(columns, console: Console) -> Strip:
     return cells_strip(titles, columns, console)
 
 
+#: Rendered rows kept: a few screens' worth. Rows scrolled far out of sight are
+#: made again when they come back, so the cache never grows with the history.
+CACHED_ROWS = 400
+
+
+def _evict(cache: dict) -> None:
+    """Drop the least recently used entries past ``CACHED_ROWS``."""
+    while len(cache) > CACHED_ROWS:
+        del cache[next(iter(cache))]
+
+
 class Rows:
     """The rows of the batch list, keyed by batch id, in the order the view gives."""
 
@@ -157,16 +168,20 @@ class Rows:
 
     def cells(self, batch_id: str) -> Cells:
         """One row's cells (made now if the batch changed since they were last made)."""
-        cells = self._cells.get(batch_id)
+        cells = self._cells.pop(batch_id, None)
         if cells is None:
-            cells = self._cells[batch_id] = row_cells(self.snapshots[batch_id], self.now)
+            cells = row_cells(self.snapshots[batch_id], self.now)
+        self._cells[batch_id] = cells  # the most recently used go last
+        _evict(self._cells)
         return cells
 
     def strip(self, batch_id: str, columns, console: Console) -> Strip:
         """One row, rendered for these columns."""
-        strip = self._strips.get(batch_id)
+        strip = self._strips.pop(batch_id, None)
         if strip is None:
-            strip = self._strips[batch_id] = cells_strip(self.cells(batch_id), columns, console)
+            strip = cells_strip(self.cells(batch_id), columns, console)
+        self._strips[batch_id] = strip
+        _evict(self._strips)
         return strip
 
     def forget_strips(self) -> None:

@@ -52,6 +52,8 @@ def status_line(
     if status.backing_off:
         line.append(f"  backing off ({status.backing_off})", style="yellow")
     line.append(f"  {batches} batches, {active} active", style="bold")
+    if status.history:
+        line.append(f" ({status.history})", style="dim")
     if status.last_success is not None:
         line.append(
             f"  updated {clock_time(to_datetime(status.last_success))}"
@@ -76,6 +78,9 @@ def status_line(
         line.append(f"  rate {limits.remaining}/{limits.limit}")
         if limits.reset is not None and limits.reset > now:
             line.append(f" reset {_seconds(limits.reset - now)}", style="dim")
+    if status.notice:
+        line.append("  ⚠ ", style="bold yellow")
+        line.append_text(inert(status.notice, "yellow", max_chars=200))
     return line
 
 
