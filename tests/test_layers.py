@@ -42,7 +42,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "demo": frozenset({"api", "clock"}),
     # Small modules over the API: settings (its key and id rules), the watch list
     # (its id rule) and exports (its JSON shape).
-    "config": BOTTOM | {"api"},
+    "settings_table": BOTTOM | {"api"},
+    "config": BOTTOM | {"api", "settings_table"},
     "watchlist": BOTTOM | {"api"},
     "export": BOTTOM | {"api"},
     # The dashboard talks to the service only through the monitor, and never

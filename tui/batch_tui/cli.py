@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import NoReturn
@@ -272,15 +272,14 @@ def _run_status(argv: Sequence[str]) -> int:
     parser.add_argument("batch_ids", nargs="*", metavar="BATCH_ID", help="only these batches")
     parser.add_argument("--json", action="store_true", help="JSON instead of a table")
     args = parser.parse_args(argv)
-    try:
-        settings = _settings("status", args, batch_ids=args.batch_ids)
-    except ConfigError as exc:
-        return _fail(str(exc))
-    _warn(settings)
     from batch_tui.headless import run_status
 
-    with _connected(settings) as settings:
-        return run_status(settings, settings.batch_ids, as_json=args.json)
+    return _headless(
+        "status",
+        args,
+        args.batch_ids,
+        lambda settings: run_status(settings, settings.batch_ids, as_json=args.json),
+    )
 
 
 def _run_watch(argv: Sequence[str]) -> int:
@@ -295,15 +294,30 @@ def _run_watch(argv: Sequence[str]) -> int:
         help="exit 0 when completed, 1 when failed, 4 when cancelled (3: cannot watch)",
     )
     args = parser.parse_args(argv)
+    from batch_tui.headless import run_watch
+
+    return _headless(
+        "watch",
+        args,
+        [args.batch_id],
+        lambda settings: run_watch(settings, args.batch_id, exit_status=args.exit_status),
+    )
+
+
+def _headless(
+    command: str,
+    args: argparse.Namespace,
+    batch_ids: Sequence[str],
+    run: Callable[[Settings], int],
+) -> int:
+    """Resolve the settings of a script command, warn as the dashboard does, and run it."""
     try:
-        settings = _settings("watch", args, batch_ids=[args.batch_id])
+        settings = _settings(command, args, batch_ids=batch_ids)
     except ConfigError as exc:
         return _fail(str(exc))
     _warn(settings)
-    from batch_tui.headless import run_watch
-
     with _connected(settings) as settings:
-        return run_watch(settings, args.batch_id, exit_status=args.exit_status)
+        return run(settings)
 
 
 def _run_store(argv: Sequence[str]) -> int:

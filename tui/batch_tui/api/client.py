@@ -11,27 +11,31 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import time
 from collections.abc import AsyncIterator, Callable
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote
 
 import httpx
 
 from batch_tui import __version__
+from batch_tui.api.answers import (
+    MAX_JSON_DEPTH,
+    MAX_RESET_AHEAD,
+    MAX_WAIT,
+    REDACTED,
+    Redactor,
+    _TooDeep,
+    error_for,
+    read_rate_limit,
+)
 from batch_tui.api.body import ACCEPTED, BadEncoding, BodyTooLarge, BoundedDecoder
 from batch_tui.api.errors import (
-    ApiError,
     ApiTimeout,
     BadResponse,
     ConnectionFailed,
     InvalidBatchId,
     NotFound,
-    RateLimited,
-    RequestRejected,
-    ServerError,
     Unauthorized,
 )
 from batch_tui.api.models import (
@@ -45,9 +49,16 @@ from batch_tui.api.models import (
 
 Model = TypeVar("Model")
 
-
-class _TooDeep(Exception):
-    """JSON nested deeper than ``MAX_JSON_DEPTH``."""
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_JSON_DEPTH",
+    "MAX_RESET_AHEAD",
+    "MAX_WAIT",
+    "REDACTED",
+    "REQUEST_DEADLINE",
+    "CheckClient",
+    "is_header_safe",
+]
 
 
 #: ``_request``'s answer for a 2xx whose body is not JSON, where that is allowed.
@@ -63,91 +74,10 @@ OFFLOAD_BYTES = 256 * 1024
 #: Seconds one request may take from start to the last byte, however the server
 #: paces it (httpx's timeouts apply to each read, so a trickle would never end).
 REQUEST_DEADLINE = 30.0
-#: JSON nested deeper than this is refused: the API's documents are a few levels
-#: deep, and deeper data would only strain every recursive consumer downstream.
-MAX_JSON_DEPTH = 64
-#: What replaces the API key wherever a server echoes it.
-REDACTED = "<redacted>"
 #: The largest page the list endpoint is asked for when walking every page.
 PAGE_SIZE = 100
 #: A safety stop for ``list_all_batches`` against a server whose ``hasMore`` never ends.
 MAX_PAGES = 1000
-#: The longest wait a server can impose (``Retry-After``, ``retryAfter``), in seconds:
-#: a longer one is cut to this, after which we simply ask again.
-MAX_WAIT = 300.0
-#: A rate-limit window that resets further ahead than this (seconds) is not believed;
-#: the API's windows are one minute long.
-MAX_RESET_AHEAD = 3600.0
-#: ``X-RateLimit-Reset`` at or above this is in milliseconds (1e11 seconds is the year 5138).
-MILLISECONDS_ABOVE = 1e11
-#: ``X-RateLimit-Reset`` below this is seconds from now (1e9 seconds is September 2001).
-DELTA_BELOW = 1e9
-#: More requests per window than this is not a believable limit.
-MAX_PLAUSIBLE_LIMIT = 10_000_000
-
-
-def _number_header(headers: httpx.Headers, name: str) -> float | None:
-    value = headers.get(name)
-    if value is None:
-        return None
-    try:
-        number = float(value.strip())
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _clamp_wait(seconds: float | None) -> float | None:
-    """A server-given wait within [0, MAX_WAIT]; None when it gave none we can use."""
-    if seconds is None or math.isnan(seconds):
-        return None
-    return min(MAX_WAIT, max(0.0, seconds))
-
-
-def _retry_after_header(headers: httpx.Headers, now: float) -> float | None:
-    """``Retry-After`` as seconds: a number, or an HTTP date (the other form the RFC allows)."""
-    value = headers.get("Retry-After")
-    if value is None:
-        return None
-    seconds = _number_header(headers, "Retry-After")
-    if seconds is not None:
-        # A negative wait is nonsense; the body may still say something sensible.
-        return seconds if seconds >= 0 else None
-    try:
-        moment = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if moment.tzinfo is None:
-        return None
-    return moment.timestamp() - now
-
-
-def _retry_after_body(raw: Any) -> float | None:
-    """``error.retryAfter`` as seconds; anything but a finite number counts as absent."""
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        return None
-    try:
-        seconds = float(raw)
-    except OverflowError:  # an integer too large for a float: longer than any wait we honour
-        return MAX_WAIT
-    return seconds if math.isfinite(seconds) else None
-
-
-def _reset_time(value: float | None, now: float) -> float | None:
-    """``X-RateLimit-Reset`` as unix seconds, or None when it cannot be believed.
-
-    The API sends unix seconds; some servers send milliseconds, or seconds from now.
-    A window is a minute long, so a reset more than ``MAX_RESET_AHEAD`` away is
-    a broken or hostile clock, not a plan to follow. A reset in the past is kept:
-    it only says the window is over, and the monitor may run on its own clock.
-    """
-    if value is None or value < 0:
-        return None
-    if value >= MILLISECONDS_ABOVE:
-        value /= 1000
-    elif value < DELTA_BELOW:
-        value = now + value
-    return value if value <= now + MAX_RESET_AHEAD else None
 
 
 def _build(make: Callable[[Any], Model], data: Any) -> Model:
@@ -202,13 +132,7 @@ class CheckClient:
         self._clock = clock
         self.rate_limit = RateLimit()
         """The latest rate-limit values the server reported."""
-        # Every form in which a server could echo the key inside a JSON string (JSON
-        # escapes are undone by parsing; URL encodings are not).
-        self._key_forms = (
-            tuple(dict.fromkeys([api_key, quote(api_key, safe=""), quote_plus(api_key, safe="")]))
-            if api_key
-            else ()
-        )
+        self._redactor = Redactor(api_key)
         # A key that no HTTP header can carry (a pasted newline or smart quote) is
         # refused here, once, rather than failing deep in the transport with the
         # key in the message.
@@ -343,13 +267,6 @@ class CheckClient:
         if not isinstance(data, dict) or key not in data:
             raise BadResponse(f"unexpected response shape (no {key!r} field)", status=200)
 
-    def _redact(self, text: str) -> str:
-        """``text`` with every echo of the API key replaced."""
-        for form in self._key_forms:
-            if form in text:
-                text = text.replace(form, REDACTED)
-        return text
-
     async def _request(
         self, method: str, path: str, *, unreadable_ok: bool = False, **kwargs: Any
     ) -> Any:
@@ -363,7 +280,9 @@ class CheckClient:
         try:
             async with asyncio.timeout(self.deadline):
                 async with self._http.stream(method, path, **kwargs) as response:
-                    self._read_rate_limit(response.headers)
+                    self.rate_limit = read_rate_limit(
+                        response.headers, self.rate_limit, self._clock()
+                    )
                     body = await self._read_capped(response)
         except TimeoutError:
             raise ApiTimeout(
@@ -372,7 +291,7 @@ class CheckClient:
         except httpx.TimeoutException as exc:
             raise ApiTimeout(f"{method} {path}: no answer in time ({type(exc).__name__})") from None
         except (httpx.TransportError, OSError) as exc:
-            reason = self._redact(str(exc)) or type(exc).__name__
+            reason = self._redactor.redact(str(exc)) or type(exc).__name__
             raise ConnectionFailed(f"{method} {path}: {reason}") from None
         if len(body) > OFFLOAD_BYTES:
             # Parsing megabytes takes long enough to freeze the screen: off the event loop.
@@ -401,33 +320,6 @@ class CheckClient:
         except BadEncoding as exc:
             raise BadResponse(f"HTTP {status}: {exc}", status=status) from None
 
-    def _read_rate_limit(self, headers: httpx.Headers) -> None:
-        """Keep the ``X-RateLimit-*`` values that can be believed.
-
-        A value that is missing, unreadable or absurd counts as not sent, so the
-        last believable one stays; a negative ``Remaining`` means none is left.
-        """
-        limit = _number_header(headers, "X-RateLimit-Limit")
-        remaining = _number_header(headers, "X-RateLimit-Remaining")
-        reset = _reset_time(_number_header(headers, "X-RateLimit-Reset"), self._clock())
-        if limit is not None and not 1 <= limit <= MAX_PLAUSIBLE_LIMIT:
-            limit = None
-        if remaining is not None and remaining > MAX_PLAUSIBLE_LIMIT:
-            remaining = None
-        if limit is None and remaining is None and reset is None:
-            return
-        known_limit = int(limit) if limit is not None else self.rate_limit.limit
-        left = self.rate_limit.remaining
-        if remaining is not None:
-            left = max(0, int(remaining))
-            if known_limit is not None:
-                left = min(left, known_limit)
-        self.rate_limit = RateLimit(
-            limit=known_limit,
-            remaining=left,
-            reset=reset if reset is not None else self.rate_limit.reset,
-        )
-
     def _decode(
         self, response: httpx.Response, body: bytes | bytearray, *, unreadable_ok: bool = False
     ) -> Any:
@@ -436,13 +328,13 @@ class CheckClient:
         too_deep = False
         if body:
             try:
-                data = self._inspect(json.loads(body))
+                data = self._redactor.inspect(json.loads(body))
             except (_TooDeep, RecursionError):  # RecursionError: past the parser's own stack
                 data, too_deep = None, True
             except ValueError:
                 data = None
         if not 200 <= status < 300:
-            raise self._error_for(response, data)
+            raise error_for(response, data, self._redactor, self._clock())
         if too_deep:
             raise BadResponse(f"HTTP {status} with JSON nested too deeply to read", status=status)
         if data is None:
@@ -450,71 +342,3 @@ class CheckClient:
                 return _UNREADABLE
             raise BadResponse(f"HTTP {status} with a body that is not JSON", status=status)
         return data
-
-    def _inspect(self, data: Any) -> Any:
-        """Parsed JSON, checked and cleaned before anything else sees it.
-
-        It must nest at most ``MAX_JSON_DEPTH`` levels (raises _TooDeep), and
-        every string in it, keys included, loses any echo of the API key. One pass,
-        with an explicit stack: no recursion, whatever the server sent.
-        """
-        forms = self._key_forms
-        if isinstance(data, str):
-            return self._redact(data)
-        if not isinstance(data, (list, dict)):
-            return data
-        stack: list[tuple[list | dict, int]] = [(data, 1)]
-        while stack:
-            node, depth = stack.pop()
-            if depth > MAX_JSON_DEPTH:
-                raise _TooDeep
-            if isinstance(node, list):
-                for index, item in enumerate(node):
-                    if isinstance(item, str):
-                        if forms:
-                            node[index] = self._redact(item)
-                    elif isinstance(item, (list, dict)):
-                        stack.append((item, depth + 1))
-                continue
-            renamed = []
-            for name, item in node.items():
-                if isinstance(item, str):
-                    if forms:
-                        node[name] = self._redact(item)  # same keys: safe while iterating
-                elif isinstance(item, (list, dict)):
-                    stack.append((item, depth + 1))
-                if forms and self._redact(name) != name:
-                    renamed.append(name)
-            for name in renamed:
-                node[self._redact(name)] = node.pop(name)
-        return data
-
-    def _error_for(self, response: httpx.Response, data: Any) -> ApiError:
-        status = response.status_code
-        code: str | None = None
-        message: str | None = None
-        retry_after_body: float | None = None
-        envelope = data.get("error") if isinstance(data, dict) else None
-        if isinstance(envelope, dict):
-            raw_code, raw_message = envelope.get("code"), envelope.get("message")
-            code = raw_code if isinstance(raw_code, str) else None
-            message = raw_message if isinstance(raw_message, str) else None
-            retry_after_body = _retry_after_body(envelope.get("retryAfter"))
-        elif isinstance(envelope, str):
-            message = envelope
-        text = message or self._redact(f"HTTP {status} {response.reason_phrase}".strip())
-        kwargs = {"status": status, "code": code}
-        if status == 404:
-            return NotFound(text, **kwargs)
-        if status in (401, 403):
-            return Unauthorized(text, **kwargs)
-        if status == 429:
-            retry_after = _retry_after_header(response.headers, self._clock())
-            if retry_after is None:
-                retry_after = retry_after_body
-            return RateLimited(text, retry_after=_clamp_wait(retry_after), **kwargs)
-        if status >= 500:
-            return ServerError(text, **kwargs)
-        if 400 <= status < 500:
-            return RequestRejected(text, **kwargs)
-        return BadResponse(f"unexpected HTTP {status}", **kwargs)

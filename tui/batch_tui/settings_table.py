@@ -1,0 +1,446 @@
+"""The settings table: every setting as one row, and the parsers its rows use.
+
+A row says everything about a setting (name, type, default, environment variable,
+config-file key, command-line flag and help, secret or not, which commands take
+it); ``config.py`` merges and validates from it, ``cli.py`` builds its options from
+it, and the README's configuration table is rendered from it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from batch_tui.api.client import is_header_safe
+from batch_tui.api.models import BATCH_STATUSES, batch_id_problem
+from batch_tui.defaults import (
+    DEFAULT_ALARM_RATE,
+    DEFAULT_BASE_URL,
+    DEFAULT_HEADROOM,
+    DEFAULT_INTERVAL,
+    MAX_ALARM_PERCENT,
+    MAX_HEADROOM_PERCENT,
+    MAX_INTERVAL,
+    MIN_ALARM_PERCENT,
+    MIN_HEADROOM_PERCENT,
+    MIN_INTERVAL,
+)
+from batch_tui.paths import config_dir
+
+ENV_KEY = "CHECK_API_KEY"
+ENV_BASE_URL = "CHECK_API_BASE_URL"
+ENV_INTERVAL = "BATCH_TUI_INTERVAL"
+#: The commands that take settings: the dashboard, and the two scripts.
+COMMANDS = ("dashboard", "status", "watch")
+#: A config file larger than this is not a config file (and is not read).
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+class ConfigError(Exception):
+    """Bad input from the command line, the environment or the config file."""
+
+
+def default_config_path() -> Path:
+    """``config.toml`` in the platform's user config directory."""
+    return config_dir() / "config.toml"
+
+
+# ── parsers: a raw value (a string from the command line or the environment, a
+# TOML value from the file) into the setting's value, or a ConfigError ────────
+
+
+def parse_interval(value: Any, source: str) -> float:
+    """A poll interval in seconds, within sane bounds."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not math.isfinite(seconds) or not MIN_INTERVAL <= seconds <= MAX_INTERVAL:
+        raise ConfigError(
+            f"{source}: interval must be a number of seconds from {MIN_INTERVAL:g} "
+            f"to {MAX_INTERVAL:g}, got {str(value)!r}"
+        )
+    return seconds
+
+
+def parse_percent(value: Any, source: str, name: str, low: float, high: float) -> float:
+    """A percentage from ``low`` to ``high``, as a fraction."""
+    try:
+        percent = float(value)
+    except (TypeError, ValueError):
+        percent = math.nan
+    if isinstance(value, bool) or not math.isfinite(percent) or not low <= percent <= high:
+        raise ConfigError(
+            f"{source}: {name} must be a percentage from {low:g} to {high:g}, got {str(value)!r}"
+        )
+    return percent / 100
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses, where plain HTTP never leaves the machine."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _shown_url(value: str) -> str:
+    """A URL as an error message may quote it: whatever precedes an '@' after the
+    scheme (a user name and password, perhaps the API key) is left out, even when
+    the URL is too broken to parse."""
+    text = value.strip()
+    scheme, separator, rest = text.partition("://")
+    if not separator:
+        scheme, rest = "", text
+    if "@" in rest:
+        rest = "<credentials>@" + rest.rsplit("@", 1)[1]
+    shown = scheme + separator + rest
+    return ascii(shown if len(shown) <= 100 else shown[:99] + "…")
+
+
+def parse_base_url(value: str, source: str, *, allow_insecure_http: bool = False) -> str:
+    """An http(s) URL with a host; plain http only to loopback unless explicitly allowed."""
+    try:
+        parts = urlsplit(value.strip())
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises for a malformed port
+    except ValueError:
+        host = None
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not host:
+        raise ConfigError(
+            f"{source}: base URL must look like https://api.check.ai, got {_shown_url(value)}"
+        )
+    if parts.username or parts.password:
+        raise ConfigError(f"{source}: base URL must not contain credentials")
+    if parts.scheme == "http" and not is_loopback(host) and not allow_insecure_http:
+        raise ConfigError(
+            f"{source}: refusing to send the API key over plain http to {host}; "
+            "use https, or pass --allow-insecure-http"
+        )
+    return value.strip().rstrip("/")
+
+
+def parse_status(value: str, source: str) -> str:
+    """One of the documented batch statuses."""
+    status = value.strip().lower()
+    if status not in BATCH_STATUSES:
+        raise ConfigError(
+            f"{source}: unknown status {value!r} (one of: {', '.join(BATCH_STATUSES)})"
+        )
+    return status
+
+
+def parse_batch_id(value: str) -> str:
+    """A batch id as the user typed it, by the client's rule (``batch_id_problem``):
+    1 to 200 printable ASCII characters, no space or '/', not '.' or '..'."""
+    problem = batch_id_problem(value)
+    if problem is not None:
+        shown = ascii(value[:60]) + ("…" if len(value) > 60 else "")
+        raise ConfigError(f"not a batch id: {shown} ({problem})")
+    return value
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a raw value came from, handed to a setting's parser."""
+
+    source: str
+    """How messages name the source: ``--interval``, ``BATCH_TUI_INTERVAL`` or
+    ``config file PATH``."""
+    name: str
+    """The setting's name in messages: its config-file key, else its field name."""
+    resolved: Mapping[str, Any]
+    """The settings resolved before this one (the table's order)."""
+
+
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+def _boolean(value: Any, origin: Origin) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise ConfigError(f"{origin.source}: {origin.name} must be true or false, got {str(value)!r}")
+
+
+def _api_key(value: str, origin: Origin) -> str | None:
+    key = value.strip()
+    if key and not is_header_safe(key):
+        raise ConfigError(
+            f"the API key in {origin.source} contains characters an HTTP header cannot carry "
+            "(a stray newline, space or quote?)"
+        )
+    return key or None
+
+
+def _base_url(value: str, origin: Origin) -> str:
+    allow = bool(origin.resolved.get("allow_insecure_http"))
+    return parse_base_url(value, origin.source, allow_insecure_http=allow)
+
+
+def _interval(value: Any, origin: Origin) -> float:
+    return parse_interval(value, origin.source)
+
+
+def _status(value: str, origin: Origin) -> str:
+    return parse_status(value, origin.source)
+
+
+def _percent(low: float, high: float) -> Callable[[Any, Origin], float]:
+    def parse(value: Any, origin: Origin) -> float:
+        return parse_percent(value, origin.source, origin.name, low, high)
+
+    return parse
+
+
+def _batch_ids(value: Any, origin: Origin) -> tuple[str, ...]:
+    return tuple(parse_batch_id(batch_id) for batch_id in value)
+
+
+# ── the table ────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class FileType:
+    """What a config-file value must be; checked when the file is read."""
+
+    accepts: Callable[[Any], bool]
+    must_be: str
+    """How the refusal ends: ``interval must be <must_be>``."""
+
+
+STRING = FileType(lambda value: isinstance(value, str), "a string")
+BOOLEAN = FileType(lambda value: isinstance(value, bool), "true or false")
+SECONDS = FileType(
+    lambda value: isinstance(value, (int, float)) and not isinstance(value, bool),
+    "a number of seconds",
+)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: where it may come from, how it is checked, how it is documented."""
+
+    name: str
+    """Its field of ``Settings``."""
+    label: str
+    """What it is, in a few words (the README table's first column)."""
+    default: Any
+    """Its value when no source gives one."""
+    shown_default: str
+    """The default as the README shows it (Markdown)."""
+    parse: Callable[[Any, Origin], Any] | None
+    """Turns a raw value into the setting's value, or raises ConfigError. None only
+    for the config path, which is resolved first: it says which file to read."""
+    env: str | None = None
+    """The environment variable that sets it."""
+    file_key: str | None = None
+    """Its key in the config file."""
+    file_type: FileType | None = None
+    """What its config-file value must be (None: the parser alone decides)."""
+    flag: str | None = None
+    """Its command-line option (None: never on the command line)."""
+    metavar: str | None = None
+    """The option's value in ``--help``; for ``operand`` settings the positional's name."""
+    switch: bool | None = None
+    """For an option that takes no value: the value it sets (``--no-bell``: False)."""
+    help: str = ""
+    """The option's help, without the default and sources (added from the table)."""
+    secret: bool = False
+    """Never shown: redacted from ``repr`` and from every error message."""
+    commands: frozenset[str] = frozenset(COMMANDS)
+    """The commands that take it; the others keep the default and never read it."""
+    operand: bool = False
+    """Given as the command's positional arguments, which each command declares."""
+    cli_key: str | None = None
+    """Its key among the parsed command-line values, when not ``name``."""
+
+    @property
+    def key(self) -> str:
+        """Its key among the parsed command-line values (``resolve_settings(cli=…)``)."""
+        return self.cli_key or self.name
+
+
+DASHBOARD = frozenset({"dashboard"})
+
+#: Every setting, in the order they are resolved, listed in ``--help`` and in the README.
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        name="api_key",
+        label="API key",
+        default=None,
+        shown_default="none: required unless `--demo`",
+        parse=_api_key,
+        env=ENV_KEY,
+        file_key="api_key",
+        file_type=STRING,
+        secret=True,
+    ),
+    Setting(
+        name="config_path",
+        label="config file (TOML)",
+        default=None,
+        shown_default=(
+            "`~/.config/batch-tui/config.toml` on Linux (the platform's user config "
+            "directory elsewhere)"
+        ),
+        parse=None,
+        flag="--config",
+        metavar="PATH",
+        help="config file (TOML) to read",
+        cli_key="config",
+    ),
+    Setting(
+        name="demo",
+        label="the built-in demo server instead of the real service",
+        default=False,
+        shown_default="`false`",
+        parse=_boolean,
+        flag="--demo",
+        switch=True,
+        help="run against a built-in demo server; no account needed",
+    ),
+    Setting(
+        name="allow_insecure_http",
+        label="plain http to a host other than this machine",
+        default=False,
+        shown_default="`false`",
+        parse=_boolean,
+        flag="--allow-insecure-http",
+        switch=True,
+        help="allow sending the key over plain http to a non-loopback host",
+    ),
+    Setting(
+        name="base_url",
+        label="base URL",
+        default=DEFAULT_BASE_URL,
+        shown_default=f"`{DEFAULT_BASE_URL}`",
+        parse=_base_url,
+        env=ENV_BASE_URL,
+        file_key="base_url",
+        file_type=STRING,
+        flag="--base-url",
+        metavar="URL",
+        help="API root",
+    ),
+    Setting(
+        name="interval",
+        label="poll interval (s)",
+        default=DEFAULT_INTERVAL,
+        shown_default=f"`{DEFAULT_INTERVAL:g}` ({MIN_INTERVAL:g} to {MAX_INTERVAL:g})",
+        parse=_interval,
+        env=ENV_INTERVAL,
+        file_key="interval",
+        file_type=SECONDS,
+        flag="--interval",
+        metavar="SECONDS",
+        help="seconds between polls",
+        commands=frozenset({"dashboard", "watch"}),
+    ),
+    Setting(
+        name="status",
+        label="status filter",
+        default=None,
+        shown_default="all",
+        parse=_status,
+        file_key="status",
+        file_type=STRING,
+        flag="--status",
+        metavar="STATUS",
+        help="list only batches in this status",
+        commands=frozenset({"dashboard", "status"}),
+    ),
+    Setting(
+        name="read_only",
+        label="read-only (no cancel key at all)",
+        default=False,
+        shown_default="`false`",
+        parse=_boolean,
+        file_key="read_only",
+        file_type=BOOLEAN,
+        flag="--read-only",
+        switch=True,
+        help="no cancel key: look, never change anything",
+        commands=DASHBOARD,
+    ),
+    Setting(
+        name="headroom",
+        label="headroom left to other clients (%)",
+        default=DEFAULT_HEADROOM,
+        shown_default=(
+            f"`{DEFAULT_HEADROOM * 100:g}` ({MIN_HEADROOM_PERCENT:g} to {MAX_HEADROOM_PERCENT:g})"
+        ),
+        parse=_percent(MIN_HEADROOM_PERCENT, MAX_HEADROOM_PERCENT),
+        file_key="headroom",
+        flag="--headroom",
+        metavar="PERCENT",
+        help="share of the rate limit left to your organisation's other clients",
+        commands=DASHBOARD,
+    ),
+    Setting(
+        name="failure_alarm",
+        label="failure-rate alarm (%)",
+        default=DEFAULT_ALARM_RATE,
+        shown_default=(
+            f"`{DEFAULT_ALARM_RATE * 100:g}` ({MIN_ALARM_PERCENT:g} to {MAX_ALARM_PERCENT:g})"
+        ),
+        parse=_percent(MIN_ALARM_PERCENT, MAX_ALARM_PERCENT),
+        file_key="failure_alarm",
+        flag="--failure-alarm",
+        metavar="PERCENT",
+        help="alarm when this share of a running batch's processed items failed (from 10 items)",
+        commands=DASHBOARD,
+    ),
+    Setting(
+        name="bell",
+        label="bell when a batch finishes",
+        default=True,
+        shown_default="`true`",
+        parse=_boolean,
+        file_key="bell",
+        file_type=BOOLEAN,
+        flag="--no-bell",
+        switch=False,
+        help="no terminal bell when a batch finishes",
+        commands=DASHBOARD,
+    ),
+    Setting(
+        name="store",
+        label="local store",
+        default=True,
+        shown_default="`true`",
+        parse=_boolean,
+        file_key="store",
+        file_type=BOOLEAN,
+        flag="--no-store",
+        switch=False,
+        help="run without the local store (nothing is read from or written to disk)",
+        commands=DASHBOARD,
+    ),
+    Setting(
+        name="batch_ids",
+        label="batches to watch (`status`: only these; `watch`: the one to follow)",
+        default=(),
+        shown_default="none",
+        parse=_batch_ids,
+        metavar="BATCH_ID",
+        operand=True,
+    ),
+)
+
+SETTING: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
+"""The settings by name."""
+CONFIG_KEYS: tuple[str, ...] = tuple(s.file_key for s in SETTINGS if s.file_key)
+"""Every key a config file may hold."""
+_FILE_SETTINGS = {s.file_key: s for s in SETTINGS if s.file_key}
