@@ -35,8 +35,11 @@ def make_monitor(
 ) -> BatchMonitor:
     """A monitor with its own client and local store for these settings (``timeout``:
     the client's request timeout in seconds, when not its default)."""
-    options = {} if timeout is None else {"timeout": timeout}
-    client = CheckClient(settings.base_url, settings.api_key or "", clock=clock, **options)
+    client = (
+        CheckClient(settings.base_url, settings.api_key or "", clock=clock)
+        if timeout is None
+        else CheckClient(settings.base_url, settings.api_key or "", clock=clock, timeout=timeout)
+    )
     store, problem = open_store(settings)
     return BatchMonitor(
         client,

@@ -214,18 +214,17 @@ def error_for(response: httpx.Response, data: Any, redactor: Redactor, now: floa
     elif isinstance(envelope, str):
         message = envelope
     text = message or redactor.redact(f"HTTP {status} {response.reason_phrase}".strip())
-    kwargs = {"status": status, "code": code}
     if status == 404:
-        return NotFound(text, **kwargs)
+        return NotFound(text, status=status, code=code)
     if status in (401, 403):
-        return Unauthorized(text, **kwargs)
+        return Unauthorized(text, status=status, code=code)
     if status == 429:
         retry_after = _retry_after_header(response.headers, now)
         if retry_after is None:
             retry_after = retry_after_body
-        return RateLimited(text, retry_after=_clamp_wait(retry_after), **kwargs)
+        return RateLimited(text, retry_after=_clamp_wait(retry_after), status=status, code=code)
     if status >= 500:
-        return ServerError(text, **kwargs)
+        return ServerError(text, status=status, code=code)
     if 400 <= status < 500:
-        return RequestRejected(text, **kwargs)
-    return BadResponse(f"unexpected HTTP {status}", **kwargs)
+        return RequestRejected(text, status=status, code=code)
+    return BadResponse(f"unexpected HTTP {status}", status=status, code=code)

@@ -67,9 +67,11 @@ class _Inflater:
             if started is None:
                 return
             data = started
+        decoder = self._obj
+        assert decoder is not None  # set by _start above
         while True:
             try:
-                out = self._obj.decompress(data, STEP)
+                out = decoder.decompress(data, STEP)
             except zlib.error:
                 raise BadEncoding(f"the body is not valid {self.kind} data") from None
             if out:
@@ -77,12 +79,12 @@ class _Inflater:
                 if self.produced > self.limit:
                     raise BodyTooLarge
                 yield out
-            data = self._obj.unconsumed_tail
-            if self._obj.eof:
-                rest = self._obj.unused_data
+            data = decoder.unconsumed_tail
+            if decoder.eof:
+                rest = decoder.unused_data
                 if self.kind == "gzip" and rest.startswith(_GZIP_MAGIC):
                     # Concatenated gzip members are one valid gzip body.
-                    self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    self._obj = decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
                     data = rest
                     continue
                 self._done = True  # trailing bytes after the end: ignored, as browsers do

@@ -163,8 +163,8 @@ class Batch:
             completed_at=read.time("completedAt"),
             expires_at=read.time("expiresAt"),
         )
-        counts = (batch.processed_items, batch.total_items)
-        if None not in counts and counts[0] > counts[1]:
+        processed, total = batch.processed_items, batch.total_items
+        if processed is not None and total is not None and processed > total:
             read.bad.append("processedItems")  # more done than exist: shown, but flagged
         return replace(batch, bad_fields=tuple(read.bad))
 

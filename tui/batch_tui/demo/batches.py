@@ -227,7 +227,7 @@ def build_spec(
     rows = tuple(
         sorted((rng.randint(1, max(total, 1)), rng.choice(errors)) for _ in range(invalid_rows))
     )
-    if hostile:
+    if hostile_index is not None:
         name = HOSTILE_NAMES[hostile_index % len(HOSTILE_NAMES)]
     return BatchSpec(
         id=batch_id or "batch_" + "".join(rng.choice("0123456789abcdef") for _ in range(12)),

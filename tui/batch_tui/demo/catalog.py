@@ -21,6 +21,7 @@ import hashlib
 import math
 import random
 from collections import OrderedDict
+from typing import Any
 
 from batch_tui.demo.batches import DAY, BatchSpec, build_spec, finish_time
 
@@ -257,7 +258,7 @@ class SteadyCatalog:
             self._cache.move_to_end(n)
             return spec
         rng = random.Random(f"{self.seed}:load:{n}")
-        common = {
+        common: dict[str, Any] = {
             "seed": self.seed,
             "batch_id": self.ids.encode(n),
             "hostile_index": n if self.hostile else None,

@@ -293,7 +293,7 @@ class DemoServer:
 
         def serve() -> None:
             async def main() -> None:
-                assert self._server is not None
+                assert self._server is not None and self._socket is not None
                 task = asyncio.create_task(self._server.serve(sockets=[self._socket]))
                 while not self._server.started and not task.done():
                     await asyncio.sleep(0.01)

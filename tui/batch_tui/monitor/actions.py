@@ -8,14 +8,11 @@ request is sent even while polling is paused. ``BatchMonitor`` mixes this in.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from batch_tui.api.errors import ApiError, NotFound, RateLimited, RequestRejected, Unauthorized
 from batch_tui.api.models import ResultsPage
+from batch_tui.monitor.parts import MonitorParts
 from batch_tui.monitor.snapshot import CancelOutcome, Change, ItemErrors, Snapshot
-
-if TYPE_CHECKING:
-    from batch_tui.monitor.monitor import BatchMonitor
 
 #: Item errors are kept for this many batches (the highlighted one and recent ones).
 ITEM_ERRORS_KEPT = 20
@@ -23,16 +20,14 @@ ITEM_ERRORS_KEPT = 20
 ITEM_ERRORS_PAGE = 100
 
 
-class ActionsMixin:
+class ActionsMixin(MonitorParts):
     """Results, item errors and cancels for ``BatchMonitor``: see the module docstring."""
 
-    def is_cancelling(self: BatchMonitor, batch_id: str) -> bool:
+    def is_cancelling(self, batch_id: str) -> bool:
         """True while a cancel for this batch is in flight."""
         return batch_id in self._cancelling
 
-    async def results_page(
-        self: BatchMonitor, batch_id: str, *, offset: int = 0, limit: int = 50
-    ) -> ResultsPage:
+    async def results_page(self, batch_id: str, *, offset: int = 0, limit: int = 50) -> ResultsPage:
         """One page of a batch's item results, asked for by the user (so sent even
         while polling is paused); raises ``ApiError``, including ``RateLimited`` when
         a 429 hold or the budget forbids sending now."""
@@ -48,7 +43,7 @@ class ActionsMixin:
             finally:
                 self._answered()
 
-    def _check_gate(self: BatchMonitor) -> None:
+    def _check_gate(self) -> None:
         """Raise when nothing may be sent now, whatever the user asks."""
         now = self.clock()
         if self.scheduler.stopped:
@@ -66,7 +61,7 @@ class ActionsMixin:
                 retry_after=wait,
             )
 
-    async def cancel(self: BatchMonitor, batch_id: str) -> CancelOutcome:
+    async def cancel(self, batch_id: str) -> CancelOutcome:
         """Send exactly one cancel for this batch, and report what really happened.
 
         A second call while the first is in flight sends nothing. When the server's
@@ -84,7 +79,7 @@ class ActionsMixin:
             self._cancelling.discard(batch_id)
             self._wake.set()
 
-    async def _cancel_and_verify(self: BatchMonitor, batch_id: str) -> CancelOutcome:
+    async def _cancel_and_verify(self, batch_id: str) -> CancelOutcome:
         self._sending()
         try:
             result = await self.client.cancel_batch(batch_id)
@@ -93,12 +88,14 @@ class ActionsMixin:
             self.scheduler.refresh_one(batch_id, self.clock())
             return CancelOutcome(batch_id, False, exc.message)
         except ApiError as exc:
-            unclear = f"the answer to the cancel was unclear ({exc.kind}: {exc.message})"
+            unclear: str | None = (
+                f"the answer to the cancel was unclear ({exc.kind}: {exc.message})"
+            )
         else:
             if result.confirmed:
                 self._show_status(batch_id, result.status)
             unclear = None if result.confirmed else "the server's answer to the cancel was empty"
-            message = result.message or "Batch cancelled"
+            message: str = result.message or "Batch cancelled"
         finally:
             self._answered()
         status = await self._reread(batch_id)
@@ -112,7 +109,7 @@ class ActionsMixin:
             )
         return CancelOutcome(batch_id, False, f"{unclear}; the batch is still {status}")
 
-    def _show_status(self: BatchMonitor, batch_id: str, status: str | None) -> None:
+    def _show_status(self, batch_id: str, status: str | None) -> None:
         """Show the server's answer at once, so no second cancel can be confirmed in the
         moment before the re-read lands."""
         old = self.fleet.get(batch_id)
@@ -120,7 +117,7 @@ class ActionsMixin:
             self.fleet.put(replace(old, batch=replace(old.batch, status=status)))
             self._emit(Change(frozenset({batch_id})))
 
-    async def _reread(self: BatchMonitor, batch_id: str) -> str | None:
+    async def _reread(self, batch_id: str) -> str | None:
         """Fetch the batch now (the user asked, so even while paused); its status or None."""
         try:
             self._check_gate()
@@ -133,7 +130,7 @@ class ActionsMixin:
         snapshot = self.fleet.get(batch_id)
         return snapshot.batch.status if snapshot is not None else None
 
-    def _want_item_errors(self: BatchMonitor, snapshot: Snapshot, now: float) -> None:
+    def _want_item_errors(self, snapshot: Snapshot, now: float) -> None:
         """Ask for the highlighted batch's failed items when its failures changed."""
         batch = snapshot.batch
         if not batch.failure_count or not batch.id:
@@ -143,7 +140,7 @@ class ActionsMixin:
             self.scheduler.want_item_errors(batch.id, now)
             self._wake.set()
 
-    async def _fetch_item_errors(self: BatchMonitor, batch_id: str) -> Change:
+    async def _fetch_item_errors(self, batch_id: str) -> Change:
         self._sending()
         try:
             page = await self.client.get_results(batch_id, limit=ITEM_ERRORS_PAGE)

@@ -6,23 +6,19 @@ and wakes the loop. ``BatchMonitor`` mixes this in.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from batch_tui.api.models import Batch
+from batch_tui.monitor.parts import MonitorParts
 from batch_tui.monitor.planning import PollRequest
 from batch_tui.monitor.snapshot import Change, Snapshot
-
-if TYPE_CHECKING:
-    from batch_tui.monitor.monitor import BatchMonitor
 
 #: History loading starts this many rows before the end of what is known.
 HISTORY_OVERLAP = 20
 
 
-class CommandsMixin:
+class CommandsMixin(MonitorParts):
     """The user's commands for ``BatchMonitor``: see the module docstring."""
 
-    def active_count(self: BatchMonitor) -> int:
+    def active_count(self) -> int:
         """How many batches shown can still change (counted without touching the history)."""
         return sum(
             1
@@ -32,7 +28,7 @@ class CommandsMixin:
             and not self.scheduler.is_gone(batch_id)
         )
 
-    def refresh(self: BatchMonitor) -> None:
+    def refresh(self) -> None:
         """Fetch what can change, now, within the budget (``r``); lifts a 401 stop.
 
         Presses in quick succession cost one refresh; during a 429 hold it sends
@@ -41,7 +37,7 @@ class CommandsMixin:
         self.scheduler.refresh(self.clock())
         self._wake.set()
 
-    def watch(self: BatchMonitor, batch_id: str) -> Change:
+    def watch(self, batch_id: str) -> Change:
         """Follow this batch too, even if no list shows it."""
         if batch_id not in self.watched:
             self.watched = (*self.watched, batch_id)
@@ -59,7 +55,7 @@ class CommandsMixin:
         self._emit(change)
         return change
 
-    def unwatch(self: BatchMonitor, batch_id: str) -> Change:
+    def unwatch(self, batch_id: str) -> Change:
         """Stop following this batch by name; it stays while a list shows it."""
         self.watched = tuple(i for i in self.watched if i != batch_id)
         self.scheduler.unwatch(batch_id)
@@ -72,11 +68,11 @@ class CommandsMixin:
         self._emit(change)
         return change
 
-    def wake(self: BatchMonitor) -> None:
+    def wake(self) -> None:
         """Re-plan now (the clock may have jumped, e.g. a fake one in a benchmark)."""
         self._wake.set()
 
-    def highlight(self: BatchMonitor, batch_id: str | None) -> None:
+    def highlight(self, batch_id: str | None) -> None:
         """The user is looking at this batch: it is served first; its detail is fetched
         now if it can still change and ours is old, or once if it is final and unknown."""
         now = self.clock()
@@ -94,7 +90,7 @@ class CommandsMixin:
             self._want_item_errors(snapshot, now)
         self._wake.set()
 
-    def want_history(self: BatchMonitor, wanted: bool) -> None:
+    def want_history(self, wanted: bool) -> None:
         """The user needs older batches than are loaded (the cursor nears the end,
         a filter or find is on), or no longer does."""
         if wanted != self.scheduler.history_wanted:
@@ -107,18 +103,18 @@ class CommandsMixin:
             self._update_status()
             self._wake.set()
 
-    def set_interval(self: BatchMonitor, interval: float) -> None:
+    def set_interval(self, interval: float) -> None:
         """Change the poll interval at run time."""
         self.scheduler.set_interval(interval, self.clock())
         self._update_status()
         self._wake.set()
 
     @property
-    def paused(self: BatchMonitor) -> bool:
+    def paused(self) -> bool:
         """True while the user has paused polling."""
         return self._user_paused
 
-    def set_paused(self: BatchMonitor, paused: bool) -> None:
+    def set_paused(self, paused: bool) -> None:
         """Pause or resume polling (``p``); a resume fetches what fell due meanwhile."""
         self._user_paused = paused
         self._update_status()

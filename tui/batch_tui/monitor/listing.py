@@ -11,16 +11,13 @@ walking every page (slowly, within the budget) and says so in the status line.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from batch_tui.api.errors import NotFound
 from batch_tui.api.models import Batch
 from batch_tui.monitor.paging import Walk
+from batch_tui.monitor.parts import MonitorParts
 from batch_tui.monitor.scheduler import PAGE_SIZE, PollRequest
 from batch_tui.monitor.snapshot import Change, Snapshot, looks_different
-
-if TYPE_CHECKING:
-    from batch_tui.monitor.monitor import BatchMonitor
 
 #: Said in the status line when the list turns out not to be newest first.
 ORDER_NOTICE = "the list is not newest first: discovery reads every page"
@@ -39,13 +36,13 @@ def _in_order(previous: float | None, batches: list[Batch]) -> tuple[bool, float
     return True, last
 
 
-class ListingMixin:
+class ListingMixin(MonitorParts):
     """List requests for ``BatchMonitor``: see the module docstring."""
 
     _order_ok_until: dict[str, float | None]
     _known_at_walk_start: dict[str, int]
 
-    async def _list(self: BatchMonitor, request: PollRequest) -> Change:
+    async def _list(self, request: PollRequest) -> Change:
         if request.kind == "sweep":
             status = request.status
         else:
@@ -93,9 +90,7 @@ class ListingMixin:
                 self.store.set_meta("history_complete", "1")
         return change
 
-    def _check_order(
-        self: BatchMonitor, request: PollRequest, walk: Walk, batches: list[Batch]
-    ) -> None:
+    def _check_order(self, request: PollRequest, walk: Walk, batches: list[Batch]) -> None:
         """Fall back to full discovery when the list is not newest first."""
         previous = self._order_ok_until.get(request.key) if walk.started else None
         ok, last = _in_order(previous, batches)
@@ -103,7 +98,7 @@ class ListingMixin:
         if not ok and not self.scheduler.full_discovery:
             self.scheduler.full_discovery = True
 
-    def _apply_listing(self: BatchMonitor, batches: list[Batch]) -> Change:
+    def _apply_listing(self, batches: list[Batch]) -> Change:
         now = self.clock()
         changed: set[str] = set()
         added: list[Snapshot] = []
@@ -138,7 +133,7 @@ class ListingMixin:
         changed |= self._replan()
         return self._change(changed, reordered=bool(added))
 
-    def _notice(self: BatchMonitor) -> str | None:
+    def _notice(self) -> str | None:
         """What the status line should say about how the monitor works now."""
         if self.store.problem:
             return self.store.problem
@@ -151,7 +146,7 @@ class ListingMixin:
             )
         return None
 
-    def _history(self: BatchMonitor) -> str | None:
+    def _history(self) -> str | None:
         """How much of the history is loaded, while not all of it is."""
         if self.scheduler.history_complete:
             return None
@@ -160,7 +155,7 @@ class ListingMixin:
             return f"loading older batches · {loaded:,} loaded"
         return f"{loaded:,} loaded · older batches load as you scroll"
 
-    async def _fetch(self: BatchMonitor, batch_id: str) -> Change:
+    async def _fetch(self, batch_id: str) -> Change:
         self._sending()
         try:
             batch = await self.client.get_batch(batch_id)
@@ -198,7 +193,7 @@ class ListingMixin:
             self._want_item_errors(snapshot, now)
         return self._change(changed | self._replan(), reordered=reordered)
 
-    def _replan(self: BatchMonitor) -> set[str]:
+    def _replan(self) -> set[str]:
         """Refresh the planned interval of every batch that can change; returns those
         whose interval changed (finished batches have none, so they cost nothing)."""
         changed = set()

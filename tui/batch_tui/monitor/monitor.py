@@ -15,6 +15,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import Any
 
 from batch_tui.api.client import CheckClient
 from batch_tui.api.errors import ApiError, RateLimited, Unauthorized
@@ -254,7 +255,7 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, StoreMixin):
 
     # ── status ───────────────────────────────────────────────────────────────
 
-    def _update_status(self, **changes: object) -> None:
+    def _update_status(self, **changes: Any) -> None:
         now = self.clock()
         plan = self.scheduler.plan(now)
         self.status = replace(

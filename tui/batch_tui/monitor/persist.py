@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from batch_tui.api.models import TERMINAL_STATUSES
 from batch_tui.monitor.insight import Progress
+from batch_tui.monitor.parts import MonitorParts
 from batch_tui.monitor.snapshot import UNCONFIRMED, Change, Snapshot
 from batch_tui.store.db import Store, StoredBatch, StoreUnavailable
-
-if TYPE_CHECKING:
-    from batch_tui.monitor.monitor import BatchMonitor
 
 #: Rows drawn at start before anything else happens.
 FIRST_ROWS = 500
@@ -108,15 +105,17 @@ class StoreLink:
         store = self.store
         if store is None:
             return
-        rows, samples = [], []
+        rows: list[StoredBatch] = []
+        samples: list[tuple[str, float, int, float | None]] = []
         for snapshot in snapshots:
-            if snapshot.error == UNCONFIRMED or not snapshot.batch.id:
+            batch_id = snapshot.batch.id
+            if snapshot.error == UNCONFIRMED or not batch_id:
                 continue  # nothing new to keep
             rows.append(StoredBatch(snapshot.batch, snapshot.updated_at, snapshot.detail_at))
             batch = snapshot.batch
             if not batch.is_terminal and batch.processed_items is not None:
                 samples.append(
-                    (batch.id, snapshot.updated_at, batch.processed_items, batch.total_cost_cents)
+                    (batch_id, snapshot.updated_at, batch.processed_items, batch.total_cost_cents)
                 )
         self._guard(lambda: store.save(rows, samples))
         if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
@@ -129,17 +128,17 @@ class StoreLink:
             self.store.close()
 
 
-class StoreMixin:
+class StoreMixin(MonitorParts):
     """Reading the store at start and writing each step's changes, for ``BatchMonitor``."""
 
-    def _load_store_first(self: BatchMonitor) -> None:
+    def _load_store_first(self) -> None:
         """Draw the newest stored rows at once, with the progress behind their pace."""
         if not self.store.active:
             return
         self._add_stored(self.store.next_rows(self.clock(), first=True))
         self.scheduler.history_complete = self.store.meta("history_complete") == "1"
 
-    def _load_store_chunk(self: BatchMonitor) -> bool:
+    def _load_store_chunk(self) -> bool:
         """Read the next chunk of stored rows; True when there was one."""
         if self.store.fully_loaded:
             return False
@@ -150,7 +149,7 @@ class StoreMixin:
         self._emit(Change(reordered=True))
         return True
 
-    def _add_stored(self: BatchMonitor, rows: list[Snapshot]) -> None:
+    def _add_stored(self, rows: list[Snapshot]) -> None:
         now = self.clock()
         fresh = [row for row in rows if row.batch.id not in self.fleet]
         running = [row for row in fresh if row.error == UNCONFIRMED]
@@ -163,7 +162,7 @@ class StoreMixin:
         self.fleet.add_many(fresh)
         self._listed.update(row.batch.id or "" for row in fresh)
 
-    def _save(self: BatchMonitor) -> None:
+    def _save(self) -> None:
         if not self._dirty:
             return
         dirty = [self.fleet.snapshots[i] for i in self._dirty if i in self.fleet.snapshots]

@@ -217,8 +217,8 @@ class Scheduler(TrackingMixin, OutcomesMixin):
             if track.once_due is not None:
                 out.append((track.once_due, priority, request))
             elif self._needs_own_detail(batch_id, track):
-                stream = self._streams.get(request.key)
-                due = stream.next_due if stream else (track.detail_at or self.now)
+                own = self._streams.get(request.key)
+                due = own.next_due if own else (track.detail_at or self.now)
                 out.append((due, priority, request))
         return out
 

@@ -7,19 +7,14 @@ organisation's activity, never its history. ``Scheduler`` mixes this in.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from batch_tui.api.models import TERMINAL_STATUSES
-from batch_tui.monitor.planning import MAX_GONE, SWEPT_STATUSES, PollRequest, Track
-
-if TYPE_CHECKING:
-    from batch_tui.monitor.scheduler import Scheduler
+from batch_tui.monitor.planning import MAX_GONE, SWEPT_STATUSES, PollRequest, SchedulerParts, Track
 
 
-class TrackingMixin:
+class TrackingMixin(SchedulerParts):
     """Per-batch state for ``Scheduler``: see the module docstring."""
 
-    def planned_interval(self: Scheduler, batch_id: str) -> float | None:
+    def planned_interval(self, batch_id: str) -> float | None:
         """How often this batch's data is refreshed (None: never again, it is final)."""
         track = self._tracks.get(batch_id)
         if track is None or batch_id in self._gone:
@@ -32,31 +27,31 @@ class TrackingMixin:
             return self._sweep_every(track.status) * self.factor
         return self.interval * self.factor
 
-    def tracked(self: Scheduler) -> list[str]:
+    def tracked(self) -> list[str]:
         """The batches that can still change (the only ones with a planned interval)."""
         return list(self._tracks)
 
-    def tracked_in(self: Scheduler, status: str) -> list[str]:
+    def tracked_in(self, status: str) -> list[str]:
         """The tracked batches last seen in ``status``."""
         return [batch_id for batch_id, t in self._tracks.items() if t.status == status]
 
-    def _swept(self: Scheduler, status: str | None) -> bool:
+    def _swept(self, status: str | None) -> bool:
         return status in SWEPT_STATUSES and self.status_filter in (None, status)
 
-    def _needs_own_detail(self: Scheduler, batch_id: str, track: Track) -> bool:
+    def _needs_own_detail(self, batch_id: str, track: Track) -> bool:
         """A batch still changing that no sweep covers is followed by its own detail polls."""
         if batch_id in self._gone or track.status in TERMINAL_STATUSES:
             return False
         return batch_id == self.highlighted or not (track.listed and self._swept(track.status))
 
-    def watch(self: Scheduler, batch_id: str, now: float) -> None:
+    def watch(self, batch_id: str, now: float) -> None:
         """Follow a batch named by the user even when no list shows it."""
         track = self._tracks.setdefault(batch_id, Track())
         track.watched = True
         if track.detail_at is None:
             track.once_due = now
 
-    def unwatch(self: Scheduler, batch_id: str) -> None:
+    def unwatch(self, batch_id: str) -> None:
         """The user no longer names this batch; lists may still show it."""
         track = self._tracks.get(batch_id)
         if track is not None:
@@ -64,16 +59,16 @@ class TrackingMixin:
             if not track.listed:
                 self.forget(batch_id)
 
-    def forget(self: Scheduler, batch_id: str) -> None:
+    def forget(self, batch_id: str) -> None:
         """Stop following a batch."""
         self._tracks.pop(batch_id, None)
         self._streams.pop(f"detail:{batch_id}", None)
 
-    def is_polled(self: Scheduler, batch_id: str) -> bool:
+    def is_polled(self, batch_id: str) -> bool:
         """True while the batch will be fetched again on its own."""
         return self.planned_interval(batch_id) is not None
 
-    def saw_summary(self: Scheduler, batch_id: str, status: str | None, now: float) -> None:
+    def saw_summary(self, batch_id: str, status: str | None, now: float) -> None:
         """A list (discovery, sweep or history) showed this batch with this status."""
         track = self._tracks.get(batch_id)
         if track is None:
@@ -90,7 +85,7 @@ class TrackingMixin:
             track.once_due = now  # it just finished: one final detail fetch
         track.status = status
 
-    def sweep_done(self: Scheduler, status: str, seen: set[str], now: float) -> None:
+    def sweep_done(self, status: str, seen: set[str], now: float) -> None:
         """A whole sweep of ``status`` finished; batches it no longer shows changed status."""
         for batch_id, track in self._tracks.items():
             if track.status == status and track.listed and batch_id not in seen:
@@ -102,7 +97,7 @@ class TrackingMixin:
                     track.once_due = now
         self._succeeded(PollRequest("sweep", status=status), now)
 
-    def saw_detail(self: Scheduler, batch_id: str, status: str | None, now: float) -> None:
+    def saw_detail(self, batch_id: str, status: str | None, now: float) -> None:
         """A detail fetch succeeded."""
         self._succeeded(PollRequest("detail", batch_id), now)
         if batch_id == self.highlighted:
@@ -118,7 +113,7 @@ class TrackingMixin:
         track.detail_at = now
         track.once_due = None
 
-    def detail_gone(self: Scheduler, batch_id: str) -> None:
+    def detail_gone(self, batch_id: str) -> None:
         """The server answered 404, or the batch expired: never ask again (until refresh)."""
         self._gone[batch_id] = None
         while len(self._gone) > MAX_GONE:
@@ -127,7 +122,7 @@ class TrackingMixin:
             self.highlight_due = None
         self.forget(batch_id)
 
-    def is_gone(self: Scheduler, batch_id: str) -> bool:
+    def is_gone(self, batch_id: str) -> bool:
         """True when the server said this batch does not exist."""
         return batch_id in self._gone
 
