@@ -777,7 +777,7 @@ def print_history_table(results: list[dict]) -> None:
         ("list pages past the first (cold)", "", lambda r: str(r["deep_pages"])),
         ("RSS cold", "", lambda r: f"{r['cold_rss']:.0f} MB"),
         ("warm: rows in the store", "", lambda r: f"{r['stored']:,}"),
-        ("warm: every stored row read after", "", lambda r: _seconds(r["all_read"])),
+        ("warm: every stored row read, from start", "", lambda r: _seconds(r["all_read"])),
         (
             "warm: RSS then (peak)",
             "<= 150 MB",
