@@ -3,8 +3,9 @@
 Not a test: it measures and prints a table (the README's "Performance" section
 quotes it). From the repository root:
 
-    .venv/bin/python tests/benchmark.py            # the full run, about 13 minutes
+    .venv/bin/python tests/benchmark.py            # the full run, about 32 minutes
     .venv/bin/python tests/benchmark.py --quick    # shorter runs, for a rough look
+    .venv/bin/python tests/benchmark.py --only 6   # one benchmark (repeatable)
 
 1. Request cost: 200 batches, 20 active, interval 2 s, rate limit off; batch-tui's
    engine against the naive baseline (one loop per batch calling
@@ -16,6 +17,16 @@ quotes it). From the repository root:
 4. Idle cost: the real app in a pseudo-terminal, 200 batches / 20 active,
    interval 2 s; and a soak of 10,000 polls on a fast fake clock.
 5. Start-up: process start to the first batch rows drawn.
+6. History: cost follows activity, not history. Side by side, 200, 2,000, 20,000
+   and 100,000 finished batches with 20 active, limit 200/min, interval 2 s. The
+   demo server runs in this process and notes every answer and which batches it
+   carried; the real app runs in a pseudo-terminal, cold (empty state directory)
+   for 4 minutes (90 s with --quick), then warm from its store, filled beforehand
+   with every batch of the fleet. Measured: time to first rows cold and warm;
+   requests a minute after the first minute; the busiest sliding minute and the
+   429s (both runs); the p95 age of the running batches' data (since the server
+   last served each); how long after its creation a new batch was first served,
+   and that the list shows it; RSS cold, and warm once every stored row is read.
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ import statistics
 import struct
 import subprocess
 import sys
+import tempfile
 import termios
 import threading
 import time
@@ -43,7 +55,11 @@ from batch_tui.api.client import CheckClient  # noqa: E402
 from batch_tui.api.errors import ApiError  # noqa: E402
 from batch_tui.api.models import Batch  # noqa: E402
 from batch_tui.clock import FakeClock  # noqa: E402
+from batch_tui.demo.catalog import SteadyCatalog  # noqa: E402
+from batch_tui.demo.server import DemoApi, DemoServer  # noqa: E402
+from batch_tui.demo.simulator import Simulator  # noqa: E402
 from batch_tui.monitor.monitor import BatchMonitor, Change, Snapshot  # noqa: E402
+from batch_tui.store import Store, StoredBatch  # noqa: E402
 from conftest import start_demo_process  # noqa: E402
 
 KEY = "vfy_benchmark_key"
@@ -316,13 +332,29 @@ def bench_ui() -> list[tuple[str, str, str]]:
 
 
 class PtyApp:
-    """The real ``batch-tui`` in a 140x40 pseudo-terminal, its output drained."""
+    """The real ``batch-tui`` in a 140x40 pseudo-terminal, its output drained.
 
-    def __init__(self, url: str, interval: float) -> None:
+    ``state_dir`` is its ``$BATCH_TUI_STATE_DIR`` (the watch list and the local
+    store); by default a fresh empty one, so nothing of the user's is read or written.
+    ``watch_for`` notes when a string (a batch id) is first drawn.
+    """
+
+    TAIL = 256 * 1024
+    """Bytes of recent output kept, to find a string drawn just before it was asked for."""
+
+    def __init__(self, url: str, interval: float, *, state_dir: Path | None = None) -> None:
+        if state_dir is None:
+            self._own_state = tempfile.TemporaryDirectory(prefix="batch-tui-bench-")
+            state_dir = Path(self._own_state.name)
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
         env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-        env.update(CHECK_API_KEY=KEY, TERM="xterm-256color", COLORTERM="truecolor")
+        env.update(
+            CHECK_API_KEY=KEY,
+            TERM="xterm-256color",
+            COLORTERM="truecolor",
+            BATCH_TUI_STATE_DIR=str(state_dir),
+        )
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "batch_tui", "--base-url", url, "--interval", str(interval)],
@@ -334,9 +366,23 @@ class PtyApp:
         )
         os.close(slave)
         self.first_row_at: float | None = None
-        self._seen = b""
+        self.drawn: dict[str, float] = {}
+        """When each watched string was first seen in the output (``perf_counter``)."""
+        self._watched: set[bytes] = set()
+        self._lock = threading.Lock()
+        self._seen = bytearray()
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
+
+    def watch_for(self, text: str) -> None:
+        """Note when ``text`` is drawn (it may have been drawn a moment ago already)."""
+        with self._lock:
+            if text in self.drawn:
+                return
+            if text.encode() in self._seen:
+                self.drawn[text] = time.perf_counter()
+            else:
+                self._watched.add(text.encode())
 
     def _drain(self) -> None:
         while True:
@@ -346,10 +392,16 @@ class PtyApp:
                 return
             if not chunk:
                 return
-            if self.first_row_at is None:
-                self._seen = (self._seen + chunk)[-4096:]
-                if b"batch_" in self._seen:
+            with self._lock:
+                self._seen += chunk
+                if len(self._seen) > 2 * self.TAIL:
+                    del self._seen[: -self.TAIL]
+                recent = bytes(self._seen[-(len(chunk) + 64) :])  # a string may span reads
+                if self.first_row_at is None and b"batch_" in recent:
                     self.first_row_at = time.perf_counter()
+                for text in [t for t in self._watched if t in recent]:
+                    self._watched.discard(text)
+                    self.drawn[text.decode()] = time.perf_counter()
 
     def cpu_seconds(self) -> float:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -450,18 +502,329 @@ def bench_start(runs: int = 5) -> list[tuple[str, str, str]]:
     ]
 
 
+# ── 6. history: cost follows activity, not history ───────────────────────────
+
+HISTORIES = (200, 2_000, 20_000, 100_000)
+HISTORY_ACTIVE = 20
+HISTORY_LIMIT = 200
+HISTORY_INTERVAL = 2.0
+HISTORY_SEED = 6
+#: The Home key, as a terminal sends it.
+HOME = b"\x1b[H"
+#: A new batch should show within two discovery periods (max(30 s, 10 x interval)).
+SHOW_WITHIN = 2 * max(30.0, 10 * HISTORY_INTERVAL)
+
+
+class RecordingApi(DemoApi):
+    """The demo API, noting every answer's time and status code, and when each batch
+    was first and last handed to the client (in a list page or a detail): what the
+    client can know of a batch is exactly what it was last served."""
+
+    def __init__(self, simulator: Simulator, **kwargs) -> None:
+        super().__init__(simulator, **kwargs)
+        self.answers: list[tuple[float, int]] = []
+        self.list_offsets: list[int] = []
+        """The offset of every unfiltered list request (discovery and history)."""
+        self.first_served: dict[str, float] = {}
+        self.last_served: dict[str, float] = {}
+
+    async def _answer(self, request, handler):
+        response = await super()._answer(request, handler)
+        self.answers.append((time.time(), response.status_code))
+        params = request.query_params
+        if request.url.path == "/v1/batch" and not params.get("status"):
+            self.list_offsets.append(int(params.get("offset") or 0))
+        return response
+
+    def _served(self, batch_ids) -> None:
+        now = time.time()
+        for batch_id in batch_ids:
+            self.first_served.setdefault(batch_id, now)
+            self.last_served[batch_id] = now
+
+    async def list_batches(self, request):
+        page = await super().list_batches(request)
+        self._served(row["id"] for row in page["data"])
+        return page
+
+    async def get_batch(self, request):
+        batch = await super().get_batch(request)
+        self._served([batch["id"]])
+        return batch
+
+
+def running_batches(truth: SteadyCatalog, now: float) -> list[tuple[str, float]]:
+    """(id, created) of every batch that can still change at ``now``: the running
+    slots' newest batches (the history finished long ago). Read from a catalog of
+    our own, so sampling never touches the server's lock or index."""
+    count = truth.count(now)
+    out = []
+    for n in range(max(truth.history, count - 5 * truth.active), count):
+        spec = truth.spec(n)
+        if spec.created <= now < truth.end(n)[0]:
+            out.append((spec.id, spec.created))
+    return out
+
+
+def busiest_minute(times: list[float]) -> int:
+    """The most requests in any sliding 60 seconds."""
+    times = sorted(times)
+    best, first = 0, 0
+    for last, at in enumerate(times):
+        while at - times[first] >= 60:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
+def prefill_store(state_dir: Path, simulator: Simulator) -> int:
+    """Write every batch of the fleet into the app's store (as history loading would
+    leave it); returns how many rows the store holds."""
+    (path,) = (state_dir / "store").glob("*.sqlite3")  # the one the cold run made
+    store = Store.open(path)
+    try:
+        offset, now = 0, time.time()
+        while True:
+            page = simulator.list_json(limit=100, offset=offset)
+            rows = [Batch.from_json(data) for data in page["data"]]
+            store.save([StoredBatch(batch, now) for batch in rows if batch.id])
+            offset += len(rows)
+            if not page["pagination"]["hasMore"] or not rows:
+                break
+        return store.count()
+    finally:
+        store.close()
+
+
+def sample_run(
+    app: PtyApp,
+    api: RecordingApi,
+    truth: SteadyCatalog,
+    done,
+    arrivals: dict[str, float],
+    since: float,
+    ages_from: float = 0.0,
+) -> list[float]:
+    """Until ``done()``, every half second: how old the client's view of each running
+    batch is (since it was last served; a batch never served counts from its
+    creation), from ``ages_from`` on. Batches created after ``since`` are noted in
+    ``arrivals`` and watched for on the screen."""
+    ages = []
+    while not done():
+        time.sleep(0.5)
+        now = time.time()
+        for batch_id, created in running_batches(truth, now):
+            if created > since and batch_id not in arrivals:
+                arrivals[batch_id] = created
+                app.watch_for(batch_id)
+            if now >= ages_from:
+                ages.append(now - max(api.last_served.get(batch_id, created), created))
+    return ages
+
+
+class RssWatch:
+    """Samples an app's RSS until it has not grown for ``settle`` seconds and at least
+    ``least`` seconds passed (or ``cap`` did): ``done`` is a sampling loop's stop test."""
+
+    def __init__(self, app: PtyApp, settle: float, cap: float, least: float = 0.0) -> None:
+        self.app, self.settle, self.cap, self.least = app, settle, cap, least
+        self.start = time.monotonic()
+        self.samples: list[tuple[float, float]] = []
+
+    def done(self) -> bool:
+        now = time.monotonic()
+        self.samples.append((now, self.app.rss_mb()))
+        recent = [rss for at, rss in self.samples if at >= now - self.settle]
+        earlier = [rss for at, rss in self.samples if at < now - self.settle]
+        settled = bool(earlier) and max(recent) <= max(earlier) + 0.5
+        return (settled and now - self.start >= self.least) or now - self.start >= self.cap
+
+    @property
+    def last(self) -> float:
+        return self.samples[-1][1]
+
+    @property
+    def peak(self) -> float:
+        return max(rss for _, rss in self.samples)
+
+
+def history_run(history: int, measure: float, settle: float, cap: float) -> dict:
+    """One history size: the real app cold for ``measure`` seconds, then warm from a
+    store holding the whole fleet."""
+    fleet = history + HISTORY_ACTIVE
+    # Place the epoch so that the first running batch finishes (and the next one in
+    # its slot is created) a while into the measurement, after the start-up minute.
+    probe = SteadyCatalog(HISTORY_SEED, 0.0, fleet, HISTORY_ACTIVE)
+    first_finish = min(probe.end(n)[0] for n in range(probe.history, fleet))
+    epoch = time.time() + min(75.0, measure / 3 + 10) - first_finish
+    simulator = Simulator(seed=HISTORY_SEED, epoch=epoch, fleet=fleet, active=HISTORY_ACTIVE)
+    truth = SteadyCatalog(HISTORY_SEED, epoch, fleet, HISTORY_ACTIVE)
+    api = RecordingApi(simulator, rate_limit=HISTORY_LIMIT)
+    result: dict = {"history": history}
+    with tempfile.TemporaryDirectory(prefix="batch-tui-bench-") as state, DemoServer(api) as server:
+        state_dir = Path(state)
+        # Cold: an empty state directory.
+        app = PtyApp(server.url, HISTORY_INTERVAL, state_dir=state_dir)
+        wall0 = time.time()
+        result["cold_first"] = wait_for_rows(app)
+        arrivals: dict[str, float] = {}
+        ages = sample_run(
+            app, api, truth, lambda: time.time() >= wall0 + measure, arrivals, since=wall0
+        )
+        cold_end = time.time()
+        result["cold_rss"] = app.rss_mb()
+        # The list keeps its view on the cursor's batch, so a new batch lands above
+        # it, out of view: go to the top (after the measurement) to see it listed.
+        os.write(app.master, HOME)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not set(arrivals) <= set(app.drawn):
+            time.sleep(0.1)
+        result["listed"] = sum(1 for batch_id in arrivals if batch_id in app.drawn)
+        app.quit()
+        result["deep_pages"] = sum(1 for offset in api.list_offsets if offset > 0)
+        steady = [at for at, _ in api.answers if wall0 + 60 <= at <= cold_end]
+        result["per_minute"] = len(steady) / (cold_end - wall0 - 60) * 60
+        result["age_p95"] = percentile(ages, 0.95)
+        shown, missed = [], []
+        for batch_id, created in arrivals.items():
+            served = api.first_served.get(batch_id)
+            if served is not None:
+                shown.append(served - created)
+            elif cold_end - created >= SHOW_WITHIN:
+                missed.append(cold_end - created)
+        result["shown"], result["missed"] = shown, missed
+        # Warm: the same state directory, its store holding every batch of the fleet.
+        result["stored"] = prefill_store(state_dir, simulator)
+        app = PtyApp(server.url, HISTORY_INTERVAL, state_dir=state_dir)
+        # The status line counts the rows held: all of them once the store is read.
+        every_row = [f" {result['stored'] + extra} batches," for extra in range(3)]
+        for text in every_row:
+            app.watch_for(text)
+        result["warm_first"] = wait_for_rows(app)
+        # Ages from 5 s on: until its first polls the app shows the stored rows.
+        rss = RssWatch(app, settle, cap, least=settle * 3)
+        warm_ages = sample_run(
+            app, api, truth, rss.done, arrivals, since=wall0, ages_from=time.time() + 5
+        )
+        result["warm_rss"], result["warm_peak"] = rss.last, rss.peak
+        result["warm_age_p95"] = percentile(warm_ages, 0.95)
+        result["warm_age_max"] = max(warm_ages, default=float("nan"))
+        read = [app.drawn[text] for text in every_row if text in app.drawn]
+        result["all_read"] = min(read) - app.started if read else None
+        app.quit()
+    times = [at for at, _ in api.answers]
+    result["requests"] = len(times)
+    result["busiest"] = busiest_minute(times)
+    result["429"] = sum(1 for _, status in api.answers if status == 429)
+    return result
+
+
+def _seconds(value: float | None) -> str:
+    return "not seen" if value is None else f"{value:.1f} s"
+
+
+def _new_batches(r: dict) -> str:
+    """How long after creation each new batch was first served, and whether it was listed."""
+    if not r["shown"] and not r["missed"]:
+        return "none arrived"
+    parts = [f"{seconds:.1f} s" for seconds in r["shown"]]
+    parts += [f"not served after {seconds:.0f} s" for seconds in r["missed"]]
+    return f"{', '.join(parts)} (listed {r['listed']} of {len(r['shown']) + len(r['missed'])})"
+
+
+def history_rows(results: list[dict]) -> list[tuple[str, str, str]]:
+    base = results[0]["per_minute"]
+    return [
+        (
+            f"6. history {r['history']:,} finished + {HISTORY_ACTIVE} active",
+            f"first rows {r['cold_first']:.2f} s cold, {r['warm_first']:.2f} s warm; "
+            f"{r['per_minute']:.1f} req/min ({r['per_minute'] / base - 1:+.0%}); "
+            f"busiest minute {r['busiest']} ({r['busiest'] / HISTORY_LIMIT:.0%}); "
+            f"{r['429']} x 429; age p95 {r['age_p95']:.2f} s; "
+            f"new batch served after {_new_batches(r)}; "
+            f"RSS {r['cold_rss']:.0f} MB cold, {r['warm_rss']:.0f} MB warm "
+            f"({r['stored']:,} stored)",
+            f"<= 3 s / 1 s; +-10%; <= 80%; 0; <= {1.5 * HISTORY_INTERVAL:.0f} s; "
+            f"<= {SHOW_WITHIN:.0f} s; <= 150 MB",
+        )
+        for r in results
+    ]
+
+
+def print_history_table(results: list[dict]) -> None:
+    """Benchmark 6 side by side: one column per history size."""
+    base = results[0]["per_minute"]
+    lines = [
+        ("first rows, cold", "<= 3 s", lambda r: f"{r['cold_first']:.2f} s"),
+        ("first rows, warm", "<= 1 s", lambda r: f"{r['warm_first']:.2f} s"),
+        (
+            "requests/min after the first minute",
+            "within 10% of 200's",
+            lambda r: f"{r['per_minute']:.1f} ({r['per_minute'] / base - 1:+.0%})",
+        ),
+        (
+            "busiest sliding minute",
+            f"<= {0.8 * HISTORY_LIMIT:.0f}",
+            lambda r: f"{r['busiest']} ({r['busiest'] / HISTORY_LIMIT:.0%})",
+        ),
+        ("429s", "0", lambda r: str(r["429"])),
+        (
+            "age of active batches, p95",
+            f"<= {1.5 * HISTORY_INTERVAL:.1f} s",
+            lambda r: f"{r['age_p95']:.2f} s",
+        ),
+        ("new batch served after", f"<= {SHOW_WITHIN:.0f} s", _new_batches),
+        ("list pages past the first (cold)", "", lambda r: str(r["deep_pages"])),
+        ("RSS cold", "", lambda r: f"{r['cold_rss']:.0f} MB"),
+        ("warm: rows in the store", "", lambda r: f"{r['stored']:,}"),
+        ("warm: every stored row read, from start", "", lambda r: _seconds(r["all_read"])),
+        (
+            "warm: RSS then (peak)",
+            "<= 150 MB",
+            lambda r: f"{r['warm_rss']:.0f} MB ({r['warm_peak']:.0f})",
+        ),
+        (
+            "warm: age p95 (max) meanwhile",
+            f"<= {1.5 * HISTORY_INTERVAL:.1f} s",
+            lambda r: f"{r['warm_age_p95']:.2f} s ({r['warm_age_max']:.1f})",
+        ),
+    ]
+    header = ["6. history (finished batches)", *(f"{r['history']:,}" for r in results), "target"]
+    print("\n| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for name, target, cell in lines:
+        print("| " + " | ".join([name, *(cell(r) for r in results), target]) + " |")
+
+
+def bench_history(measure: float, settle: float, cap: float) -> tuple[list, list[dict]]:
+    results = []
+    for history in HISTORIES:
+        results.append(history_run(history, measure, settle, cap))
+        r = results[-1]
+        print(f"  6. history {history:,}: {r}", file=sys.stderr, flush=True)
+    return history_rows(results), results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs (figures are rougher)")
     parser.add_argument(
-        "--only", type=int, choices=range(1, 6), action="append", help="run only these"
+        "--only", type=int, choices=range(1, 7), action="append", help="run only these"
     )
     args = parser.parse_args()
     cost_seconds, budget_seconds, idle_seconds, polls = (
         (30, 90, 15, 2000) if args.quick else (120, 180, 60, 10_000)
     )
-    wanted = set(args.only or range(1, 6))
+    history_seconds, rss_settle, rss_cap = (90, 5, 30) if args.quick else (240, 10, 90)
+    wanted = set(args.only or range(1, 7))
     rows: list[tuple[str, str, str]] = []
+    history_results: list[dict] = []
+
+    def history() -> list[tuple[str, str, str]]:
+        new, results = bench_history(history_seconds, rss_settle, rss_cap)
+        history_results.extend(results)
+        return new
+
     started = time.monotonic()
     for number, run in (
         (1, lambda: bench_request_cost(cost_seconds)),
@@ -469,6 +832,7 @@ def main() -> None:
         (3, bench_ui),
         (4, lambda: bench_idle(idle_seconds) + bench_soak(polls)),
         (5, bench_start),
+        (6, history),
     ):
         if number in wanted:
             new = run()
@@ -481,6 +845,8 @@ def main() -> None:
     print(f"|{'-' * (width + 2)}|{'-' * (value_width + 2)}|--------|")
     for name, value, target in rows:
         print(f"| {name:<{width}} | {value:<{value_width}} | {target} |")
+    if history_results:
+        print_history_table(history_results)
     print(
         f"\n{os.cpu_count()} cores, Python {sys.version.split()[0]}, {time.monotonic() - started:.0f} s"
     )
