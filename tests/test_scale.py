@@ -345,3 +345,50 @@ async def test_an_unclear_cancel_answer_is_checked_by_reading_the_batch_again(
     assert says in outcome.message
     assert [r.method for r in server.requests] == ["POST", "GET"]
     assert monitor.snapshots["batch_x"].batch.status == status_after
+
+
+async def test_stored_history_is_drawn_only_when_wanted_and_costs_no_request(
+    tmp_path, clock, demo, demo_api
+):
+    from datetime import UTC, datetime
+
+    from batch_tui.api.models import Batch
+    from batch_tui.monitor.persist import FIRST_ROWS
+    from batch_tui.store import StoredBatch
+    from conftest import wait_until
+
+    store = open_store(tmp_path, demo.url)
+    old = datetime(2025, 1, 1, tzinfo=UTC).timestamp()
+    store.save(
+        [
+            StoredBatch(
+                Batch.from_json(
+                    {
+                        "id": f"batch_old{n:05d}",
+                        "status": "completed",
+                        "createdAt": datetime.fromtimestamp(old - n * 60, UTC).isoformat(),
+                    }
+                ),
+                updated_at=old,
+                detail_at=old,
+            )
+            for n in range(3 * FIRST_ROWS)
+        ]
+    )
+    store.set_meta("history_complete", "1")
+    async with CheckClient(demo.url, TEST_KEY) as client:
+        monitor = BatchMonitor(client, interval=5, clock=clock, store=store)
+        assert len(monitor.snapshots) == FIRST_ROWS
+        loop = asyncio.create_task(monitor.run())
+        try:
+            await wait_until(lambda: monitor.status.last_success is not None)
+            assert len(monitor.snapshots) < 3 * FIRST_ROWS  # nobody asked for the rest
+            sent = len(demo_api.request_log)
+            monitor.want_history(True)
+            await wait_until(lambda: len(monitor.snapshots) >= 3 * FIRST_ROWS)
+            assert len(demo_api.request_log) == sent  # all of it came from the store
+            assert monitor.status.history is None
+        finally:
+            monitor.close()
+            await loop
+        monitor.store.close()

@@ -9,6 +9,7 @@ loses the rest of the object.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -56,7 +57,7 @@ ITEM_STATUSES: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ValidationIssue:
     """One row of a failed batch's ``validationErrors``: which input row, and why."""
 
@@ -80,6 +81,18 @@ MAX_VALIDATION_ERRORS = 1000
 #: Where the local store keeps the whole count next to the rows kept (not an API field).
 STORED_ERROR_COUNT = "validationErrorCount"
 
+#: Strings up to this long are shared between rows (``sys.intern``).
+SHARED_MAX_CHARS = 80
+
+
+def _shared(value: str | None) -> str | None:
+    """One copy of a short, often repeated string (a status, a recurring batch name)
+    for every row that holds it: a long history costs less memory."""
+    if value is None or len(value) > SHARED_MAX_CHARS:
+        return value
+    return sys.intern(value)
+
+
 #: The fields a list-endpoint summary carries; the rest need ``GET /v1/batch/:id``.
 SUMMARY_FIELDS: tuple[str, ...] = (
     "id",
@@ -96,7 +109,7 @@ SUMMARY_FIELDS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Batch:
     """A batch job as the API describes it, from either a summary or the full detail."""
 
@@ -142,8 +155,8 @@ class Batch:
             error_count = len(raw_errors)
         batch = cls(
             id=read.text("id"),
-            name=read.text("name"),
-            status=read.text("status"),
+            name=_shared(read.text("name")),
+            status=_shared(read.text("status")),
             input_format=read.text("inputFormat"),
             original_file_name=read.text("originalFileName"),
             total_items=read.integer("totalItems"),
@@ -221,7 +234,7 @@ class Batch:
         return self.total_cost_cents / self.processed_items
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pagination:
     """Where a page sits in a paginated listing."""
 
@@ -243,7 +256,7 @@ class Pagination:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BatchPage:
     """One page of ``GET /v1/batch``."""
 
@@ -261,7 +274,7 @@ class BatchPage:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ItemResult:
     """One item of a batch's results: its content, verdict, cost and any error."""
 
@@ -308,7 +321,7 @@ class ItemResult:
         return replace(item, bad_fields=tuple(read.bad))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResultsPage:
     """One page of ``GET /v1/batch/:id/results``: a batch summary and its items."""
 
@@ -328,7 +341,7 @@ class ResultsPage:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CancelResult:
     """The server's answer to a successful cancel."""
 
@@ -346,7 +359,7 @@ class CancelResult:
         return cls(id=read.text("id"), status=read.text("status"), message=read.text("message"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RateLimit:
     """The latest ``X-RateLimit-*`` values the server sent; any may be unknown."""
 

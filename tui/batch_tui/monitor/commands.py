@@ -94,14 +94,18 @@ class CommandsMixin(MonitorParts):
         """The user needs older batches than are loaded (the cursor nears the end,
         a filter or find is on), or no longer does."""
         if wanted != self.scheduler.history_wanted:
-            walk = self.scheduler.walk(PollRequest("history"))
-            if wanted and not walk.started:
-                # Newest first: what is already known covers about the first pages;
-                # start a little before their end so a shifted list loses nothing.
-                walk.offset = max(0, len(self._listed) - HISTORY_OVERLAP)
             self.scheduler.want_history(wanted)
+            self._place_history_walk()
             self._update_status()
             self._wake.set()
+
+    def _place_history_walk(self) -> None:
+        """Start the server's history walk where what is known ends (once the store
+        has given all it holds): newest first, what is known covers about the first
+        pages; a little before their end, so a shifted list loses nothing."""
+        walk = self.scheduler.walk(PollRequest("history"))
+        if self.scheduler.history_wanted and self.scheduler.history_ready and not walk.started:
+            walk.offset = max(0, len(self._listed) - HISTORY_OVERLAP)
 
     def set_interval(self, interval: float) -> None:
         """Change the poll interval at run time."""

@@ -148,7 +148,7 @@ class ListingMixin(MonitorParts):
 
     def _history(self) -> str | None:
         """How much of the history is loaded, while not all of it is."""
-        if self.scheduler.history_complete:
+        if self.scheduler.history_complete and self.store.fully_loaded:
             return None
         loaded = len(self.fleet.snapshots)
         if self.scheduler.history_wanted:

@@ -137,17 +137,23 @@ class StoreMixin(MonitorParts):
             return
         self._add_stored(self.store.next_rows(self.clock(), first=True))
         self.scheduler.history_complete = self.store.meta("history_complete") == "1"
+        self.scheduler.history_ready = self.store.fully_loaded
 
     def _load_store_chunk(self) -> bool:
-        """Read the next chunk of stored rows; True when there was one."""
-        if self.store.fully_loaded:
+        """Read the next chunk of stored rows while older batches are wanted (the
+        cursor nears the end, a find needs them); True when there was one. Stored
+        history costs memory only once the user asks for it, like the server's."""
+        if self.store.fully_loaded or not self.scheduler.history_wanted:
             return False
         rows = self.store.next_rows(self.clock())
-        if not rows:
-            return False
-        self._add_stored(rows)
-        self._emit(Change(reordered=True))
-        return True
+        if rows:
+            self._add_stored(rows)
+            self._emit(Change(reordered=True))
+        if self.store.fully_loaded:
+            # What the store holds is all drawn: older batches come from the server now.
+            self.scheduler.history_ready = True
+            self._place_history_walk()
+        return bool(rows)
 
     def _add_stored(self, rows: list[Snapshot]) -> None:
         now = self.clock()

@@ -112,6 +112,8 @@ class Scheduler(TrackingMixin, OutcomesMixin):
         self.history_wanted = False
         """The user wants older history than is loaded."""
         self.history_complete = False
+        self.history_ready = True
+        """Older batches may be asked of the server (the local store has given all it has)."""
         """The history walk reached the end of the list."""
         self.full_discovery = False
         """The list turned out not newest-first: discovery walks every page."""
@@ -199,7 +201,7 @@ class Scheduler(TrackingMixin, OutcomesMixin):
                 stream = self._streams.setdefault(request.key, Stream(self.now))
                 out.append((stream.next_due, 2, self._at(request)))
         out.append((self._streams["list"].next_due, 3, self._at(PollRequest("list"))))
-        if self.history_wanted and not self.history_complete:
+        if self.history_wanted and self.history_ready and not self.history_complete:
             stream = self._streams.setdefault("history", Stream(self.now))
             out.append((stream.next_due, 4, self._at(PollRequest("history"))))
         if self.highlighted is not None:

@@ -17,7 +17,7 @@ STALE_AFTER = 3
 UNCONFIRMED = "from the local store; not yet confirmed by the server"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """The latest known state of one batch, with how fresh it is."""
 
