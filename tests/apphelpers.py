@@ -59,6 +59,7 @@ def idle(app: BatchTUI) -> bool:
     monitor = app.monitor
     if (
         monitor.status.last_success is None
+        or monitor.busy
         or monitor.next_request() is not None
         or monitor.scheduler.stopped
     ):

@@ -392,3 +392,27 @@ async def test_stored_history_is_drawn_only_when_wanted_and_costs_no_request(
             monitor.close()
             await loop
         monitor.store.close()
+
+
+async def test_discovery_reads_one_page_when_a_new_batch_arrives_after_a_cold_start(clock):
+    class Recording(DemoApi):
+        offsets: list[int] = []
+
+        async def list_batches(self, request):
+            if not request.query_params.get("status"):
+                Recording.offsets.append(int(request.query_params.get("offset", 0)))
+            return await super().list_batches(request)
+
+    simulator = Simulator(seed=3, epoch=EPOCH, clock=clock, fleet=1005, active=5)
+    with DemoServer(Recording(simulator, rate_limit=0)) as server:
+        async with CheckClient(server.url, TEST_KEY) as client:
+            monitor = BatchMonitor(client, interval=5, clock=clock)
+            await run_due(monitor)
+            known = set(monitor.snapshots)
+            for _ in range(40):  # until a new batch has arrived and been discovered
+                await advance(monitor, clock, 30, step=5)
+                if set(monitor.snapshots) - known:
+                    break
+            assert set(monitor.snapshots) - known, "no new batch arrived"
+            assert Recording.offsets and max(Recording.offsets) == 0  # never past page one
+            assert len(monitor.snapshots) <= 100 + 5

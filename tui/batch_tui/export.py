@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -72,7 +72,7 @@ def to_json(batches: Iterable[Batch]) -> str:
 
 
 def export_batches(
-    batches: list[Batch], fmt: str, *, now: datetime, directory: Path | None = None
+    batches: Sequence[Batch], fmt: str, *, now: datetime, directory: Path | None = None
 ) -> Path:
     """Write the batches to ``batch-tui-batches-<UTC time>.<fmt>`` and return the path."""
     directory = directory or Path.cwd()

@@ -40,7 +40,7 @@ class _Inflater:
         self.limit = limit
         """The most this layer may produce in all."""
         self.produced = 0
-        self._obj: zlib._Decompress | None = None  # type: ignore[name-defined]
+        self._obj: zlib._Decompress | None = None
         self._head = b""  # deflate: the first bytes, until the header kind is known
         self._done = False  # past the end of the data: the rest is ignored
 

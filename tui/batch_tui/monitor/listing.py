@@ -58,7 +58,10 @@ class ListingMixin(MonitorParts):
         walk = self.scheduler.walk(request)
         if not walk.started:
             self._known_at_walk_start[request.key] = len(self._listed)
-        unknown = any(b.id not in self.fleet for b in batches)
+        # Newest first, new batches come before any known one: a page that shows a
+        # known batch has reached what was seen before, and what lies beyond it is
+        # history (loaded when wanted), not news.
+        all_new = bool(batches) and not any(b.id in self.fleet for b in batches)
         if request.kind != "sweep":
             self._check_order(request, walk, batches)
         change = self._apply_listing(batches)
@@ -77,7 +80,7 @@ class ListingMixin(MonitorParts):
             # known yet (a first start without a store) there is nothing to join,
             # and older pages are history, loaded only when wanted.
             joined = self._known_at_walk_start.get(request.key, 0) > 0
-            wanted = (unknown and joined) or self.scheduler.full_discovery
+            wanted = (all_new and joined) or self.scheduler.full_discovery
             if walk.page(rows, has_more, wanted=wanted, total=total):
                 self.scheduler.next_page(request, now)
             else:

@@ -119,6 +119,11 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, StoreMixin):
                 self.fleet.put(Snapshot(Batch(id=batch_id), updated_at=now))
         self._update_status()
 
+    @property
+    def busy(self) -> bool:
+        """True while a request is on its way (no other can start until it is answered)."""
+        return self._lock.locked()
+
     # ── what the UI reads ────────────────────────────────────────────────────
 
     @property

@@ -124,7 +124,9 @@ COMMANDS: tuple[Command, ...] = (
 _BY_ACTION = {command.action: command for command in COMMANDS}
 
 
-def bindings(commands: Iterable[Command] = COMMANDS) -> list[Binding]:
+def bindings(
+    commands: Iterable[Command] = COMMANDS,
+) -> list[Binding | tuple[str, str] | tuple[str, str, str]]:
     """The screen's ``BINDINGS``."""
     return [
         Binding(
@@ -164,10 +166,12 @@ def help_sections(screen: DOMNode) -> list[tuple[str, list[tuple[str, str]]]]:
     return sections
 
 
-def binding_rows(bindings: Iterable[Binding]) -> list[tuple[str, str]]:
+def binding_rows(bindings: Iterable[Binding | tuple[str, ...]]) -> list[tuple[str, str]]:
     """(keys, description) for another widget's bindings, once per description."""
     rows: dict[str, str] = {}
     for binding in bindings:
+        if not isinstance(binding, Binding):
+            continue  # every binding here is a Binding; a bare tuple has no help text
         if binding.description and binding.description not in rows:
             rows[binding.description] = binding.key_display or binding.key.replace(",", " / ")
     return [(keys, description) for description, keys in rows.items()]

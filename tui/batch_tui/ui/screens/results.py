@@ -252,7 +252,7 @@ class ResultsScreen(Screen):
 
     @on(DataTable.RowSelected)
     def _open(self, event: DataTable.RowSelected) -> None:
-        self.app.push_screen(ItemScreen(self.items[int(event.row_key.value)]))
+        self.app.push_screen(ItemScreen(self.items[int(event.row_key.value or 0)]))
 
     def action_toggle_failed(self) -> None:
         """Show only failed items, or all of them again."""

@@ -117,7 +117,7 @@ def cell_segments(text: Text, width: int, console: Console) -> list[Segment]:
     cell = text.copy()
     cell.no_wrap = True
     cell.truncate(width, overflow=text.overflow or "crop")
-    cell.align(text.justify or "left", width)
+    cell.align("right" if text.justify == "right" else "left", width)
     return list(cell.render(console))
 
 
