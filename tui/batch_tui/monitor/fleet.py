@@ -10,6 +10,8 @@ failure-rate alarms as snapshots arrive.
 from __future__ import annotations
 
 import bisect
+import math
+from array import array
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -18,13 +20,52 @@ from batch_tui.defaults import DEFAULT_ALARM_MIN_ITEMS, DEFAULT_ALARM_RATE
 from batch_tui.monitor.insight import Progress, failure_rate
 from batch_tui.monitor.snapshot import Snapshot
 
-OrderKey = tuple[bool, float, str]
 
-
-def order_key(batch_id: str, batch: Batch) -> OrderKey:
-    """Newest first, as the API lists them; batches never seen in a list go last."""
+def order_key(batch_id: str, batch: Batch) -> tuple[float, str]:
+    """Newest first, as the API lists them (ties by id); batches never seen in a list
+    (no creation time) go last."""
     created = batch.created_at
-    return (created is None, -(created.timestamp() if created else 0.0), batch_id)
+    return (-created.timestamp() if created else math.inf, batch_id)
+
+
+class _Order:
+    """Batch ids in list order, searchable by binary search: a float and an id a row,
+    so a history of 100,000 costs under a megabyte beyond the ids themselves."""
+
+    def __init__(self) -> None:
+        self._at = array("d")
+        self.ids: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def _position(self, at: float, batch_id: str) -> int:
+        index = bisect.bisect_left(self._at, at)
+        while index < len(self._at) and self._at[index] == at and self.ids[index] < batch_id:
+            index += 1
+        return index
+
+    def add(self, key: tuple[float, str]) -> None:
+        """Place one id by its key."""
+        at, batch_id = key
+        if not self.ids or (at, batch_id) > (self._at[-1], self.ids[-1]):
+            self._at.append(at)  # older than everything (history, the store): the end
+            self.ids.append(batch_id)
+            return
+        index = self._position(at, batch_id)
+        self._at.insert(index, at)
+        self.ids.insert(index, batch_id)
+
+    def discard(self, key: tuple[float, str]) -> None:
+        """Take one id out, if it is there under this key."""
+        index = self._position(*key)
+        if index < len(self.ids) and self.ids[index] == key[1]:
+            del self._at[index]
+            del self.ids[index]
+
+    def last(self) -> tuple[float, str] | None:
+        """The key of the oldest row."""
+        return (self._at[-1], self.ids[-1]) if self.ids else None
 
 
 class Fleet:
@@ -41,7 +82,7 @@ class Fleet:
         """Each running batch's recent progress, for throughput, ETA and burn rate."""
         self.alarm_rate = alarm_rate
         self.alarm_min_items = alarm_min_items
-        self._keys: list[OrderKey] = []
+        self._order = _Order()
         self._alarmed: set[str] = set()
         self.finished_now: set[str] = set()
         """Batches seen finishing since the last ``take_events``."""
@@ -69,28 +110,22 @@ class Fleet:
 
     def add_many(self, snapshots: Iterable[Snapshot]) -> None:
         """Add (or re-place) several rows in list order, rebuilding the order at most once."""
-        fresh = [s for s in snapshots if s.batch.id]
+        fresh = {s.batch.id: s for s in snapshots if s.batch.id}
         if not fresh:
             return
-        for snapshot in fresh:
-            old = self.snapshots.get(snapshot.batch.id or "")
+        for batch_id in fresh:
+            old = self.snapshots.get(batch_id)
             if old is not None:
-                key = order_key(old.batch.id or "", old.batch)
-                index = bisect.bisect_left(self._keys, key)
-                if index < len(self._keys) and self._keys[index] == key:
-                    del self._keys[index]
-        keys = sorted((order_key(s.batch.id or "", s.batch), s) for s in fresh)
-        if not self._keys or keys[0][0] > self._keys[-1]:
-            # Older than everything shown (history, the store): append in order.
-            for key, snapshot in keys:
-                self.snapshots.pop(key[2], None)
-                self.snapshots[key[2]] = snapshot
-                self._keys.append(key)
-            return
-        for key, snapshot in keys:
-            bisect.insort(self._keys, key)
-            self.snapshots[key[2]] = snapshot
-        self.snapshots = {key[2]: self.snapshots[key[2]] for key in self._keys}
+                self._order.discard(order_key(batch_id, old.batch))
+        keys = sorted(order_key(batch_id, s.batch) for batch_id, s in fresh.items())
+        last = self._order.last()
+        for key in keys:
+            self._order.add(key)
+            self.snapshots.pop(key[1], None)
+            self.snapshots[key[1]] = fresh[key[1]]
+        if last is not None and keys[0] < last:
+            # Some landed among the rows already shown: the dict's order follows.
+            self.snapshots = {batch_id: self.snapshots[batch_id] for batch_id in self._order.ids}
 
     def remove(self, batch_id: str) -> None:
         """Stop showing this batch."""
@@ -98,10 +133,7 @@ class Fleet:
         self.progress.pop(batch_id, None)
         self._alarmed.discard(batch_id)
         if old is not None:
-            key = order_key(batch_id, old.batch)
-            index = bisect.bisect_left(self._keys, key)
-            if index < len(self._keys) and self._keys[index] == key:
-                del self._keys[index]
+            self._order.discard(order_key(batch_id, old.batch))
 
     def mark(self, batch_id: str, error: str | None, planned: float | None) -> bool:
         """Note why this batch's data may be out of date; True when that changed it."""
