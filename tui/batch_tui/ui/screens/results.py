@@ -158,7 +158,7 @@ class ResultsScreen(Screen):
         self.total: int | None = None
         self.has_more = True
         self.failed_only = False
-        self.loading = False
+        self.fetching = False
 
     def compose(self):
         title = Text("Results of ", style="bold")
@@ -199,9 +199,9 @@ class ResultsScreen(Screen):
         next by itself, but at most ``look_ahead`` pages per request of the user's:
         a batch with no failures must not cost its whole result set.
         """
-        if self.loading or not self.has_more:
+        if self.fetching or not self.has_more:
             return
-        self.loading = True
+        self.fetching = True
         try:
             page = await self.monitor.results_page(
                 self.subject.id or "", offset=len(self.items), limit=PAGE
@@ -215,7 +215,7 @@ class ResultsScreen(Screen):
                 self._state(f"internal error: {type(exc).__name__}: {exc}")
             return
         finally:
-            self.loading = False
+            self.fetching = False
         if not self.is_attached:
             return  # the user left while the page was on its way
         self._take(page)
