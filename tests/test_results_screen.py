@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
-
 from apphelpers import SIZE, screen_text, settled
 from batch_tui.ui.screens.results import ResultsScreen
 from batch_tui.ui.widgets.batch_list import BatchList
@@ -25,9 +23,7 @@ async def open_results(pilot, name: str) -> ResultsScreen:
     return screen
 
 
-async def test_results_draw_title_footer_and_notifications_at_once(
-    run_app, tmp_path, monkeypatch
-):
+async def test_results_draw_title_footer_and_notifications_at_once(run_app, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     async with run_app(size=SIZE, notifications=True) as pilot:
         await open_results(pilot, "Science news digest")
