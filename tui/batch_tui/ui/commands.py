@@ -94,11 +94,13 @@ COMMANDS: tuple[Command, ...] = (
     Command("question_mark", "help", "Help", "Screen", footer=True, key_display="?"),
     Command("c", "cancel_batch", "Cancel batch", "Batches", footer=True, when=writable),
     Command("slash", "find", "Find", "Find and sort", footer=True, key_display="/"),
-    Command("s", "cycle_status", "Status filter", "Find and sort", footer=True),
-    Command("o", "cycle_sort", "Sort", "Find and sort", footer=True),
-    Command("O", "flip_sort", "Reverse sort", "Find and sort"),
+    Command(
+        "s", "step_view", "Status filter", "Find and sort", footer=True, parameters=("status",)
+    ),
+    Command("o", "step_view", "Sort", "Find and sort", footer=True, parameters=("sort",)),
+    Command("O", "step_view", "Reverse sort", "Find and sort", parameters=("flip",)),
     Command("enter", "open_results", "Results", "Batches", footer=True),
-    Command("tab", "switch_pane", "Detail/errors", "Screen", footer=True, when=narrow),
+    Command("tab", "switch_pane", "Errors", "Screen", footer=True),
     Command("p", "toggle_pause", "Pause", "Polling", footer=True),
     Command(
         "plus,equals_sign",

@@ -201,8 +201,12 @@ class Dashboard(Screen):
         self.batch_list.fit(event.size.width)
 
     def action_switch_pane(self) -> None:
-        """On a narrow terminal: show the errors instead of the detail, or back."""
-        self.toggle_class("-show-errors")
+        """Tab: the focus moves between the list and the errors table (where Enter
+        shows an error in full); when narrow, the errors take the detail's place."""
+        errors = self.query_one(ErrorsTable)
+        to_errors = not (self.has_class("-show-errors") if self.narrow else errors.table.has_focus)
+        self.set_class(self.narrow and to_errors, "-show-errors")
+        (errors.table if to_errors and errors.table.display else self.batch_list).focus()
 
     # ── find and sort ────────────────────────────────────────────────────────
 
@@ -233,17 +237,11 @@ class Dashboard(Screen):
         self._set_view(replace(self.view, text=""))
         self.batch_list.focus()
 
-    def action_cycle_status(self) -> None:
-        """Show all, active, completed, failed or cancelled batches."""
-        self._set_view(self.view.next_status())
-
-    def action_cycle_sort(self) -> None:
-        """Sort by created, status, progress, cost or failure rate."""
-        self._set_view(self.view.next_sort())
-
-    def action_flip_sort(self) -> None:
-        """Reverse the sort order."""
-        self._set_view(self.view.flipped())
+    def action_step_view(self, step: str) -> None:
+        """``s``, ``o``, ``O``: the next status filter, the next sort, the sort reversed."""
+        view = self.view
+        steps = {"status": view.next_status, "sort": view.next_sort, "flip": view.flipped}
+        self._set_view(steps[step]())
 
     # ── the other commands, each handed to the module that does it ───────────
 

@@ -186,6 +186,8 @@ class ResultsScreen(Screen):
         )
         if self.failed_only:
             text.append(" · failed only (f shows all)")
+        if self.subject.validation_errors:
+            text.append(f" · {self._validation_words()} (in the errors table and exports)")
         if message:
             text.append("  ")
             text.append_text(inert(message, "red", max_chars=200))
@@ -280,9 +282,18 @@ class ResultsScreen(Screen):
                 f"Export failed: {plain(exc.strerror or exc)}", severity="error", markup=False
             )
             return
-        self.notify(
-            f"Wrote {len(self.items)} loaded items to {plain(path)}", title="Exported", markup=False
-        )
+        written = f"{count(len(self.items))} loaded items"
+        if self.subject.validation_errors:
+            written = f"{self._validation_words()} and {written}"
+        self.notify(f"Wrote {written} to {plain(path)}", title="Exported", markup=False)
+
+    def _validation_words(self) -> str:
+        """``3 validation errors``, or ``the first 1,000 of 4,200 validation errors``."""
+        kept = len(self.subject.validation_errors or ())
+        listed = self.subject.validation_error_count
+        if listed is not None and listed > kept:
+            return f"the first {count(kept)} of {count(listed)} validation errors"
+        return f"{count(kept)} validation error{'' if kept == 1 else 's'}"
 
     def action_cursor_down(self) -> None:
         self.query_one(DataTable).action_cursor_down()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual import on
 from textual.containers import Vertical
 from textual.reactive import var
 from textual.widgets import DataTable, Static
@@ -12,6 +13,7 @@ from textual.widgets import DataTable, Static
 from batch_tui.api.models import ItemResult, ValidationIssue
 from batch_tui.format import MISSING
 from batch_tui.monitor.monitor import Snapshot
+from batch_tui.ui.screens.error_text import ErrorText
 from batch_tui.ui.text import inert
 
 
@@ -53,9 +55,16 @@ class ErrorRows:
         return ""
 
 
+def where(source: str, number: int | None) -> str:
+    """Which input row or item an error is about, in words."""
+    value = MISSING if number is None else str(number)
+    return f"{source}{value}" if source.endswith("#") else f"{source} {value}"
+
+
 class ErrorsTable(Vertical):
     """The highlighted batch's validation errors and failed items, each labelled
-    with its source, or a clear empty state. Its inputs are bound from the screen."""
+    with its source, or a clear empty state. Its inputs are bound from the screen.
+    It takes the focus (Tab), and Enter on a row shows that error in full."""
 
     DEFAULT_CSS = """
     ErrorsTable {
@@ -77,31 +86,46 @@ class ErrorsTable(Vertical):
     def compose(self):
         yield Static("", id="errors-empty")
         table: DataTable[Text] = DataTable(cursor_type="row", id="errors-rows")
-        table.can_focus = False
         table.add_column("Source", width=10, key="source")
-        table.add_column("Row", width=6, key="row")
-        table.add_column("Error", key="error")
+        table.add_column("Row / item", width=10, key="row")
+        table.add_column("Error (Enter: full text)", key="error")
         yield table
+
+    @property
+    def table(self) -> DataTable:
+        """The rows themselves (what takes the focus)."""
+        return self.query_one(DataTable)
+
+    @on(DataTable.RowSelected)
+    def _chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        key = str(event.row_key.value)
+        index = int(key[1:])
+        if key.startswith("v"):
+            issue = self.rows.validation[index]
+            chosen = ErrorText("Validation error", where("input row", issue.row), issue.error)
+        else:
+            item = self.rows.items[index]
+            chosen = ErrorText("Failed item", where("item #", item.item_index), item.error_message)
+        self.app.push_screen(chosen)
 
     def watch_rows(self, rows: ErrorRows) -> None:
         table = self.query_one(DataTable)
         table.clear()
         for index, issue in enumerate(rows.validation):
-            row = Text(MISSING if issue.row is None else str(issue.row), justify="right")
+            row = Text(where("row", issue.row), justify="right")
             table.add_row(
                 Text("validation", style="yellow"),
                 row,
-                inert(issue.error or MISSING, max_chars=1000),
+                inert(issue.error or MISSING, max_chars=200),
                 key=f"v{index}",
             )
         for index, item in enumerate(rows.items):
-            number = Text(
-                MISSING if item.item_index is None else str(item.item_index), justify="right"
-            )
+            number = Text(where("item #", item.item_index), justify="right")
             table.add_row(
                 Text("item", style="red"),
                 number,
-                inert(item.error_message or MISSING, max_chars=1000),
+                inert(item.error_message or MISSING, max_chars=200),
                 key=f"i{index}",
             )
         message = rows.empty_message
