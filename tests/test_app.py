@@ -233,7 +233,8 @@ async def test_watched_id_not_in_the_list_is_shown_and_marked_not_found(run_app,
     async with run_app(batch_ids=("batch_doesnotexist",)) as pilot:
         app = pilot.app
         assert "batch_doesnotexist" in list_ids(app)
-        assert cell(app, "batch_doesnotexist", "mark") == "!"
+        assert cell(app, "batch_doesnotexist", "status") == "not found"
+        assert cell(app, "batch_doesnotexist", "mark") == ""  # no data to be stale
 
 
 async def test_q_quits(run_app, clock):

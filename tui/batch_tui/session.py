@@ -58,11 +58,11 @@ def make_app(
     watchlist: WatchList | None = None,
     timeout: float | None = None,
 ) -> BatchTUI:
-    """The dashboard app for these settings; ids named now join the remembered ones."""
+    """The dashboard app for these settings: it follows the remembered ids and, for
+    this run only, the ids named now (``a`` in the dashboard remembers one)."""
     watched: tuple[str, ...] = settings.batch_ids
     if watchlist is not None:
         watched = tuple(dict.fromkeys([*watchlist.load(), *settings.batch_ids]))
-        watchlist.save(list(watched))
     return BatchTUI(
         make_monitor(settings, clock=clock, watch=watched, timeout=timeout),
         clock=clock,

@@ -166,7 +166,7 @@ class ListingMixin:
             batch = await self.client.get_batch(batch_id)
         except NotFound as exc:
             self.scheduler.detail_gone(batch_id)
-            self.fleet.mark(batch_id, f"not found: {exc.message}", None)
+            self.fleet.mark(batch_id, f"not found: {exc.message}", None, not_found=True)
             return Change(frozenset({batch_id}))
         finally:
             self._answered()

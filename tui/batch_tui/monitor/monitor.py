@@ -126,6 +126,11 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, StoreMixin):
         return self.fleet.snapshots
 
     @property
+    def missing(self) -> set[str]:
+        """Batches shown that the server said do not exist (counted nowhere)."""
+        return self.fleet.missing
+
+    @property
     def progress(self) -> dict[str, Progress]:
         """Each running batch's recent progress, for throughput, ETA and burn rate."""
         return self.fleet.progress

@@ -157,12 +157,7 @@ class Dashboard(Screen):
     def _follow_status(self) -> None:
         """Bind what the monitor says about polling, and how many batches there are."""
         self.status = self.monitor.status
-        snapshots = self.monitor.snapshots
-        self.counts = Counts(
-            total=len(snapshots),
-            active=self.monitor.active_count(),
-            shown=self.batch_list.row_count,
-        )
+        self.counts = Counts.of(self.monitor, self.batch_list)
 
     def _follow_highlight(self) -> None:
         """Bind the batch under the cursor, as the monitor holds it now."""
@@ -213,7 +208,7 @@ class Dashboard(Screen):
     def _set_view(self, view: ListView) -> None:
         self.view = view
         self._want_history()
-        self.counts = replace(self.counts, shown=self.batch_list.row_count)
+        self.counts = Counts.of(self.monitor, self.batch_list)
 
     def action_find(self) -> None:
         """Filter the list as you type."""

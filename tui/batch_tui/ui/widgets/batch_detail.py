@@ -103,7 +103,12 @@ def _warning_rows(snapshot: Snapshot, now: datetime) -> Rows:
     """Stale data and unusable fields, said plainly."""
     batch = snapshot.batch
     rows: Rows = []
-    if snapshot.is_stale(now.timestamp()):
+    if snapshot.not_found:
+        gone = Text("not found", style="bold red")
+        gone.append(" · the server has no batch with this id (for this key) · ")
+        gone.append_text(inert(snapshot.error or "", max_chars=300))
+        rows.append((Text("Data", style="bold red"), gone))
+    elif snapshot.is_stale(now.timestamp()):
         warning = Text("stale", style="bold yellow")
         warning.append(f" · last good data {clock_time(to_datetime(snapshot.updated_at))} UTC · ")
         if snapshot.error:
@@ -157,6 +162,8 @@ def _config_rows(snapshot: Snapshot, now: datetime) -> Rows:
         )
         methods = inert(weights(batch.methods_config), max_chars=300)
         context = inert(mapping(batch.context), max_chars=300)
+    elif snapshot.not_found:
+        tokens = methods = context = Text(MISSING, style="dim")
     else:
         tokens = methods = context = Text("loading…", style="dim")
     source = inert(batch.input_format or MISSING)
@@ -187,7 +194,10 @@ def detail_rows(snapshot: Snapshot, now: datetime, progress: Progress | None = N
     rows: Rows = [
         (Text("Name"), inert(batch.name or "(unnamed batch)", "bold", max_chars=200)),
         (Text("ID"), inert(batch.id or MISSING, max_chars=200)),
-        (Text("Status"), status_text(batch.status)),
+        (
+            Text("Status"),
+            Text("not found", "bold red") if snapshot.not_found else status_text(batch.status),
+        ),
     ]
     rows.extend(_warning_rows(snapshot, now))
     rows.extend(_progress_rows(snapshot, progress))

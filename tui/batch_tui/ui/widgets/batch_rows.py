@@ -91,7 +91,7 @@ def row_cells(snapshot: Snapshot, now: datetime) -> Cells:
         mark_cell(snapshot, now),
         inert(batch.id or "", max_chars=60),
         name,
-        status_text(batch.status),
+        Text("not found", style="bold red") if snapshot.not_found else status_text(batch.status),
         progress,
         Text(count(batch.success_count), justify="right"),
         Text(

@@ -29,6 +29,8 @@ class ErrorRows:
     items: tuple[ItemResult, ...] = ()
     validation_count: int | None = None
     """How many validation errors the server listed (only the first are kept)."""
+    not_found: bool = False
+    """The server says there is no such batch."""
 
     @classmethod
     def of(cls, snapshot: Snapshot | None, items: tuple[ItemResult, ...] | None) -> ErrorRows:
@@ -41,6 +43,7 @@ class ErrorRows:
             tuple(snapshot.batch.validation_errors or ()),
             tuple(items or ()),
             snapshot.batch.validation_error_count,
+            snapshot.not_found,
         )
 
     @property
@@ -48,6 +51,8 @@ class ErrorRows:
         """What to say instead of rows (empty when there are rows)."""
         if self.batch_id is None:
             return "No batch selected."
+        if self.not_found:
+            return "Not found: the server has no batch with this id."
         if not self.has_detail and not self.items:
             return "Loading…"
         if not self.validation and not self.items:
