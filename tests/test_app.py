@@ -107,14 +107,17 @@ async def test_confirmed_cancel_sends_one_post_and_the_row_turns_cancelled(
         assert any("cancelled successfully" in n.message for n in app._notifications)
 
 
-async def test_enter_confirms_too_and_repeated_keys_send_one_post(
+async def test_enter_never_confirms_and_repeated_keys_send_one_post(
     run_app, demo_api, clock, simulator
 ):
     target = first_with_status(simulator, "processing")
     async with run_app() as pilot:
         app = pilot.app
         await move_to(pilot, target["id"])
-        await pilot.press("c", "enter", "c", "y", "y")
+        await pilot.press("c", "enter")  # c, then Enter meant for the results: no cancel
+        await pilot.pause()
+        assert posts(demo_api) == [] and not isinstance(app.screen, ConfirmCancel)
+        await pilot.press("c", "y", "y")
         await wait_until(lambda: cell(app, target["id"], "status") == "cancelled", pilot=pilot)
         await settled(pilot)
         assert len(posts(demo_api)) == 1

@@ -143,6 +143,7 @@ class Dashboard(Screen):
             # Its failed items may be what changed (the snapshot itself may not have).
             self._item_errors_for(self.highlighted)
         self._follow_status()
+        self.cancel_flow.follow(self.monitor.snapshots)
         self.alerts.tell(change, self.monitor.snapshots)
 
     @on(BatchList.Highlighted)
