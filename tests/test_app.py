@@ -302,7 +302,7 @@ async def test_status_line_shows_rate_budget_requests_and_backoff(run_app, demo_
         await pilot.press("r")
         await wait_until(lambda: app.monitor.status.backing_off > 0, pilot=pilot)
         await pilot.pause()
-        assert "backing off" in screen_text(app)
+        assert "retrying: 1 failed in a row" in screen_text(app)
 
 
 async def test_status_line_shows_the_effective_interval_when_the_budget_is_short(

@@ -270,6 +270,7 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, StoreMixin):
             requests_last_minute=self.budget.requests_last_minute(now),
             paused_until=self.scheduler.paused_until,
             backing_off=self.scheduler.backing_off(),
+            failures_in_a_row=self.scheduler.max_backoff(),
             user_paused=self._user_paused,
             notice=self._notice(),
             history=self._history(),

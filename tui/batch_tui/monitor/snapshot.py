@@ -100,6 +100,8 @@ class MonitorStatus:
     requests_last_minute: int = 0
     backing_off: int = 0
     """How many endpoints are backing off after errors."""
+    failures_in_a_row: int = 0
+    """The most failures in a row of any endpoint (0: none is backing off)."""
     user_paused: bool = False
     """Polling paused by the user (``p``)."""
     notice: str | None = None

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker
 
@@ -13,7 +14,7 @@ from batch_tui.clock import Clock, system_clock
 from batch_tui.monitor.monitor import BatchMonitor, Change
 from batch_tui.ui import commands
 from batch_tui.ui.messages import MonitorChanged
-from batch_tui.ui.polling import Poller
+from batch_tui.ui.polling import POLLING, Poller
 from batch_tui.ui.screens.dashboard import Dashboard
 from batch_tui.watchlist import WatchList
 
@@ -60,6 +61,23 @@ class BatchTUI(App[int]):
         yield from super().get_system_commands(screen)
         if screen is self.dashboard:
             yield from commands.palette(screen)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Show a notification; one that repeats a notification still on screen (ten
+        presses of ``-``), or a newer word on polling, replaces it rather than stacking."""
+        for shown in list(self._notifications):
+            same = (shown.message, shown.title, shown.severity) == (message, title, severity)
+            if same or (title == shown.title == POLLING):
+                self._unnotify(shown, refresh=False)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def _monitor_changed(self, change: Change) -> None:
         self.dashboard.post_message(MonitorChanged(change))
