@@ -333,15 +333,17 @@ async def test_narrow_terminals_share_one_pane_and_tab_switches_it(run_app, cloc
         await pilot.pause()
         text = screen_text(app)
         assert "No validation errors" in text and "Processed" not in text
-        header = screen_text(app).splitlines()[0]
-        assert "Name" in header and "ID" not in header
+        lines = screen_text(app).splitlines()
+        assert "Name" in lines[0] and "Cost" in lines[0]
+        batch_id = app.dashboard.query_one(BatchList).row_ids[0]
+        assert batch_id not in lines[1] and batch_id[-6:] in lines[1]  # the short id
 
 
 async def test_a_very_small_terminal_gets_the_compact_list(run_app, clock):
     async with run_app(size=(60, 20)) as pilot:
         app = pilot.app
         header = screen_text(app).splitlines()[0]
-        assert header.split() == ["Name", "Status", "Progress", "Fail"]
+        assert header.split() == ["Name", "Status", "Progress", "Failed"]
 
 
 async def test_wide_terminals_put_the_panes_beside_the_list(run_app, clock):

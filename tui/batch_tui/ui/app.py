@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.notifications import SeverityLevel
+from textual.notifications import Notify
 from textual.screen import Screen
 from textual.worker import Worker
 
@@ -62,22 +62,19 @@ class BatchTUI(App[int]):
         if screen is self.dashboard:
             yield from commands.palette(screen)
 
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = True,
-    ) -> None:
-        """Show a notification; one that repeats a notification still on screen (ten
-        presses of ``-``), or a newer word on polling, replaces it rather than stacking."""
+    def on_notify(self, event: Notify) -> None:
+        """A notification that repeats one still on screen (ten presses of ``-``), or
+        a newer word on polling, replaces the older one rather than stacking."""
+        new = event.notification
         for shown in list(self._notifications):
-            same = (shown.message, shown.title, shown.severity) == (message, title, severity)
-            if same or (title == shown.title == POLLING):
+            same = (shown.message, shown.title, shown.severity) == (
+                new.message,
+                new.title,
+                new.severity,
+            )
+            if shown is not new and (same or new.title == shown.title == POLLING):
                 self._unnotify(shown, refresh=False)
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        self._refresh_notifications()
 
     def _monitor_changed(self, change: Change) -> None:
         self.dashboard.post_message(MonitorChanged(change))

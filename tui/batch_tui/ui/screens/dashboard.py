@@ -194,7 +194,6 @@ class Dashboard(Screen):
     def on_resize(self, event: events.Resize) -> None:
         self.narrow = event.size.width < NARROW
         self.wide = event.size.width >= WIDE
-        self.batch_list.fit(event.size.width)
 
     def action_switch_pane(self) -> None:
         """Tab: the focus moves between the list and the errors table (where Enter
