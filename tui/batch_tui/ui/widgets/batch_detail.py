@@ -118,6 +118,22 @@ def _warning_rows(snapshot: Snapshot, now: datetime) -> Rows:
                 f"not refreshed for {duration(timedelta(seconds=snapshot.age(now.timestamp())))}"
             )
         rows.append((Text("Data", style="bold yellow"), warning))
+    else:
+        # Always a Data row, so the rows below never move as data goes stale and back.
+        every = snapshot.planned_interval
+        rows.append(
+            (
+                Text("Data"),
+                Text(
+                    "final: it will not change"
+                    if batch.is_terminal
+                    else f"current · refreshed every {every:g}s"
+                    if every
+                    else "current",
+                    style="dim",
+                ),
+            )
+        )
     if batch.bad_fields:
         bad = Text("bad data", style="bold magenta")
         bad.append(" · the server sent unusable values for: ")
