@@ -43,3 +43,28 @@ async def test_an_id_that_does_not_exist_shows_as_not_found_counted_nowhere(run_
         errors = app.dashboard.query_one(ErrorsTable)
         assert "Loading" not in errors.rows.empty_message
         assert "Not found" in text
+
+
+async def test_a_command_line_status_filter_is_shown_and_s_or_escape_clears_it(run_app):
+    async with run_app(status_filter="processing") as pilot:
+        app = pilot.app
+        table = app.dashboard.query_one(BatchList)
+        processing = [i for i, s in app.monitor.snapshots.items() if s.batch.status == "processing"]
+        assert table.row_ids == processing
+        line = screen_text(app).splitlines()[0]
+        assert f"showing {len(processing)} of" in line and "status: processing (--status" in line
+        await pilot.press("s")
+        await settled(pilot)
+        assert app.dashboard.view.status == "all" and "--status" not in screen_text(app)
+        assert table.row_count == len(app.monitor.snapshots)
+
+
+async def test_escape_clears_a_command_line_status_filter(run_app):
+    async with run_app(status_filter="processing") as pilot:
+        app = pilot.app
+        assert "--status" in screen_text(app)
+        await pilot.press("escape")
+        await settled(pilot)
+        assert app.dashboard.view.status == "all" and "--status" not in screen_text(app)
+        shown = app.dashboard.query_one(BatchList).row_ids
+        assert len({app.monitor.snapshots[i].batch.status for i in shown}) > 1

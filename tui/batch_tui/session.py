@@ -32,16 +32,18 @@ def make_monitor(
     clock: Clock = system_clock,
     watch: tuple[str, ...] = (),
     timeout: float | None = None,
+    status_filter: str | None = None,
 ) -> BatchMonitor:
     """A monitor with its own client and local store for these settings (``timeout``:
-    the client's request timeout in seconds, when not its default)."""
+    the client's request timeout in seconds, when not its default; ``status_filter``:
+    only batches in this status are listed)."""
     options = {} if timeout is None else {"timeout": timeout}
     client = CheckClient(settings.base_url, settings.api_key or "", clock=clock, **options)
     store, problem = open_store(settings)
     return BatchMonitor(
         client,
         interval=settings.interval,
-        status_filter=settings.status,
+        status_filter=status_filter,
         watch=watch or settings.batch_ids,
         clock=clock,
         headroom=settings.headroom,
@@ -64,8 +66,11 @@ def make_app(
     if watchlist is not None:
         watched = tuple(dict.fromkeys([*watchlist.load(), *settings.batch_ids]))
     return BatchTUI(
+        # The dashboard's --status is the list's filter, shown and cleared like one
+        # chosen with s; the monitor watches every batch.
         make_monitor(settings, clock=clock, watch=watched, timeout=timeout),
         clock=clock,
+        status=settings.status,
         read_only=settings.read_only,
         bell=settings.bell,
         watchlist=watchlist,

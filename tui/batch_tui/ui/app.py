@@ -34,12 +34,13 @@ class BatchTUI(App[int]):
         read_only: bool = False,
         bell: bool = True,
         watchlist: WatchList | None = None,
+        status: str | None = None,
     ) -> None:
         super().__init__()
         self.monitor = monitor
         self.clock = clock
         self.dashboard = Dashboard(
-            monitor, clock, read_only=read_only, bell=bell, watchlist=watchlist
+            monitor, clock, read_only=read_only, bell=bell, watchlist=watchlist, status=status
         )
         self.poller = Poller(self, monitor, self._polling_stopped)
         """The poll loop's worker, restarted when it dies."""

@@ -81,9 +81,12 @@ class Dashboard(Screen):
         read_only: bool = False,
         bell: bool = True,
         watchlist: WatchList | None = None,
+        status: str | None = None,
     ) -> None:
         super().__init__()
         self.monitor = monitor
+        self.initial_status = status
+        """The status filter given on the command line: the list's at start."""
         self.clock = clock
         self.read_only = read_only
         """No cancel: the key and its binding are gone, not merely refused."""
@@ -121,6 +124,8 @@ class Dashboard(Screen):
 
     def on_mount(self) -> None:
         self.now = self.moment = self.clock()
+        if self.initial_status:
+            self.view = ListView(status=self.initial_status, from_command_line=True)
         self.batch_list.focus()
         self.batch_list.apply(self.monitor.snapshots, to_datetime(self.now))
         self._follow_highlight()
@@ -225,11 +230,13 @@ class Dashboard(Screen):
         self.batch_list.focus()
 
     def action_clear_find(self) -> None:
-        """Escape: clear the text filter and go back to the list."""
+        """Escape: clear the text filter (and a status filter given on the command
+        line) and go back to the list."""
         find = self.query_one("#find", Input)
         find.value = ""
         find.display = False
-        self._set_view(replace(self.view, text=""))
+        cleared = replace(self.view, text="")
+        self._set_view(cleared.next_status() if cleared.from_command_line else cleared)
         self.batch_list.focus()
 
     def action_step_view(self, step: str) -> None:
