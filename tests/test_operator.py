@@ -228,7 +228,8 @@ async def test_pace_eta_and_burn_appear_once_there_is_history(run_app, clock, si
         await settled(pilot)
         text = screen_text(app)
         assert "Pace       —" in text  # not enough history yet
-        for _ in range(6):
+        assert "after 1 min of history" in text
+        for _ in range(13):
             clock.advance(5)
             app.monitor.wake()
             await settled(pilot)

@@ -27,6 +27,7 @@ from batch_tui.format import (
     weights,
 )
 from batch_tui.monitor.insight import (
+    MIN_SPAN,
     Progress,
     cost_per_success_cents,
     failure_rate,
@@ -86,6 +87,8 @@ def insight_rows(batch, progress: Progress | None) -> list[tuple[Text, Text]]:
         pace.append(f"  {spark}", style="dodger_blue2")
     pace.append("  ETA ")
     pace.append(MISSING if eta is None else rough_duration(eta))
+    if rate is None:
+        pace.append(f"  (after {MIN_SPAN / 60:g} min of history)", style="dim")
     spend = Text(MISSING if burn is None else f"{money(burn)}/min")
     projected = projected_cost_cents(
         batch.total_cost_cents, batch.processed_items, batch.total_items
