@@ -69,7 +69,7 @@ async def test_navigation_updates_detail_pane_and_errors_table(run_app, clock, s
         assert failed["id"] in text
         assert "validation error(s)" in text
         errors = app.screen.query_one(ErrorsTable)
-        assert errors.border_title.startswith("Errors (")
+        assert errors.border_title.startswith("Errors: ")
         detail = simulator.get_json(failed["id"])
         first_error = detail["validationErrors"][0]["error"]
         assert first_error in text

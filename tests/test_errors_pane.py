@@ -106,3 +106,19 @@ async def test_results_of_a_batch_that_failed_validation_say_what_there_is(
         assert len(list(csv.DictReader(path.open()))) == kept
         told = [n.message for n in app._notifications if n.title == "Exported"]
         assert told and told[-1].startswith(f"Wrote {kept} validation error")
+
+
+async def test_the_errors_title_says_what_the_failed_items_are_out_of(run_app):
+    async with run_app(size=(120, 36)) as pilot:
+        app = pilot.app
+        target = await highlight(pilot, lambda b: b.name == "Newsroom claims: morning desk")
+        await wait_until(lambda: target in app.monitor.item_errors, pilot=pilot)
+        await settled(pilot)
+        errors = app.dashboard.query_one(ErrorsTable)
+        batch = app.monitor.snapshots[target].batch
+        failed = len(errors.rows.items)
+        assert errors.border_title == (
+            f"Errors: {failed} of {batch.failure_count} failed (first 100 items)"
+        )
+        shown = screen_text(app)
+        assert "Row / item" in shown and "item #" in shown

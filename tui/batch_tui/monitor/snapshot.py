@@ -130,6 +130,8 @@ class ItemErrors:
     """The batch's failure count when they were fetched."""
     fetched_at: float
     items: tuple[ItemResult, ...]
+    scanned: int = 0
+    """How many results the page held (the failed items are among the first this many)."""
 
 
 @dataclass(frozen=True)

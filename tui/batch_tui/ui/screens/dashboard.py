@@ -189,7 +189,7 @@ class Dashboard(Screen):
     def _item_errors_for(self, snapshot: Snapshot | None) -> None:
         """Show this batch's validation errors and the failed items the monitor fetched."""
         known = self.monitor.item_errors.get(snapshot.batch.id or "") if snapshot else None
-        self.error_rows = ErrorRows.of(snapshot, known.items if known else None)
+        self.error_rows = ErrorRows.of(snapshot, known)
 
     # ── which commands apply, and fitting the pane ───────────────────────────
 

@@ -11,8 +11,8 @@ from textual.reactive import var
 from textual.widgets import DataTable, Static
 
 from batch_tui.api.models import ItemResult, ValidationIssue
-from batch_tui.format import MISSING
-from batch_tui.monitor.monitor import Snapshot
+from batch_tui.format import MISSING, count
+from batch_tui.monitor.monitor import ItemErrors, Snapshot
 from batch_tui.ui.screens.error_text import ErrorText
 from batch_tui.ui.text import inert
 
@@ -31,20 +31,43 @@ class ErrorRows:
     """How many validation errors the server listed (only the first are kept)."""
     not_found: bool = False
     """The server says there is no such batch."""
+    scanned: int = 0
+    """How many results were looked at for failed items (the first page)."""
+    failure_count: int | None = None
+    """How many items of the batch failed in all."""
 
     @classmethod
-    def of(cls, snapshot: Snapshot | None, items: tuple[ItemResult, ...] | None) -> ErrorRows:
-        """The rows for this snapshot and its failed items."""
+    def of(cls, snapshot: Snapshot | None, errors: ItemErrors | None) -> ErrorRows:
+        """The rows for this snapshot and the failed items the monitor fetched."""
         if snapshot is None:
             return cls()
         return cls(
             snapshot.batch.id,
             snapshot.has_detail,
             tuple(snapshot.batch.validation_errors or ()),
-            tuple(items or ()),
+            errors.items if errors else (),
             snapshot.batch.validation_error_count,
             snapshot.not_found,
+            errors.scanned if errors else 0,
+            snapshot.batch.failure_count,
         )
+
+    @property
+    def title(self) -> str:
+        """The table's title: what its rows are out of, truthfully."""
+        parts = []
+        kept = len(self.validation)
+        listed = self.validation_count if self.validation_count is not None else kept
+        if listed > kept:
+            parts.append(f"first {count(kept)} of {count(listed)} validation")
+        elif kept:
+            parts.append(f"{count(kept)} validation")
+        if self.items or self.scanned:
+            failed = f"{count(len(self.items))}"
+            if self.failure_count is not None and self.failure_count > len(self.items):
+                failed += f" of {count(self.failure_count)}"
+            parts.append(f"{failed} failed (first {count(self.scanned)} items)")
+        return "Errors: " + " · ".join(parts) if parts else "Errors"
 
     @property
     def empty_message(self) -> str:
@@ -93,7 +116,7 @@ class ErrorsTable(Vertical):
         table: DataTable[Text] = DataTable(cursor_type="row", id="errors-rows")
         table.add_column("Source", width=10, key="source")
         table.add_column("Row / item", width=10, key="row")
-        table.add_column("Error (Enter: full text)", key="error")
+        table.add_column("Error (⏎ all)", key="error")
         yield table
 
     @property
@@ -138,8 +161,4 @@ class ErrorsTable(Vertical):
         empty.update(message)
         empty.display = bool(message)
         table.display = not message
-        listed = (
-            rows.validation_count if rows.validation_count is not None else len(rows.validation)
-        )
-        total = listed + len(rows.items)
-        self.border_title = f"Errors ({total})" if total else "Errors"
+        self.border_title = rows.title
