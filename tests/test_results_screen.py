@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.widgets import DataTable, Static
+
 from apphelpers import SIZE, screen_text, settled
 from batch_tui.ui.screens.results import ResultsScreen
 from batch_tui.ui.widgets.batch_list import BatchList
@@ -36,3 +38,67 @@ async def test_results_draw_title_footer_and_notifications_at_once(run_app, tmp_
         assert written.exists()
         shown = screen_text(pilot.app)
         assert "Exported" in shown and "Wrote 50 loaded items" in shown
+
+
+async def test_end_goes_to_the_last_item_and_loads_the_next_page(run_app):
+    async with run_app(size=SIZE) as pilot:
+        screen = await open_results(pilot, "Article verification")
+        table = screen.query_one(DataTable)
+        assert len(screen.items) == 50
+        await pilot.press("end")
+        await wait_until(lambda: len(screen.items) == 100, pilot=pilot)
+        await pilot.press("end")
+        await pilot.pause()
+        assert table.cursor_row == 99
+        await wait_until(lambda: len(screen.items) == 150, pilot=pilot)
+
+
+async def test_at_the_bottom_j_asks_for_more_failed_items(run_app):
+    async with run_app(size=SIZE) as pilot:
+        screen = await open_results(pilot, "Article verification")
+        await pilot.press("f")
+        await wait_until(lambda: not screen.fetching, pilot=pilot)
+        await pilot.pause()
+        table = screen.query_one(DataTable)
+        while table.cursor_row != table.row_count - 1:  # at the bottom, nothing on its way
+            table.move_cursor(row=table.row_count - 1)
+            await pilot.pause()
+            await wait_until(lambda: not screen.fetching, pilot=pilot)
+        assert screen.has_more
+        loaded = len(screen.items)
+        await pilot.press("j")  # the cursor cannot move on: the next page is asked for
+        await wait_until(lambda: len(screen.items) > loaded, pilot=pilot)
+
+
+async def test_a_failed_page_says_so_and_r_retries_it(run_app, demo_api):
+    async with run_app(size=SIZE) as pilot:
+        demo_api.faults.status = 503
+        app = pilot.app
+        table = app.dashboard.query_one(BatchList)
+        target = next(
+            i for i, s in app.monitor.snapshots.items() if s.batch.name == "Article verification"
+        )
+        table.move_cursor(table.get_row_index(target))
+        await settled(pilot)
+        await pilot.press("enter")
+        screen = app.screen
+        state = screen.query_one("#results-state", Static)
+        await wait_until(lambda: "r retries" in str(state.render()), pilot=pilot)
+        assert screen.items == []
+        demo_api.faults.status = None
+        await pilot.press("r")
+        await wait_until(lambda: len(screen.items) == 50, pilot=pilot)
+
+
+async def test_question_mark_shows_the_results_keys(run_app):
+    from batch_tui.ui.screens.help import HelpScreen
+
+    async with run_app(size=SIZE) as pilot:
+        await open_results(pilot, "Article verification")
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, HelpScreen)
+        shown = screen_text(pilot.app)
+        assert "Failed only" in shown and "Export CSV" in shown and "Load more / retry" in shown
+        await pilot.press("escape")
+        assert isinstance(pilot.app.screen, ResultsScreen)

@@ -40,6 +40,28 @@ def keys_table(sections: Sections) -> Table:
     return table
 
 
+def results_sections(bindings) -> Sections:
+    """The results screen's keys (Enter on a batch), for its own ``?``."""
+    from batch_tui.ui.commands import binding_rows  # the one way bindings become rows
+
+    return [
+        ("Results", [(k, d) for k, d in binding_rows(bindings) if d not in MOVING]),
+        (
+            "Moving",
+            [
+                ("up / k, down / j", "Up, down (the next page loads near the end)"),
+                ("pageup / pagedown", "A screen up, down"),
+                ("home / end", "First item, last loaded item"),
+            ],
+        ),
+        ("An item", [("enter", "Its full content and context"), ("escape", "Back")]),
+    ]
+
+
+#: Descriptions of the moving keys, listed in their own section.
+MOVING = {"Down", "Up", "Last loaded item", "First item"}
+
+
 class HelpScreen(ModalScreen[None]):
     """A list of every key; any of Escape, q or ? closes it."""
 

@@ -129,8 +129,15 @@ class ResultsScreen(Screen):
         Binding("f", "toggle_failed", "Failed only"),
         Binding("e", "export('csv')", "Export CSV"),
         Binding("E", "export('json')", "Export JSON"),
-        Binding("j", "cursor_down", "Down", show=False),
+        Binding("r", "load_now", "Load more / retry"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        # Over the table's own keys: End goes to the last row (not the right edge),
+        # and moving at the bottom asks for the next page even where the cursor
+        # cannot move on.
+        Binding("down,j", "cursor_down", "Down", show=False, priority=True),
         Binding("k", "cursor_up", "Up", show=False),
+        Binding("end", "last", "Last loaded item", show=False, priority=True),
+        Binding("home", "first", "First item", show=False, priority=True),
     ]
 
     DEFAULT_CSS = """
@@ -210,11 +217,11 @@ class ResultsScreen(Screen):
             )
         except ApiError as exc:
             if self.is_attached:
-                self._state(f"{exc.kind}: {exc.message}")
+                self._state(f"{exc.kind}: {exc.message} (r retries)")
             return
         except Exception as exc:  # a bug or a hostile answer costs this page, not the app
             if self.is_attached:
-                self._state(f"internal error: {type(exc).__name__}: {exc}")
+                self._state(f"internal error: {type(exc).__name__}: {exc} (r retries)")
             return
         finally:
             self.fetching = False
@@ -248,9 +255,7 @@ class ResultsScreen(Screen):
 
     @on(DataTable.RowHighlighted)
     def _near_the_end(self, event: DataTable.RowHighlighted) -> None:
-        table = self.query_one(DataTable)
-        if event.cursor_row >= table.row_count - PREFETCH:
-            self.load_more()
+        self._near_end()
 
     @on(DataTable.RowSelected)
     def _open(self, event: DataTable.RowSelected) -> None:
@@ -295,8 +300,36 @@ class ResultsScreen(Screen):
             return f"the first {count(kept)} of {count(listed)} validation errors"
         return f"{count(kept)} validation error{'' if kept == 1 else 's'}"
 
+    def _near_end(self) -> None:
+        table = self.query_one(DataTable)
+        if table.cursor_row >= table.row_count - PREFETCH:
+            self.load_more()
+
     def action_cursor_down(self) -> None:
         self.query_one(DataTable).action_cursor_down()
+        self._near_end()  # at the last row no highlight event comes: ask here too
 
     def action_cursor_up(self) -> None:
         self.query_one(DataTable).action_cursor_up()
+
+    def action_last(self) -> None:
+        """End: the last item loaded, and the next page asked for."""
+        table = self.query_one(DataTable)
+        table.move_cursor(row=table.row_count - 1)
+        self._near_end()
+
+    def action_first(self) -> None:
+        """Home: the first item."""
+        self.query_one(DataTable).move_cursor(row=0)
+
+    def action_load_now(self) -> None:
+        """r: fetch the next page now (after a failed one, that is the retry)."""
+        if not self.has_more:
+            self.notify("Every item is loaded.", timeout=2)
+        self.load_more()
+
+    def action_help(self) -> None:
+        """?: the keys of this screen."""
+        from batch_tui.ui.screens.help import HelpScreen, results_sections
+
+        self.app.push_screen(HelpScreen(results_sections(self.BINDINGS)))
