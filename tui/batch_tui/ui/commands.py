@@ -163,7 +163,34 @@ def help_sections(screen: DOMNode) -> list[tuple[str, list[tuple[str, str]]]]:
     sections.append(("Moving", binding_rows(BatchList.BINDINGS)))
     if screen.check_action("cancel_batch", ()) is not False:
         sections.append(("Cancel dialog", binding_rows(ConfirmCancel.BINDINGS)))
+    sections.append(("Everywhere", EVERYWHERE))
+    from batch_tui.ui.screens.help import results_sections  # the results screen's own
+    from batch_tui.ui.screens.results import ResultsScreen
+
+    for title, rows in results_sections(ResultsScreen.BINDINGS):
+        sections.append((title, rows))
+    sections.append(("What you see", LEGEND))
     return sections
+
+
+#: Keys that work on every screen.
+EVERYWHERE = [
+    ("ctrl+p", "Command palette: every action by name"),
+    ("?", "Help for the screen you are on"),
+    ("ctrl+q", "Quit"),
+]
+
+#: What the marks, colours and status-line fields mean.
+LEGEND = [
+    ("!", "Stale row: its last refresh failed, or it is 3 intervals old"),
+    ("?", "The server sent values that could not be used"),
+    ("colours", "pending grey, validating blue, processing orange,"),
+    ("", "completed green, failed red, cancelled purple"),
+    ("red Failed", "Failures; white on red: the failure-rate alarm"),
+    ("status line", "State, last update (yellow and 'stale' when old),"),
+    ("", "batches, next poll, retries, interval, requests a"),
+    ("", "minute, rate limit left, notices, then ✗ last error"),
+]
 
 
 def binding_rows(bindings: Iterable[Binding]) -> list[tuple[str, str]]:

@@ -17,7 +17,10 @@ MAX_ERROR_CHARS = 100_000
 class ErrorText(ModalScreen[None]):
     """One error in full, with where it comes from; Escape (or q, or Enter) goes back."""
 
-    BINDINGS = [Binding("escape,q,enter", "app.pop_screen", "Back")]
+    BINDINGS = [
+        Binding("escape,q,enter", "app.pop_screen", "Back"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+    ]
 
     DEFAULT_CSS = """
     ErrorText {
@@ -56,3 +59,13 @@ class ErrorText(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()
+
+    def action_help(self) -> None:
+        """?: the keys here."""
+        from batch_tui.ui.screens.help import HelpScreen
+
+        keys = [
+            ("up / down, pageup / pagedown", "Scroll the error"),
+            ("escape / q / enter", "Back to the dashboard"),
+        ]
+        self.app.push_screen(HelpScreen([("An error in full", keys)]))

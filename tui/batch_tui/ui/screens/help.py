@@ -17,7 +17,7 @@ def _section_grid(sections: Sections) -> Table:
     """Keys and what they do, section by section, in one column."""
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold cyan", no_wrap=True)
-    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
     for number, (title, rows) in enumerate(sections):
         if number:
             table.add_row(Text(""), Text(""))
@@ -45,16 +45,16 @@ def results_sections(bindings) -> Sections:
     from batch_tui.ui.commands import binding_rows  # the one way bindings become rows
 
     return [
-        ("Results", [(k, d) for k, d in binding_rows(bindings) if d not in MOVING]),
+        ("Results (Enter)", [(k, d) for k, d in binding_rows(bindings) if d not in MOVING]),
         (
-            "Moving",
+            "Results: moving",
             [
-                ("up / k, down / j", "Up, down (the next page loads near the end)"),
-                ("pageup / pagedown", "A screen up, down"),
+                ("k / j", "Up, down (the next page loads near the end)"),
+                ("pgup / pgdn", "A screen up, down"),
                 ("home / end", "First item, last loaded item"),
+                ("enter", "The item's full content and context"),
             ],
         ),
-        ("An item", [("enter", "Its full content and context"), ("escape", "Back")]),
     ]
 
 
@@ -74,7 +74,7 @@ class HelpScreen(ModalScreen[None]):
         align: center middle;
     }
     HelpScreen > VerticalScroll {
-        width: 78;
+        width: 110;
         max-width: 95%;
         height: auto;
         max-height: 90%;

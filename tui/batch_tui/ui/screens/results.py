@@ -97,7 +97,10 @@ def item_detail(item: ItemResult) -> Table:
 class ItemScreen(ModalScreen[None]):
     """One item in full; Escape goes back."""
 
-    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back")]
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+    ]
 
     DEFAULT_CSS = """
     ItemScreen {
@@ -119,6 +122,12 @@ class ItemScreen(ModalScreen[None]):
     def compose(self):
         with VerticalScroll():
             yield Static(item_detail(self.item))
+
+    def action_help(self) -> None:
+        """?: the keys here and on the results screen."""
+        from batch_tui.ui.screens.help import HelpScreen, results_sections
+
+        self.app.push_screen(HelpScreen(results_sections(ResultsScreen.BINDINGS)))
 
 
 class ResultsScreen(Screen):
