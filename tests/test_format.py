@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -98,7 +98,10 @@ def test_utc():
 
 
 def test_clock_time():
-    assert fmt.clock_time(datetime(2024, 1, 15, 10, 0, 1, tzinfo=UTC)) == "10:00:01"
+    assert fmt.clock_time(datetime(2024, 1, 15, 10, 0, 1, tzinfo=UTC)) == "10:00:01 UTC"
+    # One convention everywhere: a time from another zone is shown in UTC, labelled.
+    later = datetime(2024, 1, 15, 5, 0, 1, tzinfo=timezone(timedelta(hours=-5)))
+    assert fmt.clock_time(later) == "10:00:01 UTC"
     assert fmt.clock_time(None) == "—"
 
 

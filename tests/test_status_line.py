@@ -61,7 +61,7 @@ async def test_the_error_never_pushes_the_staleness_off_a_140_column_line(run_ap
         await wait_until(lambda: app.monitor.status.state == "error", pilot=pilot)
         await pilot.pause()
         text = app.dashboard.query_one(StatusBar).text
-        assert text.startswith("● error  updated 10:00:00 (100s ago) stale")
+        assert text.startswith("● error  updated 10:00:00 UTC (100s ago) stale")
         shown = screen_text(app)
         assert "(100s ago) stale" in shown
 
@@ -77,3 +77,10 @@ async def test_repeated_notifications_merge_and_the_status_line_stays_visible(ru
         bar = app.dashboard.query_one(StatusBar)
         assert rack.region.bottom <= bar.region.y
         assert bar.text[:60] in screen_text(app)
+
+
+def test_the_update_time_is_labelled_utc():
+    status = MonitorStatus(state="ok", last_success=EPOCH, interval=5, effective_interval=5)
+    assert (
+        "updated 10:00:00 UTC (5s ago)" in status_line(status, EPOCH + 5, batches=1, active=1).plain
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import humanize
@@ -68,8 +68,8 @@ def utc(moment: datetime | None) -> str:
 
 
 def clock_time(moment: datetime | None) -> str:
-    """A UTC time of day: ``10:00:01``."""
-    return MISSING if moment is None else moment.strftime("%H:%M:%S")
+    """A UTC time of day, labelled as one (every time shown is UTC): ``10:00:01 UTC``."""
+    return MISSING if moment is None else moment.astimezone(UTC).strftime("%H:%M:%S UTC")
 
 
 def relative(moment: datetime | None, now: datetime) -> str:

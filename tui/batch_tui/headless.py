@@ -21,7 +21,7 @@ from batch_tui.api.models import MAX_BATCH_ID_CHARS, Batch
 from batch_tui.clock import Clock, system_clock, to_datetime
 from batch_tui.config import Settings
 from batch_tui.export import batch_json
-from batch_tui.format import count, duration_of, money, percent, utc
+from batch_tui.format import clock_time, count, duration_of, money, percent, utc
 from batch_tui.monitor.insight import Progress
 from batch_tui.textsafe import clean, labelled
 
@@ -111,7 +111,7 @@ def run_status(
 def progress_line(batch: Batch, progress: Progress, now: float) -> str:
     """One line of ``watch`` output."""
     parts = [
-        to_datetime(now).strftime("%H:%M:%S"),
+        clock_time(to_datetime(now)),
         clean(batch.status or "—", max_chars=20),
         f"{count(batch.processed_items)}/{count(batch.total_items)} ({percent(batch.progress)})",
         f"ok {count(batch.success_count)}",

@@ -113,7 +113,7 @@ def _warning_rows(snapshot: Snapshot, now: datetime) -> Rows:
         rows.append((Text("Data", style="bold red"), gone))
     elif snapshot.is_stale(now.timestamp()):
         warning = Text("stale", style="bold yellow")
-        warning.append(f" · last good data {clock_time(to_datetime(snapshot.updated_at))} UTC · ")
+        warning.append(f" · last good data {clock_time(to_datetime(snapshot.updated_at))} · ")
         if snapshot.error:
             warning.append_text(inert(snapshot.error, max_chars=300))
         else:
