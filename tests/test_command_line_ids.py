@@ -68,3 +68,15 @@ async def test_escape_clears_a_command_line_status_filter(run_app):
         assert app.dashboard.view.status == "all" and "--status" not in screen_text(app)
         shown = app.dashboard.query_one(BatchList).row_ids
         assert len({app.monitor.snapshots[i].batch.status for i in shown}) > 1
+
+
+async def test_warnings_from_before_the_start_are_shown_in_the_dashboard(run_app, tmp_path):
+    readable = "config file /home/x/config.toml holds an API key and others can read it"
+    corrupt = tmp_path / "watched.json"
+    corrupt.write_text("not json")
+    async with run_app(
+        warnings=(readable,), watchlist=WatchList(corrupt), notifications=True
+    ) as pilot:
+        warnings = [n.message for n in pilot.app._notifications if n.title == "Warning"]
+        assert warnings[0] == readable and "watched.json" in warnings[1]
+        assert "others can read it" in screen_text(pilot.app)

@@ -63,14 +63,18 @@ def make_app(
     """The dashboard app for these settings: it follows the remembered ids and, for
     this run only, the ids named now (``a`` in the dashboard remembers one)."""
     watched: tuple[str, ...] = settings.batch_ids
+    warnings = list(settings.warnings)
     if watchlist is not None:
         watched = tuple(dict.fromkeys([*watchlist.load(), *settings.batch_ids]))
+        if watchlist.problem:
+            warnings.append(watchlist.problem)
     return BatchTUI(
         # The dashboard's --status is the list's filter, shown and cleared like one
         # chosen with s; the monitor watches every batch.
         make_monitor(settings, clock=clock, watch=watched, timeout=timeout),
         clock=clock,
         status=settings.status,
+        warnings=tuple(warnings),
         read_only=settings.read_only,
         bell=settings.bell,
         watchlist=watchlist,

@@ -16,6 +16,7 @@ from batch_tui.ui import commands
 from batch_tui.ui.messages import MonitorChanged
 from batch_tui.ui.polling import POLLING, Poller
 from batch_tui.ui.screens.dashboard import Dashboard
+from batch_tui.ui.text import plain
 from batch_tui.watchlist import WatchList
 
 
@@ -35,9 +36,13 @@ class BatchTUI(App[int]):
         bell: bool = True,
         watchlist: WatchList | None = None,
         status: str | None = None,
+        warnings: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
         self.monitor = monitor
+        self.warnings = warnings
+        """Problems found before the start (a config file others can read): printed
+        to stderr, where the dashboard hides them, so told again once it is up."""
         self.clock = clock
         self.dashboard = Dashboard(
             monitor, clock, read_only=read_only, bell=bell, watchlist=watchlist, status=status
@@ -49,6 +54,10 @@ class BatchTUI(App[int]):
         self.monitor.on_change = self._monitor_changed
         self.push_screen(self.dashboard)
         self.poller.start()
+        for warning in self.warnings:
+            self.notify(
+                plain(warning), title="Warning", severity="warning", timeout=30, markup=False
+            )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker of the app's changed state: a stopped poll loop is said and restarted."""
