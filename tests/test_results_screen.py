@@ -102,3 +102,21 @@ async def test_question_mark_shows_the_results_keys(run_app):
         assert "Failed only" in shown and "Export CSV" in shown and "Load more / retry" in shown
         await pilot.press("escape")
         assert isinstance(pilot.app.screen, ResultsScreen)
+
+
+async def test_a_failed_export_names_the_path(run_app, tmp_path, monkeypatch):
+    # A directory where each file would go: the write fails, even for root.
+    (tmp_path / "batch-tui-batches-20260115-100000.csv").mkdir()
+    monkeypatch.chdir(tmp_path)
+    async with run_app(size=SIZE, notifications=True) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        screen = await open_results(pilot, "Science news digest")
+        (tmp_path / f"batch-tui-results-{screen.subject.id}-20260115-100000.csv").mkdir()
+        await pilot.press("e")
+        await pilot.pause()
+        failures = [n.message for n in pilot.app._notifications if n.severity == "error"]
+        assert len(failures) == 2
+        for message in failures:
+            assert message.startswith(f"Export failed: cannot write {tmp_path}/batch-tui-")
+            assert message.endswith(".csv: Is a directory")

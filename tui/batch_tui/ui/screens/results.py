@@ -18,6 +18,7 @@ from batch_tui.clock import to_datetime
 from batch_tui.export import export_results
 from batch_tui.format import MISSING, count, money
 from batch_tui.monitor.monitor import BatchMonitor
+from batch_tui.ui.export_copy import export_failed
 from batch_tui.ui.styles import status_text
 from batch_tui.ui.text import inert, plain
 
@@ -292,9 +293,7 @@ class ResultsScreen(Screen):
                 self.subject, self.items, fmt, now=to_datetime(self.monitor.clock())
             )
         except OSError as exc:
-            self.notify(
-                f"Export failed: {plain(exc.strerror or exc)}", severity="error", markup=False
-            )
+            self.notify(export_failed(exc), severity="error", markup=False)
             return
         written = f"{count(len(self.items))} loaded items"
         if self.subject.validation_errors:
