@@ -41,6 +41,17 @@ def writable(screen: Situation) -> bool:
     return not screen.read_only
 
 
+def paused(screen: Situation) -> bool:
+    """Applies while the user has paused polling (asked of the screen's monitor)."""
+    monitor = getattr(screen, "monitor", None)
+    return bool(monitor is not None and monitor.paused)
+
+
+def running(screen: Situation) -> bool:
+    """Applies while polling runs."""
+    return not paused(screen)
+
+
 def narrow(screen: Situation) -> bool:
     """Applies only when detail and errors share one pane."""
     return screen.narrow
@@ -101,7 +112,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("O", "step_view", "Reverse sort", "Find and sort", parameters=("flip",)),
     Command("enter", "open_results", "Results", "Batches", footer=True),
     Command("tab", "switch_pane", "Errors", "Screen", footer=True),
-    Command("p", "toggle_pause", "Pause", "Polling", footer=True),
+    # One key, two words: the footer says what p would do now.
+    Command("p", "toggle_pause", "Pause", "Polling", footer=True, when=running),
+    Command(
+        "p", "toggle_pause", "Resume", "Polling", footer=True, when=paused, parameters=("resume",)
+    ),
     Command(
         "plus,equals_sign",
         "step_interval",
@@ -122,8 +137,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("q", "app.quit", "Quit", "Screen", footer=True),
 )
 
-# Commands that share an action (export as CSV or JSON) share when it applies.
+# Commands that share an action (export as CSV or JSON) share when it applies,
+# unless their arguments tell them apart (pause and resume).
 _BY_ACTION = {command.action: command for command in COMMANDS}
+_BY_CALL = {(command.action, command.parameters): command for command in COMMANDS}
 
 
 def bindings(commands: Iterable[Command] = COMMANDS) -> list[Binding]:
@@ -140,9 +157,9 @@ def bindings(commands: Iterable[Command] = COMMANDS) -> list[Binding]:
     ]
 
 
-def applies(screen: Situation, action: str) -> bool:
+def applies(screen: Situation, action: str, parameters: tuple[object, ...] = ()) -> bool:
     """Whether ``action`` applies now: the answer ``check_action`` gives for it."""
-    command = _BY_ACTION.get(action)
+    command = _BY_CALL.get((action, parameters)) or _BY_ACTION.get(action)
     return command is None or command.when(screen)
 
 

@@ -19,7 +19,8 @@ def copy_batch_id(node: Widget, batch: Batch | None) -> None:
         return
     batch_id = plain(batch.id)
     node.app.copy_to_clipboard(batch_id)
-    node.notify(f"Copied {batch_id} to the clipboard.", timeout=3, markup=False)
+    # The terminal may ignore the write (tmux needs set-clipboard on): say what was done.
+    node.notify(f"Sent {batch_id} to the terminal clipboard (OSC 52).", timeout=3, markup=False)
 
 
 def export_failed(exc: OSError) -> str:

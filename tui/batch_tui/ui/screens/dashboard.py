@@ -194,7 +194,7 @@ class Dashboard(Screen):
     # ── which commands apply, and fitting the pane ───────────────────────────
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return commands.applies(self, action)
+        return commands.applies(self, action, parameters)
 
     def on_resize(self, event: events.Resize) -> None:
         self.narrow = event.size.width < NARROW
@@ -286,9 +286,10 @@ class Dashboard(Screen):
         """Fetch everything that can change, now."""
         self.polling.refresh()
 
-    def action_toggle_pause(self) -> None:
+    def action_toggle_pause(self, _resume: str = "") -> None:
         """Pause polling, or resume it."""
         self.polling.toggle_pause()
+        self.refresh_bindings()
 
     def action_step_interval(self, direction: int) -> None:
         """Poll less (1) or more (-1) often: the next step along the interval ladder."""

@@ -106,7 +106,7 @@ def row_cells(snapshot: Snapshot, now: datetime) -> Cells:
     batch = snapshot.batch
     name = inert(batch.name or "", max_chars=60)
     name.overflow = "ellipsis"
-    progress = progress_bar(batch.progress)
+    progress = progress_bar(batch.progress, status=batch.status)
     progress.append(f" {count(batch.processed_items)}/{count(batch.total_items)}")
     failures = batch.failure_count
     return (
