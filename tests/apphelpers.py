@@ -36,6 +36,7 @@ def make_app(
     api_key: str = TEST_KEY,
     timeout: float | None = None,
     store: bool = False,
+    warnings: tuple[str, ...] = (),
 ) -> BatchTUI:
     """The real app, built the way the command line builds it (``session.make_app``),
     against the demo server with a frozen clock."""
@@ -48,6 +49,7 @@ def make_app(
         read_only=read_only,
         bell=bell,
         store=store,
+        warnings=warnings,
     )
     return session.make_app(settings, clock=clock, watchlist=watchlist, timeout=timeout)
 

@@ -69,7 +69,7 @@ async def test_navigation_updates_detail_pane_and_errors_table(run_app, clock, s
         assert failed["id"] in text
         assert "validation error(s)" in text
         errors = app.screen.query_one(ErrorsTable)
-        assert errors.border_title.startswith("Errors (")
+        assert errors.border_title.startswith("Errors: ")
         detail = simulator.get_json(failed["id"])
         first_error = detail["validationErrors"][0]["error"]
         assert first_error in text
@@ -107,14 +107,17 @@ async def test_confirmed_cancel_sends_one_post_and_the_row_turns_cancelled(
         assert any("cancelled successfully" in n.message for n in app._notifications)
 
 
-async def test_enter_confirms_too_and_repeated_keys_send_one_post(
+async def test_enter_never_confirms_and_repeated_keys_send_one_post(
     run_app, demo_api, clock, simulator
 ):
     target = first_with_status(simulator, "processing")
     async with run_app() as pilot:
         app = pilot.app
         await move_to(pilot, target["id"])
-        await pilot.press("c", "enter", "c", "y", "y")
+        await pilot.press("c", "enter")  # c, then Enter meant for the results: no cancel
+        await pilot.pause()
+        assert posts(demo_api) == [] and not isinstance(app.screen, ConfirmCancel)
+        await pilot.press("c", "y", "y")
         await wait_until(lambda: cell(app, target["id"], "status") == "cancelled", pilot=pilot)
         await settled(pilot)
         assert len(posts(demo_api)) == 1
@@ -233,7 +236,8 @@ async def test_watched_id_not_in_the_list_is_shown_and_marked_not_found(run_app,
     async with run_app(batch_ids=("batch_doesnotexist",)) as pilot:
         app = pilot.app
         assert "batch_doesnotexist" in list_ids(app)
-        assert cell(app, "batch_doesnotexist", "mark") == "!"
+        assert cell(app, "batch_doesnotexist", "status") == "not found"
+        assert cell(app, "batch_doesnotexist", "mark") == ""  # no data to be stale
 
 
 async def test_q_quits(run_app, clock):
@@ -298,7 +302,7 @@ async def test_status_line_shows_rate_budget_requests_and_backoff(run_app, demo_
         await pilot.press("r")
         await wait_until(lambda: app.monitor.status.backing_off > 0, pilot=pilot)
         await pilot.pause()
-        assert "backing off" in screen_text(app)
+        assert "retrying: 1 failed in a row" in screen_text(app)
 
 
 async def test_status_line_shows_the_effective_interval_when_the_budget_is_short(

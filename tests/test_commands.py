@@ -43,8 +43,8 @@ def test_read_only_takes_cancel_out_of_the_help(read_only):
     assert ("Cancel dialog" in sections) is not read_only
 
 
-def test_tab_applies_only_where_detail_and_errors_share_a_pane():
-    assert not commands.applies(Screen(narrow=False), "switch_pane")
+def test_tab_applies_at_every_width():
+    assert commands.applies(Screen(narrow=False), "switch_pane")
     assert commands.applies(Screen(narrow=True), "switch_pane")
     keys = lambda screen: [keys for _, rows in commands.help_sections(screen) for keys, _ in rows]  # noqa: E731
-    assert "tab" in keys(Screen(narrow=True)) and "tab" not in keys(Screen(narrow=False))
+    assert "tab" in keys(Screen(narrow=True)) and "tab" in keys(Screen(narrow=False))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -25,10 +25,13 @@ NOW = datetime(2024, 1, 15, 10, 0, 0, tzinfo=UTC)
         (1999, "$19.99"),
         (123456789, "$1,234,567.89"),
         (100_000, "$1,000.00"),
-        (2.5, "$0.025"),
-        (5, "$0.050"),
+        (2.5, "$0.03"),
+        (5, "$0.05"),
+        (9, "$0.09"),
+        (30, "$0.30"),
+        (0.4, "<$0.01"),
         (-250, "-$2.50"),
-        (-5, "-$0.050"),
+        (-5, "-$0.05"),
     ],
 )
 def test_money(cents, expected):
@@ -98,7 +101,10 @@ def test_utc():
 
 
 def test_clock_time():
-    assert fmt.clock_time(datetime(2024, 1, 15, 10, 0, 1, tzinfo=UTC)) == "10:00:01"
+    assert fmt.clock_time(datetime(2024, 1, 15, 10, 0, 1, tzinfo=UTC)) == "10:00:01 UTC"
+    # One convention everywhere: a time from another zone is shown in UTC, labelled.
+    later = datetime(2024, 1, 15, 5, 0, 1, tzinfo=timezone(timedelta(hours=-5)))
+    assert fmt.clock_time(later) == "10:00:01 UTC"
     assert fmt.clock_time(None) == "—"
 
 

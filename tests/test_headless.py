@@ -12,7 +12,7 @@ import pytest
 
 from batch_tui.api.client import CheckClient
 from batch_tui.headless import watch_batch
-from conftest import TEST_KEY, soonest_to_finish
+from conftest import TEST_KEY
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -82,7 +82,16 @@ def test_watch_exit_status_follows_the_outcome(demo_fleet, status, code):
 
 
 async def test_watch_follows_a_batch_to_the_end_printing_each_change(client, clock, simulator):
-    spec = soonest_to_finish(simulator, clock())
+    # One that runs for minutes: an ETA is given once there is a minute of history.
+    now = clock()
+    spec = min(
+        (
+            s
+            for s in simulator.specs(now)
+            if simulator.state(s, now).status == "processing" and s.finishes_at > now + 120
+        ),
+        key=lambda s: s.finishes_at,
+    )
     out = io.StringIO()
 
     async def fake_sleep(seconds: float) -> None:
@@ -94,6 +103,7 @@ async def test_watch_follows_a_batch_to_the_end_printing_each_change(client, clo
     assert len(lines) > 2
     assert "processing" in lines[0] and "completed" in lines[-1]
     assert any("ETA " in line for line in lines[1:-1])
+    assert not any("ETA " in line for line in lines[:25])  # not in the first minute
     assert "ETA" not in lines[-1]
 
 

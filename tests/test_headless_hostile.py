@@ -129,7 +129,7 @@ async def test_watch_eta_with_an_absurd_total_does_not_overflow(clock):
     with HostileServer(answer) as server:
         async with CheckClient(server.url, TEST_KEY) as client:
             final = await watch_batch(
-                client, "batch_x", interval=10.0, out=out, clock=clock, sleep=fake_sleep
+                client, "batch_x", interval=60.0, out=out, clock=clock, sleep=fake_sleep
             )
     assert final.status == "completed"
     assert "ETA > 9999d" in out.getvalue().splitlines()[1]

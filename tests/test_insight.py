@@ -64,3 +64,21 @@ def test_projections_and_ratios_guard_against_zero():
     assert failure_rate(5, 20) == 0.25
     assert failure_rate(5, 0) is None
     assert failure_rate(50, 20) == 1.0
+
+
+def test_pace_and_eta_wait_for_a_minute_of_history():
+    progress = Progress()
+    progress.add(0, 0, 0)
+    progress.add(6, 2, 10)  # six seconds in: 20 items/min would be a wild guess
+    assert progress.items_per_minute() is None and progress.eta_seconds(1000) is None
+    progress.add(60, 10, 50)
+    assert progress.items_per_minute() == 10
+
+
+def test_the_sparkline_draws_no_bars_for_the_time_before_the_first_sample():
+    progress = Progress()
+    progress.add(0, 0, None)
+    progress.add(30, 15, None)
+    progress.add(60, 30, None)
+    assert len(progress.sparkline(buckets=10)) == 2  # one minute of a five-minute window
+    assert all(rate > 0 for rate in progress.sparkline(buckets=10))

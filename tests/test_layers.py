@@ -250,3 +250,43 @@ def test_the_ui_is_made_of_small_pieces():
             if lines > limit:
                 too_big.append(f"{name}:{node.lineno} {node.name}: {lines} lines")
     assert too_big == []
+
+
+def test_no_widget_of_ours_overwrites_a_textual_reactive_by_accident():
+    """``self.loading = True`` on a screen is Textual's loading indicator, not a flag of
+    ours: it once blanked the results screen's title and footer. Every attribute a
+    widget or screen of ours assigns must not be a reactive its Textual base declares,
+    but for those that are meant to be set (a scroll view sets its virtual size)."""
+    import importlib
+    import inspect
+
+    from textual.dom import DOMNode
+
+    offenders = []
+    for path in sorted((PACKAGE / "ui").rglob("*.py")):
+        module_name = "batch_tui." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+        module = importlib.import_module(module_name)
+        for cls in vars(module).values():
+            if not (inspect.isclass(cls) and issubclass(cls, DOMNode)):
+                continue
+            if cls.__module__ != module_name:
+                continue
+            inherited = {
+                name
+                for base in cls.__mro__[1:]
+                if not base.__module__.startswith("batch_tui")
+                for name in getattr(base, "_reactives", {})
+            }
+            assigned = {
+                node.attr
+                for node in ast.walk(ast.parse(inspect.getsource(cls)))
+                if isinstance(node, ast.Attribute)
+                and isinstance(node.ctx, ast.Store)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "self"
+            }
+            meant = {"virtual_size", "display", "border_title"}
+            offenders += [
+                f"{module_name}.{cls.__name__}.{name}" for name in (assigned & inherited) - meant
+            ]
+    assert offenders == []

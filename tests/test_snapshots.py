@@ -40,7 +40,7 @@ SCENES = {
 #: The sizes each scene is drawn at: the usual pane and a small one; the dashboard
 #: also at its compact and side-by-side layouts; the errors pane exists only when narrow.
 SIZES = {
-    "dashboard": [(120, 36), (80, 24), (60, 20), (200, 45)],
+    "dashboard": [(120, 36), (100, 30), (80, 24), (60, 20), (200, 45)],
     "failed-batch": [(120, 36)],
     "errors-pane": [(80, 24)],
     "cancel-confirmation": [(120, 36)],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import humanize
@@ -20,14 +20,16 @@ LONGEST = timedelta(days=9999)
 
 
 def money(cents: float | None) -> str:
-    """Cents as dollars: ``250`` → ``$2.50``; tiny amounts keep a third decimal."""
+    """Cents as dollars, always to the cent: ``250`` → ``$2.50``, ``9`` → ``$0.09``
+    (one format, so ``$0.09`` and ``$0.30`` line up); less than a cent, but not
+    nothing, is ``<$0.01``."""
     if cents is None:
         return MISSING
     dollars = cents / 100
     sign = "-" if dollars < 0 else ""
     dollars = abs(dollars)
-    if 0 < dollars < 0.1:
-        return f"{sign}${dollars:.3f}"
+    if 0 < dollars < 0.005:
+        return f"{sign}<$0.01"
     return f"{sign}${dollars:,.2f}"
 
 
@@ -68,8 +70,8 @@ def utc(moment: datetime | None) -> str:
 
 
 def clock_time(moment: datetime | None) -> str:
-    """A UTC time of day: ``10:00:01``."""
-    return MISSING if moment is None else moment.strftime("%H:%M:%S")
+    """A UTC time of day, labelled as one (every time shown is UTC): ``10:00:01 UTC``."""
+    return MISSING if moment is None else moment.astimezone(UTC).strftime("%H:%M:%S UTC")
 
 
 def relative(moment: datetime | None, now: datetime) -> str:

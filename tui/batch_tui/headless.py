@@ -21,7 +21,7 @@ from batch_tui.api.models import MAX_BATCH_ID_CHARS, Batch
 from batch_tui.clock import Clock, system_clock, to_datetime
 from batch_tui.config import Settings
 from batch_tui.export import batch_json
-from batch_tui.format import count, duration_of, money, percent, utc
+from batch_tui.format import clock_time, count, duration_of, money, percent, utc
 from batch_tui.monitor.insight import Progress
 from batch_tui.textsafe import clean, labelled
 
@@ -42,24 +42,33 @@ def _error(message: str) -> None:
 
 def status_table(batches: list[Batch]) -> str:
     """A fixed-width table of batches, one per line; ids are never cut (up to the
-    longest valid id), the column is as wide as the longest one."""
-    ids = [clean(batch.id or "", max_chars=MAX_BATCH_ID_CHARS) for batch in batches]
-    width = max([len("ID"), *map(len, ids)])
-    header = (
-        f"{'ID':<{width}} {'STATUS':<11} {'PROGRESS':>17} "
-        f"{'OK':>7} {'FAILED':>7} {'COST':>10}  NAME"
-    )
-    lines = [header]
-    for batch, shown_id in zip(batches, ids, strict=True):
-        done = f"{count(batch.processed_items)}/{count(batch.total_items)}"
-        progress = f"{done} {percent(batch.progress):>4}"
-        lines.append(
-            f"{shown_id:<{width}} "
-            f"{clean(batch.status or '—', max_chars=11):<11} "
-            f"{progress:>17} {count(batch.success_count):>7} {count(batch.failure_count):>7} "
-            f"{money(batch.total_cost_cents):>10}  {clean(batch.name or '', max_chars=60)}"
+    longest valid id). Every column is as wide as its widest value, so the headers
+    line up with the values however large the counts."""
+    header = ("ID", "STATUS", "PROGRESS", "OK", "FAILED", "COST", "NAME")
+    rows = [
+        (
+            clean(batch.id or "", max_chars=MAX_BATCH_ID_CHARS),
+            clean(batch.status or "—", max_chars=11),
+            f"{count(batch.processed_items)}/{count(batch.total_items)} "
+            f"{percent(batch.progress):>4}",
+            count(batch.success_count),
+            count(batch.failure_count),
+            money(batch.total_cost_cents),
+            clean(batch.name or "", max_chars=60),
         )
-    return "\n".join(lines)
+        for batch in batches
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    left = (True, True, False, False, False, False, True)
+
+    def line(cells: tuple[str, ...]) -> str:
+        parts = [
+            cell.ljust(width) if flush else cell.rjust(width)
+            for cell, width, flush in zip(cells, widths, left, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join(line(row) for row in [header, *rows])
 
 
 async def fetch_status(
@@ -111,7 +120,7 @@ def run_status(
 def progress_line(batch: Batch, progress: Progress, now: float) -> str:
     """One line of ``watch`` output."""
     parts = [
-        to_datetime(now).strftime("%H:%M:%S"),
+        clock_time(to_datetime(now)),
         clean(batch.status or "—", max_chars=20),
         f"{count(batch.processed_items)}/{count(batch.total_items)} ({percent(batch.progress)})",
         f"ok {count(batch.success_count)}",

@@ -32,9 +32,11 @@ def make_monitor(
     clock: Clock = system_clock,
     watch: tuple[str, ...] = (),
     timeout: float | None = None,
+    status_filter: str | None = None,
 ) -> BatchMonitor:
     """A monitor with its own client and local store for these settings (``timeout``:
-    the client's request timeout in seconds, when not its default)."""
+    the client's request timeout in seconds, when not its default; ``status_filter``:
+    only batches in this status are listed)."""
     client = (
         CheckClient(settings.base_url, settings.api_key or "", clock=clock)
         if timeout is None
@@ -44,7 +46,7 @@ def make_monitor(
     return BatchMonitor(
         client,
         interval=settings.interval,
-        status_filter=settings.status,
+        status_filter=status_filter,
         watch=watch or settings.batch_ids,
         clock=clock,
         headroom=settings.headroom,
@@ -61,14 +63,21 @@ def make_app(
     watchlist: WatchList | None = None,
     timeout: float | None = None,
 ) -> BatchTUI:
-    """The dashboard app for these settings; ids named now join the remembered ones."""
+    """The dashboard app for these settings: it follows the remembered ids and, for
+    this run only, the ids named now (``a`` in the dashboard remembers one)."""
     watched: tuple[str, ...] = settings.batch_ids
+    warnings = list(settings.warnings)
     if watchlist is not None:
         watched = tuple(dict.fromkeys([*watchlist.load(), *settings.batch_ids]))
-        watchlist.save(list(watched))
+        if watchlist.problem:
+            warnings.append(watchlist.problem)
     return BatchTUI(
+        # The dashboard's --status is the list's filter, shown and cleared like one
+        # chosen with s; the monitor watches every batch.
         make_monitor(settings, clock=clock, watch=watched, timeout=timeout),
         clock=clock,
+        status=settings.status,
+        warnings=tuple(warnings),
         read_only=settings.read_only,
         bell=settings.bell,
         watchlist=watchlist,

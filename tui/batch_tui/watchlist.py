@@ -37,6 +37,8 @@ class WatchList:
         self.path = path or default_path()
         self.problem: str | None = None
         """Why the file could not be used, after ``load()``; None when it could (or is missing)."""
+        self.remembered: list[str] = []
+        """The ids remembered, as last loaded or saved."""
         self._may_write = True
 
     def load(self) -> list[str]:
@@ -62,7 +64,17 @@ class WatchList:
         if not isinstance(ids, list):
             return self._set_aside("does not hold a list of watched ids")
         valid = [i for i in ids if isinstance(i, str) and batch_id_problem(i) is None]
-        return list(dict.fromkeys(valid))
+        self.remembered = list(dict.fromkeys(valid))
+        return list(self.remembered)
+
+    def add(self, batch_id: str) -> None:
+        """Remember one more id."""
+        self.save([*self.remembered, batch_id])
+
+    def discard(self, batch_id: str) -> None:
+        """Forget this id, if it was remembered."""
+        if batch_id in self.remembered:
+            self.save([i for i in self.remembered if i != batch_id])
 
     def _leave_alone(self, reason: str) -> list[str]:
         # Not ours to replace: saving is off for this run.
@@ -85,12 +97,13 @@ class WatchList:
 
     def save(self, ids: list[str]) -> None:
         """Remember these ids (best effort: a read-only home is not worth a crash)."""
+        self.remembered = list(dict.fromkeys(ids))
         if not self._may_write:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"watched": list(dict.fromkeys(ids))}, indent=2), "utf-8")
+            tmp.write_text(json.dumps({"watched": self.remembered}, indent=2), "utf-8")
             tmp.replace(self.path)
         except OSError:
             pass

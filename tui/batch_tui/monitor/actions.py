@@ -152,7 +152,7 @@ class ActionsMixin(MonitorParts):
         failures = snapshot.batch.failure_count or 0 if snapshot else 0
         failed = tuple(item for item in page.items if item.status == "failed")
         self.item_errors.pop(batch_id, None)
-        self.item_errors[batch_id] = ItemErrors(failures, now, failed)
+        self.item_errors[batch_id] = ItemErrors(failures, now, failed, len(page.items))
         while len(self.item_errors) > ITEM_ERRORS_KEPT:
             del self.item_errors[next(iter(self.item_errors))]
         return Change(frozenset({batch_id}))

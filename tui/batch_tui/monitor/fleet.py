@@ -88,6 +88,8 @@ class Fleet:
         """Batches seen finishing since the last ``take_events``."""
         self.alarms_now: set[str] = set()
         """Batches that passed the alarm threshold since the last ``take_events``."""
+        self.missing: set[str] = set()
+        """Batches shown that the server said do not exist (counted nowhere)."""
 
     def __contains__(self, batch_id: object) -> bool:
         return batch_id in self.snapshots
@@ -101,6 +103,8 @@ class Fleet:
     def put(self, snapshot: Snapshot) -> bool:
         """Store a snapshot of a batch already shown, or add it; True when it was new."""
         batch_id = snapshot.batch.id or ""
+        if not snapshot.not_found:
+            self.missing.discard(batch_id)
         old = self.snapshots.get(batch_id)
         if old is not None and old.batch.created_at == snapshot.batch.created_at:
             self.snapshots[batch_id] = snapshot
@@ -130,17 +134,25 @@ class Fleet:
     def remove(self, batch_id: str) -> None:
         """Stop showing this batch."""
         old = self.snapshots.pop(batch_id, None)
+        self.missing.discard(batch_id)
         self.progress.pop(batch_id, None)
         self._alarmed.discard(batch_id)
         if old is not None:
             self._order.discard(order_key(batch_id, old.batch))
 
-    def mark(self, batch_id: str, error: str | None, planned: float | None) -> bool:
-        """Note why this batch's data may be out of date; True when that changed it."""
+    def mark(
+        self, batch_id: str, error: str | None, planned: float | None, *, not_found: bool = False
+    ) -> bool:
+        """Note why this batch's data may be out of date (or that the server says it
+        does not exist); True when that changed it."""
         old = self.snapshots.get(batch_id)
         if old is None:
             return False
-        new = replace(old, error=error, planned_interval=planned)
+        if not_found:
+            self.missing.add(batch_id)
+        else:
+            self.missing.discard(batch_id)
+        new = replace(old, error=error, planned_interval=planned, not_found=not_found)
         self.snapshots[batch_id] = new
         return new != old
 

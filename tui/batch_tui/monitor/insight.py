@@ -8,13 +8,16 @@ them); nothing here ever divides by zero.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 
 #: Rates are measured over this much recent history.
 WINDOW_SECONDS = 300.0
-#: Fewer seconds than this between the first and last sample say nothing yet.
-MIN_SPAN = 5.0
+#: Fewer seconds than this between the first and last sample say nothing yet: a
+#: pace measured over a few seconds swings wildly (12 items/min, then 7.4), and an
+#: ETA from it is a guess dressed as a figure.
+MIN_SPAN = 60.0
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,14 @@ class Progress:
             return None
         return max(0.0, last.cost_cents - first.cost_cents) / (last.at - first.at) * 60
 
+    def history_seconds(self) -> float:
+        """How many seconds of samples there are."""
+        return self.samples[-1].at - self.samples[0].at if len(self.samples) > 1 else 0.0
+
     def sparkline(self, buckets: int = 10) -> list[float]:
-        """Items per minute in ``buckets`` equal slices of the window, oldest first."""
+        """Items per minute in equal slices (a tenth of the window each), oldest
+        first; only slices since the first sample, so the time before it (before
+        the batch started, or before we looked) is not drawn as zero bars."""
         if len(self.samples) < 2:
             return []
         end = self.samples[-1].at
@@ -94,7 +103,8 @@ class Progress:
             if 0 <= slot < buckets and after.at > before.at:
                 done = after.processed - before.processed
                 rates[buckets - 1 - slot] += done / width * 60
-        return rates
+        covered = min(buckets, max(1, math.ceil((end - self.samples[0].at) / width)))
+        return rates[-covered:]
 
 
 def projected_cost_cents(

@@ -85,6 +85,8 @@ class ListingMixin(MonitorParts):
                 self.scheduler.next_page(request, now)
             else:
                 self.scheduler.discovery_done(now, whole_list=not has_more)
+                if not has_more and self.status_filter is None:
+                    self.scheduler.history_complete = True  # the whole list fit: no history
                 walk.restart()
         else:
             more = walk.page(rows, has_more, wanted=True, total=total)
@@ -164,7 +166,7 @@ class ListingMixin(MonitorParts):
             batch = await self.client.get_batch(batch_id)
         except NotFound as exc:
             self.scheduler.detail_gone(batch_id)
-            self.fleet.mark(batch_id, f"not found: {exc.message}", None)
+            self.fleet.mark(batch_id, f"not found: {exc.message}", None, not_found=True)
             return Change(frozenset({batch_id}))
         finally:
             self._answered()

@@ -132,6 +132,11 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, StoreMixin):
         return self.fleet.snapshots
 
     @property
+    def missing(self) -> set[str]:
+        """Batches shown that the server said do not exist (counted nowhere)."""
+        return self.fleet.missing
+
+    @property
     def progress(self) -> dict[str, Progress]:
         """Each running batch's recent progress, for throughput, ETA and burn rate."""
         return self.fleet.progress
@@ -271,6 +276,7 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, StoreMixin):
             requests_last_minute=self.budget.requests_last_minute(now),
             paused_until=self.scheduler.paused_until,
             backing_off=self.scheduler.backing_off(),
+            failures_in_a_row=self.scheduler.max_backoff(),
             user_paused=self._user_paused,
             notice=self._notice(),
             history=self._history(),

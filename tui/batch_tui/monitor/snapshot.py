@@ -34,6 +34,8 @@ class Snapshot:
     """How often the monitor refreshes this batch; None once it is final."""
     alarm: bool = False
     """Its failure rate passed the alarm threshold."""
+    not_found: bool = False
+    """The server answered 404 for it: there is no such batch (for this key)."""
 
     @property
     def has_detail(self) -> bool:
@@ -50,7 +52,10 @@ class Snapshot:
         return max(0.0, now - self.updated_at)
 
     def is_stale(self, now: float) -> bool:
-        """True when the last refresh failed, or the data is over three planned intervals old."""
+        """True when the last refresh failed, or the data is over three planned intervals
+        old; never for a batch that does not exist (there is no data to be stale)."""
+        if self.not_found:
+            return False
         if self.error is not None:
             return True
         return (
@@ -69,6 +74,7 @@ def looks_different(old: Snapshot | None, new: Snapshot) -> bool:
         or old.planned_interval != new.planned_interval
         or old.has_detail != new.has_detail
         or old.alarm != new.alarm
+        or old.not_found != new.not_found
     )
 
 
@@ -94,6 +100,8 @@ class MonitorStatus:
     requests_last_minute: int = 0
     backing_off: int = 0
     """How many endpoints are backing off after errors."""
+    failures_in_a_row: int = 0
+    """The most failures in a row of any endpoint (0: none is backing off)."""
     user_paused: bool = False
     """Polling paused by the user (``p``)."""
     notice: str | None = None
@@ -122,6 +130,8 @@ class ItemErrors:
     """The batch's failure count when they were fetched."""
     fetched_at: float
     items: tuple[ItemResult, ...]
+    scanned: int = 0
+    """How many results the page held (the failed items are among the first this many)."""
 
 
 @dataclass(frozen=True)

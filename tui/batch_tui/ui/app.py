@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import Notify
 from textual.screen import Screen
 from textual.worker import Worker
 
@@ -13,8 +14,9 @@ from batch_tui.clock import Clock, system_clock
 from batch_tui.monitor.monitor import BatchMonitor, Change
 from batch_tui.ui import commands
 from batch_tui.ui.messages import MonitorChanged
-from batch_tui.ui.polling import Poller
+from batch_tui.ui.polling import POLLING, Poller
 from batch_tui.ui.screens.dashboard import Dashboard
+from batch_tui.ui.text import plain
 from batch_tui.watchlist import WatchList
 
 
@@ -33,12 +35,17 @@ class BatchTUI(App[int]):
         read_only: bool = False,
         bell: bool = True,
         watchlist: WatchList | None = None,
+        status: str | None = None,
+        warnings: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
         self.monitor = monitor
+        self.warnings = warnings
+        """Problems found before the start (a config file others can read): printed
+        to stderr, where the dashboard hides them, so told again once it is up."""
         self.clock = clock
         self.dashboard = Dashboard(
-            monitor, clock, read_only=read_only, bell=bell, watchlist=watchlist
+            monitor, clock, read_only=read_only, bell=bell, watchlist=watchlist, status=status
         )
         self.poller = Poller(self, monitor, self._polling_stopped)
         """The poll loop's worker, restarted when it dies."""
@@ -47,6 +54,10 @@ class BatchTUI(App[int]):
         self.monitor.on_change = self._monitor_changed
         self.push_screen(self.dashboard)
         self.poller.start()
+        for warning in self.warnings:
+            self.notify(
+                plain(warning), title="Warning", severity="warning", timeout=30, markup=False
+            )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker of the app's changed state: a stopped poll loop is said and restarted."""
@@ -60,6 +71,20 @@ class BatchTUI(App[int]):
         yield from super().get_system_commands(screen)
         if screen is self.dashboard:
             yield from commands.palette(screen)
+
+    def on_notify(self, event: Notify) -> None:
+        """A notification that repeats one still on screen (ten presses of ``-``), or
+        a newer word on polling, replaces the older one rather than stacking."""
+        new = event.notification
+        for shown in list(self._notifications):
+            same = (shown.message, shown.title, shown.severity) == (
+                new.message,
+                new.title,
+                new.severity,
+            )
+            if shown is not new and (same or new.title == shown.title == POLLING):
+                self._unnotify(shown, refresh=False)
+        self._refresh_notifications()
 
     def _monitor_changed(self, change: Change) -> None:
         self.dashboard.post_message(MonitorChanged(change))

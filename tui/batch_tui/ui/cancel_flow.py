@@ -3,10 +3,12 @@ the batch finished while the user was deciding."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from textual.widget import Widget
 
 from batch_tui.api.models import Batch
-from batch_tui.monitor.monitor import BatchMonitor, CancelOutcome
+from batch_tui.monitor.monitor import BatchMonitor, CancelOutcome, Snapshot
 from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
 from batch_tui.ui.text import plain
 
@@ -18,6 +20,8 @@ class CancelFlow:
         self.node = node
         """Where the confirmation is shown from and the request's worker runs."""
         self.monitor = monitor
+        self.dialog: ConfirmCancel | None = None
+        """The confirmation, while it is open."""
 
     def start(self, batch: Batch | None) -> None:
         """Ask to cancel this batch, if it can be cancelled."""
@@ -36,12 +40,21 @@ class CancelFlow:
         if self.monitor.is_cancelling(batch_id):
             self.node.notify("A cancel for this batch is already in flight.", severity="warning")
             return
+        self.dialog = ConfirmCancel(batch)
         self.node.app.push_screen(
-            ConfirmCancel(batch), callback=lambda confirmed: self.answered(batch_id, confirmed)
+            self.dialog, callback=lambda confirmed: self.answered(batch_id, confirmed)
         )
+
+    def follow(self, snapshots: Mapping[str, Snapshot]) -> None:
+        """Keep an open confirmation's progress, cost and status live."""
+        if self.dialog is not None:
+            current = snapshots.get(self.dialog.target.id or "")
+            if current is not None:
+                self.dialog.show(current.batch)
 
     def answered(self, batch_id: str, confirmed: bool | None) -> None:
         """The user's answer: send the cancel, unless declined or the batch is over now."""
+        self.dialog = None
         if not confirmed:
             self.node.notify("Cancel declined; the batch keeps running.", timeout=3)
             return

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol
+from typing import Any, Protocol
 
 from textual.app import SystemCommand
 from textual.binding import Binding
@@ -39,6 +39,17 @@ def always(screen: Situation) -> bool:
 def writable(screen: Situation) -> bool:
     """Applies unless the dashboard is read-only."""
     return not screen.read_only
+
+
+def paused(screen: Situation) -> bool:
+    """Applies while the user has paused polling (asked of the screen's monitor)."""
+    monitor = getattr(screen, "monitor", None)
+    return bool(monitor is not None and monitor.paused)
+
+
+def running(screen: Situation) -> bool:
+    """Applies while polling runs."""
+    return not paused(screen)
 
 
 def narrow(screen: Situation) -> bool:
@@ -94,12 +105,18 @@ COMMANDS: tuple[Command, ...] = (
     Command("question_mark", "help", "Help", "Screen", footer=True, key_display="?"),
     Command("c", "cancel_batch", "Cancel batch", "Batches", footer=True, when=writable),
     Command("slash", "find", "Find", "Find and sort", footer=True, key_display="/"),
-    Command("s", "cycle_status", "Status filter", "Find and sort", footer=True),
-    Command("o", "cycle_sort", "Sort", "Find and sort", footer=True),
-    Command("O", "flip_sort", "Reverse sort", "Find and sort"),
+    Command(
+        "s", "step_view", "Status filter", "Find and sort", footer=True, parameters=("status",)
+    ),
+    Command("o", "step_view", "Sort", "Find and sort", footer=True, parameters=("sort",)),
+    Command("O", "step_view", "Reverse sort", "Find and sort", parameters=("flip",)),
     Command("enter", "open_results", "Results", "Batches", footer=True),
-    Command("tab", "switch_pane", "Detail/errors", "Screen", footer=True, when=narrow),
-    Command("p", "toggle_pause", "Pause", "Polling", footer=True),
+    Command("tab", "switch_pane", "Errors", "Screen", footer=True),
+    # One key, two words: the footer says what p would do now.
+    Command("p", "toggle_pause", "Pause", "Polling", footer=True, when=running),
+    Command(
+        "p", "toggle_pause", "Resume", "Polling", footer=True, when=paused, parameters=("resume",)
+    ),
     Command(
         "plus,equals_sign",
         "step_interval",
@@ -120,8 +137,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("q", "app.quit", "Quit", "Screen", footer=True),
 )
 
-# Commands that share an action (export as CSV or JSON) share when it applies.
+# Commands that share an action (export as CSV or JSON) share when it applies,
+# unless their arguments tell them apart (pause and resume).
 _BY_ACTION = {command.action: command for command in COMMANDS}
+_BY_CALL = {(command.action, command.parameters): command for command in COMMANDS}
 
 
 def bindings(
@@ -140,9 +159,9 @@ def bindings(
     ]
 
 
-def applies(screen: Situation, action: str) -> bool:
+def applies(screen: Situation, action: str, parameters: tuple[Any, ...] = ()) -> bool:
     """Whether ``action`` applies now: the answer ``check_action`` gives for it."""
-    command = _BY_ACTION.get(action)
+    command = _BY_CALL.get((action, parameters)) or _BY_ACTION.get(action)
     return command is None or command.when(screen)
 
 
@@ -163,7 +182,34 @@ def help_sections(screen: DOMNode) -> list[tuple[str, list[tuple[str, str]]]]:
     sections.append(("Moving", binding_rows(BatchList.BINDINGS)))
     if screen.check_action("cancel_batch", ()) is not False:
         sections.append(("Cancel dialog", binding_rows(ConfirmCancel.BINDINGS)))
+    sections.append(("Everywhere", EVERYWHERE))
+    from batch_tui.ui.screens.help import results_sections  # the results screen's own
+    from batch_tui.ui.screens.results import ResultsScreen
+
+    for title, entries in results_sections(ResultsScreen.BINDINGS):
+        sections.append((title, entries))
+    sections.append(("What you see", LEGEND))
     return sections
+
+
+#: Keys that work on every screen.
+EVERYWHERE = [
+    ("ctrl+p", "Command palette: every action by name"),
+    ("?", "Help for the screen you are on"),
+    ("ctrl+q", "Quit"),
+]
+
+#: What the marks, colours and status-line fields mean.
+LEGEND = [
+    ("!", "Stale row: its last refresh failed, or it is 3 intervals old"),
+    ("?", "The server sent values that could not be used"),
+    ("colours", "pending grey, validating blue, processing orange,"),
+    ("", "completed green, failed red, cancelled purple"),
+    ("red Failed", "Failures; white on red: the failure-rate alarm"),
+    ("status line", "State, last update (yellow and 'stale' when old),"),
+    ("", "batches, next poll, retries, interval, requests a"),
+    ("", "minute, rate limit left, notices, then ✗ last error"),
+]
 
 
 def binding_rows(bindings: Iterable[Binding | tuple[str, ...]]) -> list[tuple[str, str]]:

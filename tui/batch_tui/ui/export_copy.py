@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 
 from textual.widget import Widget
 
@@ -18,7 +19,14 @@ def copy_batch_id(node: Widget, batch: Batch | None) -> None:
         return
     batch_id = plain(batch.id)
     node.app.copy_to_clipboard(batch_id)
-    node.notify(f"Copied {batch_id} to the clipboard.", timeout=3, markup=False)
+    # The terminal may ignore the write (tmux needs set-clipboard on): say what was done.
+    node.notify(f"Sent {batch_id} to the terminal clipboard (OSC 52).", timeout=3, markup=False)
+
+
+def export_failed(exc: OSError) -> str:
+    """``Export failed: cannot write /path/file.csv: Permission denied``: with the path."""
+    where = exc.filename if exc.filename is not None else Path.cwd()
+    return f"Export failed: cannot write {plain(where)}: {plain(exc.strerror or exc)}"
 
 
 def export_list(node: Widget, batches: Sequence[Batch], fmt: str, now: datetime) -> None:
@@ -28,6 +36,6 @@ def export_list(node: Widget, batches: Sequence[Batch], fmt: str, now: datetime)
     try:
         path = export_batches(batches, fmt, now=now)
     except OSError as exc:
-        node.notify(f"Export failed: {plain(exc.strerror or exc)}", severity="error", markup=False)
+        node.notify(export_failed(exc), severity="error", markup=False)
         return
     node.notify(f"Wrote {len(batches)} batches to {plain(path)}", title="Exported", markup=False)

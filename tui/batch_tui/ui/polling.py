@@ -14,6 +14,10 @@ from textual.worker import Worker, WorkerState
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.ui.view import ListView
 
+#: The title of the notifications that confirm ``r``, ``p``, ``+`` and ``-``: a newer
+#: one replaces the one before (the app merges them), so keys pressed in a row
+#: leave one notification, saying where things stand now.
+POLLING = "Polling"
 #: Older batches load once the cursor is this close to the end of the list.
 HISTORY_NEAR_ROWS = 50
 #: The intervals ``+`` and ``-`` step through, in seconds.
@@ -43,17 +47,19 @@ class PollingControls:
     def refresh(self) -> None:
         """Fetch everything that can change, now."""
         if self.monitor.paused:
-            self.node.notify("Polling is paused: p resumes.", severity="warning", timeout=3)
+            self.node.notify(
+                "Polling is paused: p resumes.", title=POLLING, severity="warning", timeout=3
+            )
             return
         self.monitor.refresh()
-        self.node.notify("Refreshing…", timeout=2)
+        self.node.notify("Refreshing…", title=POLLING, timeout=2)
 
     def toggle_pause(self) -> None:
         """Pause polling, or resume it."""
         paused = not self.monitor.paused
         self.monitor.set_paused(paused)
         message = "Polling paused: p resumes." if paused else "Polling resumed."
-        self.node.notify(message, timeout=3, markup=False)
+        self.node.notify(message, title=POLLING, timeout=3, markup=False)
 
     def want_history(self, cursor_row: int, rows: int, view: ListView) -> None:
         """Older batches are wanted near the end of the list, or when a find, a filter
@@ -70,7 +76,7 @@ class PollingControls:
         """Poll less (1) or more (-1) often: the next step along the ladder."""
         interval = interval_step(self.monitor.status.interval, direction)
         self.monitor.set_interval(interval)
-        self.node.notify(f"Polling every {interval:g}s.", timeout=2, markup=False)
+        self.node.notify(f"Polling every {interval:g}s.", title=POLLING, timeout=2, markup=False)
 
 
 #: The states of a worker that has stopped.

@@ -3,7 +3,30 @@ and a bound widget hears of them only when they really change)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class Shown(Protocol):
+    """What ``Counts.of`` reads of the list."""
+
+    @property
+    def row_count(self) -> int: ...
+    @property
+    def row_ids(self) -> Sequence[str]: ...
+
+
+class Known(Protocol):
+    """What ``Counts.of`` reads of the monitor."""
+
+    @property
+    def snapshots(self) -> Mapping[str, Any]: ...
+    @property
+    def missing(self) -> AbstractSet[str]: ...
+
+    def active_count(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -13,3 +36,14 @@ class Counts:
     total: int = 0
     active: int = 0
     shown: int = 0
+
+    @classmethod
+    def of(cls, monitor: Known, rows: Shown) -> Counts:
+        """The counts now. An id the server said does not exist is counted nowhere."""
+        missing = monitor.missing
+        hidden = len(missing & set(rows.row_ids)) if missing else 0
+        return cls(
+            total=len(monitor.snapshots) - len(missing),
+            active=monitor.active_count(),
+            shown=rows.row_count - hidden,
+        )

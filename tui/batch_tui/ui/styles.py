@@ -28,12 +28,18 @@ def status_text(status: str | None) -> Text:
     return inert(status, STATUS_STYLES.get(status, UNKNOWN_STATUS_STYLE), max_chars=40)
 
 
-def progress_bar(fraction: float | None, width: int = 8) -> Text:
-    """A bar of ``width`` cells and a percentage: ``█████░░░ 62%``."""
+def progress_bar(fraction: float | None, width: int = 8, status: str | None = None) -> Text:
+    """A bar of ``width`` cells and a percentage: ``█████░░░ 62%``. The bar is green
+    when done, in the processing colour only while processing, grey otherwise (a
+    pending batch's empty bar is not 'in progress'); the figures keep the text colour."""
     if fraction is None:
         return Text(" " * width + f" {MISSING:>4}", style="dim")
     filled = round(fraction * width)
-    bar = Text("█" * filled, style="green3" if fraction >= 1 else "dark_orange")
+    colour = (
+        "green3" if fraction >= 1 else "dark_orange" if status in (None, "processing") else "grey50"
+    )
+    bar = Text()
+    bar.append("█" * filled, style=colour)
     bar.append("░" * (width - filled), style="grey50")
     bar.append(f" {percent(fraction):>4}")
     return bar

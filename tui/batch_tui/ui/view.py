@@ -42,6 +42,9 @@ class ListView:
     status: str = "all"
     sort: str = "created"
     descending: bool = True
+    from_command_line: bool = False
+    """The status filter was given on the command line (``--status``): ``s`` and
+    Escape clear it rather than cycle on from it."""
 
     @property
     def is_default(self) -> bool:
@@ -71,7 +74,10 @@ class ListView:
         return [i for i, _ in known] + unknown
 
     def next_status(self) -> ListView:
-        """The next status view (``s``)."""
+        """The next status view (``s``); from one given on the command line (or one
+        ``s`` does not offer), back to all."""
+        if self.from_command_line or self.status not in STATUS_VIEWS:
+            return replace(self, status="all", from_command_line=False)
         index = (STATUS_VIEWS.index(self.status) + 1) % len(STATUS_VIEWS)
         return replace(self, status=STATUS_VIEWS[index])
 
@@ -86,7 +92,10 @@ class ListView:
 
     def describe(self) -> str:
         """A short line saying what is filtered and how it is sorted."""
-        parts = [f"status: {self.status}", f"sort: {self.sort} {'↓' if self.descending else '↑'}"]
+        status = f"status: {self.status}"
+        if self.from_command_line:
+            status += " (--status; s or Escape clears it)"
+        parts = [status, f"sort: {self.sort} {'↓' if self.descending else '↑'}"]
         if self.text:
             parts.append(f"filter: {self.text}")
         return " · ".join(parts)

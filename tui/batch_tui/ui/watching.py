@@ -1,4 +1,7 @@
-"""The watch list: ``a`` follows a batch id (remembered between runs), ``x`` stops."""
+"""The watch list: ``a`` follows a batch id (remembered between runs), ``x`` stops.
+
+Ids named on the command line are followed for that run only: only ``a`` adds
+to what is remembered."""
 
 from __future__ import annotations
 
@@ -31,7 +34,8 @@ class Watching:
         if not batch_id:
             return
         self.monitor.watch(batch_id)
-        self._remember()
+        if self.watchlist is not None:
+            self.watchlist.add(batch_id)
         self.node.notify(f"Watching {plain(batch_id)}.", timeout=3, markup=False)
 
     def unwatch(self, batch_id: str | None) -> None:
@@ -43,9 +47,6 @@ class Watching:
             )
             return
         self.monitor.unwatch(batch_id)
-        self._remember()
-        self.node.notify(f"Stopped watching {plain(batch_id)}.", timeout=3, markup=False)
-
-    def _remember(self) -> None:
         if self.watchlist is not None:
-            self.watchlist.save(list(self.monitor.watched))
+            self.watchlist.discard(batch_id)
+        self.node.notify(f"Stopped watching {plain(batch_id)}.", timeout=3, markup=False)

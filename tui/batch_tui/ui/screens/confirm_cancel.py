@@ -35,11 +35,16 @@ def cancel_summary(batch: Batch) -> Table:
 
 
 class ConfirmCancel(ModalScreen[bool]):
-    """Asks "cancel this batch?"; dismisses with True (y, Enter) or False (n, Escape)."""
+    """Asks "cancel this batch?"; dismisses with True (y only) or False (n, Escape).
+
+    Enter never confirms: it is the dashboard's Results key, and ``c`` followed by a
+    quick Enter must not cancel a batch. (Enter presses the focused button, which
+    is "Keep running"; the cancel button can be clicked but never takes the focus.)
+    The summary follows the batch while the question is open (``show``).
+    """
 
     BINDINGS = [
         Binding("y", "confirm", "Yes, cancel it"),
-        Binding("enter", "confirm", "Yes", show=False, priority=True),
         Binding("n", "decline", "No, keep it"),
         Binding("escape", "decline", "No", show=False),
         Binding("q", "decline", "No", show=False),
@@ -91,7 +96,15 @@ class ConfirmCancel(ModalScreen[bool]):
             )
             with Horizontal():
                 yield Button("Keep running (n)", id="decline")
-                yield Button("Cancel batch (y)", id="confirm", variant="error")
+                confirm = Button("Cancel batch (y)", id="confirm", variant="error")
+                confirm.can_focus = False
+                yield confirm
+
+    def show(self, batch: Batch) -> None:
+        """The batch moved on while the question is open: show it as it is now."""
+        if batch != self.target:
+            self.target = batch
+            self.query_one("#summary", Static).update(cancel_summary(batch))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

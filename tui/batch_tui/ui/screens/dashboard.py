@@ -81,9 +81,12 @@ class Dashboard(Screen):
         read_only: bool = False,
         bell: bool = True,
         watchlist: WatchList | None = None,
+        status: str | None = None,
     ) -> None:
         super().__init__()
         self.monitor = monitor
+        self.initial_status = status
+        """The status filter given on the command line: the list's at start."""
         self.clock = clock
         self.read_only = read_only
         """No cancel: the key and its binding are gone, not merely refused."""
@@ -121,6 +124,8 @@ class Dashboard(Screen):
 
     def on_mount(self) -> None:
         self.now = self.moment = self.clock()
+        if self.initial_status:
+            self.view = ListView(status=self.initial_status, from_command_line=True)
         self.batch_list.focus()
         self.batch_list.apply(self.monitor.snapshots, to_datetime(self.now))
         self._follow_highlight()
@@ -143,6 +148,7 @@ class Dashboard(Screen):
             # Its failed items may be what changed (the snapshot itself may not have).
             self._item_errors_for(self.highlighted)
         self._follow_status()
+        self.cancel_flow.follow(self.monitor.snapshots)
         self.alerts.tell(change, self.monitor.snapshots)
 
     @on(BatchList.Highlighted)
@@ -157,12 +163,7 @@ class Dashboard(Screen):
     def _follow_status(self) -> None:
         """Bind what the monitor says about polling, and how many batches there are."""
         self.status = self.monitor.status
-        snapshots = self.monitor.snapshots
-        self.counts = Counts(
-            total=len(snapshots),
-            active=self.monitor.active_count(),
-            shown=self.batch_list.row_count,
-        )
+        self.counts = Counts.of(self.monitor, self.batch_list)
 
     def _follow_highlight(self) -> None:
         """Bind the batch under the cursor, as the monitor holds it now."""
@@ -188,28 +189,31 @@ class Dashboard(Screen):
     def _item_errors_for(self, snapshot: Snapshot | None) -> None:
         """Show this batch's validation errors and the failed items the monitor fetched."""
         known = self.monitor.item_errors.get(snapshot.batch.id or "") if snapshot else None
-        self.error_rows = ErrorRows.of(snapshot, known.items if known else None)
+        self.error_rows = ErrorRows.of(snapshot, known)
 
     # ── which commands apply, and fitting the pane ───────────────────────────
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return commands.applies(self, action)
+        return commands.applies(self, action, parameters)
 
     def on_resize(self, event: events.Resize) -> None:
         self.narrow = event.size.width < NARROW
         self.wide = event.size.width >= WIDE
-        self.batch_list.fit(event.size.width)
 
     def action_switch_pane(self) -> None:
-        """On a narrow terminal: show the errors instead of the detail, or back."""
-        self.toggle_class("-show-errors")
+        """Tab: the focus moves between the list and the errors table (where Enter
+        shows an error in full); when narrow, the errors take the detail's place."""
+        errors = self.query_one(ErrorsTable)
+        to_errors = not (self.has_class("-show-errors") if self.narrow else errors.table.has_focus)
+        self.set_class(self.narrow and to_errors, "-show-errors")
+        (errors.table if to_errors and errors.table.display else self.batch_list).focus()
 
     # ── find and sort ────────────────────────────────────────────────────────
 
     def _set_view(self, view: ListView) -> None:
         self.view = view
         self._want_history()
-        self.counts = replace(self.counts, shown=self.batch_list.row_count)
+        self.counts = Counts.of(self.monitor, self.batch_list)
 
     def action_find(self) -> None:
         """Filter the list as you type."""
@@ -226,24 +230,20 @@ class Dashboard(Screen):
         self.batch_list.focus()
 
     def action_clear_find(self) -> None:
-        """Escape: clear the text filter and go back to the list."""
+        """Escape: clear the text filter (and a status filter given on the command
+        line) and go back to the list."""
         find = self.query_one("#find", Input)
         find.value = ""
         find.display = False
-        self._set_view(replace(self.view, text=""))
+        cleared = replace(self.view, text="")
+        self._set_view(cleared.next_status() if cleared.from_command_line else cleared)
         self.batch_list.focus()
 
-    def action_cycle_status(self) -> None:
-        """Show all, active, completed, failed or cancelled batches."""
-        self._set_view(self.view.next_status())
-
-    def action_cycle_sort(self) -> None:
-        """Sort by created, status, progress, cost or failure rate."""
-        self._set_view(self.view.next_sort())
-
-    def action_flip_sort(self) -> None:
-        """Reverse the sort order."""
-        self._set_view(self.view.flipped())
+    def action_step_view(self, step: str) -> None:
+        """``s``, ``o``, ``O``: the next status filter, the next sort, the sort reversed."""
+        view = self.view
+        steps = {"status": view.next_status, "sort": view.next_sort, "flip": view.flipped}
+        self._set_view(steps[step]())
 
     # ── the other commands, each handed to the module that does it ───────────
 
@@ -286,9 +286,10 @@ class Dashboard(Screen):
         """Fetch everything that can change, now."""
         self.polling.refresh()
 
-    def action_toggle_pause(self) -> None:
+    def action_toggle_pause(self, _resume: str = "") -> None:
         """Pause polling, or resume it."""
         self.polling.toggle_pause()
+        self.refresh_bindings()
 
     def action_step_interval(self, direction: int) -> None:
         """Poll less (1) or more (-1) often: the next step along the interval ladder."""

@@ -17,7 +17,7 @@ def _section_grid(sections: Sections) -> Table:
     """Keys and what they do, section by section, in one column."""
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold cyan", no_wrap=True)
-    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
     for number, (title, rows) in enumerate(sections):
         if number:
             table.add_row(Text(""), Text(""))
@@ -40,6 +40,28 @@ def keys_table(sections: Sections) -> Table:
     return table
 
 
+def results_sections(bindings) -> Sections:
+    """The results screen's keys (Enter on a batch), for its own ``?``."""
+    from batch_tui.ui.commands import binding_rows  # the one way bindings become rows
+
+    return [
+        ("Results (Enter)", [(k, d) for k, d in binding_rows(bindings) if d not in MOVING]),
+        (
+            "Results: moving",
+            [
+                ("k / j", "Up, down (the next page loads near the end)"),
+                ("pgup / pgdn", "A screen up, down"),
+                ("home / end", "First item, last loaded item"),
+                ("enter", "The item's full content and context"),
+            ],
+        ),
+    ]
+
+
+#: Descriptions of the moving keys, listed in their own section.
+MOVING = {"Down", "Up", "Last loaded item", "First item"}
+
+
 class HelpScreen(ModalScreen[None]):
     """A list of every key; any of Escape, q or ? closes it."""
 
@@ -52,7 +74,7 @@ class HelpScreen(ModalScreen[None]):
         align: center middle;
     }
     HelpScreen > VerticalScroll {
-        width: 78;
+        width: 110;
         max-width: 95%;
         height: auto;
         max-height: 90%;

@@ -18,6 +18,7 @@ from batch_tui.clock import to_datetime
 from batch_tui.export import export_results
 from batch_tui.format import MISSING, count, money
 from batch_tui.monitor.monitor import BatchMonitor
+from batch_tui.ui.export_copy import export_failed
 from batch_tui.ui.styles import status_text
 from batch_tui.ui.text import inert, plain
 
@@ -97,7 +98,10 @@ def item_detail(item: ItemResult) -> Table:
 class ItemScreen(ModalScreen[None]):
     """One item in full; Escape goes back."""
 
-    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back")]
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+    ]
 
     DEFAULT_CSS = """
     ItemScreen {
@@ -120,6 +124,12 @@ class ItemScreen(ModalScreen[None]):
         with VerticalScroll():
             yield Static(item_detail(self.item))
 
+    def action_help(self) -> None:
+        """?: the keys here and on the results screen."""
+        from batch_tui.ui.screens.help import HelpScreen, results_sections
+
+        self.app.push_screen(HelpScreen(results_sections(ResultsScreen.BINDINGS)))
+
 
 class ResultsScreen(Screen):
     """A batch's item results. Pages load as the cursor nears the end."""
@@ -129,8 +139,15 @@ class ResultsScreen(Screen):
         Binding("f", "toggle_failed", "Failed only"),
         Binding("e", "export('csv')", "Export CSV"),
         Binding("E", "export('json')", "Export JSON"),
-        Binding("j", "cursor_down", "Down", show=False),
+        Binding("r", "load_now", "Load more / retry"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        # Over the table's own keys: End goes to the last row (not the right edge),
+        # and moving at the bottom asks for the next page even where the cursor
+        # cannot move on.
+        Binding("down,j", "cursor_down", "Down", show=False, priority=True),
         Binding("k", "cursor_up", "Up", show=False),
+        Binding("end", "last", "Last loaded item", show=False, priority=True),
+        Binding("home", "first", "First item", show=False, priority=True),
     ]
 
     DEFAULT_CSS = """
@@ -158,7 +175,7 @@ class ResultsScreen(Screen):
         self.total: int | None = None
         self.has_more = True
         self.failed_only = False
-        self.loading = False
+        self.fetching = False
 
     def compose(self):
         title = Text("Results of ", style="bold")
@@ -186,6 +203,8 @@ class ResultsScreen(Screen):
         )
         if self.failed_only:
             text.append(" · failed only (f shows all)")
+        if self.subject.validation_errors:
+            text.append(f" · {self._validation_words()} (in the errors table and exports)")
         if message:
             text.append("  ")
             text.append_text(inert(message, "red", max_chars=200))
@@ -199,23 +218,23 @@ class ResultsScreen(Screen):
         next by itself, but at most ``look_ahead`` pages per request of the user's:
         a batch with no failures must not cost its whole result set.
         """
-        if self.loading or not self.has_more:
+        if self.fetching or not self.has_more:
             return
-        self.loading = True
+        self.fetching = True
         try:
             page = await self.monitor.results_page(
                 self.subject.id or "", offset=len(self.items), limit=PAGE
             )
         except ApiError as exc:
             if self.is_attached:
-                self._state(f"{exc.kind}: {exc.message}")
+                self._state(f"{exc.kind}: {exc.message} (r retries)")
             return
         except Exception as exc:  # a bug or a hostile answer costs this page, not the app
             if self.is_attached:
-                self._state(f"internal error: {type(exc).__name__}: {exc}")
+                self._state(f"internal error: {type(exc).__name__}: {exc} (r retries)")
             return
         finally:
-            self.loading = False
+            self.fetching = False
         if not self.is_attached:
             return  # the user left while the page was on its way
         self._take(page)
@@ -246,9 +265,7 @@ class ResultsScreen(Screen):
 
     @on(DataTable.RowHighlighted)
     def _near_the_end(self, event: DataTable.RowHighlighted) -> None:
-        table = self.query_one(DataTable)
-        if event.cursor_row >= table.row_count - PREFETCH:
-            self.load_more()
+        self._near_end()
 
     @on(DataTable.RowSelected)
     def _open(self, event: DataTable.RowSelected) -> None:
@@ -276,16 +293,51 @@ class ResultsScreen(Screen):
                 self.subject, self.items, fmt, now=to_datetime(self.monitor.clock())
             )
         except OSError as exc:
-            self.notify(
-                f"Export failed: {plain(exc.strerror or exc)}", severity="error", markup=False
-            )
+            self.notify(export_failed(exc), severity="error", markup=False)
             return
-        self.notify(
-            f"Wrote {len(self.items)} loaded items to {plain(path)}", title="Exported", markup=False
-        )
+        written = f"{count(len(self.items))} loaded items"
+        if self.subject.validation_errors:
+            written = f"{self._validation_words()} and {written}"
+        self.notify(f"Wrote {written} to {plain(path)}", title="Exported", markup=False)
+
+    def _validation_words(self) -> str:
+        """``3 validation errors``, or ``the first 1,000 of 4,200 validation errors``."""
+        kept = len(self.subject.validation_errors or ())
+        listed = self.subject.validation_error_count
+        if listed is not None and listed > kept:
+            return f"the first {count(kept)} of {count(listed)} validation errors"
+        return f"{count(kept)} validation error{'' if kept == 1 else 's'}"
+
+    def _near_end(self) -> None:
+        table = self.query_one(DataTable)
+        if table.cursor_row >= table.row_count - PREFETCH:
+            self.load_more()
 
     def action_cursor_down(self) -> None:
         self.query_one(DataTable).action_cursor_down()
+        self._near_end()  # at the last row no highlight event comes: ask here too
 
     def action_cursor_up(self) -> None:
         self.query_one(DataTable).action_cursor_up()
+
+    def action_last(self) -> None:
+        """End: the last item loaded, and the next page asked for."""
+        table = self.query_one(DataTable)
+        table.move_cursor(row=table.row_count - 1)
+        self._near_end()
+
+    def action_first(self) -> None:
+        """Home: the first item."""
+        self.query_one(DataTable).move_cursor(row=0)
+
+    def action_load_now(self) -> None:
+        """r: fetch the next page now (after a failed one, that is the retry)."""
+        if not self.has_more:
+            self.notify("Every item is loaded.", timeout=2)
+        self.load_more()
+
+    def action_help(self) -> None:
+        """?: the keys of this screen."""
+        from batch_tui.ui.screens.help import HelpScreen, results_sections
+
+        self.app.push_screen(HelpScreen(results_sections(self.BINDINGS)))

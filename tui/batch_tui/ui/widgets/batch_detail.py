@@ -27,6 +27,7 @@ from batch_tui.format import (
     weights,
 )
 from batch_tui.monitor.insight import (
+    MIN_SPAN,
     Progress,
     cost_per_success_cents,
     failure_rate,
@@ -86,6 +87,8 @@ def insight_rows(batch, progress: Progress | None) -> list[tuple[Text, Text]]:
         pace.append(f"  {spark}", style="dodger_blue2")
     pace.append("  ETA ")
     pace.append(MISSING if eta is None else rough_duration(eta))
+    if rate is None:
+        pace.append(f"  (after {MIN_SPAN / 60:g} min of history)", style="dim")
     spend = Text(MISSING if burn is None else f"{money(burn)}/min")
     projected = projected_cost_cents(
         batch.total_cost_cents, batch.processed_items, batch.total_items
@@ -103,9 +106,14 @@ def _warning_rows(snapshot: Snapshot, now: datetime) -> Rows:
     """Stale data and unusable fields, said plainly."""
     batch = snapshot.batch
     rows: Rows = []
-    if snapshot.is_stale(now.timestamp()):
+    if snapshot.not_found:
+        gone = Text("not found", style="bold red")
+        gone.append(" · the server has no batch with this id (for this key) · ")
+        gone.append_text(inert(snapshot.error or "", max_chars=300))
+        rows.append((Text("Data", style="bold red"), gone))
+    elif snapshot.is_stale(now.timestamp()):
         warning = Text("stale", style="bold yellow")
-        warning.append(f" · last good data {clock_time(to_datetime(snapshot.updated_at))} UTC · ")
+        warning.append(f" · last good data {clock_time(to_datetime(snapshot.updated_at))} · ")
         if snapshot.error:
             warning.append_text(inert(snapshot.error, max_chars=300))
         else:
@@ -113,6 +121,22 @@ def _warning_rows(snapshot: Snapshot, now: datetime) -> Rows:
                 f"not refreshed for {duration(timedelta(seconds=snapshot.age(now.timestamp())))}"
             )
         rows.append((Text("Data", style="bold yellow"), warning))
+    else:
+        # Always a Data row, so the rows below never move as data goes stale and back.
+        every = snapshot.planned_interval
+        rows.append(
+            (
+                Text("Data"),
+                Text(
+                    "final: it will not change"
+                    if batch.is_terminal
+                    else f"current · refreshed every {every:g}s"
+                    if every
+                    else "current",
+                    style="dim",
+                ),
+            )
+        )
     if batch.bad_fields:
         bad = Text("bad data", style="bold magenta")
         bad.append(" · the server sent unusable values for: ")
@@ -157,6 +181,8 @@ def _config_rows(snapshot: Snapshot, now: datetime) -> Rows:
         )
         methods = inert(weights(batch.methods_config), max_chars=300)
         context = inert(mapping(batch.context), max_chars=300)
+    elif snapshot.not_found:
+        tokens = methods = context = Text(MISSING, style="dim")
     else:
         tokens = methods = context = Text("loading…", style="dim")
     source = inert(batch.input_format or MISSING)
@@ -187,7 +213,10 @@ def detail_rows(snapshot: Snapshot, now: datetime, progress: Progress | None = N
     rows: Rows = [
         (Text("Name"), inert(batch.name or "(unnamed batch)", "bold", max_chars=200)),
         (Text("ID"), inert(batch.id or MISSING, max_chars=200)),
-        (Text("Status"), status_text(batch.status)),
+        (
+            Text("Status"),
+            Text("not found", "bold red") if snapshot.not_found else status_text(batch.status),
+        ),
     ]
     rows.extend(_warning_rows(snapshot, now))
     rows.extend(_progress_rows(snapshot, progress))

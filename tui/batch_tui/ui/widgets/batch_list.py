@@ -26,11 +26,9 @@ from batch_tui.monitor.monitor import Change, Snapshot
 from batch_tui.ui.view import ListView
 from batch_tui.ui.widgets.batch_rows import (
     COLUMN_INDEX,
-    COLUMNS,
-    COMPACT_COLUMNS,
-    NARROW_COLUMNS,
     Rows,
     header_strip,
+    layout,
     row_cells,
     row_width,
 )
@@ -59,6 +57,8 @@ class BatchList(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     BatchList {
         height: 1fr;
+        scrollbar-gutter: stable;
+        overflow-x: hidden;
         background: $surface;
         color: $foreground;
         & > .batch-list--header {
@@ -103,13 +103,13 @@ class BatchList(ScrollView, can_focus=True):
         self._rows = Rows()
         self._announced: str | None = None
         self._header: Strip | None = None
-        self.columns = COLUMNS
-        """The columns shown: all of them, or the compact set."""
+        self.columns = layout(120)
+        """The columns shown: as many as fit the list's width (``fit``)."""
 
     def fit(self, width: int) -> None:
-        """Choose the columns for a pane this wide: all, the narrow set, or the essentials."""
-        columns = COMPACT_COLUMNS if width < 70 else NARROW_COLUMNS if width < 100 else COLUMNS
-        if columns is self.columns:
+        """Choose the columns for a list this wide (``layout``)."""
+        columns = layout(width)
+        if columns == self.columns:
             return
         self.columns = columns
         self._rows.forget_strips()
@@ -155,8 +155,7 @@ class BatchList(ScrollView, can_focus=True):
         a few rows costs a few row renders, and only for rows on screen); without
         one, every row is redrawn.
         """
-        keep_id = self.current_batch_id
-        keep_offset = self.cursor_row - round(self.scroll_y)
+        keep_id, keep_offset = self.current_batch_id, self.cursor_row - round(self.scroll_y)
         reorder, dirty = self._rows.update(snapshots, now, change, self.view)
         if reorder:
             self._reorder(keep_id, keep_offset)
@@ -166,9 +165,7 @@ class BatchList(ScrollView, can_focus=True):
 
     def watch_view(self) -> None:
         """Filter and sort differently; the cursor stays on its batch if it is still shown."""
-        keep_id = self.current_batch_id
-        keep_offset = self.cursor_row - round(self.scroll_y)
-        self._reorder(keep_id, keep_offset)
+        self._reorder(self.current_batch_id, self.cursor_row - round(self.scroll_y))
         self._announce()
 
     def _reorder(self, keep_id: str | None, keep_offset: int) -> None:
@@ -261,6 +258,7 @@ class BatchList(ScrollView, can_focus=True):
             self.move_cursor(round(self.scroll_y) + event.y - 1)
 
     def on_resize(self) -> None:
+        self.fit(self.scrollable_content_region.width)
         self._scroll_cursor_into_view()
 
     # ── rendering ────────────────────────────────────────────────────────────

@@ -25,35 +25,39 @@ from batch_tui.ui.view import ListView
 
 Cells = tuple[Text, ...]
 
-#: (key, title, width): fixed widths, so an update never re-measures the table.
-COLUMNS: tuple[tuple[str, str, int], ...] = (
+Column = tuple[str, str, int]
+
+#: Every column the list can show, in the order shown: (key, title, width). A
+#: layout (``layout``) picks some of them for the width there is; widths are fixed
+#: within a layout, so an update never re-measures the table.
+COLUMNS: tuple[Column, ...] = (
     ("mark", "", 1),
     ("id", "ID", 18),
+    ("short_id", "ID", 6),
     ("name", "Name", 22),
     ("status", "Status", 10),
     ("progress", "Progress", 25),
     ("ok", "OK", 5),
     ("failed", "Failed", 6),
     ("cost", "Cost", 8),
-    ("age", "Age", 4),
+    ("age", "Age", 5),
 )
 COLUMN_INDEX = {key: index for index, (key, _, _) in enumerate(COLUMNS)}
-#: For a pane under 100 columns: what matters most, without the id (the detail
-#: pane shows it).
-NARROW_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("mark", "", 1),
-    ("name", "Name", 22),
-    ("status", "Status", 10),
-    ("progress", "Progress", 25),
-    ("failed", "Failed", 6),
-)
-#: The essentials, for a pane under 70 columns.
-COMPACT_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("mark", "", 1),
-    ("name", "Name", 18),
-    ("status", "Status", 10),
-    ("progress", "Progress", 13),
-    ("failed", "Fail", 5),
+#: The name's narrowest, and widest, width: spare cells go to the name up to this.
+NAME_MIN, NAME_MAX = 14, 48
+#: The progress bar and percentage without the counts.
+PROGRESS_NARROW = 13
+#: What is added, most useful first, while it fits: (column, width). A column
+#: already chosen grows to the width; the full id replaces the short one.
+PRIORITIES: tuple[tuple[str, int], ...] = (
+    ("failed", 6),
+    ("cost", 8),
+    ("short_id", 6),
+    ("ok", 5),
+    ("age", 5),
+    ("name", 22),
+    ("progress", 25),
+    ("id", 18),
 )
 #: Blank cells either side of each column's content.
 PADDING = 1
@@ -62,6 +66,24 @@ PADDING = 1
 def row_width(columns) -> int:
     """Cells a row of these columns takes."""
     return sum(width + 2 * PADDING for _, _, width in columns)
+
+
+def layout(width: int) -> tuple[Column, ...]:
+    """The columns for a list ``width`` cells wide: the essentials (name, status,
+    progress), then columns by priority while they fit, so nothing ever runs off
+    the edge; the cells left over widen the name."""
+    widths = {"mark": 1, "name": NAME_MIN, "status": 10, "progress": PROGRESS_NARROW}
+    used = sum(w + 2 * PADDING for w in widths.values())
+    for key, wanted in PRIORITIES:
+        extra = wanted - widths.get(key, -2 * PADDING)  # a new column costs its padding too
+        replaced = widths.get("short_id", -2 * PADDING) + 2 * PADDING if key == "id" else 0
+        if used + extra - replaced <= width:
+            widths[key] = wanted
+            used += extra - replaced
+            if replaced:
+                del widths["short_id"]
+    widths["name"] = min(NAME_MAX, widths["name"] + max(0, width - used))
+    return tuple((key, title, widths[key]) for key, title, _ in COLUMNS if key in widths)
 
 
 def mark_cell(snapshot: Snapshot, now: datetime) -> Text:
@@ -84,14 +106,15 @@ def row_cells(snapshot: Snapshot, now: datetime) -> Cells:
     batch = snapshot.batch
     name = inert(batch.name or "", max_chars=60)
     name.overflow = "ellipsis"
-    progress = progress_bar(batch.progress)
+    progress = progress_bar(batch.progress, status=batch.status)
     progress.append(f" {count(batch.processed_items)}/{count(batch.total_items)}")
     failures = batch.failure_count
     return (
         mark_cell(snapshot, now),
         inert(batch.id or "", max_chars=60),
+        inert((batch.id or "")[-6:]),
         name,
-        status_text(batch.status),
+        Text("not found", style="bold red") if snapshot.not_found else status_text(batch.status),
         progress,
         Text(count(batch.success_count), justify="right"),
         Text(

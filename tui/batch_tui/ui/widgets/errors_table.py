@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual import on
 from textual.containers import Vertical
 from textual.reactive import var
 from textual.widgets import DataTable, Static
 
 from batch_tui.api.models import ItemResult, ValidationIssue
-from batch_tui.format import MISSING
-from batch_tui.monitor.monitor import Snapshot
+from batch_tui.format import MISSING, count
+from batch_tui.monitor.monitor import ItemErrors, Snapshot
+from batch_tui.ui.screens.error_text import ErrorText
 from batch_tui.ui.text import inert
 
 
@@ -27,25 +29,53 @@ class ErrorRows:
     items: tuple[ItemResult, ...] = ()
     validation_count: int | None = None
     """How many validation errors the server listed (only the first are kept)."""
+    not_found: bool = False
+    """The server says there is no such batch."""
+    scanned: int = 0
+    """How many results were looked at for failed items (the first page)."""
+    failure_count: int | None = None
+    """How many items of the batch failed in all."""
 
     @classmethod
-    def of(cls, snapshot: Snapshot | None, items: tuple[ItemResult, ...] | None) -> ErrorRows:
-        """The rows for this snapshot and its failed items."""
+    def of(cls, snapshot: Snapshot | None, errors: ItemErrors | None) -> ErrorRows:
+        """The rows for this snapshot and the failed items the monitor fetched."""
         if snapshot is None:
             return cls()
         return cls(
             snapshot.batch.id,
             snapshot.has_detail,
             tuple(snapshot.batch.validation_errors or ()),
-            tuple(items or ()),
+            errors.items if errors else (),
             snapshot.batch.validation_error_count,
+            snapshot.not_found,
+            errors.scanned if errors else 0,
+            snapshot.batch.failure_count,
         )
+
+    @property
+    def title(self) -> str:
+        """The table's title: what its rows are out of, truthfully."""
+        parts = []
+        kept = len(self.validation)
+        listed = self.validation_count if self.validation_count is not None else kept
+        if listed > kept:
+            parts.append(f"first {count(kept)} of {count(listed)} validation")
+        elif kept:
+            parts.append(f"{count(kept)} validation")
+        if self.items or self.scanned:
+            failed = f"{count(len(self.items))}"
+            if self.failure_count is not None and self.failure_count > len(self.items):
+                failed += f" of {count(self.failure_count)}"
+            parts.append(f"{failed} failed (first {count(self.scanned)} items)")
+        return "Errors: " + " · ".join(parts) if parts else "Errors"
 
     @property
     def empty_message(self) -> str:
         """What to say instead of rows (empty when there are rows)."""
         if self.batch_id is None:
             return "No batch selected."
+        if self.not_found:
+            return "Not found: the server has no batch with this id."
         if not self.has_detail and not self.items:
             return "Loading…"
         if not self.validation and not self.items:
@@ -53,9 +83,16 @@ class ErrorRows:
         return ""
 
 
+def where(source: str, number: int | None) -> str:
+    """Which input row or item an error is about, in words."""
+    value = MISSING if number is None else str(number)
+    return f"{source}{value}" if source.endswith("#") else f"{source} {value}"
+
+
 class ErrorsTable(Vertical):
     """The highlighted batch's validation errors and failed items, each labelled
-    with its source, or a clear empty state. Its inputs are bound from the screen."""
+    with its source, or a clear empty state. Its inputs are bound from the screen.
+    It takes the focus (Tab), and Enter on a row shows that error in full."""
 
     DEFAULT_CSS = """
     ErrorsTable {
@@ -77,31 +114,46 @@ class ErrorsTable(Vertical):
     def compose(self):
         yield Static("", id="errors-empty")
         table: DataTable[Text] = DataTable(cursor_type="row", id="errors-rows")
-        table.can_focus = False
         table.add_column("Source", width=10, key="source")
-        table.add_column("Row", width=6, key="row")
-        table.add_column("Error", key="error")
+        table.add_column("Row / item", width=10, key="row")
+        table.add_column("Error (⏎ all)", key="error")
         yield table
+
+    @property
+    def table(self) -> DataTable:
+        """The rows themselves (what takes the focus)."""
+        return self.query_one(DataTable)
+
+    @on(DataTable.RowSelected)
+    def _chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        key = str(event.row_key.value)
+        index = int(key[1:])
+        if key.startswith("v"):
+            issue = self.rows.validation[index]
+            chosen = ErrorText("Validation error", where("input row", issue.row), issue.error)
+        else:
+            item = self.rows.items[index]
+            chosen = ErrorText("Failed item", where("item #", item.item_index), item.error_message)
+        self.app.push_screen(chosen)
 
     def watch_rows(self, rows: ErrorRows) -> None:
         table = self.query_one(DataTable)
         table.clear()
         for index, issue in enumerate(rows.validation):
-            row = Text(MISSING if issue.row is None else str(issue.row), justify="right")
+            row = Text(where("row", issue.row), justify="right")
             table.add_row(
                 Text("validation", style="yellow"),
                 row,
-                inert(issue.error or MISSING, max_chars=1000),
+                inert(issue.error or MISSING, max_chars=200),
                 key=f"v{index}",
             )
         for index, item in enumerate(rows.items):
-            number = Text(
-                MISSING if item.item_index is None else str(item.item_index), justify="right"
-            )
+            number = Text(where("item #", item.item_index), justify="right")
             table.add_row(
                 Text("item", style="red"),
                 number,
-                inert(item.error_message or MISSING, max_chars=1000),
+                inert(item.error_message or MISSING, max_chars=200),
                 key=f"i{index}",
             )
         message = rows.empty_message
@@ -109,8 +161,4 @@ class ErrorsTable(Vertical):
         empty.update(message)
         empty.display = bool(message)
         table.display = not message
-        listed = (
-            rows.validation_count if rows.validation_count is not None else len(rows.validation)
-        )
-        total = listed + len(rows.items)
-        self.border_title = f"Errors ({total})" if total else "Errors"
+        self.border_title = rows.title

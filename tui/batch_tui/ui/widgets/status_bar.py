@@ -12,6 +12,7 @@ from textual.widget import Widget
 from batch_tui.clock import to_datetime
 from batch_tui.format import clock_time, duration
 from batch_tui.monitor.monitor import MonitorStatus
+from batch_tui.monitor.snapshot import STALE_AFTER
 from batch_tui.ui.state import Counts
 from batch_tui.ui.text import inert
 
@@ -29,6 +30,41 @@ def _seconds(delta: float) -> str:
     return f"{seconds}s" if seconds < 120 else f"{seconds // 60}m"
 
 
+def is_stale(status: MonitorStatus, now: float) -> bool:
+    """The data on screen is old: nothing has succeeded for three intervals (as the
+    budget allows them), or, once connected, nothing ever has."""
+    if status.last_success is None:
+        return status.state != "connecting"
+    return now - status.last_success > STALE_AFTER * max(status.interval, status.effective_interval)
+
+
+def _state(status: MonitorStatus, now: float, stopped: str | None) -> Text:
+    """The state, then how fresh the data is: first, so no width ever cuts them. The
+    state turns yellow (red stays red) when the data is stale."""
+    stale = is_stale(status, now)
+    if stopped:
+        # The loop is down: whatever the last poll said is no longer news.
+        line = Text("● ", style="bold red")
+        line.append_text(inert(stopped, "bold red", max_chars=200))
+    else:
+        label, style = STATE_STYLES.get(status.state, (status.state, ""))
+        if stale and "red" not in style:
+            style = "bold yellow"
+        line = Text()
+        line.append(label, style=style)
+    if status.last_success is not None:
+        updated = to_datetime(status.last_success)
+        line.append(
+            f"  updated {clock_time(updated)} ({_seconds(now - status.last_success)} ago)",
+            style="bold yellow" if stale else "",
+        )
+        if stale:
+            line.append(" stale", style="bold yellow")
+    elif stale:
+        line.append("  no data yet", style="bold yellow")
+    return line
+
+
 def status_line(
     status: MonitorStatus,
     now: float,
@@ -37,28 +73,13 @@ def status_line(
     active: int,
     stopped: str | None = None,
 ) -> Text:
-    """One line of status text (server strings inert); ``stopped`` says the poll loop is down."""
-    if stopped:
-        # The loop is down: whatever the last poll said is no longer news.
-        line = Text("● ", style="bold red")
-        line.append_text(inert(stopped, "bold red", max_chars=200))
-    else:
-        label, style = STATE_STYLES.get(status.state, (status.state, ""))
-        line = Text(label, style=style)
-    if status.last_error:
-        # First after the state: on a narrow terminal the end of the line is cut.
-        line.append("  error: ", style="red")
-        line.append_text(inert(status.last_error, "red", max_chars=120))
-    if status.backing_off:
-        line.append(f"  backing off ({status.backing_off})", style="yellow")
+    """One line of status text (server strings inert); ``stopped`` says the poll loop
+    is down. State and freshness come first and error text last, so a narrow
+    terminal cuts the error, never whether the data can be trusted."""
+    line = _state(status, now, stopped)
     line.append(f"  {batches} batches, {active} active", style="bold")
     if status.history:
         line.append(f" ({status.history})", style="dim")
-    if status.last_success is not None:
-        line.append(
-            f"  updated {clock_time(to_datetime(status.last_success))}"
-            f" ({_seconds(now - status.last_success)} ago)"
-        )
     if status.user_paused:
         line.append("  PAUSED (p resumes)", style="bold reverse yellow")
     elif status.state == "unauthorized":
@@ -67,6 +88,8 @@ def status_line(
         line.append(f"  429: paused {_seconds(status.paused_until - now)}", style="bold yellow")
     elif status.next_poll is not None and not stopped:
         line.append(f"  next poll in {_seconds(status.next_poll - now)}")
+    if status.failures_in_a_row:
+        line.append(f"  retrying: {status.failures_in_a_row} failed in a row", style="yellow")
     line.append(f"  every {status.interval:g}s", style="dim")
     if abs(status.effective_interval - status.interval) > 0.05:
         allowed = status.effective_interval
@@ -81,6 +104,9 @@ def status_line(
     if status.notice:
         line.append("  ⚠ ", style="bold yellow")
         line.append_text(inert(status.notice, "yellow", max_chars=200))
+    if status.last_error and not stopped:
+        line.append("  ✗ ", style="red")
+        line.append_text(inert(status.last_error, "red", max_chars=200))
     return line
 
 
