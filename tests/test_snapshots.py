@@ -30,6 +30,7 @@ SCENES = {
     "dashboard": scene(),
     "failed-batch": scene(status="failed"),
     "errors-pane": scene("tab", status="failed"),
+    "error-text": scene("tab", "enter", status="failed"),
     "cancel-confirmation": scene("c"),
     "filter": scene("slash", *"claims"),
     "help": scene("question_mark"),
