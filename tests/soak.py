@@ -35,7 +35,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from benchmark import PtyApp, rss_mb, wait_for_rows
+from benchmark import PtyApp, wait_for_rows
 from conftest import start_demo_process
 
 SAMPLE_EVERY = 30.0
@@ -88,6 +88,21 @@ def alive(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists()
 
 
+def memory_mb(pid: int) -> tuple[float, float]:
+    """A process's resident set size and its anonymous part (the heap), in MB.
+
+    The rest of RSS is mapped files (the interpreter, shared libraries), which the
+    kernel drops and reloads under memory pressure from other processes: the
+    anonymous part is what a leak grows.
+    """
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "RssAnon"):
+            fields[key] = int(value.split()[0]) / 1024
+    return fields.get("VmRSS", float("nan")), fields.get("RssAnon", float("nan"))
+
+
 def soak(minutes: float, rate: float, interval: float, trace_dir: Path | None) -> list[dict]:
     server, url = start_demo_process("--churn", f"{rate:g}", "--rate-limit", "1000")
     state_dir = tempfile.mkdtemp(prefix="batch-tui-soak-state-")
@@ -113,7 +128,8 @@ def soak(minutes: float, rate: float, interval: float, trace_dir: Path | None) -
         start = time.monotonic()
         cpu_before, bytes_before, wall_before = app.cpu_seconds(), app.bytes_out, start
         print(
-            f"{'elapsed':>8}  {'app RSS':>9}  {'server RSS':>10}  {'app CPU':>7}  {'drawn':>9}",
+            f"{'elapsed':>8}  {'app RSS':>9}  {'(anon)':>9}  {'server RSS':>10}  {'(anon)':>9}"
+            f"  {'app CPU':>7}  {'drawn':>10}",
             flush=True,
         )
         for k in range(int(minutes * 60 // SAMPLE_EVERY) + 1):
@@ -125,10 +141,14 @@ def soak(minutes: float, rate: float, interval: float, trace_dir: Path | None) -
             now = time.monotonic()
             cpu, out = app.cpu_seconds(), app.bytes_out
             span = max(now - wall_before, 1e-9)
+            app_rss, app_anon = memory_mb(app.process.pid)
+            server_rss, server_anon = memory_mb(server.pid)
             sample = {
                 "elapsed": now - start,
-                "app": app.rss_mb(),
-                "server": rss_mb(server.pid),
+                "app": app_rss,
+                "app_anon": app_anon,
+                "server": server_rss,
+                "server_anon": server_anon,
                 "cpu": (cpu - cpu_before) / span * 100,
                 "kbps": (out - bytes_before) / span / 1024,
             }
@@ -136,7 +156,8 @@ def soak(minutes: float, rate: float, interval: float, trace_dir: Path | None) -
             samples.append(sample)
             print(
                 f"{sample['elapsed'] / 60:7.1f}m  {sample['app']:6.1f} MB  "
-                f"{sample['server']:7.1f} MB  {sample['cpu']:6.1f}%  "
+                f"{sample['app_anon']:6.1f} MB  {sample['server']:7.1f} MB  "
+                f"{sample['server_anon']:6.1f} MB  {sample['cpu']:6.1f}%  "
                 f"{sample['kbps']:5.1f} KB/s",
                 flush=True,
             )
@@ -200,14 +221,17 @@ def main() -> int:
         return 2
     app_from, app_to, app_growth = growth(samples, "app")
     server_from, server_to, server_growth = growth(samples, "server")
+    anon_growth = growth(samples, "app_anon")[2]
+    server_anon_growth = growth(samples, "server_anon")[2]
     ok = abs(app_growth) <= args.tolerance
     print(
         f"\napp RSS:    {app_from:.1f} MB at minute 2, {app_to:.1f} MB at the end: "
-        f"{app_growth:+.1f} MB ({'within' if ok else 'beyond'} ±{args.tolerance:g} MB)"
+        f"{app_growth:+.1f} MB ({'within' if ok else 'beyond'} ±{args.tolerance:g} MB); "
+        f"anonymous {anon_growth:+.1f} MB"
     )
     print(
         f"server RSS: {server_from:.1f} MB at minute 2, {server_to:.1f} MB at the end: "
-        f"{server_growth:+.1f} MB"
+        f"{server_growth:+.1f} MB; anonymous {server_anon_growth:+.1f} MB"
     )
     print(f"{os.cpu_count()} cores, Python {sys.version.split()[0]}")
     return 0 if ok else 1
