@@ -320,7 +320,7 @@ class ChurnCatalog:
     ``fleet`` keeps 16 bytes per finished batch: about 7 MB a day at 5 a second).
     """
 
-    CACHE = 1024
+    CACHE = 512
     """Specs kept (with their item tables): the open ones and a few pages of the rest."""
 
     def __init__(self, seed: int, epoch: float, rate: float, hostile: bool = False) -> None:
