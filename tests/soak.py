@@ -17,11 +17,11 @@ and the first pages are over by then) to the last sample.
 Exit status 0 when that growth is within ±10 MB (``--tolerance``), 1 when it is
 not, 2 when the app died or drew nothing.
 
-``--tracemalloc DIR`` runs the app with tracemalloc on (25 frames) and has it
-write a snapshot to DIR at every sample, through a ``sitecustomize`` module put
-on the app's path for the run only; compare two with ``--compare A B``. Tracing
-makes the app several times slower, so its RSS figures are not the acceptance
-figures.
+``--tracemalloc DIR`` runs the app with tracemalloc on (``--trace-frames``,
+default 8) and has it write a snapshot to DIR every ``--trace-every`` seconds
+(default 120), through a ``sitecustomize`` module put on the app's path for the
+run only; compare two with ``--compare OLD NEW``. Tracing makes the app several
+times slower and bigger, so its RSS figures are not the acceptance figures.
 """
 
 from __future__ import annotations
@@ -48,10 +48,10 @@ import os, threading, time, tracemalloc
 
 _DIR = os.environ.get("BATCH_TUI_SOAK_TRACE_DIR")
 if _DIR:
-    tracemalloc.start(25)
+    tracemalloc.start(int(os.environ.get("BATCH_TUI_SOAK_TRACE_FRAMES", "8")))
 
     def _dump():
-        every = float(os.environ.get("BATCH_TUI_SOAK_TRACE_EVERY", "30"))
+        every = float(os.environ.get("BATCH_TUI_SOAK_TRACE_EVERY", "120"))
         n = 0
         while True:
             time.sleep(every)
@@ -103,7 +103,13 @@ def memory_mb(pid: int) -> tuple[float, float]:
     return fields.get("VmRSS", float("nan")), fields.get("RssAnon", float("nan"))
 
 
-def soak(minutes: float, rate: float, interval: float, trace_dir: Path | None) -> list[dict]:
+def soak(
+    minutes: float,
+    rate: float,
+    interval: float,
+    trace_dir: Path | None,
+    trace: tuple[float, int] = (120.0, 8),
+) -> list[dict]:
     server, url = start_demo_process("--churn", f"{rate:g}", "--rate-limit", "1000")
     state_dir = tempfile.mkdtemp(prefix="batch-tui-soak-state-")
     hook_dir = None
@@ -117,7 +123,8 @@ def soak(minutes: float, rate: float, interval: float, trace_dir: Path | None) -
             p for p in (hook_dir, os.environ.get("PYTHONPATH")) if p
         )
         os.environ["BATCH_TUI_SOAK_TRACE_DIR"] = str(trace_dir.resolve())
-        os.environ["BATCH_TUI_SOAK_TRACE_EVERY"] = str(SAMPLE_EVERY)
+        os.environ["BATCH_TUI_SOAK_TRACE_EVERY"] = str(trace[0])
+        os.environ["BATCH_TUI_SOAK_TRACE_FRAMES"] = str(trace[1])
     samples: list[dict] = []
     app = None
     try:
@@ -205,6 +212,8 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=2.0, help="the app's --interval")
     parser.add_argument("--tolerance", type=float, default=10.0, help="allowed growth in MB")
     parser.add_argument("--tracemalloc", type=Path, metavar="DIR", help="snapshots of the app")
+    parser.add_argument("--trace-every", type=float, default=120.0, metavar="SECONDS")
+    parser.add_argument("--trace-frames", type=int, default=8, metavar="N")
     parser.add_argument("--compare", type=Path, nargs=2, metavar=("OLD", "NEW"))
     args = parser.parse_args()
     if args.compare:
@@ -215,7 +224,13 @@ def main() -> int:
         f"batch-tui --interval {args.interval:g}; {args.minutes:g} minutes",
         flush=True,
     )
-    samples = soak(args.minutes, args.rate, args.interval, args.tracemalloc)
+    samples = soak(
+        args.minutes,
+        args.rate,
+        args.interval,
+        args.tracemalloc,
+        (args.trace_every, args.trace_frames),
+    )
     if len(samples) < 2 or samples[-1]["elapsed"] < min(BASELINE_AT, args.minutes * 60):
         print("not enough samples: the run ended early")
         return 2
