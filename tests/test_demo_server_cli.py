@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import httpx
 import pytest
@@ -60,6 +61,36 @@ def test_demo_server_with_a_hundred_thousand_batches_serves_any_page(serve):
     assert running["pagination"]["total"] == 20
     assert {row["status"] for row in running["data"]} == {"processing"}
     assert one["id"] == last["data"][-1]["id"] and one["createdAt"] == last["data"][-1]["createdAt"]
+
+
+def test_demo_server_with_churn_serves_a_stream_of_short_batches(serve):
+    url = serve("--churn", "5", "--rate-limit", "0")
+    headers = {"Authorization": "Bearer anything"}
+    with httpx.Client(base_url=url, headers=headers) as http:
+        first = http.get("/v1/batch", params={"limit": 100}).json()
+        time.sleep(1.5)
+        later = http.get("/v1/batch", params={"limit": 100}).json()
+        statuses = {row["status"] for row in later["data"]}
+        one = http.get(f"/v1/batch/{later['data'][0]['id']}").json()
+    # A minute of history at the start, then five more a second.
+    assert 300 <= first["pagination"]["total"] <= 310
+    assert 5 <= later["pagination"]["total"] - first["pagination"]["total"] <= 10
+    assert {"pending", "validating", "processing", "completed"} <= statuses
+    assert later["data"][0]["createdAt"] >= first["data"][0]["createdAt"]
+    assert one["id"] == later["data"][0]["id"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--churn", "0"), "--churn must be more than 0 and at most 1000 batches a second"),
+        (("--churn", "5", "--batches", "10"), "--churn and --batches cannot be used together"),
+    ],
+)
+def test_demo_server_refuses_a_churn_it_cannot_serve(args, message):
+    result = demo_server(*args)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"batch-tui: error: {message}"
 
 
 def test_demo_server_takes_hostile_fault_kinds_from_the_faults_option(serve):

@@ -9,6 +9,7 @@ batch fleet's first and last pages for order, totals and filters.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 import pytest
@@ -172,3 +173,114 @@ def test_a_running_slot_of_the_steady_fleet_refills_when_its_cancelled_batch_wou
     assert totals_by_status(sim)["cancelled"] >= 1
     clock.advance(SLOT_PERIOD)
     assert sum(totals_by_status(sim)[status] for status in UNFINISHED) == 5
+
+
+# ── churn: a stream of short batches ─────────────────────────────────────────
+
+#: Seconds from the epoch: before the stream began, its first seconds, the epoch,
+#: arrivals and finishes a fraction of a second apart, minutes on, then back.
+CHURN_WALK = (-70, -59.5, -50, -1.3, 0, 0.1, 0.2, 4.9, 10.05, 61, 300, 120, 600)
+
+
+def churning(clock: FakeClock, rate: float = 5.0, seed: int = SEED) -> Simulator:
+    return Simulator(seed=seed, epoch=EPOCH, clock=clock, churn=rate)
+
+
+@pytest.mark.parametrize("rate", [5.0, 0.7, 11.0])
+def test_churn_list_pages_equal_evaluating_every_batch_at_every_instant(rate):
+    clock = FakeClock(EPOCH)
+    sim = churning(clock, rate)
+    for seconds in CHURN_WALK:
+        clock.set(EPOCH + seconds)
+        assert_pages_match(sim, clock())
+        if seconds == 300:
+            running = sim.list_json(limit=100, status="processing")["data"]
+            pending = sim.list_json(limit=100, status="pending")["data"]
+            sim.cancel(running[-1]["id"])
+            if pending:
+                sim.cancel(pending[0]["id"])
+            clock.advance(0.5)
+            assert_pages_match(sim, clock())
+
+
+def test_churn_creates_batches_at_the_rate_newest_first():
+    clock = FakeClock(EPOCH)
+    sim = churning(clock)
+    before = sim.list_json(limit=100)
+    for _ in range(10):
+        clock.advance(1)
+        sim.list_json()
+    after = sim.list_json(limit=100)
+    assert after["pagination"]["total"] - before["pagination"]["total"] == 50
+    new = [row for row in after["data"] if row["id"] not in {r["id"] for r in before["data"]}]
+    assert len(new) == 50 and new == after["data"][:50], "the newcomers lead the list"
+    stamps = [created(row) for row in after["data"]]
+    assert stamps == sorted(stamps, reverse=True)
+    per_second = Counter(row["createdAt"] for row in new)
+    assert per_second["2026-01-15T10:00:05Z"] == 5 and max(per_second.values()) == 5
+    assert len({row["id"] for row in after["data"]}) == 100
+
+
+def test_each_churning_batch_goes_pending_validating_processing_and_finishes_ten_seconds_in():
+    clock = FakeClock(EPOCH + 0.01)
+    sim = churning(clock)
+    watched = sim.list_json(limit=5)["data"]  # created in the last second
+    seen: dict[str, list[str]] = {row["id"]: [] for row in watched}
+    for _ in range(130):
+        for batch_id, statuses in seen.items():
+            status = sim.get_json(batch_id)["status"]
+            if not statuses or statuses[-1] != status:
+                statuses.append(status)
+        clock.advance(0.1)
+    for batch_id, statuses in seen.items():
+        detail = sim.get_json(batch_id)
+        assert statuses in (
+            ["pending", "validating", "processing", "completed"],
+            ["pending", "validating", "failed"],
+        ), statuses
+        if detail["status"] == "completed":
+            took = created(detail).timestamp()
+            finished = datetime.fromisoformat(detail["completedAt"].replace("Z", "+00:00"))
+            assert 9 <= finished.timestamp() - took <= 11
+            assert detail["processedItems"] == detail["totalItems"] <= 16
+
+
+def test_churn_status_filters_agree_with_the_unfiltered_list():
+    clock = FakeClock(EPOCH)
+    sim = churning(clock)
+    for _ in range(40):
+        clock.advance(7.3)
+        totals = totals_by_status(sim)
+        total = sim.list_json(limit=1)["pagination"]["total"]
+        assert sum(totals.values()) == total
+        # The last ten seconds' arrivals are unfinished, less those that failed validation.
+        assert 40 <= sum(totals[status] for status in UNFINISHED) <= 51
+        for status in ("processing", "failed", "completed"):
+            rows = sim.list_json(limit=100, status=status)["data"]
+            assert {row["status"] for row in rows} <= {status}
+    assert totals["failed"] > 0.04 * total and totals["completed"] > 0.8 * total
+    failures = [row["failureCount"] for row in sim.list_json(limit=100, status="completed")["data"]]
+    assert any(failures) and not all(failures)
+
+
+def test_churn_keeps_only_a_bounded_number_of_batches_in_memory():
+    clock = FakeClock(EPOCH)
+    sim = churning(clock, rate=50.0)
+    for _ in range(120):
+        clock.advance(5)
+        sim.list_json(limit=100)
+        sim.list_json(limit=100, status="processing")
+    total = sim.list_json(limit=1)["pagination"]["total"]
+    assert total > 30_000
+    assert len(sim._catalog._cache) <= sim._catalog.CACHE < total / 10
+    oldest = sim.list_json(limit=1, offset=total - 1)["data"][0]
+    assert sim.get_json(oldest["id"])["createdAt"] == "2026-01-15T09:59:00Z"
+
+
+def test_churn_ids_differ_by_seed_and_are_the_same_for_the_same_seed():
+    pages = [
+        churning(FakeClock(EPOCH + 42), seed=seed).list_json(limit=100)["data"]
+        for seed in (SEED, SEED, SEED + 1)
+    ]
+    assert pages[0] == pages[1]
+    assert not {row["id"] for row in pages[0]} & {row["id"] for row in pages[2]}

@@ -134,6 +134,15 @@ def _add_demo_fleet_options(parser: argparse.ArgumentParser) -> None:
         ),
     )
     parser.add_argument(
+        "--churn",
+        type=float,
+        metavar="RATE",
+        help=(
+            "serve a stream instead of the story: RATE new batches a second, each "
+            "finished about 10 s after it was created (some fail)"
+        ),
+    )
+    parser.add_argument(
         "--hostile",
         action="store_true",
         help="names and errors full of markup and escape sequences (for testing clients)",
@@ -186,6 +195,11 @@ def _run_demo_server(argv: Sequence[str]) -> int:
         return _fail("--batches must be from 1 to 100000")
     if not 0 <= args.active <= (args.batches or 0):
         return _fail("--active must be from 0 to --batches")
+    if args.churn is not None:
+        if args.batches is not None:
+            return _fail("--churn and --batches cannot be used together")
+        if not 0 < args.churn <= 1000:
+            return _fail("--churn must be more than 0 and at most 1000 batches a second")
     if args.foreign_load < 0:
         return _fail("--foreign-load must be 0 or more")
     try:
@@ -198,7 +212,11 @@ def _run_demo_server(argv: Sequence[str]) -> int:
         if not key:
             return _fail(f"--require-key needs ${ENV_KEY} to be set")
     simulator = Simulator(
-        seed=args.seed, fleet=args.batches, active=args.active, hostile=args.hostile
+        seed=args.seed,
+        fleet=args.batches,
+        active=args.active,
+        hostile=args.hostile,
+        churn=args.churn,
     )
     api = DemoApi(
         simulator,

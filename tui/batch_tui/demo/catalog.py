@@ -12,6 +12,8 @@ N batches at the epoch, A of them running; each running slot starts a new batch
 the moment its last one finishes, so A stay active and new ones keep arriving.
 Its specs are drawn only when asked for (and a few thousand kept), and its ids
 are a keyed permutation of the numbers, so nothing is stored per batch.
+``ChurnCatalog`` is ``--churn RATE``: RATE new batches a second, each finished
+about ten seconds after it was created, for ever; stored the same way.
 """
 
 from __future__ import annotations
@@ -281,6 +283,114 @@ class SteadyCatalog:
                 cancelled_at=cancelled,
                 **common,
             )
+        self._cache[n] = spec
+        if len(self._cache) > self.CACHE:
+            self._cache.popitem(last=False)
+        return spec
+
+    def number(self, batch_id: str, count: int) -> int | None:
+        """The number of the batch with this id among the first ``count``, if any."""
+        n = self.ids.decode(batch_id)
+        return n if n is not None and n < count else None
+
+
+# ── churn ────────────────────────────────────────────────────────────────────
+
+CHURN_PENDING_FOR, CHURN_VALIDATING_FOR = 1.0, 1.0
+"""Every churning batch waits a second, then validates for a second."""
+CHURN_WORK = 8.0
+"""Seconds of processing: a churning batch completes ten seconds after it was created."""
+CHURN_BACKLOG = 60.0
+"""The stream began this long before the epoch: the first list already has every status."""
+CHURN_ITEMS = (4, 5, 8, 10, 12, 16)
+CHURN_FAILURE_RATES = (0.0, 0.0, 0.05, 0.1, 0.4)
+"""Items that fail; the last is high enough to raise the dashboard's failure alert."""
+
+
+class ChurnCatalog:
+    """``--churn RATE``: a new batch every ``1 / RATE`` seconds, each finished ~10 s later.
+
+    Batch ``n`` is created at ``start + n / rate`` (``start`` a minute before the
+    epoch); it is pending for a second, validating for a second, then processes a
+    handful of items in eight seconds and completes, ten seconds after it was
+    created. About one in twelve fails validation instead (failed two seconds in),
+    and some have many failed items. Everything about a batch comes from its number
+    and the seed: its shape from a hash, its id from a keyed permutation, its spec
+    drawn only when asked for, and only the most recently used ones kept. So the
+    server's memory stays flat however long the stream runs (the index in
+    ``fleet`` keeps 16 bytes per finished batch: about 7 MB a day at 5 a second).
+    """
+
+    CACHE = 512
+    """Specs kept (with their item tables): the open ones and a few pages of the rest."""
+
+    def __init__(self, seed: int, epoch: float, rate: float, hostile: bool = False) -> None:
+        if not rate > 0:
+            raise ValueError(f"churn rate must be positive, got {rate}")
+        self.seed = seed
+        self.epoch = epoch
+        self.rate = float(rate)
+        self.hostile = hostile
+        self.start = epoch - CHURN_BACKLOG
+        self._salt = _mix(seed ^ 0x636875726E)  # "churn": not the steady fleet's shapes
+        self.ids = BatchIds(seed)
+        self._cache: OrderedDict[int, BatchSpec] = OrderedDict()
+
+    def created(self, n: int) -> float:
+        """When batch ``n`` is created."""
+        return self.start + n / self.rate
+
+    def _shape(self, n: int) -> tuple[float, int, float, int]:
+        """Batch ``n``'s (created, items, item failure rate, invalid rows), from its number."""
+        roll = _mix(self._salt ^ n)
+        total = CHURN_ITEMS[roll % len(CHURN_ITEMS)]
+        failure_rate = CHURN_FAILURE_RATES[(roll >> 8) % len(CHURN_FAILURE_RATES)]
+        invalid = 1 + (roll >> 16) % 3 if (roll >> 24) % 12 == 0 else 0
+        return self.created(n), total, failure_rate, invalid
+
+    def count(self, t: float) -> int:
+        """How many batches exist at ``t``: those with ``created(n) <= t``."""
+        if t < self.start:
+            return 0
+        count = math.floor((t - self.start) * self.rate) + 1
+        # The estimate can be one off where the float arithmetic rounds differently:
+        # the creation times themselves decide.
+        while self.created(count) <= t:
+            count += 1
+        while count > 0 and self.created(count - 1) > t:
+            count -= 1
+        return count
+
+    def end(self, n: int) -> tuple[float, str]:
+        """Batch ``n``'s natural end: when it becomes terminal and how, with no new cancel."""
+        created, total, _, invalid = self._shape(n)
+        if invalid:
+            return created + CHURN_PENDING_FOR + CHURN_VALIDATING_FOR, "failed"
+        per_item = CHURN_WORK / total
+        return finish_time(
+            created, CHURN_PENDING_FOR, CHURN_VALIDATING_FOR, total, per_item
+        ), "completed"
+
+    def spec(self, n: int) -> BatchSpec:
+        """Batch number ``n``'s spec, drawn on demand and kept while recently used."""
+        spec = self._cache.get(n)
+        if spec is not None:
+            self._cache.move_to_end(n)
+            return spec
+        created, total, failure_rate, invalid = self._shape(n)
+        spec = build_spec(
+            random.Random(f"{self.seed}:churn:{n}"),
+            seed=self.seed,
+            batch_id=self.ids.encode(n),
+            hostile_index=n if self.hostile else None,
+            created=created,
+            total=total,
+            per_item=CHURN_WORK / total,
+            pending_for=CHURN_PENDING_FOR,
+            validating_for=CHURN_VALIDATING_FOR,
+            failure_rate=failure_rate,
+            invalid_rows=invalid,
+        )
         self._cache[n] = spec
         if len(self._cache) > self.CACHE:
             self._cache.popitem(last=False)

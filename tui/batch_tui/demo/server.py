@@ -73,6 +73,9 @@ class DemoApi:
         """What is going wrong on purpose (tests change it at run time)."""
         self.request_log: list[tuple[str, str]] = []
         """Every request received, as (method, path): tests count requests with it."""
+        self.log_requests = True
+        """Whether to keep ``request_log`` (off for a server running on its own for
+        hours: nobody reads it there, and it would grow with every request)."""
         self.in_flight = 0
         self.max_in_flight = 0
         """The most requests ever handled at once: shows whether a client overlaps them."""
@@ -109,7 +112,8 @@ class DemoApi:
         """Wrap a handler in auth, rate limiting, faults and the error envelope."""
 
         async def endpoint(request: Request) -> Response:
-            self.request_log.append((request.method, request.url.path))
+            if self.log_requests:
+                self.request_log.append((request.method, request.url.path))
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             try:
@@ -332,7 +336,12 @@ class DemoServer:
 
 
 def serve_forever(api: DemoApi, *, host: str = "127.0.0.1", port: int = 8787) -> None:
-    """Run the demo API in the foreground until interrupted (``batch-tui demo-server``)."""
+    """Run the demo API in the foreground until interrupted (``batch-tui demo-server``).
+
+    Nothing in this process reads the request log, so it is not kept: the
+    server's memory does not grow with the requests it answers.
+    """
+    api.log_requests = False
     config = uvicorn.Config(
         api.app, host=host, port=port, log_level="info", access_log=False, lifespan="off"
     )

@@ -29,7 +29,7 @@ from batch_tui.demo.batches import (
     State,
     iso,
 )
-from batch_tui.demo.catalog import SteadyCatalog, StoryCatalog
+from batch_tui.demo.catalog import ChurnCatalog, SteadyCatalog, StoryCatalog
 from batch_tui.demo.fleet import FleetIndex
 from batch_tui.demo.items import CLAIMS, ITEM_ERRORS, counts, item_json
 
@@ -64,7 +64,9 @@ class Simulator:
     then, in every status, and a new one arrives every ``arrival_every`` seconds
     after it. ``clock`` says what time it is now. With ``fleet`` set, the story is
     a steady fleet's instead: that many batches at the epoch, ``active`` of them
-    running, and a new one arriving whenever a running one finishes.
+    running, and a new one arriving whenever a running one finishes. With ``churn``
+    set, it is a stream instead: that many new batches a second, each finished
+    about ten seconds after it was created (``ChurnCatalog``).
 
     Safe to call from the server's thread and a test's at once: one lock guards
     the index and the spec caches.
@@ -80,18 +82,23 @@ class Simulator:
         fleet: int | None = None,
         active: int = 0,
         hostile: bool = False,
+        churn: float | None = None,
     ) -> None:
+        if fleet is not None and churn is not None:
+            raise ValueError("a steady fleet or a churning stream, not both")
         self.seed = seed
         self.clock = clock
         self.epoch = float(epoch if epoch is not None else math.floor(clock()))
-        self.arrival_every = arrival_every if fleet is None else 0.0
+        self.arrival_every = arrival_every if fleet is None and churn is None else 0.0
         self.hostile = hostile
         """Serve names, errors and context full of markup and escape sequences."""
         self.cancels: dict[str, float] = {}
         """Cancels received, by batch id: the one input that changes the story."""
         self._lock = threading.RLock()
-        self._catalog: StoryCatalog | SteadyCatalog
-        if fleet is None:
+        self._catalog: StoryCatalog | SteadyCatalog | ChurnCatalog
+        if churn is not None:
+            self._catalog = ChurnCatalog(seed, self.epoch, churn, hostile)
+        elif fleet is None:
             self._catalog = StoryCatalog(seed, self.epoch, arrival_every, hostile)
         else:
             self._catalog = SteadyCatalog(seed, self.epoch, fleet, active, hostile)
