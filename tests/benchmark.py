@@ -268,7 +268,7 @@ async def ui_update_cost(rows: int, repeats: int = 50) -> float:
     now = datetime(2026, 1, 15, 10, tzinfo=UTC)
     clock = FakeClock(now)
     monitor = StaticMonitor(CheckClient("http://127.0.0.1:9", KEY), clock=clock)
-    monitor.snapshots = fake_snapshots(rows, now)
+    monitor.fleet.snapshots = fake_snapshots(rows, now)
     app = BatchTUI(monitor, clock=clock)
     painted = asyncio.Event()
     applied = False
