@@ -183,7 +183,38 @@ class BatchIds:
         return left << 24 | right
 
 
-class SteadyCatalog:
+class _DrawnCatalog:
+    """A catalog whose batches are numbered, drawn only when asked for (the most
+    recently used kept), and named by a keyed permutation of their number."""
+
+    CACHE = 1024
+    """Specs kept (with their item tables)."""
+
+    def __init__(self, seed: int) -> None:
+        self.ids = BatchIds(seed)
+        self._cache: OrderedDict[int, BatchSpec] = OrderedDict()
+
+    def _draw(self, n: int) -> BatchSpec:
+        raise NotImplementedError
+
+    def spec(self, n: int) -> BatchSpec:
+        """Batch number ``n``'s spec, drawn on demand and kept while recently used."""
+        spec = self._cache.get(n)
+        if spec is not None:
+            self._cache.move_to_end(n)
+            return spec
+        spec = self._cache[n] = self._draw(n)
+        if len(self._cache) > self.CACHE:
+            self._cache.popitem(last=False)
+        return spec
+
+    def number(self, batch_id: str, count: int) -> int | None:
+        """The number of the batch with this id among the first ``count``, if any."""
+        n = self.ids.decode(batch_id)
+        return n if n is not None and n < count else None
+
+
+class SteadyCatalog(_DrawnCatalog):
     """``--batches N --active A``: a long history of finished batches and A running slots.
 
     Numbers below ``history`` are the past: one batch a minute, the newest a day
@@ -205,13 +236,12 @@ class SteadyCatalog:
         self.active = active
         self.history = fleet - active
         self._salt = _mix(seed)
-        self.ids = BatchIds(seed)
+        super().__init__(seed)
         # The running batches at the epoch are spread over a period, the oldest first
         # in number order, so finishes (and so arrivals) come one at a time.
         spread = SLOT_PERIOD - FIRST_FINISH - 60.0
         ages = [60.0 + math.floor(j * spread / active) for j in range(active)]
         self.starts = sorted(epoch - age for age in ages)
-        self._cache: OrderedDict[int, BatchSpec] = OrderedDict()
 
     def _history_shape(self, n: int) -> tuple[float, int, int, float | None]:
         """A past batch's (created, items, invalid rows, cancelled at), from its number."""
@@ -253,12 +283,7 @@ class SteadyCatalog:
             created, PENDING_FOR, VALIDATING_FOR, total, HISTORY_PER_ITEM
         ), "completed"
 
-    def spec(self, n: int) -> BatchSpec:
-        """Batch number ``n``'s spec, drawn on demand and kept while recently used."""
-        spec = self._cache.get(n)
-        if spec is not None:
-            self._cache.move_to_end(n)
-            return spec
+    def _draw(self, n: int) -> BatchSpec:
         rng = random.Random(f"{self.seed}:load:{n}")
         common: dict[str, Any] = {
             "seed": self.seed,
@@ -283,15 +308,7 @@ class SteadyCatalog:
                 cancelled_at=cancelled,
                 **common,
             )
-        self._cache[n] = spec
-        if len(self._cache) > self.CACHE:
-            self._cache.popitem(last=False)
         return spec
-
-    def number(self, batch_id: str, count: int) -> int | None:
-        """The number of the batch with this id among the first ``count``, if any."""
-        n = self.ids.decode(batch_id)
-        return n if n is not None and n < count else None
 
 
 # ── churn ────────────────────────────────────────────────────────────────────
@@ -307,7 +324,7 @@ CHURN_FAILURE_RATES = (0.0, 0.0, 0.05, 0.1, 0.4)
 """Items that fail; the last is high enough to raise the dashboard's failure alert."""
 
 
-class ChurnCatalog:
+class ChurnCatalog(_DrawnCatalog):
     """``--churn RATE``: a new batch every ``1 / RATE`` seconds, each finished ~10 s later.
 
     Batch ``n`` is created at ``start + n / rate`` (``start`` a minute before the
@@ -333,8 +350,7 @@ class ChurnCatalog:
         self.hostile = hostile
         self.start = epoch - CHURN_BACKLOG
         self._salt = _mix(seed ^ 0x636875726E)  # "churn": not the steady fleet's shapes
-        self.ids = BatchIds(seed)
-        self._cache: OrderedDict[int, BatchSpec] = OrderedDict()
+        super().__init__(seed)
 
     def created(self, n: int) -> float:
         """When batch ``n`` is created."""
@@ -371,12 +387,7 @@ class ChurnCatalog:
             created, CHURN_PENDING_FOR, CHURN_VALIDATING_FOR, total, per_item
         ), "completed"
 
-    def spec(self, n: int) -> BatchSpec:
-        """Batch number ``n``'s spec, drawn on demand and kept while recently used."""
-        spec = self._cache.get(n)
-        if spec is not None:
-            self._cache.move_to_end(n)
-            return spec
+    def _draw(self, n: int) -> BatchSpec:
         created, total, failure_rate, invalid = self._shape(n)
         spec = build_spec(
             random.Random(f"{self.seed}:churn:{n}"),
@@ -391,12 +402,4 @@ class ChurnCatalog:
             failure_rate=failure_rate,
             invalid_rows=invalid,
         )
-        self._cache[n] = spec
-        if len(self._cache) > self.CACHE:
-            self._cache.popitem(last=False)
         return spec
-
-    def number(self, batch_id: str, count: int) -> int | None:
-        """The number of the batch with this id among the first ``count``, if any."""
-        n = self.ids.decode(batch_id)
-        return n if n is not None and n < count else None
