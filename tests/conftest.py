@@ -99,6 +99,19 @@ async def wait_until(predicate: Callable[[], bool], *, timeout: float = 10.0, pi
             await asyncio.sleep(0.01)
 
 
+async def run_due(monitor) -> None:
+    """Perform every request a ``BatchMonitor`` has due now, one at a time, as its loop would."""
+    while (request := monitor.next_request()) is not None:
+        await monitor.step(request)
+
+
+async def advance(monitor, clock: FakeClock, seconds: float, step: float = 1.0) -> None:
+    """Let ``seconds`` of fake time pass, answering whatever falls due on the way."""
+    for _ in range(round(seconds / step)):
+        clock.advance(step)
+        await run_due(monitor)
+
+
 def soonest_to_finish(simulator: Simulator, now: float):
     """The processing batch that will complete first: for tests that watch one finish."""
     return min(

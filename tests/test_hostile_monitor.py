@@ -9,18 +9,7 @@ from __future__ import annotations
 from batch_tui.monitor.backoff import MAX_SERVER_WAIT
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.monitor.scheduler import REFRESH_COALESCE
-from conftest import TEST_KEY
-
-
-async def run_due(monitor: BatchMonitor) -> None:
-    while (request := monitor.next_request()) is not None:
-        await monitor.step(request)
-
-
-async def advance(monitor: BatchMonitor, clock, seconds: float, step: float = 1.0) -> None:
-    for _ in range(round(seconds / step)):
-        clock.advance(step)
-        await run_due(monitor)
+from conftest import TEST_KEY, advance, run_due
 
 
 async def test_an_absurd_retry_after_holds_five_minutes_at_most_and_r_probes_at_once(

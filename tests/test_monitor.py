@@ -9,20 +9,7 @@ from batch_tui.api.client import CheckClient
 from batch_tui.demo.server import DemoApi, DemoServer
 from batch_tui.demo.simulator import Simulator
 from batch_tui.monitor.monitor import BatchMonitor
-from conftest import EPOCH, TEST_KEY, soonest_to_finish, wait_until
-
-
-async def run_due(monitor: BatchMonitor) -> None:
-    """Perform every request that is due now, one at a time, as the loop would."""
-    while (request := monitor.next_request()) is not None:
-        await monitor.step(request)
-
-
-async def advance(monitor: BatchMonitor, clock, seconds: float, step: float = 1.0) -> None:
-    """Let ``seconds`` of fake time pass, answering whatever falls due on the way."""
-    for _ in range(round(seconds / step)):
-        clock.advance(step)
-        await run_due(monitor)
+from conftest import EPOCH, TEST_KEY, advance, run_due, soonest_to_finish, wait_until
 
 
 def gets(demo_api: DemoApi, batch_id: str) -> int:

@@ -20,22 +20,9 @@ from batch_tui.monitor.listing import ORDER_NOTICE
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.monitor.snapshot import UNCONFIRMED
 from batch_tui.store import Store, store_path
-from conftest import EPOCH, TEST_KEY, soonest_to_finish
+from conftest import EPOCH, TEST_KEY, advance, run_due, soonest_to_finish
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
-
-
-async def run_due(monitor: BatchMonitor) -> None:
-    """Perform every request that is due now, one at a time, as the loop would."""
-    while (request := monitor.next_request()) is not None:
-        await monitor.step(request)
-
-
-async def advance(monitor: BatchMonitor, clock, seconds: float, step: float = 1.0) -> None:
-    """Let ``seconds`` of fake time pass, answering whatever falls due on the way."""
-    for _ in range(round(seconds / step)):
-        clock.advance(step)
-        await run_due(monitor)
 
 
 def details(api: DemoApi) -> list[str]:
