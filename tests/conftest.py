@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -110,6 +111,34 @@ async def advance(monitor, clock: FakeClock, seconds: float, step: float = 1.0) 
     for _ in range(round(seconds / step)):
         clock.advance(step)
         await run_due(monitor)
+
+
+def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The current environment minus batch-tui's own variables, with the config and
+    home looked up in ``tmp_path``, plus ``extra``: what a command-line test runs in."""
+    clean = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("CHECK_API_KEY", "CHECK_API_BASE_URL", "BATCH_TUI_INTERVAL")
+    }
+    clean.update(XDG_CONFIG_HOME=str(tmp_path / "xdg"), HOME=str(tmp_path / "home"), **extra)
+    return clean
+
+
+def run_cli(
+    args: list[str], env: dict[str, str], cwd: Path, *, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``batch-tui ARGS`` in its own process, no input, output captured (a bounded wait:
+    a command that blocks fails the test instead of hanging it)."""
+    return subprocess.run(
+        [sys.executable, "-m", "batch_tui", *args],
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def soonest_to_finish(simulator: Simulator, now: float):

@@ -6,15 +6,13 @@ validation before the app starts (a timeout turns an accidental launch into a fa
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from batch_tui import __version__
 from batch_tui.config import SETTINGS
+from conftest import cli_env, run_cli
 
 SECRET = "vfy_secret_for_help_test"
 
@@ -22,14 +20,7 @@ SECRET = "vfy_secret_for_help_test"
 @pytest.fixture
 def env(tmp_path) -> dict[str, str]:
     """The current environment minus batch-tui's variables, with config looked up in tmp_path."""
-    clean = dict(os.environ)
-    for name in ("CHECK_API_KEY", "CHECK_API_BASE_URL", "BATCH_TUI_INTERVAL"):
-        clean.pop(name, None)
-    clean["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
-    clean["HOME"] = str(tmp_path / "home")
-    clean["NO_COLOR"] = "1"
-    clean["COLUMNS"] = "100"
-    return clean
+    return cli_env(tmp_path, NO_COLOR="1", COLUMNS="100")
 
 
 @pytest.fixture
@@ -38,16 +29,7 @@ def keyed_env(env) -> dict[str, str]:
     return {**env, "CHECK_API_KEY": SECRET}
 
 
-def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "batch_tui", *args],
-        env=env,
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+run = run_cli
 
 
 def assert_one_line_usage_error(result: subprocess.CompletedProcess[str]) -> str:

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from batch_tui.api.client import CheckClient
 from batch_tui.headless import watch_batch
-from conftest import TEST_KEY
+from conftest import TEST_KEY, cli_env, run_cli
 from hostile_server import HostileServer, RawRequest, json_response
 
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -48,30 +45,10 @@ def in_turn(*answers: bytes) -> Callable[[], bytes]:
 
 @pytest.fixture
 def env(tmp_path) -> dict[str, str]:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("CHECK_API_KEY", "CHECK_API_BASE_URL", "BATCH_TUI_INTERVAL")
-    }
-    clean.update(
-        XDG_CONFIG_HOME=str(tmp_path / "xdg"),
-        HOME=str(tmp_path / "home"),
-        CHECK_API_KEY=TEST_KEY,
-        NO_COLOR="1",
-    )
-    return clean
+    return cli_env(tmp_path, CHECK_API_KEY=TEST_KEY, NO_COLOR="1")
 
 
-def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "batch_tui", *args],
-        env=env,
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+run = run_cli
 
 
 def one_error_line(result: subprocess.CompletedProcess[str], status: int) -> str:

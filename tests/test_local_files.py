@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pytest
 from batch_tui import config
 from batch_tui.config import ConfigError, read_config_file, resolve_settings
 from batch_tui.watchlist import WatchList
+from conftest import cli_env, run_cli
 
 KEY = "vfy_local_files_test_key"
 
@@ -31,25 +31,8 @@ def no_real_config(tmp_path, monkeypatch) -> Path:
 
 
 def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("CHECK_API_KEY", "CHECK_API_BASE_URL", "BATCH_TUI_INTERVAL")
-    }
-    clean.update(
-        XDG_CONFIG_HOME=str(tmp_path / "xdg"), HOME=str(tmp_path / "home"), CHECK_API_KEY=KEY
-    )
-    clean.update(env)
     # A bounded wait: a command that blocks on a FIFO fails here instead of hanging.
-    return subprocess.run(
-        [sys.executable, "-m", "batch_tui", *args],
-        env=clean,
-        cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    return run_cli(args, cli_env(tmp_path, CHECK_API_KEY=KEY, **env), tmp_path, timeout=30)
 
 
 def one_usage_error(result: subprocess.CompletedProcess[str]) -> str:
