@@ -366,6 +366,8 @@ class PtyApp:
         )
         os.close(slave)
         self.first_row_at: float | None = None
+        self.bytes_out = 0
+        """Bytes the app has written to its terminal."""
         self.drawn: dict[str, float] = {}
         """When each watched string was first seen in the output (``perf_counter``)."""
         self._watched: set[bytes] = set()
@@ -393,6 +395,7 @@ class PtyApp:
             if not chunk:
                 return
             with self._lock:
+                self.bytes_out += len(chunk)
                 self._seen += chunk
                 if len(self._seen) > 2 * self.TAIL:
                     del self._seen[: -self.TAIL]

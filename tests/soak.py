@@ -62,28 +62,6 @@ if _DIR:
 '''
 
 
-class CountingPtyApp(PtyApp):
-    """``PtyApp`` that also counts the bytes the app writes to its terminal."""
-
-    def __init__(self, url: str, interval: float) -> None:
-        self.bytes_out = 0
-        super().__init__(url, interval)
-
-    def _drain(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self.master, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            self.bytes_out += len(chunk)
-            if self.first_row_at is None:
-                self._seen = (self._seen + chunk)[-4096:]
-                if b"batch_" in self._seen:
-                    self.first_row_at = time.perf_counter()
-
-
 def alive(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists()
 
@@ -128,7 +106,7 @@ def soak(
     samples: list[dict] = []
     app = None
     try:
-        app = CountingPtyApp(url, interval)
+        app = PtyApp(url, interval)
         os.environ.clear()
         os.environ.update(saved_env)
         wait_for_rows(app, timeout=60)
