@@ -125,7 +125,7 @@ def soak(
                 break
             now = time.monotonic()
             cpu, out = app.cpu_seconds(), app.bytes_out
-            span = max(now - wall_before, 1e-9)
+            span = now - wall_before
             app_rss, app_anon = memory_mb(app.process.pid)
             server_rss, server_anon = memory_mb(server.pid)
             sample = {
@@ -134,8 +134,9 @@ def soak(
                 "app_anon": app_anon,
                 "server": server_rss,
                 "server_anon": server_anon,
-                "cpu": (cpu - cpu_before) / span * 100,
-                "kbps": (out - bytes_before) / span / 1024,
+                # Over the last period (the first sample has none: zero).
+                "cpu": (cpu - cpu_before) / span * 100 if span > 1 else 0.0,
+                "kbps": (out - bytes_before) / span / 1024 if span > 1 else 0.0,
             }
             cpu_before, bytes_before, wall_before = cpu, out, now
             samples.append(sample)
