@@ -119,6 +119,17 @@ def screen_text(app: BatchTUI) -> str:
     return "\n".join(strip.text for strip in strips)
 
 
+async def highlight_named(pilot, name: str) -> str:
+    """Move the list cursor to the first batch called ``name``, wait until the screen
+    shows it, and return its id."""
+    app = pilot.app
+    table = app.dashboard.query_one(BatchList)
+    target = next(i for i, s in app.monitor.snapshots.items() if s.batch.name == name)
+    table.move_cursor(table.get_row_index(target))
+    await settled(pilot)
+    return target
+
+
 def highlight_status(status: str):
     """A ``run_before`` that waits for data, then moves to the first batch in ``status``."""
 

@@ -9,7 +9,7 @@ import pytest
 from rich.color import Color
 from rich.segment import Segment
 
-from apphelpers import cell, list_ids, screen_text, settled
+from apphelpers import cell, highlight_named, list_ids, screen_text, settled
 from batch_tui.ui.screens.help import HelpScreen
 from batch_tui.ui.widgets.batch_list import BatchList
 from conftest import soonest_to_finish, wait_until
@@ -222,12 +222,7 @@ async def test_a_high_failure_rate_raises_the_alarm_but_never_cancels(run_app, d
 async def test_pace_eta_and_burn_appear_once_there_is_history(run_app, clock, simulator):
     async with run_app(size=SIZE, interval=5) as pilot:
         app = pilot.app
-        table = app.dashboard.query_one(BatchList)
-        target = next(
-            i for i, s in app.monitor.snapshots.items() if s.batch.name == "Article verification"
-        )
-        table.move_cursor(table.get_row_index(target))
-        await settled(pilot)
+        target = await highlight_named(pilot, "Article verification")
         text = screen_text(app)
         assert "Pace       —" in text  # not enough history yet
         assert "after 1 min of history" in text
@@ -249,12 +244,7 @@ async def test_enter_opens_results_pages_load_as_you_scroll_and_escape_goes_back
 
     async with run_app(size=SIZE) as pilot:
         app = pilot.app
-        table = app.dashboard.query_one(BatchList)
-        target = next(
-            i for i, s in app.monitor.snapshots.items() if s.batch.name == "Article verification"
-        )
-        table.move_cursor(table.get_row_index(target))
-        await settled(pilot)
+        await highlight_named(pilot, "Article verification")
         await pilot.press("enter")
         screen = app.screen
         assert isinstance(screen, ResultsScreen)

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Static
 
-from apphelpers import SIZE, screen_text, settled
+from apphelpers import SIZE, highlight_named, screen_text
 from batch_tui.ui.screens.results import ResultsScreen
-from batch_tui.ui.widgets.batch_list import BatchList
 from conftest import wait_until
 
 
 async def open_results(pilot, name: str) -> ResultsScreen:
     """Highlight the batch called ``name``, press Enter and wait for its first page."""
     app = pilot.app
-    table = app.dashboard.query_one(BatchList)
-    target = next(i for i, s in app.monitor.snapshots.items() if s.batch.name == name)
-    table.move_cursor(table.get_row_index(target))
-    await settled(pilot)
+    await highlight_named(pilot, name)
     await pilot.press("enter")
     screen = app.screen
     assert isinstance(screen, ResultsScreen)
@@ -74,12 +70,7 @@ async def test_a_failed_page_says_so_and_r_retries_it(run_app, demo_api):
     async with run_app(size=SIZE) as pilot:
         demo_api.faults.status = 503
         app = pilot.app
-        table = app.dashboard.query_one(BatchList)
-        target = next(
-            i for i, s in app.monitor.snapshots.items() if s.batch.name == "Article verification"
-        )
-        table.move_cursor(table.get_row_index(target))
-        await settled(pilot)
+        await highlight_named(pilot, "Article verification")
         await pilot.press("enter")
         screen = app.screen
         state = screen.query_one("#results-state", Static)
