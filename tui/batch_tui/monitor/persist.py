@@ -36,7 +36,7 @@ class StoreLink:
         self.total = 0
         self._pruned_at: float | None = None
         if store is not None:
-            self._guard(lambda: setattr(self, "total", store.count()))
+            self.total = self._guard(store.count) or 0
 
     @property
     def active(self) -> bool:
@@ -62,7 +62,7 @@ class StoreLink:
         self.store = None
         self.problem = problem
 
-    def next_rows(self, now: float, first: bool = False) -> list[Snapshot]:
+    def next_rows(self, first: bool = False) -> list[Snapshot]:
         """The next chunk of stored rows as snapshots (running ones marked unconfirmed)."""
         store = self.store
         if store is None or self.fully_loaded:
@@ -135,7 +135,7 @@ class StoreMixin(MonitorParts):
         """Draw the newest stored rows at once, with the progress behind their pace."""
         if not self.store.active:
             return
-        self._add_stored(self.store.next_rows(self.clock(), first=True))
+        self._add_stored(self.store.next_rows(first=True))
         self.scheduler.history_complete = self.store.meta("history_complete") == "1"
         self.scheduler.history_ready = self.store.fully_loaded
 
@@ -145,7 +145,7 @@ class StoreMixin(MonitorParts):
         history costs memory only once the user asks for it, like the server's."""
         if self.store.fully_loaded or not self.scheduler.history_wanted:
             return False
-        rows = self.store.next_rows(self.clock())
+        rows = self.store.next_rows()
         if rows:
             self._add_stored(rows)
             self._emit(Change(reordered=True))
