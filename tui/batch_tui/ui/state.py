@@ -3,7 +3,7 @@ and a bound widget hears of them only when they really change)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -14,8 +14,7 @@ class Shown(Protocol):
 
     @property
     def row_count(self) -> int: ...
-    @property
-    def row_ids(self) -> Sequence[str]: ...
+    def get_row_index(self, batch_id: str) -> int: ...
 
 
 class Known(Protocol):
@@ -27,6 +26,14 @@ class Known(Protocol):
     def missing(self) -> AbstractSet[str]: ...
 
     def active_count(self) -> int: ...
+
+
+def _has_row(rows: Shown, batch_id: str) -> bool:
+    try:
+        rows.get_row_index(batch_id)
+    except KeyError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,9 @@ class Counts:
     def of(cls, monitor: Known, rows: Shown) -> Counts:
         """The counts now. An id the server said does not exist is counted nowhere."""
         missing = monitor.missing
-        hidden = len(missing & set(rows.row_ids)) if missing else 0
+        # Counted by the (few) missing ids, not by the rows: a status update must not
+        # cost the length of the history.
+        hidden = sum(1 for batch_id in missing if _has_row(rows, batch_id))
         return cls(
             total=len(monitor.snapshots) - len(missing),
             active=monitor.active_count(),
