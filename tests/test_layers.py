@@ -43,7 +43,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     # Small modules over the API: settings (its key and id rules), the watch list
     # (its id rule) and exports (its JSON shape).
     "settings_table": BOTTOM | {"api"},
-    "config": BOTTOM | {"api", "settings_table"},
+    "profiles": BOTTOM | {"api", "settings_table"},
+    "config": BOTTOM | {"api", "settings_table", "profiles"},
     "watchlist": BOTTOM | {"api"},
     "export": BOTTOM | {"api"},
     # The dashboard talks to the service only through the monitor, and never
@@ -52,7 +53,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     # The top: the scripts, the wiring, the command line.
     "headless": BOTTOM | {"api", "monitor", "config", "export"},
     "session": BOTTOM | {"api", "store", "monitor", "ui", "config", "watchlist"},
-    "cli": BOTTOM | {"config", "demo", "headless", "session", "store", "watchlist"},
+    "cli": BOTTOM | {"config", "demo", "headless", "session", "store"},
     "__main__": frozenset({"cli"}),
 }
 

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from batch_tui import __version__
 from batch_tui.config import (
@@ -237,11 +237,16 @@ def _fail(message: str) -> int:
     return EXIT_USAGE
 
 
-def _settings(command: str, args: argparse.Namespace, *, batch_ids: Sequence[str] = ()) -> Settings:
-    """Resolve the command's settings from its parsed arguments (raises ConfigError)."""
+def _given(args: argparse.Namespace, batch_ids: Sequence[str] = ()) -> dict[str, Any]:
+    """The command-line values, by setting key, as ``resolve_settings`` takes them."""
     given = {s.key: getattr(args, s.key, None) for s in SETTINGS if s.flag}
     given[SETTING["batch_ids"].key] = list(batch_ids)
-    return resolve_settings(cli=given, command=command)
+    return given
+
+
+def _settings(command: str, args: argparse.Namespace, *, batch_ids: Sequence[str] = ()) -> Settings:
+    """Resolve the command's settings from its parsed arguments (raises ConfigError)."""
+    return resolve_settings(cli=_given(args, batch_ids), command=command)
 
 
 def _warn(settings: Settings) -> None:
@@ -271,13 +276,17 @@ def _run_dashboard(argv: Sequence[str]) -> int:
         return _fail(str(exc))
     _warn(settings)
 
-    from batch_tui.session import make_app
-    from batch_tui.watchlist import WatchList
+    from batch_tui.session import make_app, profile_watchlist
+
+    given = _given(args, args.batch_ids)
+
+    def resolve(profile: str) -> Settings:
+        # Another profile, as if it had been named on this command line.
+        return resolve_settings(cli={**given, SETTING["profile"].key: profile})
 
     with _connected(settings) as settings:
-        # The demo's batches are not worth remembering next to real ones.
-        watchlist = None if settings.demo else WatchList()
-        app = make_app(settings, watchlist=watchlist)
+        watchlist = profile_watchlist(settings)
+        app = make_app(settings, watchlist=watchlist, resolve=resolve)
         if watchlist is not None and watchlist.problem:
             # Printed before the app takes the screen, so it is there after quitting.
             print(f"batch-tui: warning: {watchlist.problem}", file=sys.stderr)

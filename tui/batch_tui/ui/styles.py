@@ -43,3 +43,8 @@ def progress_bar(fraction: float | None, width: int = 8, status: str | None = No
     bar.append("░" * (width - filled), style="grey50")
     bar.append(f" {percent(fraction):>4}")
     return bar
+
+
+def profile_text(name: str, color: str | None) -> Text:
+    """A profile's name (the user's own text, shown literally) in its colour, bold."""
+    return inert(name, f"bold {color}" if color else "bold", max_chars=40)
