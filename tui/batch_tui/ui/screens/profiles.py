@@ -42,6 +42,8 @@ class ProfilePicker(ModalScreen[Choice | None]):
     BINDINGS = [
         Binding("escape", "give_up", "Close", show=False),
         Binding("q", "give_up", "Close", show=False),
+        Binding("j", "move('down')", "Down", show=False),
+        Binding("k", "move('up')", "Up", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -91,6 +93,11 @@ class ProfilePicker(ModalScreen[Choice | None]):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.dismiss(self.choices[event.option_index])
+
+    def action_move(self, direction: str) -> None:
+        """``j`` and ``k`` move as in the list."""
+        options = self.query_one(OptionList)
+        (options.action_cursor_down if direction == "down" else options.action_cursor_up)()
 
     def action_give_up(self) -> None:
         self.dismiss(None)
