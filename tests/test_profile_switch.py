@@ -194,3 +194,27 @@ async def test_p_without_profiles_says_so_in_one_line(run_app):
         assert any(m.startswith("No profiles: add [profiles.NAME] tables") for m in messages)
         assert all("\n" not in m for m in messages)
         assert app.screen is app.dashboard
+
+
+async def test_the_palette_and_the_help_offer_the_switch(tmp_path, clock, demo, other):
+    from batch_tui.ui import commands
+
+    path = write_config(tmp_path, demo.url, other.url)
+    async with dashboard_on(path, clock) as pilot:
+        app = pilot.app
+        entries = {c.title: c for c in commands.palette(app.dashboard)}
+        assert entries["Switch profile"].help == "key: P"
+        screen_entries = dict(commands.help_sections(app.dashboard))["Screen"]
+        assert ("P", "Switch profile") in screen_entries
+        await pilot.press("ctrl+p", *"Switch profile")
+        await wait_until(
+            lambda: any(
+                o.option_count and "Switch profile" in str(o.get_option_at_index(0).prompt)
+                for o in app.screen.query(OptionList)
+            ),
+            pilot=pilot,
+        )
+        await pilot.press("enter")
+        await wait_until(lambda: isinstance(app.screen, ProfilePicker), pilot=pilot)
+        await pilot.pause()
+        assert "● alpha" in screen_text(app)
