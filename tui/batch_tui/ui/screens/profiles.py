@@ -77,18 +77,18 @@ class ProfilePicker(ModalScreen[Choice | None]):
         super().__init__()
         self.choices = choices
         """The profiles, in the config file's order."""
+        self.options = OptionList(*(Option(choice_line(c)) for c in choices), id="profiles")
+        """Their lines; the one in use is highlighted first."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("Switch profile", id="title")
-            yield OptionList(*(Option(choice_line(c)) for c in self.choices), id="profiles")
+            yield self.options
             yield Static("Enter connects to it; Escape keeps this one.", id="note")
 
     def on_mount(self) -> None:
-        options = self.query_one(OptionList)
-        current = next((i for i, c in enumerate(self.choices) if c.current), 0)
-        options.highlighted = current
-        options.focus()
+        self.options.highlighted = next((i for i, c in enumerate(self.choices) if c.current), 0)
+        self.options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -96,7 +96,7 @@ class ProfilePicker(ModalScreen[Choice | None]):
 
     def action_move(self, direction: str) -> None:
         """``j`` and ``k`` move as in the list."""
-        options = self.query_one(OptionList)
+        options = self.options
         (options.action_cursor_down if direction == "down" else options.action_cursor_up)()
 
     def action_give_up(self) -> None:
