@@ -218,3 +218,25 @@ async def test_the_palette_and_the_help_offer_the_switch(tmp_path, clock, demo, 
         await wait_until(lambda: isinstance(app.screen, ProfilePicker), pilot=pilot)
         await pilot.pause()
         assert "● alpha" in screen_text(app)
+
+
+async def test_a_switch_that_cannot_be_built_keeps_the_dashboard(tmp_path, clock, demo, other):
+    from dataclasses import replace
+
+    def broken(settings):
+        raise OSError("[bold]disk full")
+
+    path = write_config(tmp_path, demo.url, other.url)
+    async with dashboard_on(path, clock, notifications=True) as pilot:
+        app = pilot.app
+        shown = list_ids(app)
+        app.switcher = replace(app.switcher, connect=broken)
+        await pilot.press("P", "j", "enter")
+        await wait_until(
+            lambda: any(
+                "Cannot switch: OSError: [bold]disk full" in n.message for n in app._notifications
+            ),
+            pilot=pilot,
+        )
+        assert app.profile == "alpha" and list_ids(app) == shown
+        assert app.poller.worker is not None and not app.poller.worker.is_finished

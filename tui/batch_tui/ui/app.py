@@ -48,6 +48,7 @@ class BatchTUI(App[int]):
         self.clock = clock
         self.switcher = switcher
         """How to reach the config file's other profiles (None: ``P`` has none)."""
+        self._switching = False
         self._use(
             Connection(
                 monitor, read_only, bell, watchlist, status, warnings, profile, profile_color
@@ -84,15 +85,31 @@ class BatchTUI(App[int]):
 
     async def switch_to(self, settings: Settings) -> None:
         """Reconnect to another profile: stop this monitor's loop, build the other's
-        (client, store, watch list), and show it on a fresh dashboard."""
-        if self.switcher is None:
+        (client, store, watch list), and show it on a fresh dashboard. One switch at
+        a time: a second Enter while one runs is ignored, never half-applied."""
+        if self.switcher is None or self._switching:
             return
-        connection = self.switcher.connect(settings)
+        self._switching = True
+        try:
+            connection = self.switcher.connect(settings)
+        except Exception as exc:  # a bug: the dashboard in use stays as it was
+            self._switching = False
+            self.notify(
+                f"Cannot switch: {type(exc).__name__}: {plain(exc)}", severity="error", markup=False
+            )
+            return
+        try:
+            await self._replace(connection)
+        finally:
+            self._switching = False
+        self.notify(f"Connected to {plain(settings.profile or '')}.", timeout=3, markup=False)
+
+    async def _replace(self, connection: Connection) -> None:
         old_monitor, old_dashboard, old_worker = self.monitor, self.dashboard, self.poller.worker
         old_monitor.on_change = None
         old_monitor.close()
         if old_worker is not None:
-            old_worker.cancel()
+            old_worker.cancel()  # a request in flight may take up to its timeout
             try:
                 await old_worker.wait()
             except (WorkerCancelled, WorkerFailed):
@@ -103,7 +120,6 @@ class BatchTUI(App[int]):
         await self.switch_screen(self.dashboard)
         self._start()
         await old_monitor.aclose()
-        self.notify(f"Connected to {plain(settings.profile or '')}.", timeout=3, markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker of the app's changed state: a stopped poll loop is said and restarted."""
