@@ -228,6 +228,10 @@ def test_watch_stays_inside_the_rate_limit_however_short_the_interval(simulator,
         per_minute[int(at // 60)] = per_minute.get(int(at // 60), 0) + 1
     # 20% of each minute is left to the organisation's other clients.
     assert max(per_minute.values()) <= 16
+    # Each batch is asked for less often, rather than all of them in a burst at
+    # the start of a minute and then nothing for the rest of it.
+    times = [at for at, _ in sent if at >= EPOCH + 60]
+    assert max(sum(1 for t in times if at <= t < at + 10) for at in times) <= 5
     assert len({LINE.match(line).group(1) for line in lines}) == len(running)
 
 
