@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import random
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -202,7 +202,7 @@ class Watcher:
             return WatchResult(self.followed, stopped=exc)
         return WatchResult(self.followed)
 
-    async def _bounded(self, poll: Any, deadline: float | None) -> None:
+    async def _bounded(self, poll: Coroutine[Any, Any, None], deadline: float | None) -> None:
         """Run one poll, cut short when the deadline passes while it is in flight."""
         if deadline is None:
             await poll
