@@ -66,6 +66,20 @@ def watch(demo, clock, capsys) -> Watch:
     return Watch(demo, clock, capsys)
 
 
+def record_requests(api: DemoApi, clock) -> list[tuple[float, bool]]:
+    """Each request the server counts against its limit: when, and whether allowed."""
+    sent: list[tuple[float, bool]] = []
+    check = api.limiter.check
+
+    def counted():
+        verdict = check()
+        sent.append((clock(), verdict.allowed))
+        return verdict
+
+    api.limiter.check = counted  # type: ignore[method-assign]
+    return sent
+
+
 def gets(demo_api: DemoApi, batch_id: str) -> int:
     return demo_api.request_log.count(("GET", f"/v1/batch/{batch_id}"))
 
@@ -150,6 +164,14 @@ def test_watch_of_several_on_the_command_line(tmp_path):
     ]
     failed = run_cli(["watch", "--demo", *ids, by_status["failed"], "--exit-status"], env, tmp_path)
     assert failed.returncode == 1
+    waited = run_cli(
+        ["watch", "--demo", "--wait", "batch_000000000000", "--timeout", "0.5"], env, tmp_path
+    )
+    assert waited.returncode == 5 and waited.stdout == ""
+    assert waited.stderr.splitlines() == [
+        "batch-tui: waiting for batch_000000000000 to be created",
+        "batch-tui: timed out after 0.5 s: batch_000000000000 not found yet",
+    ]
 
 
 # ── --wait and --timeout ─────────────────────────────────────────────────────
@@ -157,13 +179,15 @@ def test_watch_of_several_on_the_command_line(tmp_path):
 
 def test_wait_follows_a_batch_the_server_creates_later(watch, simulator, clock, demo_api):
     spec = arrival(simulator)
+    sent = record_requests(demo_api, clock)
     code, lines, err = watch(spec.id, wait=True, timeout=3600)
     assert code == 0
     assert err[0] == f"batch-tui: waiting for {spec.id} to be created"
     assert len(err) == 2 and err[1].startswith(f"{spec.id} completed at ")
     assert lines[0].split()[2] == "pending" and lines[-1].split()[2] == "completed"
-    # Asked for at the interval while it did not exist: paced, not a busy loop.
-    assert 150 / 5 <= gets(demo_api, spec.id) - len(lines) <= 150 / 5 + 10
+    assert lines[0].startswith("10:02:30 UTC")  # seen at the first poll after its creation
+    # Asked for once an interval while it did not exist: paced, not a busy loop.
+    assert [at - EPOCH for at, _ in sent if at < spec.created] == list(range(0, 150, 5))
     assert clock() - spec.finishes_at < 5
 
 
@@ -179,7 +203,7 @@ def test_without_wait_a_batch_not_created_yet_is_an_error(watch, simulator, demo
 def test_wait_gives_up_at_the_timeout_with_its_own_exit_status(watch, clock, exit_status):
     code, lines, err = watch("batch_never_made", wait=True, timeout=60, exit_status=exit_status)
     assert code == 5 and lines == []
-    assert err[-1] == "batch-tui: timed out after 1m 00s: batch_never_made not found yet"
+    assert err[-1] == "batch-tui: timed out after 60 s: batch_never_made not found yet"
     assert clock() == EPOCH + 60
 
 
@@ -188,27 +212,13 @@ def test_timeout_bounds_a_normal_watch_and_a_failure_outranks_it(watch, simulato
     failed = spec_named(simulator, "Support macros audit")
     code, lines, err = watch(slow.id, timeout=120, exit_status=False)
     assert code == 5
-    assert err == ["batch-tui: timed out after 2m 00s: " + slow.id + " processing"]
+    assert err == ["batch-tui: timed out after 120 s: " + slow.id + " processing"]
     assert lines[-1].split()[2] == "processing" and "ETA" in lines[-1]
     assert clock() == EPOCH + 120
     assert watch(slow.id, failed.id, timeout=60)[0] == 1
 
 
 # ── the rate limit ───────────────────────────────────────────────────────────
-
-
-def record_requests(api: DemoApi, clock) -> list[tuple[float, bool]]:
-    """Each request the server counts against its limit: when, and whether allowed."""
-    sent: list[tuple[float, bool]] = []
-    check = api.limiter.check
-
-    def counted():
-        verdict = check()
-        sent.append((clock(), verdict.allowed))
-        return verdict
-
-    api.limiter.check = counted  # type: ignore[method-assign]
-    return sent
 
 
 def test_watch_stays_inside_the_rate_limit_however_short_the_interval(simulator, clock, capsys):

@@ -291,7 +291,8 @@ class Watcher:
     def _timeout_line(self, active: list[Followed]) -> str:
         named = ", ".join(f.where() for f in active[:MAX_NAMED])
         more = f" and {len(active) - MAX_NAMED} more" if len(active) > MAX_NAMED else ""
-        return f"batch-tui: timed out after {duration_of(self.timeout)}: {named}{more}"
+        # In the unit the user gave it (``--timeout SECONDS``).
+        return f"batch-tui: timed out after {self.timeout:g} s: {named}{more}"
 
     def _say(self, line: str) -> None:
         print(line, file=self.err, flush=True)
