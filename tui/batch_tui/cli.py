@@ -6,6 +6,7 @@ Bad input ends with one line on stderr and exit status 2; never a traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -82,8 +83,9 @@ def _dashboard_parser() -> argparse.ArgumentParser:
         "dashboard",
         "A terminal dashboard for Check API batch verification jobs.",
         epilog=(
-            "Also: 'batch-tui status' (one snapshot, --json), 'batch-tui watch BATCH_ID' "
-            "(follow one batch, --exit-status), 'batch-tui demo-server' (the demo API)."
+            "Also: 'batch-tui status' (one snapshot, --json), 'batch-tui watch BATCH_ID ...' "
+            "(follow batches, --exit-status, --wait, --timeout), "
+            "'batch-tui demo-server' (the demo API)."
         ),
     )
     parser.add_argument("batch_ids", nargs="*", metavar="BATCH_ID", help="batches to watch")
@@ -312,13 +314,27 @@ def _run_status(argv: Sequence[str]) -> int:
 def _run_watch(argv: Sequence[str]) -> int:
     parser = _settings_parser(
         "watch",
-        "Follow one batch in plain lines until it is completed, failed or cancelled.",
+        "Follow batches in plain lines until each is completed, failed or cancelled.",
     )
-    parser.add_argument("batch_id", metavar="BATCH_ID", help="the batch to follow")
+    parser.add_argument("batch_ids", nargs="+", metavar="BATCH_ID", help="the batches to follow")
     parser.add_argument(
         "--exit-status",
         action="store_true",
-        help="exit 0 when completed, 1 when failed, 4 when cancelled (3: cannot watch)",
+        help=(
+            "exit with the outcome: 0 completed, 1 failed, 4 cancelled (of several, "
+            "the worst); 3 cannot watch, 5 timed out"
+        ),
+    )
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="a batch that does not exist yet is waited for (a 404 is asked again)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_timeout_seconds,
+        metavar="SECONDS",
+        help="give up after this many seconds (exit 5)",
     )
     args = parser.parse_args(argv)
     from batch_tui.headless import run_watch
@@ -326,9 +342,26 @@ def _run_watch(argv: Sequence[str]) -> int:
     return _headless(
         "watch",
         args,
-        [args.batch_id],
-        lambda settings: run_watch(settings, args.batch_id, exit_status=args.exit_status),
+        args.batch_ids,
+        lambda settings: run_watch(
+            settings,
+            settings.batch_ids,
+            exit_status=args.exit_status,
+            wait=args.wait,
+            timeout=args.timeout,
+        ),
     )
+
+
+def _timeout_seconds(text: str) -> float:
+    """``--timeout``: a number of seconds above 0."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text!r}")
+    return seconds
 
 
 def _headless(

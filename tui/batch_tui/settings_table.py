@@ -399,7 +399,7 @@ SETTINGS: tuple[Setting, ...] = (
         flag="--headroom",
         metavar="PERCENT",
         help="share of the rate limit left to your organisation's other clients",
-        commands=DASHBOARD,
+        commands=frozenset({"dashboard", "watch"}),
     ),
     Setting(
         name="failure_alarm",
@@ -443,7 +443,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         name="batch_ids",
-        label="batches to watch (`status`: only these; `watch`: the one to follow)",
+        label="batches to watch (`status`: only these; `watch`: the ones to follow)",
         default=(),
         shown_default="none",
         parse=_batch_ids,
