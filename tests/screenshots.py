@@ -8,9 +8,12 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+os.environ["TZ"] = "UTC"  # the history screen's local days
+time.tzset()
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 

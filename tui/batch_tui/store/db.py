@@ -25,7 +25,7 @@ from batch_tui.api.shape import batch_to_json
 
 #: The schema this code writes. A store with a higher number was written by a newer
 #: batch-tui: it is left untouched and the dashboard runs without it.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: At most this many batches are kept; the oldest go first.
 MAX_BATCHES = 200_000
 #: Progress samples older than this are of no use to pace or ETA.
@@ -53,15 +53,35 @@ CREATE TABLE IF NOT EXISTS samples (
     PRIMARY KEY (batch_id, at)
 ) WITHOUT ROWID;
 """
+# Version 2: what the history screen adds up, as columns of their own (copied from
+# the body once here, then written with every row) and a covering index on the finish
+# time, so a month of days is summed from the index alone, however long the history.
+_SCHEMA_V2 = """
+ALTER TABLE batches ADD COLUMN finished REAL;
+ALTER TABLE batches ADD COLUMN processed INTEGER;
+ALTER TABLE batches ADD COLUMN failed INTEGER;
+ALTER TABLE batches ADD COLUMN cost REAL;
+UPDATE batches SET
+    finished = CASE WHEN terminal = 1
+        THEN (julianday(json_extract(body, '$.completedAt')) - 2440587.5) * 86400.0 END,
+    processed = json_extract(body, '$.processedItems'),
+    failed = json_extract(body, '$.failureCount'),
+    cost = json_extract(body, '$.totalCostCents');
+CREATE INDEX IF NOT EXISTS batches_finished
+    ON batches (finished, processed, failed, cost) WHERE finished IS NOT NULL;
+"""
 #: Each schema version's migration from the one before (index 0 creates version 1).
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1,)
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2)
 
 _UPSERT = """
-INSERT INTO batches (id, created, terminal, body, detail_at, updated_at, expires)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+INSERT INTO batches (id, created, terminal, body, detail_at, updated_at, expires,
+    finished, processed, failed, cost)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
     created = excluded.created, terminal = excluded.terminal, body = excluded.body,
-    detail_at = excluded.detail_at, updated_at = excluded.updated_at, expires = excluded.expires
+    detail_at = excluded.detail_at, updated_at = excluded.updated_at, expires = excluded.expires,
+    finished = excluded.finished, processed = excluded.processed, failed = excluded.failed,
+    cost = excluded.cost
 WHERE excluded.updated_at >= batches.updated_at
   AND (batches.terminal = 0 OR excluded.terminal = 1)
 """
@@ -230,6 +250,10 @@ class Store:
                 item.detail_at,
                 item.updated_at,
                 _stamp(item.batch, "expires_at"),
+                _stamp(item.batch, "completed_at") if item.batch.is_terminal else None,
+                item.batch.processed_items,
+                item.batch.failure_count,
+                item.batch.total_cost_cents,
             )
             for item in batches
             if item.batch.id
