@@ -6,24 +6,21 @@ The app runs against the demo server with its store on; the days are UTC days
 
 from __future__ import annotations
 
-from apphelpers import list_ids, screen_text, settled
+import os
+
+from textual.widgets import DataTable
+
+from apphelpers import history_shown, list_ids, screen_text, settled
 from batch_tui.store import store_path
 from batch_tui.ui.screens.history import HistoryScreen
 from conftest import TEST_KEY, soonest_to_finish, wait_until
-from textual.widgets import DataTable
 
 SIZE = (140, 40)
 
 
-async def open_history(pilot) -> HistoryScreen:
-    """Press h and wait until the days are read and drawn."""
-    await pilot.press("h")
-    await wait_until(
-        lambda: isinstance(pilot.app.screen, HistoryScreen) and bool(pilot.app.screen.days),
-        pilot=pilot,
-    )
-    await pilot.pause()
-    return pilot.app.screen
+def own_key() -> str:
+    """A key, and so a store, of this test's own: nothing another test left behind."""
+    return f"vfy_history_{os.environ['PYTEST_CURRENT_TEST'].split(' ')[0][-60:]}"
 
 
 def day_rows(screen: HistoryScreen) -> list[list[str]]:
@@ -37,7 +34,7 @@ def day_batch_names(screen: HistoryScreen) -> list[str]:
 
 
 async def test_h_shows_the_days_batches_finished_into_the_store(run_app, clock, simulator):
-    async with run_app(store=True, size=SIZE) as pilot:
+    async with run_app(store=True, size=SIZE, api_key=own_key()) as pilot:
         app = pilot.app
         spec = soonest_to_finish(simulator, clock())
         clock.set(spec.finishes_at + 1)
@@ -45,7 +42,7 @@ async def test_h_shows_the_days_batches_finished_into_the_store(run_app, clock, 
         await wait_until(lambda: app.monitor.snapshots[spec.id].batch.is_terminal, pilot=pilot)
         await settled(pilot)
 
-        screen = await open_history(pilot)
+        screen = await history_shown(pilot)
         rows = day_rows(screen)
         assert len(rows) == 30  # every day, today on top, days without batches as zeros
         assert rows[0] == ["Thu 01-15", "4", "609", "2.6%", "$29.98"]
@@ -62,10 +59,10 @@ async def test_h_shows_the_days_batches_finished_into_the_store(run_app, clock, 
 
 
 async def test_enter_on_a_day_filters_the_list_and_escape_restores_it(run_app):
-    async with run_app(store=True, size=SIZE) as pilot:
+    async with run_app(store=True, size=SIZE, api_key=own_key()) as pilot:
         app = pilot.app
         everything = list_ids(app)
-        screen = await open_history(pilot)
+        screen = await history_shown(pilot)
         await pilot.press("down", "down", "down")  # Mon 01-12
         await wait_until(lambda: day_batch_names(screen) == ["Daily fact check"], pilot=pilot)
         await pilot.press("enter")
@@ -83,10 +80,10 @@ async def test_enter_on_a_day_filters_the_list_and_escape_restores_it(run_app):
 
 
 async def test_escape_leaves_the_list_as_it_was(run_app):
-    async with run_app(store=True, size=(80, 24)) as pilot:
+    async with run_app(store=True, size=(80, 24), api_key=own_key()) as pilot:
         app = pilot.app
         everything = list_ids(app)
-        await open_history(pilot)
+        await history_shown(pilot)
         await pilot.press("escape")
         await wait_until(lambda: app.screen is app.dashboard, pilot=pilot)
         assert list_ids(app) == everything

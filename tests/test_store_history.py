@@ -107,7 +107,10 @@ def test_without_a_zone_the_days_follow_the_machines_local_time(tmp_path, monkey
         monkeypatch.undo()
         time.tzset()
     # 16:00 UTC on the 14th is 01:00 on the 15th in Tokyo.
-    assert [(day.day, day.batches) for day in days] == [(date(2026, 1, 14), 0), (date(2026, 1, 15), 1)]
+    assert [(day.day, day.batches) for day in days] == [
+        (date(2026, 1, 14), 0),
+        (date(2026, 1, 15), 1),
+    ]
 
 
 def test_a_batch_that_finishes_later_moves_into_its_day(tmp_path):

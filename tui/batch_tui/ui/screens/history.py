@@ -140,6 +140,8 @@ class HistoryScreen(Screen[FinishedOn | None]):
         self.clock = clock
         self.days: list[DayTotals] = []
         """Oldest first, as the charts draw them (the table lists them newest first)."""
+        self.shown_day: DayTotals | None = None
+        """The day whose batches are listed."""
 
     def compose(self) -> ComposeResult:
         local = datetime.fromtimestamp(self.clock()).astimezone()
@@ -223,6 +225,7 @@ class HistoryScreen(Screen[FinishedOn | None]):
     def _show_day(self, day: DayTotals, rows: list[FinishedBatch]) -> None:
         if not self.is_attached:
             return
+        self.shown_day = day
         shown = f"the latest {count(len(rows))} of " if len(rows) < day.batches else ""
         title = f"{day_label(day)}: {shown}{count(day.batches)} finished"
         self.query_one("#day-title", Static).update(title)

@@ -36,7 +36,7 @@ class Figure:
 
 def _rate(days: Sequence[DayTotals]) -> str:
     items = sum(day.items for day in days)
-    return f"{sum(day.failed for day in days) / items:.1%} overall" if items else "no items"
+    return f"{sum(day.failed for day in days) / items:.1%}" if items else "no items"
 
 
 FIGURES: tuple[Figure, ...] = (
