@@ -151,3 +151,17 @@ def test_a_store_that_cannot_be_read_is_one_line_not_a_crash(tmp_path):
     path.write_bytes(b"not a database" * 100)
     with pytest.raises(StoreUnavailable, match="cannot read the local store's history"):
         HistoryReader(path, UTC).days(NOW.timestamp())
+
+
+def test_a_pruned_batch_leaves_its_day(tmp_path):
+    path = tmp_path / "store.sqlite3"
+    store = Store.open(path)
+    gone = finished(1, NOW - timedelta(days=1), expires_at=NOW - timedelta(hours=1))
+    kept = finished(2, NOW - timedelta(days=1), expires_at=NOW + timedelta(days=29))
+    store.save([StoredBatch(gone, 1.0), StoredBatch(kept, 1.0)])
+    assert HistoryReader(path, UTC).days(NOW.timestamp())[-2].batches == 2
+    assert store.prune(NOW.timestamp()) == 1
+    store.close()
+    yesterday = HistoryReader(path, UTC).days(NOW.timestamp())[-2]
+    assert yesterday.batches == 1
+    assert [row.batch.id for row in HistoryReader(path, UTC).batches(yesterday)] == [kept.id]

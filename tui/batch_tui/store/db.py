@@ -53,38 +53,45 @@ CREATE TABLE IF NOT EXISTS samples (
     PRIMARY KEY (batch_id, at)
 ) WITHOUT ROWID;
 """
-# Version 2: what the history screen adds up, as columns of their own (copied from
-# the body once here, then written with every row) and a covering index on the finish
-# time, so a month of days is summed from the index alone, however long the history.
+# Version 2: what the history screen adds up, one small row per finished batch in a
+# table of its own, with a covering index on the finish time: a month of days is
+# summed from the index alone however long the history, and upgrading a large store
+# copies a few numbers out of each body instead of rewriting every row.
 _SCHEMA_V2 = """
-ALTER TABLE batches ADD COLUMN finished REAL;
-ALTER TABLE batches ADD COLUMN processed INTEGER;
-ALTER TABLE batches ADD COLUMN failed INTEGER;
-ALTER TABLE batches ADD COLUMN cost REAL;
-UPDATE batches SET
-    finished = CASE WHEN terminal = 1
-        THEN (julianday(json_extract(body, '$.completedAt')) - 2440587.5) * 86400.0 END,
-    processed = json_extract(body, '$.processedItems'),
-    failed = json_extract(body, '$.failureCount'),
-    cost = json_extract(body, '$.totalCostCents');
-CREATE INDEX IF NOT EXISTS batches_finished
-    ON batches (finished, processed, failed, cost) WHERE finished IS NOT NULL;
+CREATE TABLE IF NOT EXISTS finished (
+    id TEXT PRIMARY KEY,
+    at REAL NOT NULL,
+    processed INTEGER,
+    failed INTEGER,
+    cost REAL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS finished_at ON finished (at, processed, failed, cost);
+INSERT OR IGNORE INTO finished (id, at, processed, failed, cost)
+SELECT id, (day - 2440587.5) * 86400.0, processed, failed, cost FROM (
+    SELECT id,
+        julianday(json_extract(body, '$.completedAt')) AS day,
+        json_extract(body, '$.processedItems') AS processed,
+        json_extract(body, '$.failureCount') AS failed,
+        json_extract(body, '$.totalCostCents') AS cost
+    FROM batches WHERE terminal = 1 AND json_valid(body)
+) WHERE day IS NOT NULL
 """
 #: Each schema version's migration from the one before (index 0 creates version 1).
 MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2)
 
 _UPSERT = """
-INSERT INTO batches (id, created, terminal, body, detail_at, updated_at, expires,
-    finished, processed, failed, cost)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO batches (id, created, terminal, body, detail_at, updated_at, expires)
+VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
     created = excluded.created, terminal = excluded.terminal, body = excluded.body,
-    detail_at = excluded.detail_at, updated_at = excluded.updated_at, expires = excluded.expires,
-    finished = excluded.finished, processed = excluded.processed, failed = excluded.failed,
-    cost = excluded.cost
+    detail_at = excluded.detail_at, updated_at = excluded.updated_at, expires = excluded.expires
 WHERE excluded.updated_at >= batches.updated_at
   AND (batches.terminal = 0 OR excluded.terminal = 1)
 """
+# A finished batch never changes again: whichever copy comes last is as good.
+_FINISHED = (
+    "INSERT OR REPLACE INTO finished (id, at, processed, failed, cost) VALUES (?, ?, ?, ?, ?)"
+)
 
 
 class StoreUnavailable(Exception):
@@ -241,6 +248,7 @@ class Store:
         samples: Iterable[tuple[str, float, int, float | None]] = (),
     ) -> None:
         """Write these batches (a newer copy wins) and progress samples in one transaction."""
+        batches = list(batches)
         rows = [
             (
                 item.batch.id,
@@ -250,13 +258,20 @@ class Store:
                 item.detail_at,
                 item.updated_at,
                 _stamp(item.batch, "expires_at"),
-                _stamp(item.batch, "completed_at") if item.batch.is_terminal else None,
+            )
+            for item in batches
+            if item.batch.id
+        ]
+        finished = [
+            (
+                item.batch.id,
+                item.batch.completed_at.timestamp(),
                 item.batch.processed_items,
                 item.batch.failure_count,
                 item.batch.total_cost_cents,
             )
             for item in batches
-            if item.batch.id
+            if item.batch.id and item.batch.is_terminal and item.batch.completed_at is not None
         ]
         sample_rows = list(samples)
         if not rows and not sample_rows:
@@ -265,6 +280,7 @@ class Store:
         db.execute("BEGIN IMMEDIATE")
         try:
             db.executemany(_UPSERT, rows)
+            db.executemany(_FINISHED, finished)
             db.executemany(
                 "INSERT OR IGNORE INTO samples (batch_id, at, processed, cost) VALUES (?, ?, ?, ?)",
                 sample_rows,
@@ -288,6 +304,8 @@ class Store:
                 "ORDER BY created IS NULL, created DESC, id LIMIT -1 OFFSET ?)",
                 (max_batches,),
             ).rowcount
+            if gone:
+                db.execute("DELETE FROM finished WHERE id NOT IN (SELECT id FROM batches)")
             db.execute(
                 "DELETE FROM samples WHERE at < ? OR batch_id IN "
                 "(SELECT id FROM batches WHERE terminal = 1)",

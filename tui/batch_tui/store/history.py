@@ -4,8 +4,8 @@ A day is a calendar day in local time (the machine's time zone, or the ``tz``
 given), from midnight to the next midnight, so a day around a daylight-saving
 change is 23 or 25 hours long. A batch belongs to the day its ``completedAt``
 falls on; a finished batch whose server never said when it finished is counted
-on no day. One query sums every day at once from the covering index on the
-finish time (schema 2), and days without a finished batch come back as zeros.
+on no day. One query sums every day at once from the covering index of the
+``finished`` table (schema 2), and days without a finished batch come back as zeros.
 
 Each call opens its own read-only connection, so a worker thread can ask while
 the monitor writes on the event loop's thread (WAL lets them both go on).
@@ -94,9 +94,9 @@ def daily_totals(
     ]
     rows = db.execute(
         f"WITH days (i, start, stop) AS (VALUES {values}) "
-        "SELECT i, count(b.finished), coalesce(sum(b.processed), 0), "
-        "coalesce(sum(b.failed), 0), coalesce(sum(b.cost), 0.0) "
-        "FROM days LEFT JOIN batches AS b ON b.finished >= days.start AND b.finished < days.stop "
+        "SELECT i, count(f.at), coalesce(sum(f.processed), 0), "
+        "coalesce(sum(f.failed), 0), coalesce(sum(f.cost), 0.0) "
+        "FROM days LEFT JOIN finished AS f ON f.at >= days.start AND f.at < days.stop "
         "GROUP BY i ORDER BY i",
         params,
     ).fetchall()
@@ -111,8 +111,8 @@ def finished_between(
 ) -> list[FinishedBatch]:
     """The batches that finished in ``[start, stop)``, newest first; unreadable rows skipped."""
     rows = db.execute(
-        "SELECT body, finished FROM batches WHERE finished >= ? AND finished < ? "
-        "ORDER BY finished DESC LIMIT ?",
+        "SELECT b.body, f.at FROM finished AS f JOIN batches AS b ON b.id = f.id "
+        "WHERE f.at >= ? AND f.at < ? ORDER BY f.at DESC LIMIT ?",
         (start, stop, limit),
     ).fetchall()
     out = []
