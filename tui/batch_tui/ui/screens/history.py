@@ -150,7 +150,9 @@ class HistoryScreen(Screen[FinishedOn | None]):
         if local.tzname() not in ("UTC", zone):
             zone = f"{local.tzname()}, {zone}"
         yield Static(
-            f"History: batches finished in the last {HISTORY_DAYS} days, by local day ({zone})",
+            Text(
+                f"History: batches finished in the last {HISTORY_DAYS} days, by local day ({zone})"
+            ),
             id="history-title",
             classes="history-line",
         )
@@ -228,7 +230,7 @@ class HistoryScreen(Screen[FinishedOn | None]):
         self.shown_day = day
         shown = f"the latest {count(len(rows))} of " if len(rows) < day.batches else ""
         title = f"{day_label(day)}: {shown}{count(day.batches)} finished"
-        self.query_one("#day-title", Static).update(title)
+        self.query_one("#day-title", Static).update(Text(title))
         table = self.query_one("#day-batches", DataTable)
         table.clear()
         for number, row in enumerate(rows):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
@@ -99,13 +100,14 @@ class DayChart(Vertical):
         self.figure = figure
 
     def compose(self) -> ComposeResult:
-        yield Static(self.figure.title, classes="chart-title")
+        yield Static(Text(self.figure.title), classes="chart-title")
         yield PlotextPlot()
 
     def show(self, days: Sequence[DayTotals]) -> None:
         """Draw these days (oldest first)."""
         figure = self.figure
-        self.query_one(".chart-title", Static).update(f"{figure.title} · {figure.summary(days)}")
+        summary = Text(f"{figure.title} · {figure.summary(days)}")
+        self.query_one(".chart-title", Static).update(summary)
         values = [float(figure.value(day)) for day in days]
         plot = self.query_one(PlotextPlot)
         plt = plot.plt
