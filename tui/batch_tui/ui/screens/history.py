@@ -36,12 +36,12 @@ from batch_tui.ui.widgets.day_charts import FIGURES, DayChart
 
 #: From this width the four charts stand in one row; below it, two by two.
 ONE_ROW = 120
-DAY_COLUMNS = (("Day", 9), ("Batches", 7), ("Items", 6), ("Failed", 6), ("Cost", 10))
+DAY_COLUMNS = (("Day", 9), ("Batches", 7), ("Items", 6), ("Fail %", 6), ("Cost", 10))
 BATCH_COLUMNS = (
     ("Name", 20),
     ("Status", 9),
     ("Items", 6),
-    ("Failed", 6),
+    ("Fail %", 6),
     ("Cost", 9),
     ("Finished", 8),
 )
