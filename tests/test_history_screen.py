@@ -12,6 +12,7 @@ from textual.widgets import DataTable
 
 from apphelpers import history_shown, list_ids, screen_text, settled
 from batch_tui.store import store_path
+from batch_tui.ui.screens.help import HelpScreen
 from batch_tui.ui.screens.history import HistoryScreen
 from conftest import TEST_KEY, soonest_to_finish, wait_until
 
@@ -115,3 +116,18 @@ async def test_h_with_an_unusable_store_names_the_problem(run_app, demo):
             assert said.startswith("No history: the local store") and "not usable" in said
     finally:
         path.unlink()
+
+
+async def test_question_mark_on_the_history_screen_lists_its_keys(run_app):
+    async with run_app(store=True, size=SIZE, api_key=own_key()) as pilot:
+        app = pilot.app
+        await pilot.press("question_mark")
+        assert ("h", "History by day") in [row for _, rows in app.screen.sections for row in rows]
+        await pilot.press("escape")
+        screen = await history_shown(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        (title, keys), *_ = app.screen.sections
+        assert title == "History (h)" and any("that day" in words for _, words in keys)
+        await pilot.press("escape")
+        assert app.screen is screen
