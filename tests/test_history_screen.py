@@ -7,13 +7,17 @@ The app runs against the demo server with its store on; the days are UTC days
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 
 from textual.widgets import DataTable
 
 from apphelpers import history_shown, list_ids, screen_text, settled
+from batch_tui.api.models import Batch
+from batch_tui.monitor.snapshot import Snapshot
 from batch_tui.store import store_path
 from batch_tui.ui.screens.help import HelpScreen
 from batch_tui.ui.screens.history import HistoryScreen
+from batch_tui.ui.view import FinishedOn, ListView
 from conftest import TEST_KEY, soonest_to_finish, wait_until
 
 SIZE = (140, 40)
@@ -131,3 +135,20 @@ async def test_question_mark_on_the_history_screen_lists_its_keys(run_app):
         assert title == "History (h)" and any("that day" in words for _, words in keys)
         await pilot.press("escape")
         assert app.screen is screen
+
+
+def test_the_day_filter_holds_batches_finished_within_the_day_only():
+    start = datetime(2026, 1, 12, tzinfo=UTC).timestamp()
+    day = FinishedOn("Mon 2026-01-12", start, start + 86400)
+
+    def snapshot(status: str, at: float | None) -> Snapshot:
+        done = datetime.fromtimestamp(at, UTC) if at is not None else None
+        return Snapshot(Batch(id="b", status=status, completed_at=done), updated_at=0.0)
+
+    view = ListView(day=day)
+    assert view.shows(snapshot("completed", start))
+    assert view.shows(snapshot("cancelled", start + 86399))
+    assert not view.shows(snapshot("completed", start + 86400))  # the next day's midnight
+    assert not view.shows(snapshot("failed", start - 1))
+    assert not view.shows(snapshot("processing", None))
+    assert "finished: Mon 2026-01-12" in view.describe()
