@@ -36,6 +36,7 @@ from batch_tui.ui.widgets.day_charts import FIGURES, DayChart
 
 #: From this width the four charts stand in one row; below it, two by two.
 ONE_ROW = 120
+#: The columns (label, width) of the table of days and of the day's batches.
 DAY_COLUMNS = (("Day", 9), ("Batches", 7), ("Items", 6), ("Fail %", 6), ("Cost", 10))
 BATCH_COLUMNS = (
     ("Name", 20),
