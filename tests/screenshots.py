@@ -9,13 +9,16 @@ import asyncio
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+os.environ["TZ"] = "UTC"  # the history screen's local days
+time.tzset()
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from apphelpers import highlight_status, make_app, settled  # noqa: E402
+from apphelpers import highlight_status, history_shown, make_app, settled  # noqa: E402
 from batch_tui import session  # noqa: E402
 from batch_tui.clock import FakeClock  # noqa: E402
 from batch_tui.config import resolve_settings  # noqa: E402
@@ -82,6 +85,25 @@ async def shoot_profiles(name: str, size: tuple[int, int]) -> None:
     print(f"wrote screenshots/{name}.svg")
 
 
+async def shoot_history(size: tuple[int, int]) -> None:
+    """The history screen (h) over a local store of its own, filled by the demo's batches."""
+    clock = FakeClock(EPOCH)
+    with (
+        tempfile.TemporaryDirectory() as state,
+        DemoServer(
+            DemoApi(Simulator(seed=SEED, epoch=EPOCH, clock=clock), rate_limit=200)
+        ) as server,
+    ):
+        os.environ["BATCH_TUI_STATE_DIR"] = state
+        app = make_app(server, clock, store=True)
+        async with app.run_test(size=size) as pilot:
+            await history_shown(pilot)
+            app.clear_notifications()
+            await pilot.pause()
+            app.save_screenshot(filename="history.svg", path=str(OUT))
+    print("wrote screenshots/history.svg")
+
+
 async def main() -> None:
     OUT.mkdir(exist_ok=True)
     await shoot("dashboard-processing", (120, 36), "processing")
@@ -93,6 +115,7 @@ async def main() -> None:
     await shoot("help", (120, 36), "processing", ("question_mark",))
     await shoot("wide", (200, 45), "processing")
     await shoot_profiles("profiles", (120, 36))
+    await shoot_history((140, 40))
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ def make_monitor(
         else CheckClient(settings.base_url, settings.api_key or "", clock=clock, timeout=timeout)
     )
     store, problem = open_store(settings)
-    return BatchMonitor(
+    monitor = BatchMonitor(
         client,
         interval=settings.interval,
         status_filter=status_filter,
@@ -58,6 +58,11 @@ def make_monitor(
         store=store,
         store_problem=problem,
     )
+    if settings.demo:
+        monitor.store.unused = "--demo never uses the local store (its batches are new every run)"
+    elif not settings.store:
+        monitor.store.unused = "the local store is off (--no-store, or store = false in the config)"
+    return monitor
 
 
 def profile_watchlist(settings: Settings) -> WatchList | None:

@@ -129,6 +129,7 @@ COMMANDS: tuple[Command, ...] = (
         "minus", "step_interval", "Poll more often", "Polling", parameters=(-1,), key_display="-"
     ),
     Command("y", "copy_id", "Copy batch id", "Batches"),
+    Command("h", "history", "History by day", "Batches"),
     Command("e", "export", "Export list as CSV", "Export", parameters=("csv",)),
     Command("E", "export", "Export list as JSON", "Export", parameters=("json",)),
     Command("a", "add_watch", "Watch a batch id", "Watch list"),

@@ -23,6 +23,7 @@ from batch_tui.ui import commands
 from batch_tui.ui.alerts import Alerts
 from batch_tui.ui.cancel_flow import CancelFlow
 from batch_tui.ui.export_copy import copy_batch_id, export_list
+from batch_tui.ui.history_flow import HistoryActions
 from batch_tui.ui.messages import MonitorChanged
 from batch_tui.ui.polling import PollingControls
 from batch_tui.ui.profile_switch import Connection, ProfileSwitching
@@ -45,7 +46,7 @@ NARROW = 100
 WIDE = 180
 
 
-class Dashboard(Screen):
+class Dashboard(HistoryActions, Screen):
     """The dashboard. It reads the monitor's snapshots and sends it commands."""
 
     BINDINGS = commands.bindings()
@@ -228,7 +229,7 @@ class Dashboard(Screen):
         find = self.query_one("#find", Input)
         find.value = ""
         find.display = False
-        cleared = replace(self.view, text="")
+        cleared = replace(self.view, text="", day=None)
         self._set_view(cleared.next_status() if cleared.from_command_line else cleared)
         self.batch_list.focus()
 
