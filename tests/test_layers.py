@@ -42,7 +42,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "demo": frozenset({"api", "clock"}),
     # Small modules over the API: settings (its key and id rules), the watch list
     # (its id rule) and exports (its JSON shape).
-    "settings_table": BOTTOM | {"api"},
+    "settings_types": BOTTOM,
+    "settings_table": BOTTOM | {"api", "settings_types"},
     "config": BOTTOM | {"api", "settings_table"},
     "watchlist": BOTTOM | {"api"},
     "export": BOTTOM | {"api"},
@@ -69,6 +70,7 @@ ALLOWED: dict[str, frozenset[str]] = {
         "batch_tui.demo.server",
         "batch_tui.store",
         "batch_tui.config",
+        "batch_tui.settings_types",
         "batch_tui.cli",
         "batch_tui.headless",
         "batch_tui.export",

@@ -277,7 +277,10 @@ def _run_dashboard(argv: Sequence[str]) -> int:
     with _connected(settings) as settings:
         # The demo's batches are not worth remembering next to real ones.
         watchlist = None if settings.demo else WatchList()
-        app = make_app(settings, watchlist=watchlist)
+        try:
+            app = make_app(settings, watchlist=watchlist)
+        except ConfigError as exc:  # keys the config file rebinds that cannot be used
+            return _fail(str(exc))
         if watchlist is not None and watchlist.problem:
             # Printed before the app takes the screen, so it is there after quitting.
             print(f"batch-tui: warning: {watchlist.problem}", file=sys.stderr)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from batch_tui.api.client import CheckClient
 from batch_tui.clock import Clock, system_clock
-from batch_tui.config import Settings
+from batch_tui.config import ConfigError, Settings
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.store import Store, StoreUnavailable, store_path
 from batch_tui.ui.app import BatchTUI
+from batch_tui.ui.keymap import resolve_keymap
 from batch_tui.watchlist import WatchList
 
 
@@ -64,7 +65,12 @@ def make_app(
     timeout: float | None = None,
 ) -> BatchTUI:
     """The dashboard app for these settings: it follows the remembered ids and, for
-    this run only, the ids named now (``a`` in the dashboard remembers one)."""
+    this run only, the ids named now (``a`` in the dashboard remembers one). Keys
+    the config file rebinds that cannot be used are a ConfigError."""
+    try:
+        keymap = resolve_keymap(settings.keys)
+    except ConfigError as exc:
+        raise ConfigError(f"config file {settings.config_path}: {exc}") from None
     watched: tuple[str, ...] = settings.batch_ids
     warnings = list(settings.warnings)
     if watchlist is not None:
@@ -81,4 +87,6 @@ def make_app(
         read_only=settings.read_only,
         bell=settings.bell,
         watchlist=watchlist,
+        columns=settings.columns,
+        keymap=keymap,
     )

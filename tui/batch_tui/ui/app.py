@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.worker import Worker
 
 from batch_tui.clock import Clock, system_clock
+from batch_tui.defaults import DEFAULT_COLUMNS
 from batch_tui.monitor.monitor import BatchMonitor, Change
 from batch_tui.ui import commands
 from batch_tui.ui.messages import MonitorChanged
@@ -37,20 +38,32 @@ class BatchTUI(App[int]):
         watchlist: WatchList | None = None,
         status: str | None = None,
         warnings: tuple[str, ...] = (),
+        columns: tuple[str, ...] = DEFAULT_COLUMNS,
+        keymap: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.monitor = monitor
+        self.keymap = dict(keymap or {})
+        """Keys rebound by the config file: binding id → Textual key names
+        (``ui/keymap.py`` checked them)."""
         self.warnings = warnings
         """Problems found before the start (a config file others can read): printed
         to stderr, where the dashboard hides them, so told again once it is up."""
         self.clock = clock
         self.dashboard = Dashboard(
-            monitor, clock, read_only=read_only, bell=bell, watchlist=watchlist, status=status
+            monitor,
+            clock,
+            read_only=read_only,
+            bell=bell,
+            watchlist=watchlist,
+            status=status,
+            columns=columns,
         )
         self.poller = Poller(self, monitor, self._polling_stopped)
         """The poll loop's worker, restarted when it dies."""
 
     def on_mount(self) -> None:
+        self.set_keymap(self.keymap)
         self.monitor.on_change = self._monitor_changed
         self.push_screen(self.dashboard)
         self.poller.start()
@@ -70,7 +83,7 @@ class BatchTUI(App[int]):
         """The command palette (ctrl+p) offers every dashboard command that applies now."""
         yield from super().get_system_commands(screen)
         if screen is self.dashboard:
-            yield from commands.palette(screen)
+            yield from commands.palette(screen, self.keymap)
 
     def on_notify(self, event: Notify) -> None:
         """A notification that repeats one still on screen (ten presses of ``-``), or

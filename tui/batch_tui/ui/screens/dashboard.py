@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from batch_tui.clock import Clock, to_datetime
+from batch_tui.defaults import DEFAULT_COLUMNS
 from batch_tui.monitor.insight import Progress
 from batch_tui.monitor.monitor import BatchMonitor, MonitorStatus, Snapshot
 from batch_tui.ui import commands
@@ -82,9 +83,11 @@ class Dashboard(Screen):
         bell: bool = True,
         watchlist: WatchList | None = None,
         status: str | None = None,
+        columns: tuple[str, ...] = DEFAULT_COLUMNS,
     ) -> None:
         super().__init__()
         self.monitor = monitor
+        self.columns = columns  # the list's, in order (``columns`` in the config file)
         self.initial_status = status
         """The status filter given on the command line: the list's at start."""
         self.clock = clock
@@ -104,7 +107,8 @@ class Dashboard(Screen):
         )
         yield ViewLine(id="view").data_bind(Dashboard.view, Dashboard.counts)
         with Container(id="body"):
-            yield BatchList(id="batches").data_bind(Dashboard.view)
+            batches = BatchList(self.columns, self.monitor.progress, id="batches")
+            yield batches.data_bind(Dashboard.view)
             with Container(id="lower"):
                 yield BatchDetail(id="detail").data_bind(
                     snapshot=Dashboard.highlighted,
@@ -175,9 +179,8 @@ class Dashboard(Screen):
         self._item_errors_for(snapshot)
 
     def _tick(self) -> None:
-        """Once a second the status line's clocks move on; every few seconds the
-        list's ages and stale marks and the detail pane's relative times do too
-        (new data redraws them at once: this is only for time passing)."""
+        """Once a second the status line's clocks move on; every few seconds the list's
+        ages, stale marks and pace and the detail's relative times do (for time passing)."""
         self._ticks += 1
         self.now = self.clock()
         if self._ticks % SLOW_TICKS == 0:
@@ -249,9 +252,7 @@ class Dashboard(Screen):
 
     def action_help(self) -> None:
         """Every key, in one place."""
-        from batch_tui.ui.screens.help import HelpScreen  # loaded when first needed
-
-        self.app.push_screen(HelpScreen(commands.help_sections(self)))
+        commands.show_help(self)
 
     def action_open_results(self) -> None:
         """Enter: the highlighted batch's item results."""
