@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 from batch_tui import session
 from batch_tui.clock import FakeClock
 from batch_tui.config import Settings
+from batch_tui.defaults import DEFAULT_COLUMNS
 from batch_tui.demo.server import DemoServer
 from batch_tui.ui.app import BatchTUI
 from batch_tui.ui.widgets.batch_list import BatchList
@@ -37,6 +38,8 @@ def make_app(
     timeout: float | None = None,
     store: bool = False,
     warnings: tuple[str, ...] = (),
+    columns: tuple[str, ...] = DEFAULT_COLUMNS,
+    keys: tuple[tuple[str, str], ...] = (),
 ) -> BatchTUI:
     """The real app, built the way the command line builds it (``session.make_app``),
     against the demo server with a frozen clock."""
@@ -50,6 +53,8 @@ def make_app(
         bell=bell,
         store=store,
         warnings=warnings,
+        columns=columns,
+        keys=keys,
     )
     return session.make_app(settings, clock=clock, watchlist=watchlist, timeout=timeout)
 
