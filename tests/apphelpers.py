@@ -151,3 +151,26 @@ def highlight_status(status: str):
         await settled(pilot)
 
     return run_before
+
+
+#: A ``columns = [...]`` for the picture of chosen columns.
+CHOSEN_COLUMNS = (
+    "name",
+    "status",
+    "progress",
+    "failed",
+    "cost",
+    "eta",
+    "pace",
+    "tokens",
+    "created",
+    "age",
+)
+
+
+async def with_history(pilot, clock: FakeClock) -> None:
+    """Two minutes of polls, so that pace and ETA have something to say."""
+    for _ in range(4):
+        clock.advance(30)
+        pilot.app.monitor.refresh()
+        await settled(pilot)

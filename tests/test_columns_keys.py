@@ -3,8 +3,8 @@ list's columns, ``[keys]`` rebinds commands; bad names are one clear line."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -33,16 +33,6 @@ from conftest import cli_env, run_cli
 
 NOW = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
 CHOSEN = ("name", "status", "progress", "failed", "cost", "eta", "age")
-
-
-@pytest.fixture
-def utc_zone(monkeypatch):
-    """Local time is UTC for the test (the ``created`` column shows local time)."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def settings_from(tmp_path, text: str):
@@ -222,7 +212,7 @@ def test_an_eta_is_rough_and_short():
     ]
 
 
-def test_tokens_created_and_profile_cells(utc_zone):
+def test_tokens_created_and_profile_cells(local_utc):
     rows = Rows(cell_keys(("tokens", "created", "profile")))
     snapshot = running(total_input_tokens=1_200_000, total_output_tokens=34_000)
     old = Snapshot(Batch(id="batch_old", created_at=datetime(2024, 3, 1, tzinfo=UTC)), 0.0)
@@ -288,3 +278,10 @@ async def test_a_rebound_key_runs_its_command_and_help_and_footer_show_it(run_ap
         await pilot.press("escape")
         await pilot.press("z")
         assert isinstance(app.screen, ConfirmCancel)
+
+
+def test_the_readme_names_every_command_id_and_column():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("#### Columns and keys", 1)[1].split("\n#", 1)[0]
+    missing = [name for name in (*command_ids(), *COLUMN_CHOICES) if f"`{name}`" not in section]
+    assert missing == [], f"README's Columns and keys section does not name {missing}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from apphelpers import highlight_status, make_app, settled
+from apphelpers import CHOSEN_COLUMNS, highlight_status, make_app, settled, with_history
 
 
 @pytest.fixture
@@ -56,3 +56,14 @@ CASES = [
 @pytest.mark.parametrize(("name", "size"), CASES)
 def test_look(snap_compare, demo, clock, name, size):
     assert snap_compare(make_app(demo, clock), terminal_size=size, run_before=SCENES[name])
+
+
+def test_chosen_columns_and_a_rebound_key(snap_compare, demo, clock, local_utc):
+    """``columns = [...]`` with pace, ETA, tokens and created; cancel rebound to z (footer)."""
+
+    async def run_before(pilot) -> None:
+        await highlight_status("processing")(pilot)
+        await with_history(pilot, clock)
+
+    app = make_app(demo, clock, columns=CHOSEN_COLUMNS, keys=(("cancel", "z"),))
+    assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
