@@ -12,12 +12,37 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.keys import Keys, _character_to_key, key_to_character
+from textual.screen import Screen
 
 from batch_tui.config import ConfigError
 from batch_tui.ui.commands import COMMANDS
 from batch_tui.ui.widgets.batch_list import BatchList
+
+
+class KeymappedScreen(Screen):
+    """A screen whose footer keeps its bindings' order when keys are rebound: Textual
+    moves a rebound binding to the end (off a narrow footer); here it stays where
+    its default key stood, as the command table orders them."""
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        active = super().active_bindings
+        if not getattr(self.app, "keymap", None):
+            return active  # nothing rebound: Textual's order is the table's
+        place: dict[str, int] = {}
+        # The screen's own bindings as declared, before the keymap (Textual keeps them).
+        for index, bindings in enumerate(self._bindings.key_to_bindings.values()):
+            for binding in bindings:
+                place.setdefault(binding.id or binding.action, index)
+
+        def rank(item: tuple[str, ActiveBinding]) -> int:
+            node, binding = item[1].node, item[1].binding
+            return place.get(binding.id or binding.action, -1) if node is self else -1
+
+        return dict(sorted(active.items(), key=rank))
+
 
 #: Every key name Textual has (``f5``, ``escape``, ``ctrl+a``…).
 KNOWN = frozenset(key.value for key in Keys)

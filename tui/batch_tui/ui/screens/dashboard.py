@@ -13,7 +13,6 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.reactive import var
-from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from batch_tui.clock import Clock, to_datetime
@@ -24,6 +23,7 @@ from batch_tui.ui import commands
 from batch_tui.ui.alerts import Alerts
 from batch_tui.ui.cancel_flow import CancelFlow
 from batch_tui.ui.export_copy import copy_batch_id, export_list
+from batch_tui.ui.keymap import KeymappedScreen
 from batch_tui.ui.messages import MonitorChanged
 from batch_tui.ui.polling import PollingControls
 from batch_tui.ui.state import Counts
@@ -46,7 +46,7 @@ NARROW = 100
 WIDE = 180
 
 
-class Dashboard(Screen):
+class Dashboard(KeymappedScreen):
     """The dashboard. It reads the monitor's snapshots and sends it commands."""
 
     BINDINGS = commands.bindings()
