@@ -277,6 +277,7 @@ async def test_a_rebound_key_runs_its_command_and_help_and_footer_show_it(run_ap
         shown = {words: keys for keys, words in sections["Batches"] + sections["Screen"]}
         assert shown["Cancel batch"] == "z" and shown["Help"] == "f1"
         assert ("r", "Refresh") in sections["Polling"]  # not rebound: its default
+        assert ("?", "Help for the screen you are on (here: f1)") in sections["Everywhere"]
         await pilot.press("escape")
         await pilot.press("z")
         assert isinstance(app.screen, ConfirmCancel)

@@ -183,6 +183,7 @@ COMMANDS: tuple[Command, ...] = (
 # unless their arguments tell them apart (pause and resume).
 _BY_ACTION = {command.action: command for command in COMMANDS}
 _BY_CALL = {(command.action, command.parameters): command for command in COMMANDS}
+_BY_ID = {command.binding_id: command for command in COMMANDS}
 
 
 def bindings(
@@ -228,7 +229,9 @@ def help_sections(
     sections.append(("Moving", binding_rows(BatchList.BINDINGS)))
     if screen.check_action("cancel_batch", ()) is not False:
         sections.append(("Cancel dialog", binding_rows(ConfirmCancel.BINDINGS)))
-    sections.append(("Everywhere", EVERYWHERE))
+    here = _BY_ID["help"].keys_in(keymap)
+    everywhere = [(k, f"{d} (here: {here})" if k == "?" != here else d) for k, d in EVERYWHERE]
+    sections.append(("Everywhere", everywhere))
     from batch_tui.ui.screens.help import results_sections  # the results screen's own
     from batch_tui.ui.screens.results import ResultsScreen
 
@@ -261,8 +264,7 @@ LEGEND = [
 def key_of(node: DOMNode, command_id: str) -> str:
     """The first key bound now to a command, as the user reads it: for advice such
     as "press c" (the app's ``keymap`` holds the keys the config file rebound)."""
-    command = next(command for command in COMMANDS if command.binding_id == command_id)
-    return command.keys_in(getattr(node.app, "keymap", None)).split(" / ")[0]
+    return _BY_ID[command_id].keys_in(getattr(node.app, "keymap", None)).split(" / ")[0]
 
 
 def show_help(screen: Screen) -> None:
