@@ -3,6 +3,7 @@ list's columns, ``[keys]`` rebinds commands; bad names are one clear line."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from batch_tui.config import ConfigError, resolve_settings
 from batch_tui.defaults import COLUMN_CHOICES, DEFAULT_COLUMNS
 from batch_tui.monitor.insight import Progress
 from batch_tui.monitor.monitor import Snapshot
+from batch_tui.ui import commands
 from batch_tui.ui.commands import COMMANDS
 from batch_tui.ui.keymap import command_ids, resolve_keymap
 from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
@@ -278,6 +280,8 @@ async def test_a_rebound_key_runs_its_command_and_help_and_footer_show_it(run_ap
         assert shown["Cancel batch"] == "z" and shown["Help"] == "f1"
         assert ("r", "Refresh") in sections["Polling"]  # not rebound: its default
         assert ("?", "Help for the screen you are on (here: f1)") in sections["Everywhere"]
+        palette = {c.title: c.help for c in commands.palette(app.dashboard, app.keymap)}
+        assert palette["Cancel batch"] == "key: z" and palette["Refresh"] == "key: r"
         await pilot.press("escape")
         await pilot.press("z")
         assert isinstance(app.screen, ConfirmCancel)
@@ -288,3 +292,18 @@ def test_the_readme_names_every_command_id_and_column():
     section = readme.split("#### Columns and keys", 1)[1].split("\n#", 1)[0]
     missing = [name for name in (*command_ids(), *COLUMN_CHOICES) if f"`{name}`" not in section]
     assert missing == [], f"README's Columns and keys section does not name {missing}"
+
+
+@pytest.mark.parametrize("zone", ["XXX+5", "YYY-14"])
+def test_a_created_time_at_the_ends_of_the_calendar_never_breaks_the_row(monkeypatch, zone):
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        for sent in ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"):
+            batch = Batch.from_json({"id": "batch_x", "createdAt": sent})
+            rows = Rows(cell_keys(("created",)))
+            rows.snapshots, rows.now = {"batch_x": Snapshot(batch, 0.0)}, NOW
+            assert rows.cells("batch_x")[1].plain.endswith(("01-01", "12-31"))
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -5,7 +5,9 @@ The dashboard's ``BINDINGS``, the help screen (``?``) and the command palette
 line in the help and a palette entry at once. Whether a command applies right now
 (no cancel in read-only mode, no pane switch when both panes are on screen) is
 the table's ``when``, asked through Textual's own ``check_action``; the palette
-runs a command with ``run_action``, as a key press would.
+runs a command with ``run_action``, as a key press would. Each command's ``id`` is
+its binding id, by which the config file's ``[keys]`` rebinds it (``ui/keymap.py``,
+through Textual's keymap); the help and the palette show the keys bound now.
 """
 
 from __future__ import annotations

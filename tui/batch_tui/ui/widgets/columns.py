@@ -138,7 +138,10 @@ def _created(snapshot: Snapshot, now: datetime, extras: Extras) -> Text:
     created = snapshot.batch.created_at
     if created is None:
         return Text(MISSING)
-    local = created.astimezone()
+    try:
+        local = created.astimezone()
+    except (OverflowError, ValueError, OSError):  # year 1 or 9999 from a server, west or east
+        local = created
     return Text(local.strftime("%m-%d %H:%M" if local.year == now.year else "%Y-%m-%d"))
 
 
