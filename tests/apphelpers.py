@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 from batch_tui import session
 from batch_tui.clock import FakeClock
 from batch_tui.config import Settings
+from batch_tui.defaults import DEFAULT_COLUMNS
 from batch_tui.demo.server import DemoServer
 from batch_tui.ui.app import BatchTUI
 from batch_tui.ui.screens.history import HistoryScreen
@@ -38,6 +39,8 @@ def make_app(
     timeout: float | None = None,
     store: bool = False,
     warnings: tuple[str, ...] = (),
+    columns: tuple[str, ...] = DEFAULT_COLUMNS,
+    keys: tuple[tuple[str, str], ...] = (),
 ) -> BatchTUI:
     """The real app, built the way the command line builds it (``session.make_app``),
     against the demo server with a frozen clock."""
@@ -51,6 +54,8 @@ def make_app(
         bell=bell,
         store=store,
         warnings=warnings,
+        columns=columns,
+        keys=keys,
     )
     return session.make_app(settings, clock=clock, watchlist=watchlist, timeout=timeout)
 
@@ -161,3 +166,26 @@ async def history_shown(pilot: Pilot) -> HistoryScreen:
     )
     await pilot.pause()
     return app.screen
+
+
+#: A ``columns = [...]`` for the picture of chosen columns.
+CHOSEN_COLUMNS = (
+    "name",
+    "status",
+    "progress",
+    "failed",
+    "cost",
+    "eta",
+    "pace",
+    "tokens",
+    "created",
+    "age",
+)
+
+
+async def with_history(pilot, clock: FakeClock) -> None:
+    """Two minutes of polls, so that pace and ETA have something to say."""
+    for _ in range(4):
+        clock.advance(30)
+        pilot.app.monitor.refresh()
+        await settled(pilot)

@@ -48,6 +48,16 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
+def local_utc(monkeypatch):
+    """Local time is UTC for the test (the list's ``created`` column shows local time)."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
 def simulator(clock: FakeClock) -> Simulator:
     """The demo fleet at EPOCH with a fixed seed."""
     return Simulator(seed=SEED, epoch=EPOCH, clock=clock)

@@ -18,7 +18,14 @@ time.tzset()
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from apphelpers import highlight_status, history_shown, make_app, settled  # noqa: E402
+from apphelpers import (  # noqa: E402
+    CHOSEN_COLUMNS,
+    highlight_status,
+    history_shown,
+    make_app,
+    settled,
+    with_history,
+)
 from batch_tui import session  # noqa: E402
 from batch_tui.clock import FakeClock  # noqa: E402
 from batch_tui.config import resolve_settings  # noqa: E402
@@ -29,14 +36,25 @@ from conftest import EPOCH, SEED  # noqa: E402
 OUT = HERE.parent / "screenshots"
 
 
-async def shoot(name: str, size: tuple[int, int], status: str, keys: tuple[str, ...] = ()) -> None:
+async def shoot(
+    name: str,
+    size: tuple[int, int],
+    status: str,
+    keys: tuple[str, ...] = (),
+    options: dict | None = None,
+) -> None:
+    """One picture: ``keys`` pressed on the first batch in ``status``; ``options`` for
+    ``make_app`` (chosen columns come with two minutes of history, for pace and ETA)."""
+    options = options or {}
     clock = FakeClock(EPOCH)
     with DemoServer(
         DemoApi(Simulator(seed=SEED, epoch=EPOCH, clock=clock), rate_limit=200)
     ) as server:
-        app = make_app(server, clock)
+        app = make_app(server, clock, **options)
         async with app.run_test(size=size) as pilot:
             await highlight_status(status)(pilot)
+            if "columns" in options:
+                await with_history(pilot, clock)
             if keys:
                 await pilot.press(*keys)
                 await settled(pilot)
@@ -116,6 +134,15 @@ async def main() -> None:
     await shoot("wide", (200, 45), "processing")
     await shoot_profiles("profiles", (120, 36))
     await shoot_history((140, 40))
+    # Local time (the created column) is UTC in the picture, wherever it is made.
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    await shoot(
+        "columns-chosen",
+        (120, 36),
+        "processing",
+        options={"columns": CHOSEN_COLUMNS, "keys": (("cancel", "z"),)},
+    )
 
 
 if __name__ == "__main__":

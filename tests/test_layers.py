@@ -42,9 +42,10 @@ ALLOWED: dict[str, frozenset[str]] = {
     "demo": frozenset({"api", "clock"}),
     # Small modules over the API: settings (its key and id rules), the watch list
     # (its id rule) and exports (its JSON shape).
-    "settings_table": BOTTOM | {"api"},
-    "profiles": BOTTOM | {"api", "settings_table"},
-    "config": BOTTOM | {"api", "settings_table", "profiles"},
+    "settings_types": BOTTOM,
+    "settings_table": BOTTOM | {"api", "settings_types"},
+    "profiles": BOTTOM | {"api", "settings_table", "settings_types"},
+    "config": BOTTOM | {"api", "settings_table", "settings_types", "profiles"},
     "watchlist": BOTTOM | {"api"},
     "export": BOTTOM | {"api"},
     # The dashboard talks to the service only through the monitor, and never
@@ -71,6 +72,7 @@ ALLOWED: dict[str, frozenset[str]] = {
         "batch_tui.demo.server",
         "batch_tui.store",
         "batch_tui.config",
+        "batch_tui.settings_types",
         "batch_tui.cli",
         "batch_tui.headless",
         "batch_tui.headless_watch",

@@ -113,6 +113,18 @@ async def test_p_switches_to_the_other_server_and_back(
         assert status_text(app).startswith("alpha")
 
 
+async def test_the_profile_column_names_the_profile_in_use(tmp_path, clock, demo, other):
+    path = write_config(tmp_path, demo.url, other.url)
+    path.write_text('columns = ["name", "profile"]\n' + path.read_text(), encoding="utf-8")
+    async with dashboard_on(path, clock) as pilot:
+        app = pilot.app
+        batches = app.dashboard.batch_list
+        assert {batches.cell_text(i, "profile") for i in list_ids(app)} == {"alpha"}
+        await switch(pilot, "beta")
+        batches = app.dashboard.batch_list
+        assert {batches.cell_text(i, "profile") for i in list_ids(app)} == {"beta"}
+
+
 async def test_the_switcher_lists_every_profile_and_marks_the_current_one(tmp_path, clock, demo):
     path = write_config(tmp_path, demo.url, "https://beta.example.com")
     path.write_text(

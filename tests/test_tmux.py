@@ -275,3 +275,17 @@ def test_history_screen_over_the_store_in_a_real_terminal(tmux, tmp_path, demo_p
     tmux.keys("Escape")
     tmux.wait_for(lambda s: "finished: " not in s and "Pwned" in s)
     tmux.keys("q")
+
+
+def test_chosen_columns_and_a_rebound_cancel_key_in_a_real_terminal(tmux, tmp_path):
+    config = tmp_path / "columns.toml"
+    config.write_text('columns = ["name", "status", "eta", "cost"]\n[keys]\ncancel = "z"\n')
+    tmux.start(f"{sys.executable} -m batch_tui --demo --config {config}", clean_env(tmp_path))
+    screen = tmux.wait_for(lambda s: "connected" in s and "z Cancel batch" in s)
+    assert screen.splitlines()[0].split() == ["Name", "Status", "ETA", "Cost"]
+    tmux.keys("j", "j", "j")
+    tmux.wait_for(lambda s: "Science news digest" in s.split("Detail")[-1])
+    tmux.keys("c")  # no longer cancel: nothing opens
+    tmux.keys("z")
+    tmux.wait_for(lambda s: "Cancel this batch?" in s)
+    tmux.keys("n", "q")

@@ -288,7 +288,10 @@ def _run_dashboard(argv: Sequence[str]) -> int:
 
     with _connected(settings) as settings:
         watchlist = profile_watchlist(settings)
-        app = make_app(settings, watchlist=watchlist, resolve=resolve)
+        try:
+            app = make_app(settings, watchlist=watchlist, resolve=resolve)
+        except ConfigError as exc:  # keys the config file rebinds that cannot be used
+            return _fail(str(exc))
         if watchlist is not None and watchlist.problem:
             # Printed before the app takes the screen, so it is there after quitting.
             print(f"batch-tui: warning: {watchlist.problem}", file=sys.stderr)

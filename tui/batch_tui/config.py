@@ -31,6 +31,7 @@ from typing import Any
 from batch_tui.defaults import (
     DEFAULT_ALARM_RATE,
     DEFAULT_BASE_URL,
+    DEFAULT_COLUMNS,
     DEFAULT_HEADROOM,
     DEFAULT_INTERVAL,
 )
@@ -121,6 +122,10 @@ class Settings:
     """Ring the terminal bell when a batch finishes."""
     store: bool = True
     """Keep what was seen in the local store, so a restart draws at once."""
+    columns: tuple[str, ...] = DEFAULT_COLUMNS
+    """The list's columns, in the order shown (``COLUMN_CHOICES``)."""
+    keys: tuple[tuple[str, str], ...] = ()
+    """Keys rebound by the config file: (command id, keys comma-separated)."""
     batch_ids: tuple[str, ...] = ()
     """Batches to watch even when the list does not show them."""
     warnings: tuple[str, ...] = ()

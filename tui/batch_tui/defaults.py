@@ -1,4 +1,5 @@
-"""The defaults and bounds every layer agrees on: poll interval, rate headroom, alarm.
+"""The defaults and bounds every layer agrees on: poll interval, rate headroom, alarm,
+the list's columns.
 
 A bottom-layer module (no imports from batch_tui): the settings, the monitor and
 the scheduler all read these numbers from here, so none of them has to import
@@ -30,3 +31,23 @@ DEFAULT_ALARM_MIN_ITEMS = 10
 #: The alarm rate a user may ask for, in percent.
 MIN_ALARM_PERCENT = 1.0
 MAX_ALARM_PERCENT = 100.0
+
+#: The batch list's columns a config file may name (``columns = [...]``), and the
+#: ones shown when it names none. ``id`` is the full id where it fits, else its
+#: last six characters. The list's stale mark always comes first.
+COLUMN_CHOICES = (
+    "id",
+    "name",
+    "status",
+    "progress",
+    "ok",
+    "failed",
+    "cost",
+    "age",
+    "eta",
+    "pace",
+    "tokens",
+    "created",
+    "profile",
+)
+DEFAULT_COLUMNS = ("id", "name", "status", "progress", "ok", "failed", "cost", "age")

@@ -11,10 +11,11 @@ from collections.abc import Callable
 
 from batch_tui.api.client import CheckClient
 from batch_tui.clock import Clock, system_clock
-from batch_tui.config import Settings
+from batch_tui.config import ConfigError, Settings
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.store import Store, StoreUnavailable, store_path
 from batch_tui.ui.app import BatchTUI
+from batch_tui.ui.keymap import resolve_keymap
 from batch_tui.ui.profile_switch import Connection, Switcher
 from batch_tui.watchlist import WatchList, default_path
 
@@ -98,6 +99,7 @@ def connect(
         warnings=tuple(warnings),
         profile=settings.profile,
         profile_color=settings.profile_color,
+        columns=settings.columns,
     )
 
 
@@ -111,7 +113,12 @@ def make_app(
 ) -> BatchTUI:
     """The dashboard app for these settings. ``resolve`` gives another profile's
     settings (as ``--profile NAME`` would): with it, ``P`` switches between the
-    config file's profiles, each with its own watch list and store."""
+    config file's profiles, each with its own watch list and store. Keys the config
+    file rebinds that cannot be used are a ConfigError."""
+    try:
+        keymap = resolve_keymap(settings.keys)
+    except ConfigError as exc:
+        raise ConfigError(f"config file {settings.config_path}: {exc}") from None
     first = connect(settings, clock=clock, watchlist=watchlist, timeout=timeout)
     switcher = None
     if resolve is not None and settings.profiles:
@@ -133,4 +140,6 @@ def make_app(
         profile=first.profile,
         profile_color=first.profile_color,
         switcher=switcher,
+        columns=first.columns,
+        keymap=keymap,
     )

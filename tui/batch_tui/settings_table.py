@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from batch_tui.api.models import BATCH_STATUSES, batch_id_problem
 from batch_tui.defaults import (
     DEFAULT_ALARM_RATE,
     DEFAULT_BASE_URL,
+    DEFAULT_COLUMNS,
     DEFAULT_HEADROOM,
     DEFAULT_INTERVAL,
     MAX_ALARM_PERCENT,
@@ -31,6 +32,18 @@ from batch_tui.defaults import (
     MIN_INTERVAL,
 )
 from batch_tui.paths import config_dir
+from batch_tui.settings_types import (
+    BOOLEAN,
+    NAMES,
+    SECONDS,
+    STRING,
+    TABLE,
+    ConfigError,
+    FileType,
+    Origin,
+    parse_columns,
+    parse_keys,
+)
 
 ENV_KEY = "CHECK_API_KEY"
 ENV_BASE_URL = "CHECK_API_BASE_URL"
@@ -40,10 +53,6 @@ ENV_PROFILE = "BATCH_TUI_PROFILE"
 COMMANDS = ("dashboard", "status", "watch")
 #: A config file larger than this is not a config file (and is not read).
 MAX_CONFIG_BYTES = 1024 * 1024
-
-
-class ConfigError(Exception):
-    """Bad input from the command line, the environment or the config file."""
 
 
 def default_config_path() -> Path:
@@ -149,19 +158,6 @@ def parse_batch_id(value: str) -> str:
     return value
 
 
-@dataclass(frozen=True)
-class Origin:
-    """Where a raw value came from, handed to a setting's parser."""
-
-    source: str
-    """How messages name the source: ``--interval``, ``BATCH_TUI_INTERVAL`` or
-    ``config file PATH``."""
-    name: str
-    """The setting's name in messages: its config-file key, else its field name."""
-    resolved: Mapping[str, Any]
-    """The settings resolved before this one (the table's order)."""
-
-
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 
@@ -210,23 +206,6 @@ def _batch_ids(value: Any, origin: Origin) -> tuple[str, ...]:
 
 
 # ── the table ────────────────────────────────────────────────────────────────
-
-
-@dataclass(frozen=True)
-class FileType:
-    """What a config-file value must be; checked when the file is read."""
-
-    accepts: Callable[[Any], bool]
-    must_be: str
-    """How the refusal ends: ``interval must be <must_be>``."""
-
-
-STRING = FileType(lambda value: isinstance(value, str), "a string")
-BOOLEAN = FileType(lambda value: isinstance(value, bool), "true or false")
-SECONDS = FileType(
-    lambda value: isinstance(value, (int, float)) and not isinstance(value, bool),
-    "a number of seconds",
-)
 
 
 @dataclass(frozen=True)
@@ -439,6 +418,26 @@ SETTINGS: tuple[Setting, ...] = (
         flag="--no-store",
         switch=False,
         help="run without the local store (nothing is read from or written to disk)",
+        commands=DASHBOARD,
+    ),
+    Setting(
+        name="columns",
+        label="the list's columns, in order",
+        default=DEFAULT_COLUMNS,
+        shown_default=f"`{', '.join(DEFAULT_COLUMNS)}`",
+        parse=parse_columns,
+        file_key="columns",
+        file_type=NAMES,
+        commands=DASHBOARD,
+    ),
+    Setting(
+        name="keys",
+        label="keys rebound (a `[keys]` table: command = key)",
+        default=(),
+        shown_default="the keys above",
+        parse=parse_keys,
+        file_key="keys",
+        file_type=TABLE,
         commands=DASHBOARD,
     ),
     Setting(

@@ -14,6 +14,7 @@ from batch_tui.api.models import Batch
 from batch_tui.format import count, percent
 from batch_tui.monitor.insight import failure_rate
 from batch_tui.monitor.monitor import Change, Snapshot
+from batch_tui.ui.commands import key_of
 from batch_tui.ui.text import plain
 
 #: How long the failure-rate alarm stays on screen, in seconds.
@@ -45,10 +46,10 @@ def burst_message(batches: list[Batch]) -> str:
     return f"{len(batches)} batches finished: {parts}."
 
 
-def alarm_message(batch_id: str, batch: Batch, *, read_only: bool) -> str:
+def alarm_message(batch_id: str, batch: Batch, *, read_only: bool, key: str = "c") -> str:
     """What to say when a running batch's failure rate passes the alarm."""
     rate = percent(failure_rate(batch.failure_count, batch.processed_items))
-    advice = "" if read_only else " Consider cancelling it: highlight it and press c."
+    advice = "" if read_only else f" Consider cancelling it: highlight it and press {key}."
     return (
         f"{plain(batch.name or batch_id)}: {rate} of processed items failed "
         f"({count(batch.failure_count)} of {count(batch.processed_items)}).{advice}"
@@ -94,7 +95,12 @@ class Alerts:
             if (snapshot := snapshots.get(batch_id)) is None:
                 continue
             self.node.notify(
-                alarm_message(batch_id, snapshot.batch, read_only=self.read_only),
+                alarm_message(
+                    batch_id,
+                    snapshot.batch,
+                    read_only=self.read_only,
+                    key=key_of(self.node, "cancel"),
+                ),
                 title="Failure-rate alarm",
                 severity="warning",
                 timeout=ALARM_TIMEOUT,

@@ -3,7 +3,7 @@ and swaps both for another profile's (``P``, ``switch_to``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -13,6 +13,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from batch_tui.clock import Clock, system_clock
 from batch_tui.config import Settings
+from batch_tui.defaults import DEFAULT_COLUMNS
 from batch_tui.monitor.monitor import BatchMonitor, Change
 from batch_tui.ui import commands
 from batch_tui.ui.messages import MonitorChanged
@@ -43,15 +44,28 @@ class BatchTUI(App[int]):
         profile: str | None = None,
         profile_color: str | None = None,
         switcher: Switcher | None = None,
+        columns: tuple[str, ...] = DEFAULT_COLUMNS,
+        keymap: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.clock = clock
+        self.keymap = dict(keymap or {})
+        """Keys rebound by the config file: binding id → Textual key names
+        (``ui/keymap.py`` checked them)."""
         self.switcher = switcher
         """How to reach the config file's other profiles (None: ``P`` has none)."""
         self._switching = False
         self._use(
             Connection(
-                monitor, read_only, bell, watchlist, status, warnings, profile, profile_color
+                monitor,
+                read_only,
+                bell,
+                watchlist,
+                status,
+                warnings,
+                profile,
+                profile_color,
+                columns,
             )
         )
 
@@ -72,6 +86,7 @@ class BatchTUI(App[int]):
         return self.connection.profile
 
     def on_mount(self) -> None:
+        self.set_keymap(self.keymap)
         self.push_screen(self.dashboard)
         self._start()
 
@@ -132,7 +147,7 @@ class BatchTUI(App[int]):
         """The command palette (ctrl+p) offers every dashboard command that applies now."""
         yield from super().get_system_commands(screen)
         if screen is self.dashboard:
-            yield from commands.palette(screen)
+            yield from commands.palette(screen, self.keymap)
 
     def on_notify(self, event: Notify) -> None:
         """A notification that repeats one still on screen (ten presses of ``-``), or

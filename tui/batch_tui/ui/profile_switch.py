@@ -17,6 +17,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from batch_tui.config import ConfigError, Settings
+from batch_tui.defaults import DEFAULT_COLUMNS
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.ui.styles import profile_text
 from batch_tui.ui.text import plain
@@ -43,6 +44,8 @@ class Connection:
     """The profile's name (None: the config file's top-level settings)."""
     profile_color: str | None = None
     """The colour its name is shown in."""
+    columns: tuple[str, ...] = DEFAULT_COLUMNS
+    """The list's columns, in order (``columns`` in the config file)."""
 
     @property
     def label(self) -> Text | None:

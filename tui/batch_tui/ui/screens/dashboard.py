@@ -13,7 +13,6 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.reactive import var
-from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from batch_tui.clock import Clock, to_datetime
@@ -24,6 +23,7 @@ from batch_tui.ui.alerts import Alerts
 from batch_tui.ui.cancel_flow import CancelFlow
 from batch_tui.ui.export_copy import copy_batch_id, export_list
 from batch_tui.ui.history_flow import HistoryActions
+from batch_tui.ui.keymap import KeymappedScreen
 from batch_tui.ui.messages import MonitorChanged
 from batch_tui.ui.polling import PollingControls
 from batch_tui.ui.profile_switch import Connection, ProfileSwitching
@@ -46,7 +46,7 @@ NARROW = 100
 WIDE = 180
 
 
-class Dashboard(HistoryActions, Screen):
+class Dashboard(HistoryActions, KeymappedScreen):
     """The dashboard. It reads the monitor's snapshots and sends it commands."""
 
     BINDINGS = commands.bindings()
@@ -79,6 +79,8 @@ class Dashboard(HistoryActions, Screen):
         self.monitor = monitor = connection.monitor
         self.profile = connection.label
         """The profile in use, in its colour (the status line's and the cancel's)."""
+        self.columns = connection.columns
+        """The list's columns, in order (``columns`` in the config file)."""
         self.initial_status = connection.status
         """The status filter given on the command line: the list's at start."""
         self.clock = clock
@@ -98,7 +100,9 @@ class Dashboard(HistoryActions, Screen):
         )
         yield ViewLine(id="view").data_bind(Dashboard.view, Dashboard.counts)
         with Container(id="body"):
-            yield BatchList(id="batches").data_bind(Dashboard.view)
+            profile = self.profile.plain if self.profile else ""
+            batches = BatchList(self.columns, self.monitor.progress, profile, id="batches")
+            yield batches.data_bind(Dashboard.view)
             with Container(id="lower"):
                 yield BatchDetail(id="detail").data_bind(
                     snapshot=Dashboard.highlighted,
@@ -169,9 +173,8 @@ class Dashboard(HistoryActions, Screen):
         self._item_errors_for(snapshot)
 
     def _tick(self) -> None:
-        """Once a second the status line's clocks move on; every few seconds the
-        list's ages and stale marks and the detail pane's relative times do too
-        (new data redraws them at once: this is only for time passing)."""
+        """Once a second the status line's clocks move on; every few seconds the list's
+        ages, stale marks and pace and the detail's relative times do (for time passing)."""
         self._ticks += 1
         self.now = self.clock()
         if self._ticks % SLOW_TICKS == 0:
@@ -243,9 +246,7 @@ class Dashboard(HistoryActions, Screen):
 
     def action_help(self) -> None:
         """Every key, in one place."""
-        from batch_tui.ui.screens.help import HelpScreen  # loaded when first needed
-
-        self.app.push_screen(HelpScreen(commands.help_sections(self)))
+        commands.show_help(self)
 
     def action_open_results(self) -> None:
         """Enter: the highlighted batch's item results."""
