@@ -86,7 +86,19 @@ class ActionsMixin(MonitorParts):
         except (RequestRejected, NotFound, Unauthorized, RateLimited) as exc:
             # A clear refusal: nothing was cancelled. The batch is re-read on schedule.
             self.scheduler.refresh_one(batch_id, self.clock())
-            return CancelOutcome(batch_id, False, exc.message)
+            held = isinstance(exc, RateLimited)
+            if isinstance(exc, RateLimited):
+                # A 429 holds every request, this one's successors included.
+                self.scheduler.rate_limited(exc.retry_after, self.clock())
+            elif isinstance(exc, Unauthorized):
+                # As for a poll: nothing more is sent (a cancel of many stops) until r.
+                self.scheduler.unauthorized()
+                self._update_status(
+                    state="unauthorized",
+                    last_error=f"{exc.kind}: {exc.message}",
+                    last_error_message=exc.message,
+                )
+            return CancelOutcome(batch_id, False, exc.message, held=held)
         except ApiError as exc:
             unclear: str | None = (
                 f"the answer to the cancel was unclear ({exc.kind}: {exc.message})"
