@@ -109,6 +109,9 @@ class BulkCancelMixin(MonitorParts):
         if snapshot is not None and snapshot.batch.is_terminal:
             status = snapshot.batch.status or "finished"
             return BulkOutcome(batch_id, snapshot.batch.name, FINISHED, f"{status}; nothing sent")
+        if snapshot is not None and not snapshot.batch.is_cancellable:
+            message = "not sent: its status is unknown (only pending, validating or processing)"
+            return BulkOutcome(batch_id, snapshot.batch.name, FAILED, message)
         if self.scheduler.stopped:
             message = "not sent: the API key was rejected (press r to try again)"
             return BulkOutcome(batch_id, self._name(batch_id), FAILED, message)

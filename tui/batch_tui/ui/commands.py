@@ -41,6 +41,22 @@ def writable(screen: Situation) -> bool:
     return not screen.read_only
 
 
+def marked(screen: Situation) -> int:
+    """How many batches are marked (read from the screen's counts)."""
+    counts = getattr(screen, "counts", None)
+    return getattr(counts, "marked", 0)
+
+
+def cancel_one(screen: Situation) -> bool:
+    """``c`` cancels the highlighted batch: writable, and nothing is marked."""
+    return writable(screen) and not marked(screen)
+
+
+def cancel_marked(screen: Situation) -> bool:
+    """``c`` cancels the marked batches: writable, and some are marked."""
+    return writable(screen) and bool(marked(screen))
+
+
 def paused(screen: Situation) -> bool:
     """Applies while the user has paused polling (asked of the screen's monitor)."""
     monitor = getattr(screen, "monitor", None)
@@ -103,7 +119,27 @@ GROUPS = ("Batches", "Find and sort", "Polling", "Export", "Watch list", "Screen
 COMMANDS: tuple[Command, ...] = (
     Command("r", "refresh", "Refresh", "Polling", footer=True),
     Command("question_mark", "help", "Help", "Screen", footer=True, key_display="?"),
-    Command("c", "cancel_batch", "Cancel batch", "Batches", footer=True, when=writable),
+    # One key, two words: with batches marked, c cancels those instead.
+    Command("c", "cancel_batch", "Cancel batch", "Batches", footer=True, when=cancel_one),
+    Command(
+        "c",
+        "cancel_batch",
+        "Cancel marked",
+        "Batches",
+        footer=True,
+        when=cancel_marked,
+        parameters=("marked",),
+    ),
+    Command("space", "toggle_mark", "Mark / unmark batch", "Batches", when=writable),
+    Command(
+        "asterisk",
+        "mark_shown",
+        "Mark all shown (again: unmark)",
+        "Batches",
+        when=writable,
+        key_display="*",
+    ),
+    Command("u", "clear_marks", "Unmark all", "Batches", when=writable),
     Command("slash", "find", "Find", "Find and sort", footer=True, key_display="/"),
     Command(
         "s", "step_view", "Status filter", "Find and sort", footer=True, parameters=("status",)
@@ -180,7 +216,7 @@ def help_sections(screen: DOMNode) -> list[tuple[str, list[tuple[str, str]]]]:
         rows[command.group].append((command.keys, command.description))
     sections = [(group, found) for group, found in rows.items() if found]
     sections.append(("Moving", binding_rows(BatchList.BINDINGS)))
-    if screen.check_action("cancel_batch", ()) is not False:
+    if any(command.action == "cancel_batch" for command in available(screen)):
         sections.append(("Cancel dialog", binding_rows(ConfirmCancel.BINDINGS)))
     sections.append(("Everywhere", EVERYWHERE))
     from batch_tui.ui.screens.help import results_sections  # the results screen's own

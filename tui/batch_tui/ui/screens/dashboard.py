@@ -23,6 +23,7 @@ from batch_tui.ui import commands
 from batch_tui.ui.alerts import Alerts
 from batch_tui.ui.cancel_flow import CancelFlow
 from batch_tui.ui.export_copy import copy_batch_id, export_list
+from batch_tui.ui.marking import MarkingMixin
 from batch_tui.ui.messages import MonitorChanged
 from batch_tui.ui.polling import PollingControls
 from batch_tui.ui.state import Counts
@@ -31,6 +32,7 @@ from batch_tui.ui.watching import Watching
 from batch_tui.ui.widgets.batch_detail import BatchDetail
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorRows, ErrorsTable
+from batch_tui.ui.widgets.marked_list import MarkedBatchList
 from batch_tui.ui.widgets.notices import Banner, ViewLine
 from batch_tui.ui.widgets.status_bar import StatusBar
 from batch_tui.watchlist import WatchList
@@ -45,7 +47,7 @@ NARROW = 100
 WIDE = 180
 
 
-class Dashboard(Screen):
+class Dashboard(MarkingMixin, Screen):
     """The dashboard. It reads the monitor's snapshots and sends it commands."""
 
     BINDINGS = commands.bindings()
@@ -104,7 +106,7 @@ class Dashboard(Screen):
         )
         yield ViewLine(id="view").data_bind(Dashboard.view, Dashboard.counts)
         with Container(id="body"):
-            yield BatchList(id="batches").data_bind(Dashboard.view)
+            yield MarkedBatchList(id="batches").data_bind(Dashboard.view)
             with Container(id="lower"):
                 yield BatchDetail(id="detail").data_bind(
                     snapshot=Dashboard.highlighted,
@@ -118,9 +120,9 @@ class Dashboard(Screen):
         yield Footer()
 
     @property
-    def batch_list(self) -> BatchList:
+    def batch_list(self) -> MarkedBatchList:
         """The list of batches."""
-        return self.query_one(BatchList)
+        return self.query_one(MarkedBatchList)
 
     def on_mount(self) -> None:
         self.now = self.moment = self.clock()
@@ -137,6 +139,7 @@ class Dashboard(Screen):
     @on(MonitorChanged)
     def _monitor_changed(self, message: MonitorChanged) -> None:
         change = message.change
+        self.batch_list.marks.forget(change.removed)
         if change.changed or change.removed or change.reordered:
             self.batch_list.apply(self.monitor.snapshots, to_datetime(self.clock()), change)
         self.now = self.clock()
@@ -163,7 +166,7 @@ class Dashboard(Screen):
     def _follow_status(self) -> None:
         """Bind what the monitor says about polling, and how many batches there are."""
         self.status = self.monitor.status
-        self.counts = Counts.of(self.monitor, self.batch_list)
+        self.counts = Counts.of(self.monitor, self.batch_list, len(self.batch_list.marks))
 
     def _follow_highlight(self) -> None:
         """Bind the batch under the cursor, as the monitor holds it now."""
@@ -213,7 +216,7 @@ class Dashboard(Screen):
     def _set_view(self, view: ListView) -> None:
         self.view = view
         self._want_history()
-        self.counts = Counts.of(self.monitor, self.batch_list)
+        self._follow_status()
 
     def action_find(self) -> None:
         """Filter the list as you type."""
@@ -260,10 +263,6 @@ class Dashboard(Screen):
             from batch_tui.ui.screens.results import ResultsScreen  # loaded when first needed
 
             self.app.push_screen(ResultsScreen(self.monitor, snapshot.batch))
-
-    def action_cancel_batch(self) -> None:
-        """Ask to cancel the highlighted batch, if it can be cancelled."""
-        self.cancel_flow.start(self.highlighted.batch if self.highlighted else None)
 
     def action_copy_id(self) -> None:
         """Copy the highlighted batch's id to the clipboard (OSC 52)."""
