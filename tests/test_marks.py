@@ -109,7 +109,7 @@ async def test_c_with_marks_cancels_each_marked_batch_once_and_skips_the_finishe
         rows = await outcome_rows(pilot)
         assert rows == {
             **dict.fromkeys(active, "cancelled"),
-            done["id"]: "already finished (completed; nothing sent)",
+            done["id"]: "already finished (completed)",
         }
         assert "Cancel of many: 7 cancelled · 1 already finished" in screen_text(app)
         assert sorted(posts(demo_api)) == sorted(f"/v1/batch/{i}/cancel" for i in active)
@@ -195,3 +195,25 @@ async def test_read_only_has_no_marks(run_app, simulator):
         await pilot.press("space", "asterisk")
         await pilot.pause()
         assert marked_rows(app) == [] and "marked" not in screen_text(app)
+
+
+async def test_the_dialog_follows_a_marked_batch_that_finishes_while_it_is_open(
+    run_app, demo_api, clock, simulator
+):
+    active = ids_with(simulator, *ACTIVE)
+    spec = min(
+        (s for s in simulator.specs() if s.id in active and s.finishes_at),
+        key=lambda s: s.finishes_at,
+    )
+    async with run_app() as pilot:
+        app = pilot.app
+        await pilot.press("s", "asterisk", "c")
+        assert f"Cancel {len(active)} marked batches?" in screen_text(app)
+        clock.set(spec.finishes_at + 1)
+        app.monitor.refresh()
+        await wait_until(lambda: "1 finished, skipped" in screen_text(app), pilot=pilot)
+        assert f"Cancel {len(active) - 1} marked batches?" in screen_text(app)
+        await pilot.press("y")
+        rows = await outcome_rows(pilot)
+        assert rows[spec.id] == f"already finished ({simulator.get_json(spec.id)['status']})"
+        assert f"/v1/batch/{spec.id}/cancel" not in posts(demo_api)

@@ -108,7 +108,7 @@ class BulkCancelMixin(MonitorParts):
         snapshot = self.fleet.get(batch_id)
         if snapshot is not None and snapshot.batch.is_terminal:
             status = snapshot.batch.status or "finished"
-            return BulkOutcome(batch_id, snapshot.batch.name, FINISHED, f"{status}; nothing sent")
+            return BulkOutcome(batch_id, snapshot.batch.name, FINISHED, status)
         if snapshot is not None and not snapshot.batch.is_cancellable:
             message = "not sent: its status is unknown (only pending, validating or processing)"
             return BulkOutcome(batch_id, snapshot.batch.name, FAILED, message)

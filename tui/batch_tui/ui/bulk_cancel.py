@@ -3,15 +3,24 @@ each through the monitor, then a table of what became of each."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from textual.widget import Widget
 
+from batch_tui.api.models import Batch
 from batch_tui.monitor.bulk import FAILED, BulkOutcome
-from batch_tui.monitor.monitor import BatchMonitor
+from batch_tui.monitor.monitor import BatchMonitor, Snapshot
 from batch_tui.ui.marks import Marks
 from batch_tui.ui.screens.bulk_outcome import BulkOutcomeScreen
 from batch_tui.ui.screens.confirm_bulk_cancel import ConfirmBulkCancel, plural
+
+
+def split(batches: Sequence[Batch]) -> tuple[list[Batch], list[Batch]]:
+    """(those that can be cancelled, those that cannot: finished or of unknown status)."""
+    return (
+        [batch for batch in batches if batch.is_cancellable],
+        [batch for batch in batches if not batch.is_cancellable],
+    )
 
 
 class BulkCancelFlow:
@@ -28,6 +37,10 @@ class BulkCancelFlow:
         """Called after the flow changed the marks (to repaint and recount)."""
         self.running = False
         """From the confirmation until the outcome is known: ``c`` starts nothing more."""
+        self.dialog: ConfirmBulkCancel | None = None
+        """The confirmation, while it is open."""
+        self._asked: list[str] = []
+        """The marked ids the open confirmation is about."""
 
     def start(self) -> None:
         """Ask to cancel every marked batch that can be cancelled."""
@@ -42,8 +55,7 @@ class BulkCancelFlow:
         snapshots = self.monitor.snapshots
         self.marks.forget([batch_id for batch_id in self.marks if batch_id not in snapshots])
         marked = [snapshots[batch_id].batch for batch_id in self.marks]
-        to_cancel = [batch for batch in marked if batch.is_cancellable]
-        skipped = [batch for batch in marked if not batch.is_cancellable]
+        to_cancel, skipped = split(marked)
         if not to_cancel:
             self.marks_changed()
             self.node.notify(
@@ -52,14 +64,21 @@ class BulkCancelFlow:
                 severity="warning",
             )
             return
-        ids = [batch.id or "" for batch in (*to_cancel, *skipped)]
+        ids = self._asked = [batch.id or "" for batch in (*to_cancel, *skipped)]
+        self.dialog = ConfirmBulkCancel(to_cancel, skipped)
         self.node.app.push_screen(
-            ConfirmBulkCancel(to_cancel, skipped),
-            callback=lambda confirmed: self.answered(ids, confirmed),
+            self.dialog, callback=lambda confirmed: self.answered(ids, confirmed)
         )
+
+    def follow(self, snapshots: Mapping[str, Snapshot]) -> None:
+        """Keep an open confirmation's batches, statuses and costs live."""
+        if self.dialog is not None:
+            asked = [snapshots[i].batch for i in self._asked if i in snapshots]
+            self.dialog.show_batches(*split(asked))
 
     def answered(self, batch_ids: Sequence[str], confirmed: bool | None) -> None:
         """The user's answer: cancel them all, or nothing."""
+        self.dialog = None
         if not confirmed:
             self.node.notify("Cancel declined; nothing was sent.", timeout=3)
             return

@@ -15,12 +15,14 @@ from textual.widgets import DataTable, Static
 from batch_tui.monitor.bulk import CANCELLED, FAILED, FINISHED, BulkOutcome
 from batch_tui.ui.text import inert
 
+#: A name longer than this is cut short in the table (the id tells batches apart).
+NAME_CHARS = 24
 #: How each outcome reads in the table.
 OUTCOME_STYLES = {CANCELLED: "green", FINISHED: "dim", FAILED: "bold red"}
 
 
 def outcome_cell(outcome: BulkOutcome) -> Text:
-    """``cancelled``, ``already finished (completed; nothing sent)`` or ``failed: why``."""
+    """``cancelled``, ``already finished (completed)`` or ``failed: why``."""
     text = Text(outcome.outcome, style=OUTCOME_STYLES.get(outcome.outcome, ""))
     if outcome.outcome == FAILED:
         text.append(": ")
@@ -78,7 +80,7 @@ class BulkOutcomeScreen(ModalScreen[None]):
 
     def compose(self):
         failed = sum(1 for outcome in self.outcomes if outcome.outcome == FAILED)
-        note = "Escape, q or Enter closes this."
+        note = "Nothing was sent for finished batches. Escape, q or Enter closes this."
         if failed:
             note = "The failed ones stay marked: c tries them again. " + note
         with Vertical():
@@ -91,7 +93,7 @@ class BulkOutcomeScreen(ModalScreen[None]):
         table.add_columns("Name", "ID", "Outcome")
         for outcome in self.outcomes:
             table.add_row(
-                inert(outcome.name or "", max_chars=40),
+                inert(outcome.name or "", max_chars=NAME_CHARS),
                 inert(outcome.batch_id, max_chars=60),
                 outcome_cell(outcome),
             )

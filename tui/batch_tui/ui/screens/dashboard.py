@@ -152,6 +152,7 @@ class Dashboard(MarkingMixin, Screen):
             self._item_errors_for(self.highlighted)
         self._follow_status()
         self.cancel_flow.follow(self.monitor.snapshots)
+        self.bulk_cancel.follow(self.monitor.snapshots)
         self.alerts.tell(change, self.monitor.snapshots)
 
     @on(BatchList.Highlighted)
