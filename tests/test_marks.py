@@ -3,8 +3,15 @@ against the demo server on real loopback HTTP."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from textual.app import App
+
 from apphelpers import screen_text, settled
+from batch_tui.api.models import Batch
 from batch_tui.format import money
+from batch_tui.monitor.monitor import Snapshot
+from batch_tui.ui.marks import Marks
 from batch_tui.ui.screens.bulk_outcome import BulkOutcomeScreen
 from batch_tui.ui.screens.confirm_bulk_cancel import ConfirmBulkCancel
 from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
@@ -217,3 +224,46 @@ async def test_the_dialog_follows_a_marked_batch_that_finishes_while_it_is_open(
         rows = await outcome_rows(pilot)
         assert rows[spec.id] == f"already finished ({simulator.get_json(spec.id)['status']})"
         assert f"/v1/batch/{spec.id}/cancel" not in posts(demo_api)
+
+
+def test_marks_toggle_by_id_and_star_unmarks_only_when_all_shown_are_marked():
+    marks = Marks()
+    assert marks.toggle("a") and "a" in marks
+    assert marks.toggle_all(["a", "b", "c"])  # not all were marked: mark them all
+    assert list(marks) == ["a", "b", "c"]
+    assert not marks.toggle_all(["b", "c"])  # all shown are marked: unmark those
+    assert list(marks) == ["a"]
+    marks.add(["d"])
+    marks.forget(["a", "zzz"])
+    assert list(marks) == ["d"] and len(marks) == 1
+    assert not marks.toggle_all([])  # an empty list marks nothing
+    assert list(marks) == ["d"]
+
+
+async def test_marking_every_row_renders_no_row_again():
+    """The mark is drawn over a row's cached rendering: ``*`` over a long list costs a
+    pass over the ids and a repaint, never a row render."""
+    now = datetime(2026, 1, 15, 10, tzinfo=UTC)
+    snapshots = {
+        f"batch_{n:06d}": Snapshot(Batch(id=f"batch_{n:06d}", status="processing"), 0.0)
+        for n in range(20_000)
+    }
+
+    class Host(App):
+        def compose(self):
+            yield MarkedBatchList()
+
+    app = Host()
+    async with app.run_test(size=(100, 20)) as pilot:
+        rows = app.query_one(MarkedBatchList)
+        rows.apply(snapshots, now)
+        await pilot.pause()
+        drawn = dict(rows._rows._strips)
+        assert drawn
+        rows.marks.toggle_all(rows.row_ids)
+        rows.repaint_marks()
+        await pilot.pause()
+        assert len(rows.marks) == len(snapshots)
+        assert rows._rows._strips == drawn  # the same strips: nothing made again
+        lines = [strip.text for strip in app.screen._compositor.render_strips()]
+        assert all(line.startswith(MARK_GLYPH) for line in lines[1:])

@@ -36,7 +36,9 @@ class Marks:
     def toggle_all(self, shown: Sequence[str]) -> bool:
         """Mark every batch shown; when every one already is, unmark them instead.
         Whether they are marked now."""
-        if shown and all(batch_id in self._ids for batch_id in shown):
+        if not shown:
+            return False
+        if all(batch_id in self._ids for batch_id in shown):
             for batch_id in shown:
                 del self._ids[batch_id]
             return False
