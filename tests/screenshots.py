@@ -18,12 +18,20 @@ from apphelpers import highlight_status, make_app, settled  # noqa: E402
 from batch_tui.clock import FakeClock  # noqa: E402
 from batch_tui.demo.server import DemoApi, DemoServer  # noqa: E402
 from batch_tui.demo.simulator import Simulator  # noqa: E402
-from conftest import EPOCH, SEED  # noqa: E402
+from batch_tui.ui.screens.bulk_outcome import BulkOutcomeScreen  # noqa: E402
+from conftest import EPOCH, SEED, wait_until  # noqa: E402
 
 OUT = HERE.parent / "screenshots"
 
 
-async def shoot(name: str, size: tuple[int, int], status: str, keys: tuple[str, ...] = ()) -> None:
+async def shoot(
+    name: str,
+    size: tuple[int, int],
+    status: str,
+    keys: tuple[str, ...] = (),
+    until: type | None = None,
+) -> None:
+    """A picture of the app after ``keys``, once it is idle (and shows an ``until`` screen)."""
     clock = FakeClock(EPOCH)
     with DemoServer(
         DemoApi(Simulator(seed=SEED, epoch=EPOCH, clock=clock), rate_limit=200)
@@ -33,6 +41,9 @@ async def shoot(name: str, size: tuple[int, int], status: str, keys: tuple[str, 
             await highlight_status(status)(pilot)
             if keys:
                 await pilot.press(*keys)
+                await settled(pilot)
+            if until is not None:
+                await wait_until(lambda: isinstance(app.screen, until), pilot=pilot)
                 await settled(pilot)
             app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
     print(f"wrote screenshots/{name}.svg")
@@ -44,6 +55,10 @@ async def main() -> None:
     await shoot("dashboard-failed", (120, 36), "failed")
     await shoot("dashboard-80x24", (80, 24), "processing")
     await shoot("cancel-confirm", (120, 36), "processing", ("c",))
+    await shoot("cancel-many-confirm", (120, 36), "processing", ("asterisk", "c"))
+    await shoot(
+        "cancel-many-outcome", (120, 36), "processing", ("asterisk", "c", "y"), BulkOutcomeScreen
+    )
     await shoot("filter", (120, 36), "processing", ("slash", *"claims"))
     await shoot("results", (120, 36), "processing", ("enter", "j", "j"))
     await shoot("help", (120, 36), "processing", ("question_mark",))

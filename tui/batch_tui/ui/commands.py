@@ -239,6 +239,7 @@ EVERYWHERE = [
 LEGEND = [
     ("!", "Stale row: its last refresh failed, or it is 3 intervals old"),
     ("?", "The server sent values that could not be used"),
+    ("✓", "Marked (space, *): c cancels the marked batches"),
     ("colours", "pending grey, validating blue, processing orange,"),
     ("", "completed green, failed red, cancelled purple"),
     ("red Failed", "Failures; white on red: the failure-rate alarm"),
