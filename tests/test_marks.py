@@ -9,6 +9,8 @@ from textual.app import App
 
 from apphelpers import screen_text, settled
 from batch_tui.api.models import Batch
+from batch_tui.demo.server import DemoApi, DemoServer
+from batch_tui.demo.simulator import Simulator
 from batch_tui.format import money
 from batch_tui.monitor.monitor import Snapshot
 from batch_tui.ui.marks import Marks
@@ -16,7 +18,7 @@ from batch_tui.ui.screens.bulk_outcome import BulkOutcomeScreen
 from batch_tui.ui.screens.confirm_bulk_cancel import ConfirmBulkCancel
 from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
 from batch_tui.ui.widgets.marked_list import MARK_GLYPH, MarkedBatchList
-from conftest import wait_until
+from conftest import EPOCH, SEED, wait_until
 from test_app import first_with_status, move_to, posts
 
 
@@ -268,3 +270,20 @@ async def test_marking_every_row_renders_no_row_again():
         assert all(now_drawn.get(i) is strip for i, strip in drawn.items())  # none made again
         lines = [strip.text for strip in app.screen._compositor.render_strips()]
         assert all(line.startswith(MARK_GLYPH) for line in lines[1:])
+
+
+async def test_hostile_names_in_the_dialog_and_the_outcome_table_are_literal(run_app, clock):
+    simulator = Simulator(seed=SEED, epoch=EPOCH, clock=clock, hostile=True)
+    with DemoServer(DemoApi(simulator, rate_limit=0)) as hostile:
+        async with run_app(server=hostile) as pilot:
+            app = pilot.app
+            await pilot.press("asterisk", "c")
+            for screen in (ConfirmBulkCancel, BulkOutcomeScreen):
+                await wait_until(lambda s=screen: isinstance(app.screen, s), pilot=pilot)
+                await pilot.pause()
+                text = screen_text(app)
+                assert "[bold red]Pwned[/]" in text  # markup shown, never applied
+                assert not any(ord(c) < 32 and c != "\n" or 0x7F <= ord(c) <= 0x9F for c in text)
+                svg = app.export_screenshot()
+                assert "\x1b" not in svg and "\x07" not in svg
+                await pilot.press("y")
