@@ -67,7 +67,8 @@ def _state(status: MonitorStatus, now: float, stopped: str | None) -> Text:
 
 def _cancelling(progress: BulkProgress, now: float) -> Text:
     """ "cancelling 4 of 12", and why the next one waits, while a cancel of many runs."""
-    text = Text(f"  cancelling {progress.current} of {progress.total}", style="bold reverse")
+    text = Text("  ")
+    text.append(f"cancelling {progress.current} of {progress.total}", style="bold reverse")
     if progress.waiting_until is not None and progress.waiting_until > now:
         wait = _seconds(progress.waiting_until - now)
         text.append(f" (next in {wait}, within the rate limit)", style="yellow")
@@ -88,12 +89,12 @@ def status_line(
     terminal cuts the error, never whether the data can be trusted."""
     line = _state(status, now, stopped)
     line.append(f"  {batches} batches, {active} active", style="bold")
-    if marked:
-        line.append(f", ✓ {marked} marked", style="bold")
-    if status.cancelling is not None:
-        line.append_text(_cancelling(status.cancelling, now))
     if status.history:
         line.append(f" ({status.history})", style="dim")
+    if marked:
+        line.append(f"  ✓ {marked} marked", style="bold")
+    if status.cancelling is not None:
+        line.append_text(_cancelling(status.cancelling, now))
     if status.user_paused:
         line.append("  PAUSED (p resumes)", style="bold reverse yellow")
     elif status.state == "unauthorized":
