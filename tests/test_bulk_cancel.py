@@ -38,6 +38,13 @@ async def test_each_batch_gets_one_post_and_finished_ones_none(client, clock, de
         assert monitor.snapshots[batch_id].batch.status == "cancelled"
     assert outcomes[-1].message == simulator.get_json(done[1])["status"]
     assert monitor.status.cancelling is None and not monitor.bulk_cancelling
+    # Confirmed answers are not re-read ahead of the next cancel; the polls read each
+    # cancelled batch once afterwards, for its final figures.
+    assert not any(method == "GET" and path != "/v1/batch" for method, path in demo_api.request_log)
+    await run_due(monitor)
+    for batch_id in running:
+        assert demo_api.request_log.count(("GET", f"/v1/batch/{batch_id}")) == 1
+        assert monitor.snapshots[batch_id].has_detail
 
 
 async def test_a_second_cancel_of_many_while_one_runs_sends_nothing(client, clock, demo_api):
@@ -52,13 +59,20 @@ async def test_a_second_cancel_of_many_while_one_runs_sends_nothing(client, cloc
 async def test_a_refused_cancel_is_reported_and_the_rest_go_on(client, clock, demo_api, simulator):
     monitor = BatchMonitor(client, interval=5, clock=clock)
     await run_due(monitor)
-    first, second = by_status(monitor, "processing")[:2]
+    first, second, third = by_status(monitor, "processing")[:3]
     simulator.cancel(first)  # by someone else: the monitor still thinks it runs
-    outcomes = await monitor.cancel_many([first, second])
-    assert outcomes is not None
-    assert outcomes[0].outcome == FAILED and "Cannot cancel" in outcomes[0].message
+    demo_api.faults.status = 404
+    demo_api.faults.error = {"code": "not_found", "message": "Batch not found"}
+    refused = await monitor.cancel_many([second])
+    demo_api.faults.clear()
+    outcomes = await monitor.cancel_many([first, third])
+    assert refused is not None and outcomes is not None
+    assert (refused[0].outcome, refused[0].message) == (FAILED, "Batch not found")
+    # Refused because it had finished: read again (one GET) and said so.
+    assert (outcomes[0].outcome, outcomes[0].message) == (FINISHED, "cancelled")
+    assert demo_api.request_log.count(("GET", f"/v1/batch/{first}")) == 1
     assert outcomes[1].outcome == CANCELLED
-    assert len(posts(demo_api)) == 2
+    assert len(posts(demo_api)) == 3
 
 
 async def test_many_cancels_wait_for_the_budget_and_never_overspend_it(clock, simulator):

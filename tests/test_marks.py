@@ -132,6 +132,21 @@ async def test_c_with_marks_cancels_each_marked_batch_once_and_skips_the_finishe
             assert app.monitor.snapshots[batch_id].batch.status == "cancelled"
 
 
+async def test_a_cancel_refused_because_the_batch_just_finished_says_so(
+    run_app, demo_api, simulator
+):
+    first, second = ids_with(simulator, "processing")[:2]
+    async with run_app() as pilot:
+        for batch_id in (first, second):
+            await move_to(pilot, batch_id)
+            await pilot.press("space")
+        simulator.cancel(first)  # someone else got there: the dashboard does not know yet
+        await pilot.press("c", "y")
+        rows = await outcome_rows(pilot)
+        assert rows == {first: "already finished (cancelled)", second: "cancelled"}
+        assert sorted(posts(demo_api)) == sorted(f"/v1/batch/{i}/cancel" for i in (first, second))
+
+
 async def test_a_failed_cancel_says_why_and_stays_marked(run_app, demo_api, simulator):
     first, second = ids_with(simulator, "processing")[:2]
     async with run_app() as pilot:
@@ -139,16 +154,19 @@ async def test_a_failed_cancel_says_why_and_stays_marked(run_app, demo_api, simu
         for batch_id in (first, second):
             await move_to(pilot, batch_id)
             await pilot.press("space")
-        simulator.cancel(first)  # someone else got there: the dashboard does not know yet
-        await pilot.press("c", "y")
+        await pilot.press("c")
+        demo_api.faults.status = 409
+        demo_api.faults.error = {"code": "CANNOT_CANCEL", "message": "[b]Locked[/b] by ops"}
+        await pilot.press("y")
         rows = await outcome_rows(pilot)
-        assert rows[second] == "cancelled"
-        assert rows[first].startswith("failed: Cannot cancel batch")
+        assert rows == dict.fromkeys((first, second), "failed: [b]Locked[/b] by ops")
         assert "The failed ones stay marked: c tries them again." in screen_text(app)
+        demo_api.faults.clear()
         await pilot.press("enter")
         assert not isinstance(app.screen, BulkOutcomeScreen)
-        assert first in app.screen.query_one(MarkedBatchList).marks
-        assert "✓ 1 marked" in screen_text(app)
+        assert list(app.screen.query_one(MarkedBatchList).marks) == [first, second]
+        assert "✓ 2 marked" in screen_text(app)
+        assert len(posts(demo_api)) == 2
 
 
 async def test_declining_or_enter_sends_nothing_and_keeps_the_marks(run_app, demo_api):
@@ -190,11 +208,13 @@ async def test_while_many_cancels_wait_for_the_budget_c_starts_no_second(
             await pilot.pause(0.01)
         rows = await outcome_rows(pilot)
         # Minutes passed on the way: a batch that finished by itself before its turn
-        # was skipped; every other one got exactly one POST.
+        # is reported so; no batch got more than one POST.
         cancelled = [i for i in active if rows[i] == "cancelled"]
         assert len(cancelled) >= len(active) - 2
         assert all(rows[i].startswith("already finished") for i in active if i not in cancelled)
-        assert sorted(posts(demo_api)) == sorted(f"/v1/batch/{i}/cancel" for i in cancelled)
+        posted = posts(demo_api)
+        assert len(posted) == len(set(posted))
+        assert {f"/v1/batch/{i}/cancel" for i in cancelled} <= set(posted)
         assert app.monitor.failures["rate limited"] == 0
 
 

@@ -1,7 +1,8 @@
 """Cancelling many batches at once: one cancel each, in turn, paced by the rate budget.
 
 Each cancel is the single cancel (``ActionsMixin._cancel_and_verify``: one POST,
-an unclear answer verified by re-reading the batch), sent through the same lock
+an unclear answer verified by re-reading the batch at once, a confirmed one
+re-read when the scheduler next can), sent through the same lock
 once the same gate allows it: while the budget is spent or a 429 holds, the next
 cancel waits (and the status says so) rather than being refused. A batch that is
 already finished when its turn comes is skipped without a request. Only one cancel
@@ -11,11 +12,13 @@ of many runs at a time. ``BatchMonitor`` mixes this in.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
 
 from batch_tui.monitor.parts import MonitorParts
-from batch_tui.monitor.snapshot import BulkProgress, CancelOutcome, Change
+from batch_tui.monitor.snapshot import BulkProgress, Change
 
 #: The longest nap between two looks at the gate while a cancel waits for it.
 NAP = 0.25
@@ -23,6 +26,8 @@ NAP = 0.25
 HELD_TRIES = 3
 #: A spent budget that names no time to wait: look again after this long.
 MIN_WAIT = 0.5
+
+T = TypeVar("T")
 
 #: What became of one batch: the outcome view's words.
 CANCELLED, FINISHED, FAILED = "cancelled", "already finished", "failed"
@@ -76,22 +81,33 @@ class BulkCancelMixin(MonitorParts):
             self._wake.set()
 
     async def _cancel_in_turn(self, batch_id: str, progress: BulkProgress) -> BulkOutcome:
+        # A confirmed answer needs no re-read now: the polls fetch the batch's final
+        # figures within the budget, not ahead of the cancels still to send.
+        send = partial(self._cancel_and_verify, batch_id, reread=False)
         tries = 0
         while True:
-            sent = await self._when_allowed(batch_id, progress)
+            sent = await self._when_allowed(batch_id, progress, send)
             if isinstance(sent, BulkOutcome):
                 return sent
             tries += 1
             # After a 429 the gate holds the next try until the server's pause is over.
             if not sent.held or tries == HELD_TRIES:
-                outcome = CANCELLED if sent.ok else FAILED
-                return BulkOutcome(batch_id, self._name(batch_id), outcome, sent.message)
+                break
+        if sent.refused:
+            # Often the batch finished before its cancel arrived: read it to say so.
+            read = await self._when_allowed(batch_id, progress, partial(self._reread, batch_id))
+            skipped = read if isinstance(read, BulkOutcome) else self._not_to_send(batch_id)
+            if skipped is not None and skipped.outcome == FINISHED:
+                return skipped
+        outcome = CANCELLED if sent.ok else FAILED
+        return BulkOutcome(batch_id, self._name(batch_id), outcome, sent.message)
 
     async def _when_allowed(
-        self, batch_id: str, progress: BulkProgress
-    ) -> CancelOutcome | BulkOutcome:
-        """Send this batch's cancel as soon as the gate allows; a ``BulkOutcome`` when
-        it is not sent at all (finished, or the key was rejected)."""
+        self, batch_id: str, progress: BulkProgress, send: Callable[[], Awaitable[T]]
+    ) -> T | BulkOutcome:
+        """``send()`` (one request about this batch) as soon as the gate allows; a
+        ``BulkOutcome`` instead when there is no point (finished, or the key was
+        rejected)."""
         while True:
             async with self._lock:
                 skipped = self._not_to_send(batch_id)
@@ -100,7 +116,7 @@ class BulkCancelMixin(MonitorParts):
                 wait = self._gate_wait()
                 self._show_progress(progress, None if wait <= 0 else self.clock() + wait)
                 if wait <= 0:
-                    return await self._cancel_and_verify(batch_id)
+                    return await send()
             await asyncio.sleep(min(wait, NAP))
 
     def _not_to_send(self, batch_id: str) -> BulkOutcome | None:

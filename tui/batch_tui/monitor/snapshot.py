@@ -136,6 +136,9 @@ class CancelOutcome:
     held: bool = False
     """The server's rate limit refused it (429): nothing was cancelled, and the same
     request may succeed once the hold is over."""
+    refused: bool = False
+    """The server refused this cancel (cannot be cancelled, not found): nothing was
+    cancelled, often because the batch finished meanwhile."""
 
 
 @dataclass(frozen=True)

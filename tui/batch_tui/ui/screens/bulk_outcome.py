@@ -80,7 +80,7 @@ class BulkOutcomeScreen(ModalScreen[None]):
 
     def compose(self):
         failed = sum(1 for outcome in self.outcomes if outcome.outcome == FAILED)
-        note = "Nothing was sent for finished batches. Escape, q or Enter closes this."
+        note = "A finished batch had nothing left to cancel. Escape, q or Enter closes this."
         if failed:
             note = "The failed ones stay marked: c tries them again. " + note
         with Vertical():
