@@ -119,3 +119,33 @@ def waiting_for_budget(monitor: BatchMonitor, clock) -> bool:
         and progress.waiting_until is not None
         and progress.waiting_until > clock()
     )
+
+
+async def test_a_429_holds_the_cancels_and_the_same_batch_is_sent_again_after_it(
+    client, clock, demo_api
+):
+    monitor = BatchMonitor(client, interval=5, clock=clock)
+    await run_due(monitor)
+    first, second = by_status(monitor, "processing")[:2]
+    demo_api.faults.burst_429 = 1  # the first cancel is refused for the rate limit
+    task = asyncio.create_task(monitor.cancel_many([first, second]))
+    await wait_until(lambda: task.done() or waiting_for_budget(monitor, clock))
+    assert not task.done() and monitor.scheduler.paused_until is not None
+    assert posts(demo_api) == [f"/v1/batch/{first}/cancel"]
+    assert monitor.next_request() is None  # the polls hold too
+    clock.set(monitor.scheduler.paused_until)
+    outcomes = await task
+    assert outcomes is not None and [o.outcome for o in outcomes] == [CANCELLED, CANCELLED]
+    assert posts(demo_api) == [f"/v1/batch/{i}/cancel" for i in (first, first, second)]
+
+
+async def test_a_rejected_key_stops_the_cancels_still_to_send(client, clock, demo_api):
+    monitor = BatchMonitor(client, interval=5, clock=clock)
+    await run_due(monitor)
+    first, second = by_status(monitor, "processing")[:2]
+    demo_api.faults.status = 401
+    outcomes = await monitor.cancel_many([first, second])
+    assert outcomes is not None and [o.outcome for o in outcomes] == [FAILED, FAILED]
+    assert "API key was rejected" in outcomes[1].message
+    assert posts(demo_api) == [f"/v1/batch/{first}/cancel"]
+    assert monitor.status.state == "unauthorized"
