@@ -40,7 +40,7 @@ class BulkOutcome:
     batch_id: str
     name: str | None
     outcome: str
-    """``cancelled``, ``already finished`` (skipped: nothing was sent) or ``failed``."""
+    """``cancelled``, ``already finished`` (nothing left to cancel) or ``failed``."""
     message: str
     """The detail: the server's answer, the status found, or why it failed."""
 
@@ -68,10 +68,9 @@ class BulkCancelMixin(MonitorParts):
         try:
             outcomes = []
             for number, batch_id in enumerate(ids, start=1):
-                self._cancelling.discard(batch_id)  # so the single cancel's own check passes
-                outcomes.append(
-                    await self._cancel_in_turn(batch_id, BulkProgress(number, len(ids)))
-                )
+                progress = BulkProgress(number, len(ids))
+                outcomes.append(await self._cancel_in_turn(batch_id, progress))
+                self._cancelling.discard(batch_id)
             return outcomes
         finally:
             self._bulk_running = False
