@@ -13,6 +13,7 @@ from batch_tui.clock import FakeClock
 from batch_tui.config import Settings
 from batch_tui.demo.server import DemoServer
 from batch_tui.ui.app import BatchTUI
+from batch_tui.ui.screens.history import HistoryScreen
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.watchlist import WatchList
 from conftest import TEST_KEY, wait_until
@@ -146,3 +147,17 @@ def highlight_status(status: str):
         await settled(pilot)
 
     return run_before
+
+
+async def history_shown(pilot: Pilot) -> HistoryScreen:
+    """Press h and wait until the history screen shows the days and the highlighted
+    day's batches, read from the store."""
+    app = pilot.app
+    await settled(pilot)
+    await pilot.press("h")
+    await wait_until(
+        lambda: isinstance(app.screen, HistoryScreen) and app.screen.shown_day is not None,
+        pilot=pilot,
+    )
+    await pilot.pause()
+    return app.screen

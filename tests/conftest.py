@@ -18,6 +18,9 @@ from hypothesis import settings as hypothesis_settings
 
 # Before Textual is imported anywhere: no animations, so snapshots and Pilot runs are stable.
 os.environ["TEXTUAL_ANIMATIONS"] = "none"
+# The history screen's days are local days: every test sees the same ones.
+os.environ["TZ"] = "UTC"
+time.tzset()
 # Every run of the app in the tests (in-process or in tmux) keeps its watch list and
 # local store here, never in the user's own state directory.
 os.environ["BATCH_TUI_STATE_DIR"] = tempfile.mkdtemp(prefix="batch-tui-state-")

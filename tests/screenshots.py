@@ -8,14 +8,20 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+os.environ["TZ"] = "UTC"  # the history screen's local days
+time.tzset()
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from apphelpers import highlight_status, make_app, settled  # noqa: E402
+from apphelpers import highlight_status, history_shown, make_app, settled  # noqa: E402
+from batch_tui import session  # noqa: E402
 from batch_tui.clock import FakeClock  # noqa: E402
+from batch_tui.config import resolve_settings  # noqa: E402
 from batch_tui.demo.server import DemoApi, DemoServer  # noqa: E402
 from batch_tui.demo.simulator import Simulator  # noqa: E402
 from batch_tui.ui.screens.bulk_outcome import BulkOutcomeScreen  # noqa: E402
@@ -49,6 +55,66 @@ async def shoot(
     print(f"wrote screenshots/{name}.svg")
 
 
+#: The profiles of the switcher's screenshot; staging is the demo server.
+PROFILES = """
+[profiles.staging]
+base_url = "{url}"
+api_key = "demo-key"
+color = "green"
+[profiles.production]
+base_url = "https://api.check.ai"
+key_env = "PRODUCTION_KEY"
+color = "red"
+read_only = true
+[profiles.acme-client]
+base_url = "https://check.acme.example"
+key_env = "ACME_KEY"
+color = "dark_orange"
+"""
+
+
+async def shoot_profiles(name: str, size: tuple[int, int]) -> None:
+    """The profile switcher (P) over the staging profile's dashboard."""
+    clock = FakeClock(EPOCH)
+    env = {"PRODUCTION_KEY": "k", "ACME_KEY": "k"}
+    api = DemoApi(Simulator(seed=SEED, epoch=EPOCH, clock=clock), rate_limit=200)
+    # The demo's usual port, so the host shown is the same on every run.
+    with DemoServer(api, port=8787) as server, tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "config.toml"
+        path.write_text(PROFILES.format(url=server.url), encoding="utf-8")
+        path.chmod(0o600)
+
+        def resolve(profile: str):
+            return resolve_settings(cli={"config": str(path), "profile": profile}, env=env)
+
+        app = session.make_app(resolve("staging"), clock=clock, resolve=resolve)
+        async with app.run_test(size=size) as pilot:
+            await highlight_status("processing")(pilot)
+            await pilot.press("P")
+            await pilot.pause()
+            app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
+    print(f"wrote screenshots/{name}.svg")
+
+
+async def shoot_history(size: tuple[int, int]) -> None:
+    """The history screen (h) over a local store of its own, filled by the demo's batches."""
+    clock = FakeClock(EPOCH)
+    with (
+        tempfile.TemporaryDirectory() as state,
+        DemoServer(
+            DemoApi(Simulator(seed=SEED, epoch=EPOCH, clock=clock), rate_limit=200)
+        ) as server,
+    ):
+        os.environ["BATCH_TUI_STATE_DIR"] = state
+        app = make_app(server, clock, store=True)
+        async with app.run_test(size=size) as pilot:
+            await history_shown(pilot)
+            app.clear_notifications()
+            await pilot.pause()
+            app.save_screenshot(filename="history.svg", path=str(OUT))
+    print("wrote screenshots/history.svg")
+
+
 async def main() -> None:
     OUT.mkdir(exist_ok=True)
     await shoot("dashboard-processing", (120, 36), "processing")
@@ -63,6 +129,8 @@ async def main() -> None:
     await shoot("results", (120, 36), "processing", ("enter", "j", "j"))
     await shoot("help", (120, 36), "processing", ("question_mark",))
     await shoot("wide", (200, 45), "processing")
+    await shoot_profiles("profiles", (120, 36))
+    await shoot_history((140, 40))
 
 
 if __name__ == "__main__":

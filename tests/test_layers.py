@@ -43,16 +43,18 @@ ALLOWED: dict[str, frozenset[str]] = {
     # Small modules over the API: settings (its key and id rules), the watch list
     # (its id rule) and exports (its JSON shape).
     "settings_table": BOTTOM | {"api"},
-    "config": BOTTOM | {"api", "settings_table"},
+    "profiles": BOTTOM | {"api", "settings_table"},
+    "config": BOTTOM | {"api", "settings_table", "profiles"},
     "watchlist": BOTTOM | {"api"},
     "export": BOTTOM | {"api"},
     # The dashboard talks to the service only through the monitor, and never
     # touches the store (the monitor reads and writes it).
     "ui": BOTTOM | {"api", "monitor", "config", "export", "watchlist"},
     # The top: the scripts, the wiring, the command line.
-    "headless": BOTTOM | {"api", "monitor", "config", "export"},
+    "headless": BOTTOM | {"api", "monitor", "config", "export", "headless_watch"},
+    "headless_watch": BOTTOM | {"api", "monitor", "config"},
     "session": BOTTOM | {"api", "store", "monitor", "ui", "config", "watchlist"},
-    "cli": BOTTOM | {"config", "demo", "headless", "session", "store", "watchlist"},
+    "cli": BOTTOM | {"config", "demo", "headless", "session", "store"},
     "__main__": frozenset({"cli"}),
 }
 
@@ -71,6 +73,7 @@ ALLOWED: dict[str, frozenset[str]] = {
         "batch_tui.config",
         "batch_tui.cli",
         "batch_tui.headless",
+        "batch_tui.headless_watch",
         "batch_tui.export",
         "batch_tui.watchlist",
         "batch_tui.format",

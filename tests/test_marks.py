@@ -307,3 +307,33 @@ async def test_hostile_names_in_the_dialog_and_the_outcome_table_are_literal(run
                 svg = app.export_screenshot()
                 assert "\x1b" not in svg and "\x07" not in svg
                 await pilot.press("y")
+
+
+async def test_no_profile_switch_while_the_marked_batches_are_being_cancelled(
+    tmp_path, demo, demo_api, clock, simulator
+):
+    from batch_tui.ui.screens.profiles import ProfilePicker
+    from test_profile_switch import dashboard_on, write_config
+
+    demo_api.limiter.limit = 6  # our share: 4 a minute, so the cancels wait for it
+    path = write_config(tmp_path, demo.url, demo.url)
+    async with dashboard_on(path, clock, notifications=True) as pilot:
+        app = pilot.app
+        await pilot.press("s", "asterisk", "c", "y")
+        await wait_until(lambda: waiting(app), pilot=pilot)
+        await pilot.press("P")
+        await pilot.pause()
+        assert not isinstance(app.screen, ProfilePicker)
+        assert any("switch profiles once" in n.message for n in app._notifications)
+        while not isinstance(app.screen, BulkOutcomeScreen):
+            if waiting(app):
+                clock.set(app.monitor.status.cancelling.waiting_until)
+            await pilot.pause(0.01)
+        await pilot.press("escape", "P")
+        await wait_until(lambda: isinstance(app.screen, ProfilePicker), pilot=pilot)
+
+
+def waiting(app) -> bool:
+    """The cancels of many wait for the rate budget (or a 429 hold)."""
+    progress = app.monitor.status.cancelling
+    return progress is not None and progress.waiting_until is not None

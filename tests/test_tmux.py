@@ -268,3 +268,28 @@ def test_missing_key_in_a_real_terminal_prints_one_line(tmux, tmp_path):
     lines = [line for line in screen.splitlines() if line.strip()]
     assert len(lines) == 1
     assert "--demo" in lines[0] and "Traceback" not in screen
+
+
+def test_history_screen_over_the_store_in_a_real_terminal(tmux, tmp_path, demo_process):
+    url = demo_process("--hostile")
+    env = {**clean_env(tmp_path), "CHECK_API_KEY": "vfy_test", "TZ": "UTC"}
+    env["BATCH_TUI_STATE_DIR"] = str(tmp_path / "state")
+    tmux.start(f"{sys.executable} -m batch_tui --base-url {url}", env, size=(100, 30))
+    title_before = tmux.title()
+    tmux.wait_for(lambda s: "connected" in s and "Pwned" in s)
+    tmux.keys("h")
+    screen = tmux.wait_for(
+        lambda s: "finished in 30 days" in s and re.search(r"\d-\d\d: \d+ finished", s) is not None
+    )
+    assert "History: batches finished in the last 30 days, by local day (UTC+00:00)" in screen
+    assert "Batches / day" in screen and "Cost / day" in screen
+    # Today's batches, hostile names included, are drawn literally.
+    assert "[link=https://evil.e" in screen
+    capture = SGR.sub("", tmux.screen(attributes=True))
+    assert "\x1b" not in capture and "\x07" not in capture
+    assert tmux.buffers() == "" and tmux.title() == title_before
+    tmux.keys("Enter")
+    tmux.wait_for(lambda s: "finished: " in s and "(Escape clears)" in s)
+    tmux.keys("Escape")
+    tmux.wait_for(lambda s: "finished: " not in s and "Pwned" in s)
+    tmux.keys("q")

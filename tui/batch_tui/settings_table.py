@@ -35,6 +35,7 @@ from batch_tui.paths import config_dir
 ENV_KEY = "CHECK_API_KEY"
 ENV_BASE_URL = "CHECK_API_BASE_URL"
 ENV_INTERVAL = "BATCH_TUI_INTERVAL"
+ENV_PROFILE = "BATCH_TUI_PROFILE"
 #: The commands that take settings: the dashboard, and the two scripts.
 COMMANDS = ("dashboard", "status", "watch")
 #: A config file larger than this is not a config file (and is not read).
@@ -242,7 +243,8 @@ class Setting:
     """The default as the README shows it (Markdown)."""
     parse: Callable[[Any, Origin], Any] | None
     """Turns a raw value into the setting's value, or raises ConfigError. None only
-    for the config path, which is resolved first: it says which file to read."""
+    for the config path and the profile, which are resolved first: they say which
+    file, and which of its tables, to read."""
     env: str | None = None
     """The environment variable that sets it."""
     file_key: str | None = None
@@ -300,6 +302,17 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="PATH",
         help="config file (TOML) to read",
         cli_key="config",
+    ),
+    Setting(
+        name="profile",
+        label="profile: a `[profiles.NAME]` table of the config file",
+        default=None,
+        shown_default="none: the top-level settings",
+        parse=None,
+        env=ENV_PROFILE,
+        flag="--profile",
+        metavar="NAME",
+        help="use the settings of the config file's [profiles.NAME] table",
     ),
     Setting(
         name="demo",
@@ -386,7 +399,7 @@ SETTINGS: tuple[Setting, ...] = (
         flag="--headroom",
         metavar="PERCENT",
         help="share of the rate limit left to your organisation's other clients",
-        commands=DASHBOARD,
+        commands=frozenset({"dashboard", "watch"}),
     ),
     Setting(
         name="failure_alarm",
@@ -430,7 +443,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         name="batch_ids",
-        label="batches to watch (`status`: only these; `watch`: the one to follow)",
+        label="batches to watch (`status`: only these; `watch`: the ones to follow)",
         default=(),
         shown_default="none",
         parse=_batch_ids,

@@ -130,11 +130,11 @@ COMMANDS: tuple[Command, ...] = (
         when=cancel_marked,
         parameters=("marked",),
     ),
-    Command("space", "toggle_mark", "Mark / unmark batch", "Batches", when=writable),
+    Command("space", "toggle_mark", "Mark / unmark", "Batches", when=writable),
     Command(
         "asterisk",
         "mark_shown",
-        "Mark all shown (again: unmark)",
+        "Mark / unmark all shown",
         "Batches",
         when=writable,
         key_display="*",
@@ -165,11 +165,13 @@ COMMANDS: tuple[Command, ...] = (
         "minus", "step_interval", "Poll more often", "Polling", parameters=(-1,), key_display="-"
     ),
     Command("y", "copy_id", "Copy batch id", "Batches"),
+    Command("h", "history", "History by day", "Batches"),
     Command("e", "export", "Export list as CSV", "Export", parameters=("csv",)),
     Command("E", "export", "Export list as JSON", "Export", parameters=("json",)),
     Command("a", "add_watch", "Watch a batch id", "Watch list"),
     Command("x", "unwatch", "Stop watching", "Watch list"),
     Command("escape", "clear_find", "Clear the filter", "Find and sort"),
+    Command("P", "switch_profile", "Switch profile", "Screen"),
     Command("q", "app.quit", "Quit", "Screen", footer=True),
 )
 

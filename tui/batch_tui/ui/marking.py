@@ -43,6 +43,16 @@ class MarkingMixin:
         else:
             self.cancel_flow.start(self.highlighted.batch if self.highlighted else None)
 
+    def busy_cancelling(self) -> bool:
+        """True (and said) while the marked batches are being cancelled: a profile
+        switch now would stop their cancels half-way."""
+        if self.bulk_cancel.running:
+            self.notify(  # type: ignore[attr-defined]
+                "Cancelling the marked batches; switch profiles once that is done.",
+                severity="warning",
+            )
+        return self.bulk_cancel.running
+
     def action_toggle_mark(self) -> None:
         """Space: mark the highlighted batch, or unmark it."""
         batch_id = self.batch_list.current_batch_id

@@ -67,6 +67,7 @@ class PollingControls:
         near_end = cursor_row >= rows - HISTORY_NEAR_ROWS
         needs_all = (
             bool(view.text)
+            or view.day is not None
             or view.status not in ("all", "active")
             or (view.sort, view.descending) != ("created", True)
         )

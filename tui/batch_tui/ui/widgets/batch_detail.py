@@ -34,7 +34,7 @@ from batch_tui.monitor.insight import (
     projected_cost_cents,
 )
 from batch_tui.monitor.monitor import Snapshot
-from batch_tui.ui.styles import status_text
+from batch_tui.ui.styles import follow_theme, status_text
 from batch_tui.ui.text import inert
 
 
@@ -297,6 +297,7 @@ class BatchDetail(VerticalScroll):
 
     def on_mount(self) -> None:
         self.border_title = "Detail"
+        follow_theme(self, self._lay_out)
 
     def _lay_out(self) -> None:
         snapshot = self.snapshot
