@@ -31,7 +31,8 @@ from batch_tui.clock import FakeClock  # noqa: E402
 from batch_tui.config import resolve_settings  # noqa: E402
 from batch_tui.demo.server import DemoApi, DemoServer  # noqa: E402
 from batch_tui.demo.simulator import Simulator  # noqa: E402
-from conftest import EPOCH, SEED  # noqa: E402
+from batch_tui.ui.screens.bulk_outcome import BulkOutcomeScreen  # noqa: E402
+from conftest import EPOCH, SEED, wait_until  # noqa: E402
 
 OUT = HERE.parent / "screenshots"
 
@@ -42,9 +43,11 @@ async def shoot(
     status: str,
     keys: tuple[str, ...] = (),
     options: dict | None = None,
+    until: type | None = None,
 ) -> None:
-    """One picture: ``keys`` pressed on the first batch in ``status``; ``options`` for
-    ``make_app`` (chosen columns come with two minutes of history, for pace and ETA)."""
+    """One picture: ``keys`` pressed on the first batch in ``status``, once the app is
+    idle (and shows an ``until`` screen); ``options`` for ``make_app`` (chosen columns
+    come with two minutes of history, for pace and ETA)."""
     options = options or {}
     clock = FakeClock(EPOCH)
     with DemoServer(
@@ -57,6 +60,9 @@ async def shoot(
                 await with_history(pilot, clock)
             if keys:
                 await pilot.press(*keys)
+                await settled(pilot)
+            if until is not None:
+                await wait_until(lambda: isinstance(app.screen, until), pilot=pilot)
                 await settled(pilot)
             app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
     print(f"wrote screenshots/{name}.svg")
@@ -128,6 +134,10 @@ async def main() -> None:
     await shoot("dashboard-failed", (120, 36), "failed")
     await shoot("dashboard-80x24", (80, 24), "processing")
     await shoot("cancel-confirm", (120, 36), "processing", ("c",))
+    await shoot("cancel-many-confirm", (120, 36), "processing", ("asterisk", "c"))
+    await shoot(
+        "cancel-many-outcome", (120, 36), "processing", ("asterisk", "c", "y"), BulkOutcomeScreen
+    )
     await shoot("filter", (120, 36), "processing", ("slash", *"claims"))
     await shoot("results", (120, 36), "processing", ("enter", "j", "j"))
     await shoot("help", (120, 36), "processing", ("question_mark",))

@@ -169,6 +169,24 @@ def test_cancel_flow_in_a_real_terminal(tmux, tmp_path):
     tmux.keys("q")
 
 
+def test_cancelling_many_marked_batches_in_a_small_terminal(tmux, tmp_path):
+    tmux.start(f"{sys.executable} -m batch_tui --demo", clean_env(tmp_path), size=(80, 24))
+    tmux.wait_for(lambda s: "connected" in s and s.count("processing") >= 3)
+    tmux.keys("s", "*")  # every active batch
+    tmux.wait_for(lambda s: re.search(r"✓ \d marked", s) is not None)
+    tmux.keys("c")
+    modal = tmux.wait_for(lambda s: re.search(r"Cancel \d marked batch", s) is not None)
+    assert "Cost so far" in modal and "Keep running (n)" in modal  # all of it fits
+    tmux.keys("y")
+    outcome = tmux.wait_for(lambda s: "Cancel of many:" in s)
+    title = next(line for line in outcome.splitlines() if "Cancel of many:" in line)
+    assert "cancelled" in title and "failed" not in title
+    tmux.keys("Escape")
+    screen = tmux.wait_for(lambda s: "Cancel of many:" not in s)
+    assert "marked" not in screen and "processing" not in screen
+    tmux.keys("q")
+
+
 SGR = re.compile(r"\x1b\[([0-9;:]*)m")
 #: Attributes the app never draws with; the hostile data asks for blink.
 FOREIGN_ATTRIBUTES = {"5", "6", "8"}  # blink, rapid blink, hidden

@@ -23,6 +23,7 @@ from batch_tui.api.models import Batch
 from batch_tui.clock import Clock, system_clock
 from batch_tui.monitor.actions import ActionsMixin
 from batch_tui.monitor.budget import DEFAULT_HEADROOM, Budget
+from batch_tui.monitor.bulk import BulkCancelMixin, BulkOutcome
 from batch_tui.monitor.commands import CommandsMixin
 from batch_tui.monitor.fleet import DEFAULT_ALARM_MIN_ITEMS, DEFAULT_ALARM_RATE, Fleet
 from batch_tui.monitor.insight import Progress
@@ -31,6 +32,7 @@ from batch_tui.monitor.persist import StoreLink, StoreMixin
 from batch_tui.monitor.scheduler import DEFAULT_INTERVAL, PollRequest, Scheduler
 from batch_tui.monitor.snapshot import (
     STALE_AFTER,
+    BulkProgress,
     CancelOutcome,
     Change,
     ItemErrors,
@@ -42,6 +44,8 @@ from batch_tui.store.db import Store
 __all__ = [
     "STALE_AFTER",
     "BatchMonitor",
+    "BulkOutcome",
+    "BulkProgress",
     "CancelOutcome",
     "Change",
     "ItemErrors",
@@ -55,7 +59,7 @@ ITEM_ERRORS_KEPT = 20
 ITEM_ERRORS_PAGE = 100
 
 
-class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, StoreMixin):
+class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, BulkCancelMixin, StoreMixin):
     """Polls the API on the scheduler's plan and keeps a ``Snapshot`` per batch.
 
     ``on_change`` is called (on the monitor's event loop) after every step that

@@ -79,6 +79,17 @@ def looks_different(old: Snapshot | None, new: Snapshot) -> bool:
 
 
 @dataclass(frozen=True)
+class BulkProgress:
+    """How far a cancel of many batches has got: "cancelling 4 of 12"."""
+
+    current: int
+    """The batch being cancelled now (from 1)."""
+    total: int
+    waiting_until: float | None = None
+    """The rate budget (or a 429 hold) keeps the next cancel back until then."""
+
+
+@dataclass(frozen=True)
 class MonitorStatus:
     """The connection as a whole, for the status line."""
 
@@ -109,6 +120,8 @@ class MonitorStatus:
     store is unavailable, the list is not newest first, pagination was cut short)."""
     history: str | None = None
     """How much of the organisation's history is loaded, when not all of it is."""
+    cancelling: BulkProgress | None = None
+    """How far a cancel of many batches has got, while one runs."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +133,12 @@ class CancelOutcome:
     message: str
     sent: bool = True
     """False when no request was sent (one was already in flight)."""
+    held: bool = False
+    """The server's rate limit refused it (429): nothing was cancelled, and the same
+    request may succeed once the hold is over."""
+    refused: bool = False
+    """The server refused this cancel (cannot be cancelled, not found): nothing was
+    cancelled, often because the batch finished meanwhile."""
 
 
 @dataclass(frozen=True)

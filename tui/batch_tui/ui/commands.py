@@ -44,6 +44,22 @@ def writable(screen: Situation) -> bool:
     return not screen.read_only
 
 
+def marked(screen: Situation) -> int:
+    """How many batches are marked (read from the screen's counts)."""
+    counts = getattr(screen, "counts", None)
+    return getattr(counts, "marked", 0)
+
+
+def cancel_one(screen: Situation) -> bool:
+    """``c`` cancels the highlighted batch: writable, and nothing is marked."""
+    return writable(screen) and not marked(screen)
+
+
+def cancel_marked(screen: Situation) -> bool:
+    """``c`` cancels the marked batches: writable, and some are marked."""
+    return writable(screen) and bool(marked(screen))
+
+
 def paused(screen: Situation) -> bool:
     """Applies while the user has paused polling (asked of the screen's monitor)."""
     monitor = getattr(screen, "monitor", None)
@@ -121,9 +137,31 @@ GROUPS = ("Batches", "Find and sort", "Polling", "Export", "Watch list", "Screen
 COMMANDS: tuple[Command, ...] = (
     Command("r", "refresh", "Refresh", "Polling", footer=True, id="refresh"),
     Command("question_mark", "help", "Help", "Screen", footer=True, key_display="?", id="help"),
+    # One key, two words: with batches marked, c cancels those instead.
     Command(
-        "c", "cancel_batch", "Cancel batch", "Batches", footer=True, when=writable, id="cancel"
+        "c", "cancel_batch", "Cancel batch", "Batches", footer=True, when=cancel_one, id="cancel"
     ),
+    Command(
+        "c",
+        "cancel_batch",
+        "Cancel marked",
+        "Batches",
+        footer=True,
+        when=cancel_marked,
+        parameters=("marked",),
+        id="cancel",
+    ),
+    Command("space", "toggle_mark", "Mark / unmark", "Batches", when=writable, id="mark"),
+    Command(
+        "asterisk",
+        "mark_shown",
+        "Mark / unmark all shown",
+        "Batches",
+        when=writable,
+        key_display="*",
+        id="mark_shown",
+    ),
+    Command("u", "clear_marks", "Unmark all", "Batches", when=writable, id="unmark_all"),
     Command("slash", "find", "Find", "Find and sort", footer=True, key_display="/", id="find"),
     Command(
         "s",
@@ -231,7 +269,7 @@ def help_sections(
         rows[command.group].append((command.keys_in(keymap), command.description))
     sections = [(group, found) for group, found in rows.items() if found]
     sections.append(("Moving", binding_rows(BatchList.BINDINGS)))
-    if screen.check_action("cancel_batch", ()) is not False:
+    if any(command.action == "cancel_batch" for command in available(screen)):
         sections.append(("Cancel dialog", binding_rows(ConfirmCancel.BINDINGS)))
     here = _BY_ID["help"].keys_in(keymap)
     everywhere = [(k, f"{d} (here: {here})" if k == "?" != here else d) for k, d in EVERYWHERE]
@@ -256,6 +294,7 @@ EVERYWHERE = [
 LEGEND = [
     ("!", "Stale row: its last refresh failed, or it is 3 intervals old"),
     ("?", "The server sent values that could not be used"),
+    ("✓", "Marked (space, *): c cancels the marked batches"),
     ("colours", "pending grey, validating blue, processing orange,"),
     ("", "completed green, failed red, cancelled purple"),
     ("red Failed", "Failures; white on red: the failure-rate alarm"),

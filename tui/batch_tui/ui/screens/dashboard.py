@@ -24,6 +24,7 @@ from batch_tui.ui.cancel_flow import CancelFlow
 from batch_tui.ui.export_copy import copy_batch_id, export_list
 from batch_tui.ui.history_flow import HistoryActions
 from batch_tui.ui.keymap import KeymappedScreen
+from batch_tui.ui.marking import MarkingMixin
 from batch_tui.ui.messages import MonitorChanged
 from batch_tui.ui.polling import PollingControls
 from batch_tui.ui.profile_switch import Connection, ProfileSwitching
@@ -33,6 +34,7 @@ from batch_tui.ui.watching import Watching
 from batch_tui.ui.widgets.batch_detail import BatchDetail
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorRows, ErrorsTable
+from batch_tui.ui.widgets.marked_list import MarkedBatchList
 from batch_tui.ui.widgets.notices import Banner, ViewLine
 from batch_tui.ui.widgets.status_bar import StatusBar
 
@@ -46,7 +48,7 @@ NARROW = 100
 WIDE = 180
 
 
-class Dashboard(HistoryActions, KeymappedScreen):
+class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
     """The dashboard. It reads the monitor's snapshots and sends it commands."""
 
     BINDINGS = commands.bindings()
@@ -101,7 +103,7 @@ class Dashboard(HistoryActions, KeymappedScreen):
         yield ViewLine(id="view").data_bind(Dashboard.view, Dashboard.counts)
         with Container(id="body"):
             profile = self.profile.plain if self.profile else ""
-            batches = BatchList(self.columns, self.monitor.progress, profile, id="batches")
+            batches = MarkedBatchList(self.columns, self.monitor.progress, profile, id="batches")
             yield batches.data_bind(Dashboard.view)
             with Container(id="lower"):
                 yield BatchDetail(id="detail").data_bind(
@@ -116,9 +118,9 @@ class Dashboard(HistoryActions, KeymappedScreen):
         yield Footer()
 
     @property
-    def batch_list(self) -> BatchList:
+    def batch_list(self) -> MarkedBatchList:
         """The list of batches."""
-        return self.query_one(BatchList)
+        return self.query_one(MarkedBatchList)
 
     def on_mount(self) -> None:
         self.now = self.moment = self.clock()
@@ -135,6 +137,7 @@ class Dashboard(HistoryActions, KeymappedScreen):
     @on(MonitorChanged)
     def _monitor_changed(self, message: MonitorChanged) -> None:
         change = message.change
+        self.batch_list.marks.forget(change.removed)
         if change.changed or change.removed or change.reordered:
             self.batch_list.apply(self.monitor.snapshots, to_datetime(self.clock()), change)
         self.now = self.clock()
@@ -147,6 +150,7 @@ class Dashboard(HistoryActions, KeymappedScreen):
             self._item_errors_for(self.highlighted)
         self._follow_status()
         self.cancel_flow.follow(self.monitor.snapshots)
+        self.bulk_cancel.follow(self.monitor.snapshots)
         self.alerts.tell(change, self.monitor.snapshots)
 
     @on(BatchList.Highlighted)
@@ -161,7 +165,7 @@ class Dashboard(HistoryActions, KeymappedScreen):
     def _follow_status(self) -> None:
         """Bind what the monitor says about polling, and how many batches there are."""
         self.status = self.monitor.status
-        self.counts = Counts.of(self.monitor, self.batch_list)
+        self.counts = Counts.of(self.monitor, self.batch_list, len(self.batch_list.marks))
 
     def _follow_highlight(self) -> None:
         """Bind the batch under the cursor, as the monitor holds it now."""
@@ -210,7 +214,7 @@ class Dashboard(HistoryActions, KeymappedScreen):
     def _set_view(self, view: ListView) -> None:
         self.view = view
         self._want_history()
-        self.counts = Counts.of(self.monitor, self.batch_list)
+        self._follow_status()
 
     def action_find(self) -> None:
         """Filter the list as you type."""
@@ -256,10 +260,6 @@ class Dashboard(HistoryActions, KeymappedScreen):
 
             self.app.push_screen(ResultsScreen(self.monitor, snapshot.batch))
 
-    def action_cancel_batch(self) -> None:
-        """Ask to cancel the highlighted batch, if it can be cancelled."""
-        self.cancel_flow.start(self.highlighted.batch if self.highlighted else None)
-
     def action_copy_id(self) -> None:
         """Copy the highlighted batch's id to the clipboard (OSC 52)."""
         copy_batch_id(self, self.highlighted.batch if self.highlighted else None)
@@ -293,4 +293,5 @@ class Dashboard(HistoryActions, KeymappedScreen):
 
     def action_switch_profile(self) -> None:
         """``P``: another profile of the config file, reconnected without restarting."""
-        ProfileSwitching(self).open()
+        if not self.busy_cancelling():
+            ProfileSwitching(self).open()
