@@ -37,9 +37,10 @@ def make_app(
     timeout: float | None = None,
     store: bool = False,
     warnings: tuple[str, ...] = (),
+    **more: object,
 ) -> BatchTUI:
     """The real app, built the way the command line builds it (``session.make_app``),
-    against the demo server with a frozen clock."""
+    against the demo server with a frozen clock (``more``: other settings)."""
     settings = Settings(
         api_key=api_key,
         base_url=demo.url,
@@ -50,6 +51,7 @@ def make_app(
         bell=bell,
         store=store,
         warnings=warnings,
+        **more,  # type: ignore[arg-type]
     )
     return session.make_app(settings, clock=clock, watchlist=watchlist, timeout=timeout)
 

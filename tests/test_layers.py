@@ -42,7 +42,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "demo": frozenset({"api", "clock"}),
     # Small modules over the API: settings (its key and id rules), the watch list
     # (its id rule) and exports (its JSON shape).
-    "settings_table": BOTTOM | {"api"},
+    "settings_model": BOTTOM,
+    "settings_alerts": BOTTOM | {"settings_model"},
+    "settings_table": BOTTOM | {"api", "settings_model", "settings_alerts"},
     "config": BOTTOM | {"api", "settings_table"},
     "watchlist": BOTTOM | {"api"},
     "export": BOTTOM | {"api"},

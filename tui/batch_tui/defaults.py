@@ -30,3 +30,9 @@ DEFAULT_ALARM_MIN_ITEMS = 10
 #: The alarm rate a user may ask for, in percent.
 MIN_ALARM_PERCENT = 1.0
 MAX_ALARM_PERCENT = 100.0
+
+#: A changing batch that has not moved for this many seconds is stalled...
+DEFAULT_STALL_AFTER = 600.0
+#: ...within these bounds a user may set.
+MIN_STALL_AFTER = 10.0
+MAX_STALL_AFTER = 7 * 24 * 3600.0

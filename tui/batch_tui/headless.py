@@ -22,6 +22,7 @@ from batch_tui.clock import Clock, system_clock, to_datetime
 from batch_tui.config import Settings
 from batch_tui.export import batch_json
 from batch_tui.format import clock_time, count, duration_of, money, percent, utc
+from batch_tui.monitor.alarms import alarm_fields
 from batch_tui.monitor.insight import Progress
 from batch_tui.textsafe import clean, labelled
 
@@ -93,7 +94,12 @@ async def fetch_status(
 
 
 def run_status(
-    settings: Settings, ids: tuple[str, ...], *, as_json: bool, out: TextIO = sys.stdout
+    settings: Settings,
+    ids: tuple[str, ...],
+    *,
+    as_json: bool,
+    out: TextIO = sys.stdout,
+    clock: Clock = system_clock,
 ) -> int:
     """``batch-tui status``: print one snapshot and exit (0; 3 when a batch or the
     list could not be shown)."""
@@ -110,7 +116,10 @@ def run_status(
     for problem in problems:
         _error(problem)
     if as_json:
-        json.dump([batch_json(b) for b in batches], out, indent=2)
+        now, after = clock(), settings.stall_after
+        json.dump(
+            [{**batch_json(b), **alarm_fields(b, now, after)} for b in batches], out, indent=2
+        )
         out.write("\n")
     elif batches or not problems:
         out.write(status_table(batches) + "\n")

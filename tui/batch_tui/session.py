@@ -51,6 +51,7 @@ def make_monitor(
         clock=clock,
         headroom=settings.headroom,
         alarm_rate=settings.failure_alarm,
+        stall_after=settings.stall_after,
         store=store,
         store_problem=problem,
     )

@@ -21,6 +21,7 @@ from batch_tui.api.client import CheckClient
 from batch_tui.api.errors import ApiError, RateLimited, Unauthorized
 from batch_tui.api.models import Batch
 from batch_tui.clock import Clock, system_clock
+from batch_tui.defaults import DEFAULT_STALL_AFTER
 from batch_tui.monitor.actions import ActionsMixin
 from batch_tui.monitor.budget import DEFAULT_HEADROOM, Budget
 from batch_tui.monitor.commands import CommandsMixin
@@ -75,6 +76,7 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, StoreMixin):
         rng: random.Random | None = None,
         alarm_rate: float = DEFAULT_ALARM_RATE,
         alarm_min_items: int = DEFAULT_ALARM_MIN_ITEMS,
+        stall_after: float = DEFAULT_STALL_AFTER,
         store: Store | None = None,
         store_problem: str | None = None,
     ) -> None:
@@ -90,7 +92,7 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, StoreMixin):
             status_filter=status_filter,
             rng=rng or random.Random(),
         )
-        self.fleet = Fleet(alarm_rate, alarm_min_items)
+        self.fleet = Fleet(alarm_rate, alarm_min_items, stall_after)
         self.watched: tuple[str, ...] = tuple(dict.fromkeys(watch))
         """Batch ids the user named; they stay even when the list does not show them."""
         self.status = MonitorStatus(interval=interval, effective_interval=interval)
@@ -231,8 +233,8 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, StoreMixin):
         self, changed: set[str], removed: frozenset[str] = frozenset(), *, reordered: bool = False
     ) -> Change:
         """A Change carrying the finishes and alarms noticed since the last one."""
-        finished, alarms = self.fleet.take_events()
-        return Change(frozenset(changed), removed, reordered, finished, alarms)
+        finished, alarms, events = self.fleet.take_events()
+        return Change(frozenset(changed), removed, reordered, finished, alarms, events)
 
     def _failed(self, request: PollRequest, exc: ApiError) -> Change:
         now = self.clock()

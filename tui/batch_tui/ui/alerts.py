@@ -11,7 +11,8 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from batch_tui.api.models import Batch
-from batch_tui.format import count, percent
+from batch_tui.format import count, duration_of, percent
+from batch_tui.monitor.alarms import BatchEvent, unaccounted
 from batch_tui.monitor.insight import failure_rate
 from batch_tui.monitor.monitor import Change, Snapshot
 from batch_tui.ui.text import plain
@@ -32,7 +33,21 @@ def finished_message(batch_id: str, batch: Batch) -> tuple[str, SeverityLevel]:
         batch.status or "", "warning"
     )  # type: ignore[assignment]
     message = f"{plain(batch.name or batch_id)} ({plain(batch_id)}) is {plain(batch.status or '')}."
+    missing = unaccounted(batch)
+    if missing:
+        message += f" Incomplete: {count(missing)} items unaccounted for."
+        severity = "warning"
     return message, severity
+
+
+def stalled_message(event: BatchEvent) -> str:
+    """What to say when a batch has not moved for the stall threshold."""
+    batch = event.batch
+    return (
+        f"{plain(batch.name or event.batch_id)} ({plain(event.batch_id)}) has been "
+        f"{plain(batch.status or 'unchanged')} with no progress for "
+        f"{duration_of(event.stalled_for or 0)}."
+    )
 
 
 def burst_message(batches: list[Batch]) -> str:
@@ -100,6 +115,16 @@ class Alerts:
                 timeout=ALARM_TIMEOUT,
                 markup=False,
             )
+        for event in change.events:
+            if event.kind == "stalled":
+                self.node.notify(
+                    stalled_message(event),
+                    title="Batch stalled",
+                    severity="warning",
+                    timeout=ALARM_TIMEOUT,
+                    markup=False,
+                )
+                self._ring()
 
     def flush(self) -> None:
         """Tell the finishes gathered so far: each by name, or a burst as one line."""

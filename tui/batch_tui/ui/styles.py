@@ -17,6 +17,10 @@ STATUS_STYLES: dict[str, str] = {
     "failed": "bold red3",
     "cancelled": "medium_purple",
 }
+#: The marks that take a status's place in the list: no movement for the stall
+#: threshold, and a completed batch whose counts do not add up.
+STALLED_STYLE = "bold black on yellow"
+INCOMPLETE_STYLE = "bold black on dark_orange"
 #: A status the API does not document is shown as sent, in italics.
 UNKNOWN_STATUS_STYLE = "italic"
 

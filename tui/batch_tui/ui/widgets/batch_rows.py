@@ -18,8 +18,9 @@ from rich.text import Text
 from textual.strip import Strip
 
 from batch_tui.format import age, count, money
+from batch_tui.monitor.alarms import unaccounted
 from batch_tui.monitor.monitor import Change, Snapshot
-from batch_tui.ui.styles import progress_bar, status_text
+from batch_tui.ui.styles import INCOMPLETE_STYLE, STALLED_STYLE, progress_bar, status_text
 from batch_tui.ui.text import inert
 from batch_tui.ui.view import ListView
 
@@ -96,6 +97,17 @@ def mark_cell(snapshot: Snapshot, now: datetime) -> Text:
     return Text("")
 
 
+def status_cell(snapshot: Snapshot) -> Text:
+    """The status, or what matters more: not found, stalled, incomplete."""
+    if snapshot.not_found:
+        return Text("not found", style="bold red")
+    if snapshot.stalled_since is not None:
+        return Text("stalled", style=STALLED_STYLE)
+    if unaccounted(snapshot.batch):
+        return Text("incomplete", style=INCOMPLETE_STYLE)
+    return status_text(snapshot.batch.status)
+
+
 def age_cell(snapshot: Snapshot, now: datetime) -> Text:
     """How long ago the batch was created."""
     return Text(age(snapshot.batch.created_at, now), justify="right")
@@ -114,7 +126,7 @@ def row_cells(snapshot: Snapshot, now: datetime) -> Cells:
         inert(batch.id or "", max_chars=60),
         inert((batch.id or "")[-6:]),
         name,
-        Text("not found", style="bold red") if snapshot.not_found else status_text(batch.status),
+        status_cell(snapshot),
         progress,
         Text(count(batch.success_count), justify="right"),
         Text(

@@ -1,0 +1,66 @@
+"""Stalls and unaccounted items on screen: the row's mark, the detail pane and the
+notification, against the demo server on a frozen clock."""
+
+from __future__ import annotations
+
+from apphelpers import cell, highlight_named, screen_text, settled
+from conftest import wait_until
+
+
+def told(app, title: str) -> list[str]:
+    return [n.message for n in app._notifications if n.title == title]
+
+
+async def test_a_stalled_batch_is_marked_in_its_row_and_detail_until_it_moves(
+    run_app, clock, demo_api
+):
+    demo_api.faults.stall_rate = 1.0
+    async with run_app(notifications=True, stall_after=60.0) as pilot:
+        app = pilot.app
+        target = await highlight_named(pilot, "Article verification")
+        assert cell(app, target, "status") == "processing"
+        clock.advance(61)
+        await pilot.press("r")
+        await settled(pilot)
+        assert cell(app, target, "status") == "stalled"
+        assert "stalled · no progress since 10:00:00 UTC" in screen_text(app)
+        messages = told(app, "Batch stalled")
+        assert sum("Article verification" in m for m in messages) == 1
+        assert any("processing with no progress for 1m 01s" in m for m in messages)
+
+        clock.advance(30)
+        await pilot.press("r")
+        await settled(pilot)
+        assert sum("Article verification" in m for m in told(app, "Batch stalled")) == 1
+
+        demo_api.faults.stall_rate = 0.0
+        clock.advance(30)
+        await pilot.press("r")
+        await settled(pilot)
+        assert cell(app, target, "status") == "processing"
+        assert "no progress since" not in screen_text(app)
+
+
+async def test_a_batch_completing_with_items_unaccounted_for_is_marked_and_told(
+    run_app, clock, demo_api
+):
+    demo_api.faults.unaccounted_rate = 1.0
+    async with run_app(notifications=True) as pilot:
+        app = pilot.app
+        history = await highlight_named(pilot, "Daily fact check")
+        assert cell(app, history, "status") == "incomplete"  # marked, never told
+        assert "incomplete: 5 items unaccounted for" in screen_text(app)
+        target = await highlight_named(pilot, "Product descriptions QA")
+        clock.advance(12)
+        await pilot.press("r")
+        await settled(pilot)
+        assert cell(app, target, "status") == "incomplete"
+        assert "incomplete: 12 items unaccounted for" in screen_text(app)
+        await wait_until(lambda: told(app, "Batch finished") != [], pilot=pilot)
+        assert told(app, "Batch finished") == [
+            "Product descriptions QA (batch_e5037d18f25d) is completed. "
+            "Incomplete: 12 items unaccounted for."
+        ]
+        assert all(
+            n.severity == "warning" for n in app._notifications if n.title == "Batch finished"
+        )
