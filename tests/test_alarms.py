@@ -34,9 +34,7 @@ def running_ids(monitor: BatchMonitor) -> set[str]:
     return {i for i, s in monitor.snapshots.items() if not s.batch.is_terminal}
 
 
-async def test_a_batch_that_stops_moving_is_stalled_once_until_it_moves(
-    client, clock, demo_api
-):
+async def test_a_batch_that_stops_moving_is_stalled_once_until_it_moves(client, clock, demo_api):
     demo_api.faults.stall_rate = 1.0  # every running batch stops where it is first seen
     monitor, events = monitor_with_events(client, clock)
     await run_due(monitor)
