@@ -50,10 +50,12 @@ ALLOWED: dict[str, frozenset[str]] = {
     "export": BOTTOM | {"api"},
     # The dashboard talks to the service only through the monitor, and never
     # touches the store (the monitor reads and writes it).
-    "ui": BOTTOM | {"api", "monitor", "config", "export", "watchlist"},
+    # The hook: a program run per batch event, with no Textual and no HTTP.
+    "hooks": BOTTOM | {"api", "monitor"},
+    "ui": BOTTOM | {"api", "monitor", "config", "export", "watchlist", "hooks"},
     # The top: the scripts, the wiring, the command line.
     "headless": BOTTOM | {"api", "monitor", "config", "export"},
-    "session": BOTTOM | {"api", "store", "monitor", "ui", "config", "watchlist"},
+    "session": BOTTOM | {"api", "store", "monitor", "ui", "config", "watchlist", "hooks"},
     "cli": BOTTOM | {"config", "demo", "headless", "session", "store", "watchlist"},
     "__main__": frozenset({"cli"}),
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from batch_tui.api.client import CheckClient
 from batch_tui.clock import Clock, system_clock
 from batch_tui.config import Settings
+from batch_tui.hooks import HookRunner
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.store import Store, StoreUnavailable, store_path
 from batch_tui.ui.app import BatchTUI
@@ -82,4 +83,6 @@ def make_app(
         read_only=settings.read_only,
         bell=settings.bell,
         watchlist=watchlist,
+        notify=settings.notify,
+        hooks=HookRunner(settings.on_event, secret=settings.api_key) if settings.on_event else None,
     )

@@ -11,9 +11,11 @@ from textual.screen import Screen
 from textual.worker import Worker
 
 from batch_tui.clock import Clock, system_clock
+from batch_tui.hooks import HookRunner
 from batch_tui.monitor.monitor import BatchMonitor, Change
 from batch_tui.ui import commands
 from batch_tui.ui.messages import MonitorChanged
+from batch_tui.ui.outlets import Outlets
 from batch_tui.ui.polling import POLLING, Poller
 from batch_tui.ui.screens.dashboard import Dashboard
 from batch_tui.ui.text import plain
@@ -37,6 +39,8 @@ class BatchTUI(App[int]):
         watchlist: WatchList | None = None,
         status: str | None = None,
         warnings: tuple[str, ...] = (),
+        notify: str = "none",
+        hooks: HookRunner | None = None,
     ) -> None:
         super().__init__()
         self.monitor = monitor
@@ -47,6 +51,8 @@ class BatchTUI(App[int]):
         self.dashboard = Dashboard(
             monitor, clock, read_only=read_only, bell=bell, watchlist=watchlist, status=status
         )
+        self.outlets = Outlets(self, notify=notify, hooks=hooks, read_only=read_only)
+        """The desktop and the hook: the same events as the dashboard's alerts."""
         self.poller = Poller(self, monitor, self._polling_stopped)
         """The poll loop's worker, restarted when it dies."""
 
@@ -87,8 +93,10 @@ class BatchTUI(App[int]):
         self._refresh_notifications()
 
     def _monitor_changed(self, change: Change) -> None:
+        self.outlets.tell(change.events)
         self.dashboard.post_message(MonitorChanged(change))
 
     async def on_unmount(self) -> None:
+        self.outlets.close()
         self.monitor.close()
         await self.monitor.aclose()
