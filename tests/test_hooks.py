@@ -146,3 +146,36 @@ def test_every_event_kind_is_named_as_documented(kind):
     from batch_tui.hooks import event_variables
 
     assert event_variables(event(kind))["BATCH_EVENT"] == kind
+
+
+def _from_file(tmp_path: Path, text: str):
+    from batch_tui.config import resolve_settings
+
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return resolve_settings(cli={"config": str(path)}, env={"CHECK_API_KEY": TEST_KEY})
+
+
+def test_on_event_is_read_from_the_config_file_as_an_argument_list(tmp_path):
+    settings = _from_file(tmp_path, 'on_event = ["notify-send", "batch-tui"]\nnotify = "desktop"\n')
+    assert settings.on_event == ("notify-send", "batch-tui")
+    assert settings.notify == "desktop"
+
+
+@pytest.mark.parametrize("value", ['"notify-send $BATCH_NAME"', "[]", '[""]', '["a", 1]', "true"])
+def test_an_on_event_that_is_not_a_list_of_strings_is_refused_in_one_line(tmp_path, value):
+    from batch_tui.config import ConfigError
+
+    with pytest.raises(ConfigError, match="on_event must be a list of strings") as caught:
+        _from_file(tmp_path, f"on_event = {value}\n")
+    assert "\n" not in str(caught.value)
+
+
+def test_bad_notify_and_stall_after_are_refused_naming_them(tmp_path):
+    from batch_tui.config import ConfigError, resolve_settings
+
+    with pytest.raises(ConfigError, match="--notify: notify must be one of none, desktop, osc777"):
+        resolve_settings(cli={"notify": "loud"}, env={"CHECK_API_KEY": TEST_KEY})
+    with pytest.raises(ConfigError, match="--stall-after: stall_after must be a number of seconds"):
+        resolve_settings(cli={"stall_after": "5"}, env={"CHECK_API_KEY": TEST_KEY})
+    assert resolve_settings(cli={"stall_after": "90", "demo": True}, env={}).stall_after == 90
