@@ -64,9 +64,12 @@ async def test_a_batch_finishing_sends_one_desktop_notification_and_runs_the_hoo
         # that finished before we looked run no hook.
         await wait_until(lambda: len(recorded(out)) == 1, pilot=pilot)
         assert [r["env"]["BATCH_EVENT"] for r in recorded(out)] == ["failure_alarm"]
+        await wait_until(lambda: app.outlets.desktop.sent == 1, pilot=pilot)
+        written.clear()
         clock.advance(spec.finishes_at - clock() + 1)
         await pilot.press("r")
         await wait_until(lambda: len(recorded(out)) == 2, pilot=pilot)
+        await wait_until(lambda: any(w.startswith("\x1b]9;") for w in written), pilot=pilot)
         sent = [w for w in written if w.startswith("\x1b]9;")]
         assert sent == [
             f"\x1b]9;batch-tui: Batch finished: {spec.name} ({spec.id}) is completed.\x07"
@@ -98,3 +101,18 @@ async def test_a_failing_hook_is_told_on_screen_and_the_dashboard_goes_on(
         assert (told.title, told.severity) == ("Hook", "warning")
         await pilot.press("j")
         assert app.is_running
+
+
+def test_many_events_at_once_become_one_summary():
+    from batch_tui.api.models import Batch
+    from batch_tui.monitor.alarms import BatchEvent
+    from batch_tui.ui.desktop import summary_notice
+
+    events = [
+        BatchEvent(kind, f"batch_{n}", Batch(id=f"batch_{n}"))
+        for n, kind in enumerate(["completed"] * 3 + ["stalled", "failure_alarm"])
+    ]
+    assert summary_notice(events) == (
+        "Batches",
+        "5 batch events: 3 completed, 1 failure alarm, 1 stalled.",
+    )

@@ -97,6 +97,8 @@ class Alerts:
         self._rang_at: float | None = None
         self._pending: dict[str, Batch] = {}
         self._flush_timer: Timer | None = None
+        self._stalls: list[BatchEvent] = []
+        self._stall_timer: Timer | None = None
 
     def tell(self, change: Change, snapshots: Mapping[str, Snapshot]) -> None:
         """Note every batch ``change`` finished (told shortly) or alarmed (told now)."""
@@ -115,16 +117,30 @@ class Alerts:
                 timeout=ALARM_TIMEOUT,
                 markup=False,
             )
-        for event in change.events:
-            if event.kind == "stalled":
-                self.node.notify(
-                    stalled_message(event),
-                    title="Batch stalled",
-                    severity="warning",
-                    timeout=ALARM_TIMEOUT,
-                    markup=False,
-                )
-                self._ring()
+        self._stalls.extend(e for e in change.events if e.kind == "stalled")
+        if self._stalls and self._stall_timer is None:
+            self._stall_timer = self.node.set_timer(GATHER_SECONDS, self.tell_stalls)
+
+    def tell_stalls(self) -> None:
+        """Tell the stalls gathered so far: each by name, or many as one line."""
+        self._stall_timer = None
+        stalls, self._stalls = self._stalls, []
+        if not stalls:
+            return
+        if len(stalls) <= MAX_NAMED:
+            messages = [stalled_message(event) for event in stalls]
+        else:
+            names = ", ".join(plain(e.batch.name or e.batch_id, max_chars=40) for e in stalls)
+            messages = [f"{len(stalls)} batches have stopped moving: {names}."]
+        for message in messages:
+            self.node.notify(
+                message,
+                title="Batch stalled",
+                severity="warning",
+                timeout=ALARM_TIMEOUT,
+                markup=False,
+            )
+        self._ring()
 
     def flush(self) -> None:
         """Tell the finishes gathered so far: each by name, or a burst as one line."""

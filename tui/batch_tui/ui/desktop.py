@@ -13,9 +13,10 @@ from collections import Counter
 from collections.abc import Sequence
 
 from textual.app import App
+from textual.timer import Timer
 
 from batch_tui.monitor.alarms import BatchEvent
-from batch_tui.ui.alerts import alarm_message, finished_message, stalled_message
+from batch_tui.ui.alerts import GATHER_SECONDS, alarm_message, finished_message, stalled_message
 from batch_tui.ui.text import clean
 
 #: Up to this many events at once are sent one by one; more become one summary.
@@ -78,10 +79,22 @@ class DesktopNotifier:
         self.tmux = bool(os.environ.get("TMUX")) if tmux is None else tmux
         self.sent = 0
         """Notifications sent since start."""
+        self._pending: list[BatchEvent] = []
+        self._timer: Timer | None = None
 
     def tell(self, events: Sequence[BatchEvent]) -> None:
-        """Notify the desktop of these events: each, or a burst as one summary."""
+        """Gather these events for ``GATHER_SECONDS``, then send them (``flush``)."""
         if self.kind == "none" or not events:
+            return
+        self._pending.extend(events)
+        if self._timer is None:
+            self._timer = self.app.set_timer(GATHER_SECONDS, self.flush)
+
+    def flush(self) -> None:
+        """Notify the desktop of the events gathered: each, or a burst as one summary."""
+        self._timer = None
+        events, self._pending = self._pending, []
+        if not events:
             return
         if len(events) <= MAX_NAMED:
             notices = [event_notice(e, read_only=self.read_only) for e in events]
