@@ -14,8 +14,9 @@ os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from apphelpers import highlight_status, make_app, settled  # noqa: E402
+from apphelpers import highlight_named, highlight_status, make_app, settled  # noqa: E402
 from batch_tui.clock import FakeClock  # noqa: E402
+from batch_tui.demo.faults import Faults  # noqa: E402
 from batch_tui.demo.server import DemoApi, DemoServer  # noqa: E402
 from batch_tui.demo.simulator import Simulator  # noqa: E402
 from conftest import EPOCH, SEED  # noqa: E402
@@ -38,6 +39,22 @@ async def shoot(name: str, size: tuple[int, int], status: str, keys: tuple[str, 
     print(f"wrote screenshots/{name}.svg")
 
 
+async def shoot_alarm(name: str, faults: str, highlight: str, wait: float) -> None:
+    """A batch gone wrong, from a demo fault: ``wait`` seconds on, ``highlight`` shown."""
+    clock = FakeClock(EPOCH)
+    api = DemoApi(Simulator(seed=SEED, epoch=EPOCH, clock=clock), rate_limit=200)
+    api.faults = Faults.parse(faults)
+    with DemoServer(api) as server:
+        app = make_app(server, clock, stall_after=60.0)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settled(pilot)
+            clock.advance(wait)
+            await pilot.press("r")
+            await highlight_named(pilot, highlight)
+            app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
+    print(f"wrote screenshots/{name}.svg")
+
+
 async def main() -> None:
     OUT.mkdir(exist_ok=True)
     await shoot("dashboard-processing", (120, 36), "processing")
@@ -48,6 +65,8 @@ async def main() -> None:
     await shoot("results", (120, 36), "processing", ("enter", "j", "j"))
     await shoot("help", (120, 36), "processing", ("question_mark",))
     await shoot("wide", (200, 45), "processing")
+    await shoot_alarm("stalled", "stall=0.5", "Science news digest", 61)
+    await shoot_alarm("incomplete", "unaccounted=0.5", "Earnings call claims", 12)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ notification, against the demo server on a frozen clock."""
 
 from __future__ import annotations
 
-from apphelpers import cell, highlight_named, screen_text, settled
+from apphelpers import cell, highlight_named, make_app, screen_text, settled
 from batch_tui.api.models import Batch
 from batch_tui.monitor.alarms import BatchEvent
 from batch_tui.ui.alerts import stalled_message
@@ -75,3 +75,39 @@ def test_a_stall_is_told_with_the_status_it_is_stuck_in_and_for_how_long():
     batch = Batch(id="batch_x", name="[b]Nightly[/b]\x1b]0;t\x07", status="validating")
     message = stalled_message(BatchEvent("stalled", "batch_x", batch, stalled_for=754.0))
     assert message == ("[b]Nightly[/b] (batch_x) has been validating with no progress for 12m 34s.")
+
+
+def _after(seconds: float, highlight: str):
+    """A ``run_before``: wait for data, let ``seconds`` pass, refresh, show ``highlight``."""
+
+    async def run_before(pilot) -> None:
+        from batch_tui.clock import FakeClock
+
+        await settled(pilot)
+        clock = pilot.app.clock
+        assert isinstance(clock, FakeClock)
+        clock.advance(seconds)
+        await pilot.press("r")
+        await highlight_named(pilot, highlight)
+        # The alerts are told a moment later (in real time): tell them now and clear
+        # them, so the picture never depends on how fast the machine is.
+        alerts = pilot.app.dashboard.alerts
+        alerts.flush()
+        alerts.tell_stalls()
+        await pilot.pause()
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    return run_before
+
+
+def test_look_of_stalled_batches(snap_compare, demo, demo_api, clock):
+    demo_api.faults.stall_rate = 0.5
+    app = make_app(demo, clock, stall_after=60.0)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=_after(61, "Science news digest"))
+
+
+def test_look_of_a_batch_with_items_unaccounted_for(snap_compare, demo, demo_api, clock):
+    demo_api.faults.unaccounted_rate = 0.5
+    app = make_app(demo, clock)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_after(12, "Earnings call claims"))

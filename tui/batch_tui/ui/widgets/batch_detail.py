@@ -151,17 +151,24 @@ def _alarm_rows(snapshot: Snapshot, now: datetime) -> Rows:
     rows: Rows = []
     since = snapshot.stalled_since
     if since is not None:
-        stalled = Text("stalled", style=STALLED_STYLE)
+        stalled = Text()
+        stalled.append("stalled", style=STALLED_STYLE)
         stalled.append(
             f" · no progress since {clock_time(to_datetime(since))} "
             f"({duration(timedelta(seconds=max(0.0, now.timestamp() - since)))})"
         )
         rows.append((Text("Alarm", style="bold yellow"), stalled))
-    missing = unaccounted(snapshot.batch)
+    batch = snapshot.batch
+    missing = unaccounted(batch)
     if missing:
-        incomplete = Text("incomplete", style=INCOMPLETE_STYLE)
+        incomplete = Text()
+        incomplete.append("incomplete", style=INCOMPLETE_STYLE)
         incomplete.append(f": {count(missing)} items unaccounted for")
-        incomplete.append(" (successes + failures ≠ processed ≠ total)", style="dim")
+        incomplete.append(
+            f" ({count(batch.success_count)} succeeded + {count(batch.failure_count)} failed"
+            f" of {count(batch.total_items)})",
+            style="dim",
+        )
         rows.append((Text("Check", style="bold dark_orange"), incomplete))
     return rows
 
