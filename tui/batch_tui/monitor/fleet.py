@@ -155,11 +155,20 @@ class Fleet:
         old = self.snapshots.get(batch_id)
         if old is None:
             return False
+        stalled_since = old.stalled_since
         if not_found:
             self.missing.add(batch_id)
+            self.stalls.forget(batch_id)  # never asked again: nothing can move it
+            stalled_since = None
         else:
             self.missing.discard(batch_id)
-        new = replace(old, error=error, planned_interval=planned, not_found=not_found)
+        new = replace(
+            old,
+            error=error,
+            planned_interval=planned,
+            not_found=not_found,
+            stalled_since=stalled_since,
+        )
         self.snapshots[batch_id] = new
         return new != old
 
