@@ -1,5 +1,5 @@
-"""Alerts: a notification (and the terminal bell) when a batch finishes, and the
-failure-rate alarm. They advise; nothing here ever cancels a batch."""
+"""Alerts: a notification (and the terminal bell) when a batch finishes or stalls,
+and the failure-rate alarm. They advise; nothing here ever cancels a batch."""
 
 from __future__ import annotations
 
@@ -130,8 +130,9 @@ class Alerts:
         if len(stalls) <= MAX_NAMED:
             messages = [stalled_message(event) for event in stalls]
         else:
-            names = ", ".join(plain(e.batch.name or e.batch_id, max_chars=40) for e in stalls)
-            messages = [f"{len(stalls)} batches have stopped moving: {names}."]
+            names = ", ".join(plain(e.batch.name or e.batch_id, max_chars=40) for e in stalls[:5])
+            more = f" and {len(stalls) - 5} more" if len(stalls) > 5 else ""
+            messages = [f"{len(stalls)} batches have stopped moving: {names}{more}."]
         for message in messages:
             self.node.notify(
                 message,
