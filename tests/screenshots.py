@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
@@ -15,7 +16,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from apphelpers import highlight_named, highlight_status, make_app, settled  # noqa: E402
+from batch_tui import session  # noqa: E402
 from batch_tui.clock import FakeClock  # noqa: E402
+from batch_tui.config import resolve_settings  # noqa: E402
 from batch_tui.demo.faults import Faults  # noqa: E402
 from batch_tui.demo.server import DemoApi, DemoServer  # noqa: E402
 from batch_tui.demo.simulator import Simulator  # noqa: E402
@@ -55,6 +58,47 @@ async def shoot_alarm(name: str, faults: str, highlight: str, wait: float) -> No
     print(f"wrote screenshots/{name}.svg")
 
 
+#: The profiles of the switcher's screenshot; staging is the demo server.
+PROFILES = """
+[profiles.staging]
+base_url = "{url}"
+api_key = "demo-key"
+color = "green"
+[profiles.production]
+base_url = "https://api.check.ai"
+key_env = "PRODUCTION_KEY"
+color = "red"
+read_only = true
+[profiles.acme-client]
+base_url = "https://check.acme.example"
+key_env = "ACME_KEY"
+color = "dark_orange"
+"""
+
+
+async def shoot_profiles(name: str, size: tuple[int, int]) -> None:
+    """The profile switcher (P) over the staging profile's dashboard."""
+    clock = FakeClock(EPOCH)
+    env = {"PRODUCTION_KEY": "k", "ACME_KEY": "k"}
+    api = DemoApi(Simulator(seed=SEED, epoch=EPOCH, clock=clock), rate_limit=200)
+    # The demo's usual port, so the host shown is the same on every run.
+    with DemoServer(api, port=8787) as server, tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "config.toml"
+        path.write_text(PROFILES.format(url=server.url), encoding="utf-8")
+        path.chmod(0o600)
+
+        def resolve(profile: str):
+            return resolve_settings(cli={"config": str(path), "profile": profile}, env=env)
+
+        app = session.make_app(resolve("staging"), clock=clock, resolve=resolve)
+        async with app.run_test(size=size) as pilot:
+            await highlight_status("processing")(pilot)
+            await pilot.press("P")
+            await pilot.pause()
+            app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
+    print(f"wrote screenshots/{name}.svg")
+
+
 async def main() -> None:
     OUT.mkdir(exist_ok=True)
     await shoot("dashboard-processing", (120, 36), "processing")
@@ -65,6 +109,7 @@ async def main() -> None:
     await shoot("results", (120, 36), "processing", ("enter", "j", "j"))
     await shoot("help", (120, 36), "processing", ("question_mark",))
     await shoot("wide", (200, 45), "processing")
+    await shoot_profiles("profiles", (120, 36))
     await shoot_alarm("stalled", "stall=0.5", "Science news digest", 61)
     await shoot_alarm("incomplete", "unaccounted=0.5", "Earnings call claims", 12)
 

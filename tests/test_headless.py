@@ -58,6 +58,9 @@ def test_status_json_has_the_documented_shape(demo_fleet):
         "createdAt",
         "startedAt",
         "completedAt",
+        "paceItemsPerMinute",
+        "etaSeconds",
+        "projectedCostCents",
         "stalled",
         "unaccounted",
     }

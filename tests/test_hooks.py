@@ -51,7 +51,8 @@ async def test_a_hook_runs_with_the_batch_in_its_environment_and_never_through_a
     environ = {
         "PATH": "/usr/bin:/bin",
         "CHECK_API_KEY": "vfy_from_the_environment",  # left out by name
-        "COPY": TEST_KEY,  # left out because it holds the key in use
+        "COPY": "key: " + TEST_KEY,  # left out because it holds the key in use
+        "PRODUCTION_KEY": "vfy_another_profiles_key",  # left out: it looks like a key
         "KEEP": "1",
     }
     runner = HookRunner(
@@ -83,7 +84,7 @@ async def test_a_hook_runs_with_the_batch_in_its_environment_and_never_through_a
     assert "'q\" | tee x" in env["BATCH_NAME"]
     assert not (tmp_path / "pwned").exists() and not (tmp_path / "pwned2").exists()
     # Never the key: not by its name, not under another name.
-    assert "CHECK_API_KEY" not in env and "COPY" not in env
+    assert "CHECK_API_KEY" not in env and "COPY" not in env and "PRODUCTION_KEY" not in env
     assert TEST_KEY not in json.dumps(run) and "vfy_from" not in json.dumps(run)
     assert env["KEEP"] == "1"
 

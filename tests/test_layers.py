@@ -45,7 +45,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "settings_model": BOTTOM,
     "settings_alerts": BOTTOM | {"settings_model"},
     "settings_table": BOTTOM | {"api", "settings_model", "settings_alerts"},
-    "config": BOTTOM | {"api", "settings_table"},
+    "profiles": BOTTOM | {"api", "settings_table"},
+    "config": BOTTOM | {"api", "settings_table", "profiles"},
     "watchlist": BOTTOM | {"api"},
     "export": BOTTOM | {"api"},
     # The dashboard talks to the service only through the monitor, and never
@@ -54,9 +55,10 @@ ALLOWED: dict[str, frozenset[str]] = {
     "hooks": BOTTOM | {"api", "monitor"},
     "ui": BOTTOM | {"api", "monitor", "config", "export", "watchlist", "hooks"},
     # The top: the scripts, the wiring, the command line.
-    "headless": BOTTOM | {"api", "monitor", "config", "export"},
+    "headless": BOTTOM | {"api", "monitor", "config", "export", "headless_watch"},
+    "headless_watch": BOTTOM | {"api", "monitor", "config"},
     "session": BOTTOM | {"api", "store", "monitor", "ui", "config", "watchlist", "hooks"},
-    "cli": BOTTOM | {"config", "demo", "headless", "session", "store", "watchlist"},
+    "cli": BOTTOM | {"config", "demo", "headless", "session", "store"},
     "__main__": frozenset({"cli"}),
 }
 
@@ -75,6 +77,7 @@ ALLOWED: dict[str, frozenset[str]] = {
         "batch_tui.config",
         "batch_tui.cli",
         "batch_tui.headless",
+        "batch_tui.headless_watch",
         "batch_tui.export",
         "batch_tui.watchlist",
         "batch_tui.format",

@@ -4,8 +4,9 @@ environment.
 The hook is an argument list (``["notify-send", "batch-tui"]``), started with
 ``create_subprocess_exec``, never through a shell: the batch's fields reach it only
 as ``BATCH_*`` environment variables, cleaned of control characters, so no server
-text is ever part of a command line. The API key never reaches it
-(``CHECK_API_KEY`` and any variable holding the key are left out).
+text is ever part of a command line. No API key reaches it: ``CHECK_API_KEY``,
+any variable holding the key in use, and any whose value looks like a key (the
+``key_env`` of another profile) are left out.
 
 Hooks run one at a time, in the order of the events; at most ``MAX_QUEUED`` wait,
 and a burst beyond that is dropped and counted (a fleet of 500 finishing at once
@@ -31,8 +32,10 @@ from batch_tui.textsafe import clean
 HOOK_TIMEOUT = 10.0
 #: Events that may wait for the hook; more at once are dropped and counted.
 MAX_QUEUED = 50
-#: Variables never handed to a hook.
+#: Variables never handed to a hook...
 SECRET_VARIABLES = ("CHECK_API_KEY",)
+#: ...nor any whose value looks like a Check API key (another profile's ``key_env``).
+KEY_PREFIX = "vfy_"
 #: The last this many bytes of a failing hook's stderr are kept, to say why.
 STDERR_TAIL = 1024
 
@@ -72,7 +75,9 @@ def hook_environment(
     env = {
         name: value
         for name, value in environ.items()
-        if name not in SECRET_VARIABLES and not (secret and secret in value)
+        if name not in SECRET_VARIABLES
+        and not value.startswith(KEY_PREFIX)
+        and not (secret and secret in value)
     }
     env.update(event_variables(event))
     return env

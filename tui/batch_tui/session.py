@@ -1,10 +1,13 @@
 """Builds a ready dashboard from settings: client, monitor and app, wired together.
 
 The CLI, the tests and the screenshot script all start the app through here, so
-they run the same wiring.
+they run the same wiring; the profile switcher (``P``) builds each new
+connection through here too (``connect``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from batch_tui.api.client import CheckClient
 from batch_tui.clock import Clock, system_clock
@@ -13,7 +16,8 @@ from batch_tui.hooks import HookRunner
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.store import Store, StoreUnavailable, store_path
 from batch_tui.ui.app import BatchTUI
-from batch_tui.watchlist import WatchList
+from batch_tui.ui.profile_switch import Connection, Switcher
+from batch_tui.watchlist import WatchList, default_path
 
 
 def open_store(settings: Settings) -> tuple[Store | None, str | None]:
@@ -21,7 +25,7 @@ def open_store(settings: Settings) -> tuple[Store | None, str | None]:
     if not settings.store or settings.demo:
         return None, None  # the demo's batches are invented afresh every run
     try:
-        path = store_path(settings.base_url, settings.api_key or "")
+        path = store_path(settings.base_url, settings.api_key or "", profile=settings.profile)
         return Store.open(path, base_url=settings.base_url), None
     except StoreUnavailable as exc:
         return None, str(exc)
@@ -58,31 +62,76 @@ def make_monitor(
     )
 
 
-def make_app(
+def profile_watchlist(settings: Settings) -> WatchList | None:
+    """Where these settings' watched ids are remembered: the profile's own file, or
+    ``watched.json`` without one; None for the demo (its batches are not worth it)."""
+    return None if settings.demo else WatchList(default_path(settings.profile))
+
+
+def connect(
     settings: Settings,
     *,
     clock: Clock = system_clock,
     watchlist: WatchList | None = None,
     timeout: float | None = None,
-) -> BatchTUI:
-    """The dashboard app for these settings: it follows the remembered ids and, for
-    this run only, the ids named now (``a`` in the dashboard remembers one)."""
+) -> Connection:
+    """A monitor for these settings and how the dashboard runs on it: it follows the
+    remembered ids and, for this run only, the ids named now (``a`` in the dashboard
+    remembers one)."""
     watched: tuple[str, ...] = settings.batch_ids
     warnings = list(settings.warnings)
     if watchlist is not None:
         watched = tuple(dict.fromkeys([*watchlist.load(), *settings.batch_ids]))
         if watchlist.problem:
             warnings.append(watchlist.problem)
-    return BatchTUI(
+    return Connection(
         # The dashboard's --status is the list's filter, shown and cleared like one
         # chosen with s; the monitor watches every batch.
         make_monitor(settings, clock=clock, watch=watched, timeout=timeout),
-        clock=clock,
-        status=settings.status,
-        warnings=tuple(warnings),
         read_only=settings.read_only,
         bell=settings.bell,
         watchlist=watchlist,
+        status=settings.status,
+        warnings=tuple(warnings),
+        profile=settings.profile,
+        profile_color=settings.profile_color,
         notify=settings.notify,
         hooks=HookRunner(settings.on_event, secret=settings.api_key) if settings.on_event else None,
+    )
+
+
+def make_app(
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    watchlist: WatchList | None = None,
+    timeout: float | None = None,
+    resolve: Callable[[str], Settings] | None = None,
+) -> BatchTUI:
+    """The dashboard app for these settings. ``resolve`` gives another profile's
+    settings (as ``--profile NAME`` would): with it, ``P`` switches between the
+    config file's profiles, each with its own watch list and store."""
+    first = connect(settings, clock=clock, watchlist=watchlist, timeout=timeout)
+    switcher = None
+    if resolve is not None and settings.profiles:
+        switcher = Switcher(
+            settings.profiles,
+            resolve,
+            lambda chosen: connect(
+                chosen, clock=clock, watchlist=profile_watchlist(chosen), timeout=timeout
+            ),
+        )
+    return BatchTUI(
+        first.monitor,
+        clock=clock,
+        read_only=first.read_only,
+        bell=first.bell,
+        watchlist=first.watchlist,
+        status=first.status,
+        warnings=first.warnings,
+        profile=first.profile,
+        profile_color=first.profile_color,
+        switcher=switcher,
+        notify=first.notify,
+        hooks=first.hooks,
     )

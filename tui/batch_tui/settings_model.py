@@ -60,7 +60,8 @@ class Setting:
     """The default as the README shows it (Markdown)."""
     parse: Callable[[Any, Origin], Any] | None
     """Turns a raw value into the setting's value, or raises ConfigError. None only
-    for the config path, which is resolved first: it says which file to read."""
+    for the config path and the profile, which are resolved first: they say which
+    file, and which of its tables, to read."""
     env: str | None = None
     """The environment variable that sets it."""
     file_key: str | None = None

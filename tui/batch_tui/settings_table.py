@@ -51,6 +51,7 @@ __all__ = ["COMMANDS", "ConfigError", "FileType", "Origin", "Setting"]
 ENV_KEY = "CHECK_API_KEY"
 ENV_BASE_URL = "CHECK_API_BASE_URL"
 ENV_INTERVAL = "BATCH_TUI_INTERVAL"
+ENV_PROFILE = "BATCH_TUI_PROFILE"
 #: A config file larger than this is not a config file (and is not read).
 MAX_CONFIG_BYTES = 1024 * 1024
 
@@ -235,6 +236,17 @@ SETTINGS: tuple[Setting, ...] = (
         cli_key="config",
     ),
     Setting(
+        name="profile",
+        label="profile: a `[profiles.NAME]` table of the config file",
+        default=None,
+        shown_default="none: the top-level settings",
+        parse=None,
+        env=ENV_PROFILE,
+        flag="--profile",
+        metavar="NAME",
+        help="use the settings of the config file's [profiles.NAME] table",
+    ),
+    Setting(
         name="demo",
         label="the built-in demo server instead of the real service",
         default=False,
@@ -319,7 +331,7 @@ SETTINGS: tuple[Setting, ...] = (
         flag="--headroom",
         metavar="PERCENT",
         help="share of the rate limit left to your organisation's other clients",
-        commands=DASHBOARD,
+        commands=frozenset({"dashboard", "watch"}),
     ),
     Setting(
         name="failure_alarm",
@@ -397,7 +409,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         name="batch_ids",
-        label="batches to watch (`status`: only these; `watch`: the one to follow)",
+        label="batches to watch (`status`: only these; `watch`: the ones to follow)",
         default=(),
         shown_default="none",
         parse=_batch_ids,

@@ -134,6 +134,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("a", "add_watch", "Watch a batch id", "Watch list"),
     Command("x", "unwatch", "Stop watching", "Watch list"),
     Command("escape", "clear_find", "Clear the filter", "Find and sort"),
+    Command("P", "switch_profile", "Switch profile", "Screen"),
     Command("q", "app.quit", "Quit", "Screen", footer=True),
 )
 

@@ -18,13 +18,14 @@ from textual.widgets import Footer, Input
 
 from batch_tui.clock import Clock, to_datetime
 from batch_tui.monitor.insight import Progress
-from batch_tui.monitor.monitor import BatchMonitor, MonitorStatus, Snapshot
+from batch_tui.monitor.monitor import MonitorStatus, Snapshot
 from batch_tui.ui import commands
 from batch_tui.ui.alerts import Alerts
 from batch_tui.ui.cancel_flow import CancelFlow
 from batch_tui.ui.export_copy import copy_batch_id, export_list
 from batch_tui.ui.messages import MonitorChanged
 from batch_tui.ui.polling import PollingControls
+from batch_tui.ui.profile_switch import Connection, ProfileSwitching
 from batch_tui.ui.state import Counts
 from batch_tui.ui.view import ListView
 from batch_tui.ui.watching import Watching
@@ -33,7 +34,6 @@ from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorRows, ErrorsTable
 from batch_tui.ui.widgets.notices import Banner, ViewLine
 from batch_tui.ui.widgets.status_bar import StatusBar
-from batch_tui.watchlist import WatchList
 
 #: Seconds between redraws of the status line's clocks ("next poll in 3s").
 TICK = 1.0
@@ -73,27 +73,20 @@ class Dashboard(Screen):
     wide = var(False, toggle_class="-wide")
     """The panes stand beside the list."""
 
-    def __init__(
-        self,
-        monitor: BatchMonitor,
-        clock: Clock,
-        *,
-        read_only: bool = False,
-        bell: bool = True,
-        watchlist: WatchList | None = None,
-        status: str | None = None,
-    ) -> None:
+    def __init__(self, connection: Connection, clock: Clock) -> None:
         super().__init__()
-        self.monitor = monitor
-        self.initial_status = status
+        self.monitor = monitor = connection.monitor
+        self.profile = connection.label
+        """The profile in use, in its colour (the status line's and the cancel's)."""
+        self.initial_status = connection.status
         """The status filter given on the command line: the list's at start."""
         self.clock = clock
-        self.read_only = read_only
+        self.read_only = connection.read_only
         """No cancel: the key and its binding are gone, not merely refused."""
-        self.alerts = Alerts(self, bell=bell, read_only=read_only)
+        self.alerts = Alerts(self, bell=connection.bell, read_only=self.read_only)
         self.polling = PollingControls(self, monitor)
-        self.watching = Watching(self, monitor, watchlist)
-        self.cancel_flow = CancelFlow(self, monitor)
+        self.watching = Watching(self, monitor, connection.watchlist)
+        self.cancel_flow = CancelFlow(self, monitor, self.profile)
         self._ticks = 0
         self._following: str | None = None
 
@@ -112,7 +105,7 @@ class Dashboard(Screen):
                     now=Dashboard.moment,
                 )
                 yield ErrorsTable(id="errors").data_bind(rows=Dashboard.error_rows)
-        yield StatusBar(id="status").data_bind(
+        yield StatusBar(id="status", profile=self.profile).data_bind(
             Dashboard.status, Dashboard.now, Dashboard.counts, Dashboard.stopped
         )
         yield Footer()
@@ -295,3 +288,7 @@ class Dashboard(Screen):
         """Poll less (1) or more (-1) often: the next step along the interval ladder."""
         self.polling.step_interval(direction)
         self.status = self.monitor.status
+
+    def action_switch_profile(self) -> None:
+        """``P``: another profile of the config file, reconnected without restarting."""
+        ProfileSwitching(self).open()

@@ -35,7 +35,7 @@ from batch_tui.monitor.insight import (
     projected_cost_cents,
 )
 from batch_tui.monitor.monitor import Snapshot
-from batch_tui.ui.styles import INCOMPLETE_STYLE, STALLED_STYLE, status_text
+from batch_tui.ui.styles import INCOMPLETE_STYLE, STALLED_STYLE, follow_theme, status_text
 from batch_tui.ui.text import inert
 
 
@@ -326,6 +326,7 @@ class BatchDetail(VerticalScroll):
 
     def on_mount(self) -> None:
         self.border_title = "Detail"
+        follow_theme(self, self._lay_out)
 
     def _lay_out(self) -> None:
         snapshot = self.snapshot

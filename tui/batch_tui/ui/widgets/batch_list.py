@@ -23,6 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from batch_tui.monitor.monitor import Change, Snapshot
+from batch_tui.ui.styles import follow_theme
 from batch_tui.ui.view import ListView
 from batch_tui.ui.widgets.batch_rows import (
     COLUMN_INDEX,
@@ -34,6 +35,36 @@ from batch_tui.ui.widgets.batch_rows import (
 )
 
 __all__ = ["BatchList", "row_cells"]
+
+
+#: The list's own look: the header and the cursor row, focused or not.
+LIST_CSS = """
+BatchList {
+    height: 1fr;
+    scrollbar-gutter: stable;
+    overflow-x: hidden;
+    background: $surface;
+    color: $foreground;
+    & > .batch-list--header {
+        text-style: bold;
+        background: $panel;
+        color: $foreground;
+    }
+    & > .batch-list--cursor {
+        background: $block-cursor-blurred-background;
+        color: $block-cursor-blurred-foreground;
+        text-style: $block-cursor-blurred-text-style;
+    }
+    &:focus {
+        background-tint: $foreground 5%;
+        & > .batch-list--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+    }
+}
+"""
 
 
 class BatchList(ScrollView, can_focus=True):
@@ -54,33 +85,7 @@ class BatchList(ScrollView, can_focus=True):
 
     COMPONENT_CLASSES = {"batch-list--header", "batch-list--cursor"}
 
-    DEFAULT_CSS = """
-    BatchList {
-        height: 1fr;
-        scrollbar-gutter: stable;
-        overflow-x: hidden;
-        background: $surface;
-        color: $foreground;
-        & > .batch-list--header {
-            text-style: bold;
-            background: $panel;
-            color: $foreground;
-        }
-        & > .batch-list--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
-        }
-        &:focus {
-            background-tint: $foreground 5%;
-            & > .batch-list--cursor {
-                background: $block-cursor-background;
-                color: $block-cursor-foreground;
-                text-style: $block-cursor-text-style;
-            }
-        }
-    }
-    """
+    DEFAULT_CSS = LIST_CSS
 
     @dataclass
     class Highlighted(Message):
@@ -172,6 +177,14 @@ class BatchList(ScrollView, can_focus=True):
         self._rows.reorder(self.view)
         self.virtual_size = Size(row_width(self.columns), len(self._rows) + 1)
         self._restore_cursor(keep_id, keep_offset)
+        self.refresh()
+
+    def on_mount(self) -> None:
+        follow_theme(self, self.restyle)
+
+    def restyle(self) -> None:
+        """Draw every row again in the palette now in use."""
+        self._rows.forget()
         self.refresh()
 
     def refresh_times(self, snapshots: Mapping[str, Snapshot], now: datetime) -> None:

@@ -223,6 +223,11 @@ class Rows:
         """Render every row again (the columns changed)."""
         self._strips.clear()
 
+    def forget(self) -> None:
+        """Make every row's cells again (their colours changed)."""
+        self._cells.clear()
+        self._strips.clear()
+
     def update(
         self,
         snapshots: Mapping[str, Snapshot],

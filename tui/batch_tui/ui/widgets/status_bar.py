@@ -72,11 +72,17 @@ def status_line(
     batches: int,
     active: int,
     stopped: str | None = None,
+    profile: Text | None = None,
 ) -> Text:
     """One line of status text (server strings inert); ``stopped`` says the poll loop
-    is down. State and freshness come first and error text last, so a narrow
-    terminal cuts the error, never whether the data can be trusted."""
-    line = _state(status, now, stopped)
+    is down. The profile's name (in its colour) comes first, then state and
+    freshness, and error text last, so a narrow terminal cuts the error, never
+    which service this is or whether the data can be trusted."""
+    line = Text()
+    if profile is not None:
+        line.append_text(profile)
+        line.append("  ")
+    line.append_text(_state(status, now, stopped))
     line.append(f"  {batches} batches, {active} active", style="bold")
     if status.history:
         line.append(f" ({status.history})", style="dim")
@@ -137,8 +143,10 @@ class StatusBar(Widget):
     line: reactive[Text] = reactive(Text, init=False)
     """What the status line says."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, *, profile: Text | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.profile = profile
+        """The profile's name in its colour, first on the line (None: no profile)."""
         self._strip: Strip | None = None
 
     @property
@@ -153,6 +161,7 @@ class StatusBar(Widget):
             batches=self.counts.total,
             active=self.counts.active,
             stopped=self.stopped,
+            profile=self.profile,
         )
 
     watch_status = watch_now = watch_counts = watch_stopped = _write_line
