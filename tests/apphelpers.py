@@ -41,9 +41,10 @@ def make_app(
     warnings: tuple[str, ...] = (),
     columns: tuple[str, ...] = DEFAULT_COLUMNS,
     keys: tuple[tuple[str, str], ...] = (),
+    **more: object,
 ) -> BatchTUI:
     """The real app, built the way the command line builds it (``session.make_app``),
-    against the demo server with a frozen clock."""
+    against the demo server with a frozen clock (``more``: other settings)."""
     settings = Settings(
         api_key=api_key,
         base_url=demo.url,
@@ -56,6 +57,7 @@ def make_app(
         warnings=warnings,
         columns=columns,
         keys=keys,
+        **more,  # type: ignore[arg-type]
     )
     return session.make_app(settings, clock=clock, watchlist=watchlist, timeout=timeout)
 

@@ -20,6 +20,7 @@ sys.path.insert(0, str(HERE))
 
 from apphelpers import (  # noqa: E402
     CHOSEN_COLUMNS,
+    highlight_named,
     highlight_status,
     history_shown,
     make_app,
@@ -29,6 +30,7 @@ from apphelpers import (  # noqa: E402
 from batch_tui import session  # noqa: E402
 from batch_tui.clock import FakeClock  # noqa: E402
 from batch_tui.config import resolve_settings  # noqa: E402
+from batch_tui.demo.faults import Faults  # noqa: E402
 from batch_tui.demo.server import DemoApi, DemoServer  # noqa: E402
 from batch_tui.demo.simulator import Simulator  # noqa: E402
 from batch_tui.ui.screens.bulk_outcome import BulkOutcomeScreen  # noqa: E402
@@ -64,6 +66,22 @@ async def shoot(
             if until is not None:
                 await wait_until(lambda: isinstance(app.screen, until), pilot=pilot)
                 await settled(pilot)
+            app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
+    print(f"wrote screenshots/{name}.svg")
+
+
+async def shoot_alarm(name: str, faults: str, highlight: str, wait: float) -> None:
+    """A batch gone wrong, from a demo fault: ``wait`` seconds on, ``highlight`` shown."""
+    clock = FakeClock(EPOCH)
+    api = DemoApi(Simulator(seed=SEED, epoch=EPOCH, clock=clock), rate_limit=200)
+    api.faults = Faults.parse(faults)
+    with DemoServer(api) as server:
+        app = make_app(server, clock, stall_after=60.0)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settled(pilot)
+            clock.advance(wait)
+            await pilot.press("r")
+            await highlight_named(pilot, highlight)
             app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
     print(f"wrote screenshots/{name}.svg")
 
@@ -136,7 +154,11 @@ async def main() -> None:
     await shoot("cancel-confirm", (120, 36), "processing", ("c",))
     await shoot("cancel-many-confirm", (120, 36), "processing", ("asterisk", "c"))
     await shoot(
-        "cancel-many-outcome", (120, 36), "processing", ("asterisk", "c", "y"), BulkOutcomeScreen
+        "cancel-many-outcome",
+        (120, 36),
+        "processing",
+        ("asterisk", "c", "y"),
+        until=BulkOutcomeScreen,
     )
     await shoot("filter", (120, 36), "processing", ("slash", *"claims"))
     await shoot("results", (120, 36), "processing", ("enter", "j", "j"))
@@ -144,15 +166,14 @@ async def main() -> None:
     await shoot("wide", (200, 45), "processing")
     await shoot_profiles("profiles", (120, 36))
     await shoot_history((140, 40))
-    # Local time (the created column) is UTC in the picture, wherever it is made.
-    os.environ["TZ"] = "UTC"
-    time.tzset()
     await shoot(
         "columns-chosen",
         (120, 36),
         "processing",
         options={"columns": CHOSEN_COLUMNS, "keys": (("cancel", "z"),)},
     )
+    await shoot_alarm("stalled", "stall=0.5", "Science news digest", 61)
+    await shoot_alarm("incomplete", "unaccounted=0.5", "Earnings call claims", 12)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from batch_tui.defaults import (
     DEFAULT_COLUMNS,
     DEFAULT_HEADROOM,
     DEFAULT_INTERVAL,
+    DEFAULT_STALL_AFTER,
 )
 from batch_tui.files import FileTooLarge, NotAFile, read_regular_file, readable_by_others
 from batch_tui.profiles import (
@@ -120,6 +121,12 @@ class Settings:
     """Failed ÷ processed share that raises the failure-rate alarm."""
     bell: bool = True
     """Ring the terminal bell when a batch finishes."""
+    stall_after: float = DEFAULT_STALL_AFTER
+    """Seconds without movement after which a changing batch is stalled."""
+    notify: str = "none"
+    """Desktop notifications through the terminal: none, desktop (OSC 9) or osc777."""
+    on_event: tuple[str, ...] = ()
+    """The hook: a program and its arguments, run once per event."""
     store: bool = True
     """Keep what was seen in the local store, so a restart draws at once."""
     columns: tuple[str, ...] = DEFAULT_COLUMNS

@@ -51,3 +51,9 @@ COLUMN_CHOICES = (
     "profile",
 )
 DEFAULT_COLUMNS = ("id", "name", "status", "progress", "ok", "failed", "cost", "age")
+
+#: A changing batch that has not moved for this many seconds is stalled...
+DEFAULT_STALL_AFTER = 600.0
+#: ...within these bounds a user may set.
+MIN_STALL_AFTER = 10.0
+MAX_STALL_AFTER = 7 * 24 * 3600.0

@@ -23,6 +23,7 @@ from batch_tui.config import Settings
 from batch_tui.export import batch_json
 from batch_tui.format import count, money, percent
 from batch_tui.headless_watch import EXIT_ERROR, run_watch, watch_batch
+from batch_tui.monitor.alarms import alarm_fields
 from batch_tui.monitor.insight import Progress, projected_cost_cents
 from batch_tui.textsafe import clean, labelled
 
@@ -145,8 +146,9 @@ def run_status(
     for problem in problems:
         _error(problem)
     if as_json:
-        now = clock()
-        json.dump([status_json(b, now) for b in batches], out, indent=2)
+        now, after = clock(), settings.stall_after
+        rows = [{**status_json(b, now), **alarm_fields(b, now, after)} for b in batches]
+        json.dump(rows, out, indent=2)
         out.write("\n")
     elif batches or not problems:
         out.write(status_table(batches) + "\n")

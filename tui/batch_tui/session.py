@@ -12,6 +12,7 @@ from collections.abc import Callable
 from batch_tui.api.client import CheckClient
 from batch_tui.clock import Clock, system_clock
 from batch_tui.config import ConfigError, Settings
+from batch_tui.hooks import HookRunner
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.store import Store, StoreUnavailable, store_path
 from batch_tui.ui.app import BatchTUI
@@ -56,6 +57,7 @@ def make_monitor(
         clock=clock,
         headroom=settings.headroom,
         alarm_rate=settings.failure_alarm,
+        stall_after=settings.stall_after,
         store=store,
         store_problem=problem,
     )
@@ -100,6 +102,8 @@ def connect(
         profile=settings.profile,
         profile_color=settings.profile_color,
         columns=settings.columns,
+        notify=settings.notify,
+        hooks=HookRunner(settings.on_event, secret=settings.api_key) if settings.on_event else None,
     )
 
 
@@ -142,4 +146,6 @@ def make_app(
         switcher=switcher,
         columns=first.columns,
         keymap=keymap,
+        notify=first.notify,
+        hooks=first.hooks,
     )

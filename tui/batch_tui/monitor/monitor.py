@@ -21,6 +21,7 @@ from batch_tui.api.client import CheckClient
 from batch_tui.api.errors import ApiError, RateLimited, Unauthorized
 from batch_tui.api.models import Batch
 from batch_tui.clock import Clock, system_clock
+from batch_tui.defaults import DEFAULT_STALL_AFTER
 from batch_tui.monitor.actions import ActionsMixin
 from batch_tui.monitor.budget import DEFAULT_HEADROOM, Budget
 from batch_tui.monitor.bulk import BulkCancelMixin, BulkOutcome
@@ -79,6 +80,7 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, BulkCancelMixin, S
         rng: random.Random | None = None,
         alarm_rate: float = DEFAULT_ALARM_RATE,
         alarm_min_items: int = DEFAULT_ALARM_MIN_ITEMS,
+        stall_after: float = DEFAULT_STALL_AFTER,
         store: Store | None = None,
         store_problem: str | None = None,
     ) -> None:
@@ -94,7 +96,7 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, BulkCancelMixin, S
             status_filter=status_filter,
             rng=rng or random.Random(),
         )
-        self.fleet = Fleet(alarm_rate, alarm_min_items)
+        self.fleet = Fleet(alarm_rate, alarm_min_items, stall_after)
         self.watched: tuple[str, ...] = tuple(dict.fromkeys(watch))
         """Batch ids the user named; they stay even when the list does not show them."""
         self.status = MonitorStatus(interval=interval, effective_interval=interval)
@@ -235,8 +237,8 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, BulkCancelMixin, S
         self, changed: set[str], removed: frozenset[str] = frozenset(), *, reordered: bool = False
     ) -> Change:
         """A Change carrying the finishes and alarms noticed since the last one."""
-        finished, alarms = self.fleet.take_events()
-        return Change(frozenset(changed), removed, reordered, finished, alarms)
+        finished, alarms, events = self.fleet.take_events()
+        return Change(frozenset(changed), removed, reordered, finished, alarms, events)
 
     def _failed(self, request: PollRequest, exc: ApiError) -> Change:
         now = self.clock()

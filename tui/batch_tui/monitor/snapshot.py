@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from batch_tui.api.models import Batch, ItemResult, RateLimit
+from batch_tui.monitor.alarms import BatchEvent
 from batch_tui.monitor.scheduler import DEFAULT_INTERVAL
 
 #: Data older than this many planned intervals is marked stale on screen.
@@ -36,6 +37,9 @@ class Snapshot:
     """Its failure rate passed the alarm threshold."""
     not_found: bool = False
     """The server answered 404 for it: there is no such batch (for this key)."""
+    stalled_since: float | None = None
+    """When it last moved, while it has not moved for the stall threshold (None:
+    it is moving, or final)."""
 
     @property
     def has_detail(self) -> bool:
@@ -75,6 +79,7 @@ def looks_different(old: Snapshot | None, new: Snapshot) -> bool:
         or old.has_detail != new.has_detail
         or old.alarm != new.alarm
         or old.not_found != new.not_found
+        or old.stalled_since != new.stalled_since
     )
 
 
@@ -165,3 +170,6 @@ class Change:
     """Batches seen turning completed, failed or cancelled in this step."""
     alarms: frozenset[str] = frozenset()
     """Batches whose failure rate passed the threshold in this step (once each)."""
+    events: tuple[BatchEvent, ...] = ()
+    """Everything worth telling in this step, once each: finishes, stalls, alarms
+    (the one stream the notifications, desktop notifications and hooks read)."""

@@ -1,5 +1,5 @@
-"""Alerts: a notification (and the terminal bell) when a batch finishes, and the
-failure-rate alarm. They advise; nothing here ever cancels a batch."""
+"""Alerts: a notification (and the terminal bell) when a batch finishes or stalls,
+and the failure-rate alarm. They advise; nothing here ever cancels a batch."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from batch_tui.api.models import Batch
-from batch_tui.format import count, percent
+from batch_tui.format import count, duration_of, percent
+from batch_tui.monitor.alarms import BatchEvent, unaccounted
 from batch_tui.monitor.insight import failure_rate
 from batch_tui.monitor.monitor import Change, Snapshot
 from batch_tui.ui.commands import key_of
@@ -33,7 +34,21 @@ def finished_message(batch_id: str, batch: Batch) -> tuple[str, SeverityLevel]:
         batch.status or "", "warning"
     )  # type: ignore[assignment]
     message = f"{plain(batch.name or batch_id)} ({plain(batch_id)}) is {plain(batch.status or '')}."
+    missing = unaccounted(batch)
+    if missing:
+        message += f" Incomplete: {count(missing)} items unaccounted for."
+        severity = "warning"
     return message, severity
+
+
+def stalled_message(event: BatchEvent) -> str:
+    """What to say when a batch has not moved for the stall threshold."""
+    batch = event.batch
+    return (
+        f"{plain(batch.name or event.batch_id)} ({plain(event.batch_id)}) has been "
+        f"{plain(batch.status or 'unchanged')} with no progress for "
+        f"{duration_of(event.stalled_for or 0)}."
+    )
 
 
 def burst_message(batches: list[Batch]) -> str:
@@ -83,6 +98,8 @@ class Alerts:
         self._rang_at: float | None = None
         self._pending: dict[str, Batch] = {}
         self._flush_timer: Timer | None = None
+        self._stalls: list[BatchEvent] = []
+        self._stall_timer: Timer | None = None
 
     def tell(self, change: Change, snapshots: Mapping[str, Snapshot]) -> None:
         """Note every batch ``change`` finished (told shortly) or alarmed (told now)."""
@@ -106,6 +123,31 @@ class Alerts:
                 timeout=ALARM_TIMEOUT,
                 markup=False,
             )
+        self._stalls.extend(e for e in change.events if e.kind == "stalled")
+        if self._stalls and self._stall_timer is None:
+            self._stall_timer = self.node.set_timer(GATHER_SECONDS, self.tell_stalls)
+
+    def tell_stalls(self) -> None:
+        """Tell the stalls gathered so far: each by name, or many as one line."""
+        self._stall_timer = None
+        stalls, self._stalls = self._stalls, []
+        if not stalls:
+            return
+        if len(stalls) <= MAX_NAMED:
+            messages = [stalled_message(event) for event in stalls]
+        else:
+            names = ", ".join(plain(e.batch.name or e.batch_id, max_chars=40) for e in stalls[:5])
+            more = f" and {len(stalls) - 5} more" if len(stalls) > 5 else ""
+            messages = [f"{len(stalls)} batches have stopped moving: {names}{more}."]
+        for message in messages:
+            self.node.notify(
+                message,
+                title="Batch stalled",
+                severity="warning",
+                timeout=ALARM_TIMEOUT,
+                markup=False,
+            )
+        self._ring()
 
     def flush(self) -> None:
         """Tell the finishes gathered so far: each by name, or a burst as one line."""

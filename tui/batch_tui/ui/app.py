@@ -14,9 +14,11 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed
 from batch_tui.clock import Clock, system_clock
 from batch_tui.config import Settings
 from batch_tui.defaults import DEFAULT_COLUMNS
+from batch_tui.hooks import HookRunner
 from batch_tui.monitor.monitor import BatchMonitor, Change
 from batch_tui.ui import commands
 from batch_tui.ui.messages import MonitorChanged
+from batch_tui.ui.outlets import Outlets
 from batch_tui.ui.polling import POLLING, Poller
 from batch_tui.ui.profile_switch import Connection, Switcher
 from batch_tui.ui.screens.dashboard import Dashboard
@@ -46,6 +48,8 @@ class BatchTUI(App[int]):
         switcher: Switcher | None = None,
         columns: tuple[str, ...] = DEFAULT_COLUMNS,
         keymap: Mapping[str, str] | None = None,
+        notify: str = "none",
+        hooks: HookRunner | None = None,
     ) -> None:
         super().__init__()
         self.clock = clock
@@ -66,6 +70,8 @@ class BatchTUI(App[int]):
                 profile,
                 profile_color,
                 columns,
+                notify=notify,
+                hooks=hooks,
             )
         )
 
@@ -77,6 +83,10 @@ class BatchTUI(App[int]):
         """Problems found before the start (a config file others can read): printed
         to stderr, where the dashboard hides them, so told again once it is up."""
         self.dashboard = Dashboard(connection, self.clock)
+        self.outlets = Outlets(
+            self, notify=connection.notify, hooks=connection.hooks, read_only=connection.read_only
+        )
+        """The desktop and the hook: the same events as the dashboard's alerts."""
         self.poller = Poller(self, self.monitor, self._polling_stopped)
         """The poll loop's worker, restarted when it dies."""
 
@@ -121,6 +131,7 @@ class BatchTUI(App[int]):
 
     async def _replace(self, connection: Connection) -> None:
         old_monitor, old_dashboard, old_worker = self.monitor, self.dashboard, self.poller.worker
+        self.outlets.close()  # the old profile's hook: nothing more is queued for it
         old_monitor.on_change = None
         old_monitor.close()
         if old_worker is not None:
@@ -164,8 +175,10 @@ class BatchTUI(App[int]):
         self._refresh_notifications()
 
     def _monitor_changed(self, change: Change) -> None:
+        self.outlets.tell(change.events)
         self.dashboard.post_message(MonitorChanged(change))
 
     async def on_unmount(self) -> None:
+        self.outlets.close()
         self.monitor.close()
         await self.monitor.aclose()

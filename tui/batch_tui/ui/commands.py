@@ -298,6 +298,8 @@ LEGEND = [
     ("colours", "pending grey, validating blue, processing orange,"),
     ("", "completed green, failed red, cancelled purple"),
     ("red Failed", "Failures; white on red: the failure-rate alarm"),
+    ("stalled", "Not moved for the stall threshold (--stall-after)"),
+    ("incomplete", "Completed, but its counts do not add up"),
     ("status line", "State, last update (yellow and 'stale' when old),"),
     ("", "batches, next poll, retries, interval, requests a"),
     ("", "minute, rate limit left, notices, then ✗ last error"),

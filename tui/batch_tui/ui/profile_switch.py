@@ -18,6 +18,7 @@ from textual.widget import Widget
 
 from batch_tui.config import ConfigError, Settings
 from batch_tui.defaults import DEFAULT_COLUMNS
+from batch_tui.hooks import HookRunner
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.ui.styles import profile_text
 from batch_tui.ui.text import plain
@@ -46,6 +47,10 @@ class Connection:
     """The colour its name is shown in."""
     columns: tuple[str, ...] = DEFAULT_COLUMNS
     """The list's columns, in order (``columns`` in the config file)."""
+    notify: str = "none"
+    """Desktop notifications: none, desktop (OSC 9) or osc777."""
+    hooks: HookRunner | None = None
+    """The ``on_event`` hook's runner (None: no hook)."""
 
     @property
     def label(self) -> Text | None:

@@ -23,6 +23,10 @@ DARK_PALETTE: dict[str, str] = {
     "bar-done": "green3",
     "bar-active": "dark_orange",
 }
+#: The marks that take a status's place in the list: no movement for the stall
+#: threshold, and a completed batch whose counts do not add up.
+STALLED_STYLE = "bold black on yellow"
+INCOMPLETE_STYLE = "bold black on dark_orange"
 #: Darker shades of the same hues for light themes, where the dark palette's
 #: greens and oranges fall under a 3:1 contrast with the background.
 LIGHT_PALETTE: dict[str, str] = {

@@ -17,9 +17,10 @@ from rich.text import Text
 
 from batch_tui.defaults import DEFAULT_COLUMNS
 from batch_tui.format import MISSING, age, compact, count, money
+from batch_tui.monitor.alarms import unaccounted
 from batch_tui.monitor.insight import Progress
 from batch_tui.monitor.monitor import Snapshot
-from batch_tui.ui.styles import progress_bar, status_text
+from batch_tui.ui.styles import INCOMPLETE_STYLE, STALLED_STYLE, progress_bar, status_text
 from batch_tui.ui.text import inert
 
 Cells = tuple[Text, ...]
@@ -75,8 +76,13 @@ def _name(snapshot: Snapshot, now: datetime, extras: Extras) -> Text:
 
 
 def _status(snapshot: Snapshot, now: datetime, extras: Extras) -> Text:
+    """The status, or what matters more: not found, stalled, incomplete."""
     if snapshot.not_found:
         return Text("not found", style="bold red")
+    if snapshot.stalled_since is not None:
+        return Text("stalled", style=STALLED_STYLE)
+    if unaccounted(snapshot.batch):
+        return Text("incomplete", style=INCOMPLETE_STYLE)
     return status_text(snapshot.batch.status)
 
 

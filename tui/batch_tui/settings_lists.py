@@ -1,6 +1,5 @@
-"""The settings table's building blocks: the error every bad value becomes, where a
-value came from, what a config-file value must be, and the parsers of the two
-settings that hold a list or a table (the list's ``columns`` and the ``[keys]``).
+"""The parsers of the two settings that hold a list or a table: the batch list's
+``columns`` and the ``[keys]`` (rows of ``settings_table``).
 
 Which command ids a ``[keys]`` table may name, and which key names Textual knows,
 are the dashboard's to say (``ui/keymap.py`` checks them when the app is built);
@@ -9,50 +8,10 @@ here the table's shape is checked.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from batch_tui.defaults import COLUMN_CHOICES
-
-
-class ConfigError(Exception):
-    """Bad input from the command line, the environment or the config file."""
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where a raw value came from, handed to a setting's parser."""
-
-    source: str
-    """How messages name the source: ``--interval``, ``BATCH_TUI_INTERVAL`` or
-    ``config file PATH``."""
-    name: str
-    """The setting's name in messages: its config-file key, else its field name."""
-    resolved: Mapping[str, Any]
-    """The settings resolved before this one (the table's order)."""
-
-
-@dataclass(frozen=True)
-class FileType:
-    """What a config-file value must be; checked when the file is read."""
-
-    accepts: Callable[[Any], bool]
-    must_be: str
-    """How the refusal ends: ``interval must be <must_be>``."""
-
-
-STRING = FileType(lambda value: isinstance(value, str), "a string")
-BOOLEAN = FileType(lambda value: isinstance(value, bool), "true or false")
-SECONDS = FileType(
-    lambda value: isinstance(value, (int, float)) and not isinstance(value, bool),
-    "a number of seconds",
-)
-NAMES = FileType(
-    lambda value: isinstance(value, list) and all(isinstance(v, str) for v in value),
-    'a list of names, like ["name", "status", "progress"]',
-)
-TABLE = FileType(lambda value: isinstance(value, dict), 'a table, like [keys] cancel = "k"')
+from batch_tui.settings_model import ConfigError, Origin
 
 
 def parse_columns(value: Any, origin: Origin) -> tuple[str, ...]:
