@@ -14,6 +14,7 @@ from batch_tui.config import Settings
 from batch_tui.defaults import DEFAULT_COLUMNS
 from batch_tui.demo.server import DemoServer
 from batch_tui.ui.app import BatchTUI
+from batch_tui.ui.screens.dashboard import Dashboard
 from batch_tui.ui.screens.history import HistoryScreen
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.watchlist import WatchList
@@ -186,8 +187,14 @@ CHOSEN_COLUMNS = (
 
 
 async def with_history(pilot, clock: FakeClock) -> None:
-    """Two minutes of polls, so that pace and ETA have something to say."""
+    """Two minutes of polls, so that pace and ETA have something to say; the
+    alerts those polls raised are told at once rather than a real second later, so
+    a picture never depends on how fast the machine drew it."""
     for _ in range(4):
         clock.advance(30)
         pilot.app.monitor.refresh()
         await settled(pilot)
+    dashboard = next(s for s in pilot.app.screen_stack if isinstance(s, Dashboard))
+    dashboard.alerts.flush()
+    dashboard.alerts.tell_stalls()
+    await settled(pilot)

@@ -50,6 +50,7 @@ class BulkCancelFlow:
             self.node.notify(
                 f"Already cancelling the marked batches{doing}; wait for it to finish.",
                 severity="warning",
+                markup=False,
             )
             return
         snapshots = self.monitor.snapshots
@@ -62,6 +63,7 @@ class BulkCancelFlow:
                 f"None of the {plural(len(marked), 'marked batch')} can be cancelled: "
                 "only pending, validating or processing batches can.",
                 severity="warning",
+                markup=False,
             )
             return
         ids = self._asked = [batch.id or "" for batch in (*to_cancel, *skipped)]

@@ -84,7 +84,9 @@ class BulkOutcomeScreen(ModalScreen[None]):
         if failed:
             note = "The failed ones stay marked: c tries them again. " + note
         with Vertical():
-            yield Static(f"Cancel of many: {outcome_counts(self.outcomes)}", id="outcome-title")
+            yield Static(
+                inert(f"Cancel of many: {outcome_counts(self.outcomes)}"), id="outcome-title"
+            )
             yield DataTable(cursor_type="row", zebra_stripes=True)
             yield Static(note, id="outcome-note")
 
