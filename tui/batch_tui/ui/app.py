@@ -17,6 +17,7 @@ from batch_tui.ui.messages import MonitorChanged
 from batch_tui.ui.polling import POLLING, Poller
 from batch_tui.ui.screens.dashboard import Dashboard
 from batch_tui.ui.text import plain
+from batch_tui.ui.toast_leaks import RELEASE_EVERY, release_closed_toasts
 from batch_tui.watchlist import WatchList
 
 
@@ -54,6 +55,7 @@ class BatchTUI(App[int]):
         self.monitor.on_change = self._monitor_changed
         self.push_screen(self.dashboard)
         self.poller.start()
+        self.set_interval(RELEASE_EVERY, lambda: release_closed_toasts(self))
         for warning in self.warnings:
             self.notify(
                 plain(warning), title="Warning", severity="warning", timeout=30, markup=False
