@@ -90,7 +90,7 @@ class Dashboard(Screen):
         self.clock = clock
         self.read_only = read_only
         """No cancel: the key and its binding are gone, not merely refused."""
-        self.alerts = Alerts(self, bell=bell, read_only=read_only)
+        self.alerts = Alerts(self, bell=bell, read_only=read_only, clock=clock)
         self.polling = PollingControls(self, monitor)
         self.watching = Watching(self, monitor, watchlist)
         self.cancel_flow = CancelFlow(self, monitor)
