@@ -30,3 +30,7 @@ DEFAULT_ALARM_MIN_ITEMS = 10
 #: The alarm rate a user may ask for, in percent.
 MIN_ALARM_PERCENT = 1.0
 MAX_ALARM_PERCENT = 100.0
+
+#: Finished batches the dashboard holds in memory beyond those still running (the
+#: newest); older ones stay in the local store and come back when scrolled to.
+DEFAULT_KEEP_FINISHED = 3000

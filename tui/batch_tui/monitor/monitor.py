@@ -21,6 +21,7 @@ from batch_tui.api.client import CheckClient
 from batch_tui.api.errors import ApiError, RateLimited, Unauthorized
 from batch_tui.api.models import Batch
 from batch_tui.clock import Clock, system_clock
+from batch_tui.defaults import DEFAULT_KEEP_FINISHED
 from batch_tui.monitor.actions import ActionsMixin
 from batch_tui.monitor.budget import DEFAULT_HEADROOM, Budget
 from batch_tui.monitor.commands import CommandsMixin
@@ -37,6 +38,7 @@ from batch_tui.monitor.snapshot import (
     MonitorStatus,
     Snapshot,
 )
+from batch_tui.monitor.window import WindowMixin
 from batch_tui.store.db import Store
 
 __all__ = [
@@ -55,7 +57,7 @@ ITEM_ERRORS_KEPT = 20
 ITEM_ERRORS_PAGE = 100
 
 
-class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, StoreMixin):
+class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, StoreMixin, WindowMixin):
     """Polls the API on the scheduler's plan and keeps a ``Snapshot`` per batch.
 
     ``on_change`` is called (on the monitor's event loop) after every step that
@@ -77,6 +79,7 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, StoreMixin):
         alarm_min_items: int = DEFAULT_ALARM_MIN_ITEMS,
         store: Store | None = None,
         store_problem: str | None = None,
+        keep_finished: int = DEFAULT_KEEP_FINISHED,
     ) -> None:
         self.client = client
         self.clock = clock
@@ -110,6 +113,10 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, StoreMixin):
         self._listed: set[str] = set()
         self._order_ok_until: dict[str, float | None] = {}
         self._known_at_walk_start: dict[str, int] = {}
+        self.keep_finished = keep_finished
+        """Finished batches held beyond those running (``window``); 0 holds all."""
+        self.gap_before: str | None = None
+        self._history_from: int | None = None
         self._seen_rate_limit = client.rate_limit
         self._load_store_first()
         now = clock()
@@ -203,6 +210,9 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, StoreMixin):
                 state="ok", last_success=self.clock(), last_error=None, last_error_message=None
             )
         self._save()
+        if gone := self._evict():
+            change = replace(change, removed=change.removed | gone)
+            self._update_status()
         self._emit(change)
 
     # ── requests ─────────────────────────────────────────────────────────────

@@ -61,16 +61,20 @@ class PollingControls:
         message = "Polling paused: p resumes." if paused else "Polling resumed."
         self.node.notify(message, title=POLLING, timeout=3, markup=False)
 
-    def want_history(self, cursor_row: int, rows: int, view: ListView) -> None:
-        """Older batches are wanted near the end of the list, or when a find, a filter
-        on finished batches or another order needs every batch to be right."""
+    def want_history(
+        self, cursor_row: int, rows: int, view: ListView, gap_row: int | None = None
+    ) -> None:
+        """Older batches are wanted near the end of the list or just below a gap in
+        it (rows let go to save memory), or when a find, a filter on finished
+        batches or another order needs every batch to be right."""
         near_end = cursor_row >= rows - HISTORY_NEAR_ROWS
+        near_gap = gap_row is not None and gap_row <= cursor_row < gap_row + HISTORY_NEAR_ROWS
         needs_all = (
             bool(view.text)
             or view.status not in ("all", "active")
             or (view.sort, view.descending) != ("created", True)
         )
-        self.monitor.want_history(near_end or needs_all)
+        self.monitor.want_history(near_end or near_gap or needs_all)
 
     def step_interval(self, direction: int) -> None:
         """Poll less (1) or more (-1) often: the next step along the ladder."""

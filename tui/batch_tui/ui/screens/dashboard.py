@@ -150,6 +150,8 @@ class Dashboard(Screen):
         self._follow_status()
         self.cancel_flow.follow(self.monitor.snapshots)
         self.alerts.tell(change, self.monitor.snapshots)
+        if change.removed or change.reordered:
+            self._want_history()  # rows came or went: the end, or a gap, may be near now
 
     @on(BatchList.Highlighted)
     def _row_highlighted(self, event: BatchList.Highlighted) -> None:
@@ -158,7 +160,9 @@ class Dashboard(Screen):
         self._want_history()
 
     def _want_history(self) -> None:
-        self.polling.want_history(self.batch_list.cursor_row, self.batch_list.row_count, self.view)
+        rows, gap = self.batch_list, self.monitor.gap_before
+        gap_row = rows.row_index(gap) if gap is not None else None
+        self.polling.want_history(rows.cursor_row, rows.row_count, self.view, gap_row)
 
     def _follow_status(self) -> None:
         """Bind what the monitor says about polling, and how many batches there are."""
