@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import pytest
 
+from apphelpers import settled
 from batch_tui.api.client import CheckClient
 from batch_tui.demo.server import DemoApi, DemoServer
 from batch_tui.demo.simulator import Simulator
 from batch_tui.monitor import window
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.store import Store, store_path
-from conftest import EPOCH, TEST_KEY, advance, run_due
+from batch_tui.ui.widgets.batch_list import BatchList
+from batch_tui.ui.widgets.status_bar import StatusBar
+from conftest import EPOCH, TEST_KEY, advance, run_due, wait_until
 
 KEEP = 20
 
@@ -34,6 +37,14 @@ def monitor_for(client, clock, tmp_path, *, store: bool = True, **options) -> Ba
     return BatchMonitor(
         client, interval=2, clock=clock, store=opened, keep_finished=KEEP, **options
     )
+
+
+def status_text(app) -> str:
+    return app.dashboard.query_one(StatusBar).text
+
+
+def stored_ids(app) -> list[str]:
+    return [row.batch.id or "" for row in app.monitor.store.store.load(10_000)]
 
 
 def finished(monitor: BatchMonitor) -> list[str]:
@@ -107,3 +118,34 @@ async def test_a_window_of_zero_keeps_everything(churn, clock, tmp_path):
     await run_due(monitor)
     await advance(monitor, clock, 30, step=2)
     assert len(monitor.snapshots) >= 140
+
+
+async def test_the_list_follows_keeps_its_cursor_and_refills_the_gap(
+    run_app, clock, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("BATCH_TUI_STATE_DIR", str(tmp_path))
+    monkeypatch.setattr(window, "BAND", 60)  # more than the rows that want history near it
+    simulator = Simulator(seed=5, epoch=EPOCH, clock=clock, churn=5)
+    with DemoServer(DemoApi(simulator, rate_limit=0)) as server:
+        async with run_app(server=server, store=True, interval=2) as pilot:
+            app = pilot.app
+            app.monitor.keep_finished = KEEP
+            table = app.dashboard.query_one(BatchList)
+            await pilot.press("down", "down")
+            await settled(pilot)
+            mine = table.current_batch_id
+            for _ in range(30):  # a minute of churn: 300 batches
+                clock.advance(2)
+                app.monitor.wake()
+                await settled(pilot)
+            assert table.current_batch_id == mine
+            assert table.row_count < 250
+            assert app.dashboard.counts.shown == table.row_count
+            assert "older batches load as you scroll" in status_text(app)
+            # Up to the first row kept above the cursor: the gap above it is read back.
+            gap = table.row_index(app.monitor.gap_before or "")
+            assert gap is not None and table.row_ids[gap] != stored_ids(app)[gap]
+            table.move_cursor(gap)
+            await wait_until(lambda: table.row_count >= 300, pilot=pilot)
+            await settled(pilot)
+            assert table.row_ids[: table.cursor_row + 2] == stored_ids(app)[: table.cursor_row + 2]

@@ -117,6 +117,7 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, StoreMixin, Window
         """Finished batches held beyond those running (``window``); 0 holds all."""
         self.gap_before: str | None = None
         self._history_from: int | None = None
+        self._end_held = False
         self._seen_rate_limit = client.rate_limit
         self._load_store_first()
         now = clock()

@@ -33,6 +33,7 @@ class WindowMixin(MonitorParts):
     """Letting finished batches go, for ``BatchMonitor``: see the module docstring."""
 
     keep_finished: int
+    _end_held: bool
 
     def _evict(self) -> frozenset[str]:
         """Let go of finished batches beyond the window; the ids let go."""
@@ -51,7 +52,7 @@ class WindowMixin(MonitorParts):
         if highlighted is not None and highlighted in fleet:
             at = order.index(highlighted)
             band = range(max(0, at - BAND), at + BAND + 1)
-        finished, window_end, first_gone, gone = 0, -1, len(order), set()
+        finished, window_end, first_gone, last_gone, gone = 0, -1, len(order), -1, set()
         for index, batch_id in enumerate(order):
             if not fleet.snapshots[batch_id].batch.is_terminal:
                 continue
@@ -60,16 +61,27 @@ class WindowMixin(MonitorParts):
                 window_end = index
             elif index not in band and batch_id not in protected:
                 gone.add(batch_id)
-                first_gone = min(first_gone, index)
+                first_gone, last_gone = min(first_gone, index), index
         if not gone:
             return frozenset()
         self.gap_before = order[band.start] if first_gone < band.start < len(order) else None
+        # Only a gap above the band, the end of the list held: nothing older lies
+        # beyond it that was not there before.
+        end_held = last_gone < band.start and not self.more_below
         fleet.evict(gone)
         self._listed.difference_update(gone)
         for batch_id in gone:
             self.item_errors.pop(batch_id, None)
         self._rewind_history(window_end + 1)
+        self._end_held = end_held
         return frozenset(gone)
+
+    @property
+    def more_below(self) -> bool:
+        """Older batches than the last row held may exist (in the store or on the
+        server): the cursor nearing the end of the list should ask for them."""
+        complete = self.scheduler.history_complete and self.store.fully_loaded
+        return not (complete or self._end_held)
 
     def _rewind_history(self, kept: int) -> None:
         """History is read again from the window's end: the store's rows first."""

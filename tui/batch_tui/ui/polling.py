@@ -67,7 +67,7 @@ class PollingControls:
         """Older batches are wanted near the end of the list or just below a gap in
         it (rows let go to save memory), or when a find, a filter on finished
         batches or another order needs every batch to be right."""
-        near_end = cursor_row >= rows - HISTORY_NEAR_ROWS
+        near_end = cursor_row >= rows - HISTORY_NEAR_ROWS and self.monitor.more_below
         near_gap = gap_row is not None and gap_row <= cursor_row < gap_row + HISTORY_NEAR_ROWS
         needs_all = (
             bool(view.text)

@@ -150,8 +150,6 @@ class Dashboard(Screen):
         self._follow_status()
         self.cancel_flow.follow(self.monitor.snapshots)
         self.alerts.tell(change, self.monitor.snapshots)
-        if change.removed or change.reordered:
-            self._want_history()  # rows came or went: the end, or a gap, may be near now
 
     @on(BatchList.Highlighted)
     def _row_highlighted(self, event: BatchList.Highlighted) -> None:
