@@ -33,4 +33,4 @@ MAX_ALARM_PERCENT = 100.0
 
 #: Finished batches the dashboard holds in memory beyond those still running (the
 #: newest); older ones stay in the local store and come back when scrolled to.
-DEFAULT_KEEP_FINISHED = 3000
+DEFAULT_KEEP_FINISHED = 2000
