@@ -73,7 +73,7 @@ async def test_the_highlighted_watched_and_nearby_batches_are_kept(
     await run_due(monitor)
     await advance(monitor, clock, 20, step=2)
     first = list(monitor.snapshots)
-    highlighted, watched = first[0], first[3]
+    highlighted, watched = first[0], first[-1]
     monitor.highlight(highlighted)
     monitor.watch(watched)
     await advance(monitor, clock, 60, step=2)
