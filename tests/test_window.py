@@ -143,8 +143,8 @@ async def test_the_list_follows_keeps_its_cursor_and_refills_the_gap(
             assert app.dashboard.counts.shown == table.row_count
             assert "older batches load as you scroll" in status_text(app)
             # Up to the first row kept above the cursor: the gap above it is read back.
-            gap = table.row_index(app.monitor.gap_before or "")
-            assert gap is not None and table.row_ids[gap] != stored_ids(app)[gap]
+            gap = table.get_row_index(app.monitor.gap_before or "")
+            assert table.row_ids[gap] != stored_ids(app)[gap]
             table.move_cursor(gap)
             await wait_until(lambda: table.row_count >= 300, pilot=pilot)
             await settled(pilot)

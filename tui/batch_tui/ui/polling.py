@@ -13,6 +13,7 @@ from textual.worker import Worker, WorkerState
 
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.ui.view import ListView
+from batch_tui.ui.widgets.batch_list import BatchList
 
 #: The title of the notifications that confirm ``r``, ``p``, ``+`` and ``-``: a newer
 #: one replaces the one before (the app merges them), so keys pressed in a row
@@ -61,13 +62,16 @@ class PollingControls:
         message = "Polling paused: p resumes." if paused else "Polling resumed."
         self.node.notify(message, title=POLLING, timeout=3, markup=False)
 
-    def want_history(
-        self, cursor_row: int, rows: int, view: ListView, gap_row: int | None = None
-    ) -> None:
+    def want_history(self, rows: BatchList, view: ListView) -> None:
         """Older batches are wanted near the end of the list or just below a gap in
         it (rows let go to save memory), or when a find, a filter on finished
         batches or another order needs every batch to be right."""
-        near_end = cursor_row >= rows - HISTORY_NEAR_ROWS and self.monitor.more_below
+        cursor_row, gap = rows.cursor_row, self.monitor.gap_before
+        near_end = cursor_row >= rows.row_count - HISTORY_NEAR_ROWS and self.monitor.more_below
+        try:
+            gap_row = rows.get_row_index(gap) if gap is not None else None
+        except KeyError:
+            gap_row = None
         near_gap = gap_row is not None and gap_row <= cursor_row < gap_row + HISTORY_NEAR_ROWS
         needs_all = (
             bool(view.text)

@@ -158,9 +158,7 @@ class Dashboard(Screen):
         self._want_history()
 
     def _want_history(self) -> None:
-        rows, gap = self.batch_list, self.monitor.gap_before
-        gap_row = rows.row_index(gap) if gap is not None else None
-        self.polling.want_history(rows.cursor_row, rows.row_count, self.view, gap_row)
+        self.polling.want_history(self.batch_list, self.view)
 
     def _follow_status(self) -> None:
         """Bind what the monitor says about polling, and how many batches there are."""

@@ -140,10 +140,6 @@ class BatchList(ScrollView, can_focus=True):
         """Where this batch's row is (KeyError when it is not shown)."""
         return self._rows.index[batch_id]
 
-    def row_index(self, batch_id: str) -> int | None:
-        """Where this batch's row is, or None when it is not shown."""
-        return self._rows.index.get(batch_id)
-
     def cell_text(self, batch_id: str, column: str) -> str:
         """The text one cell shows."""
         return self._rows.cells(batch_id)[COLUMN_INDEX[column]].plain
