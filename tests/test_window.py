@@ -149,3 +149,19 @@ async def test_the_list_follows_keeps_its_cursor_and_refills_the_gap(
             await wait_until(lambda: table.row_count >= 300, pilot=pilot)
             await settled(pilot)
             assert table.row_ids[: table.cursor_row + 2] == stored_ids(app)[: table.cursor_row + 2]
+
+
+async def test_batches_are_let_go_a_fifth_of_the_window_at_a_time(
+    churn, clock, tmp_path, monkeypatch
+):
+    # Each pass redraws the whole list: a few rows on every poll would redraw it
+    # on every poll, once the rows kept around the cursor fill the slack.
+    monkeypatch.setattr(window, "BAND", 60)
+    passes: list[int] = []
+    monitor = monitor_for(churn, clock, tmp_path)
+    monitor.keep_finished = 200
+    monitor.on_change = lambda change: change.removed and passes.append(len(change.removed))
+    await run_due(monitor)
+    monitor.highlight(next(iter(monitor.snapshots)))
+    await advance(monitor, clock, 140, step=2)  # 700 new batches, ten a poll
+    assert 2 <= len(passes) <= 700 / (200 * window.SLACK) + 2

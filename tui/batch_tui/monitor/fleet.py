@@ -100,6 +100,8 @@ class Fleet:
         """Batches that passed the alarm threshold since the last ``take_events``."""
         self.missing: set[str] = set()
         """Batches shown that the server said do not exist (counted nowhere)."""
+        self.added = 0
+        """Rows added since start (new batches, history read back)."""
 
     def __contains__(self, batch_id: object) -> bool:
         return batch_id in self.snapshots
@@ -131,6 +133,8 @@ class Fleet:
             old = self.snapshots.get(batch_id)
             if old is not None:
                 self._order.discard(order_key(batch_id, old.batch))
+            else:
+                self.added += 1
         keys = sorted(order_key(batch_id, s.batch) for batch_id, s in fresh.items())
         last = self._order.last()
         for key in keys:

@@ -118,6 +118,7 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, StoreMixin, Window
         self.gap_before: str | None = None
         self._history_from: int | None = None
         self._end_held = False
+        self._added_at_pass = 0
         self._seen_rate_limit = client.rate_limit
         self._load_store_first()
         now = clock()

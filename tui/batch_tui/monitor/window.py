@@ -34,17 +34,34 @@ class WindowMixin(MonitorParts):
 
     keep_finished: int
     _end_held: bool
+    _added_at_pass: int
 
     def _evict(self) -> frozenset[str]:
         """Let go of finished batches beyond the window; the ids let go."""
         fleet = self.fleet
+        slack = self.keep_finished * SLACK
         if (
             self.scheduler.history_wanted
             or self.keep_finished <= 0
-            or len(fleet.snapshots)
-            <= self.keep_finished * (1 + SLACK) + len(self.scheduler.tracked())
+            or len(fleet.snapshots) <= self.keep_finished + slack + len(self.scheduler.tracked())
+            # A pass lets a batch of rows go, not a few on every poll (each pass
+            # redraws the list): it waits for a fifth of the window of new rows.
+            or fleet.added < self._added_at_pass + slack
         ):
             return frozenset()
+        self._added_at_pass = fleet.added
+        gone = self._beyond_window()
+        if not gone:
+            return frozenset()
+        fleet.evict(gone)
+        self._listed.difference_update(gone)
+        for batch_id in gone:
+            self.item_errors.pop(batch_id, None)
+        return frozenset(gone)
+
+    def _beyond_window(self) -> set[str]:
+        """The finished batches outside the window, the band and the protected."""
+        fleet = self.fleet
         order = fleet.order
         protected = set(self.watched) | self._cancelling | fleet.missing
         highlighted = self.scheduler.highlighted
@@ -63,18 +80,14 @@ class WindowMixin(MonitorParts):
                 gone.add(batch_id)
                 first_gone, last_gone = min(first_gone, index), index
         if not gone:
-            return frozenset()
+            return gone
         self.gap_before = order[band.start] if first_gone < band.start < len(order) else None
         # Only a gap above the band, the end of the list held: nothing older lies
         # beyond it that was not there before.
         end_held = last_gone < band.start and not self.more_below
-        fleet.evict(gone)
-        self._listed.difference_update(gone)
-        for batch_id in gone:
-            self.item_errors.pop(batch_id, None)
         self._rewind_history(window_end + 1)
         self._end_held = end_held
-        return frozenset(gone)
+        return gone
 
     @property
     def more_below(self) -> bool:
