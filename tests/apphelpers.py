@@ -11,8 +11,10 @@ from textual.pilot import Pilot
 from batch_tui import session
 from batch_tui.clock import FakeClock
 from batch_tui.config import Settings
+from batch_tui.defaults import DEFAULT_COLUMNS
 from batch_tui.demo.server import DemoServer
 from batch_tui.ui.app import BatchTUI
+from batch_tui.ui.screens.history import HistoryScreen
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.watchlist import WatchList
 from conftest import TEST_KEY, wait_until
@@ -37,9 +39,12 @@ def make_app(
     timeout: float | None = None,
     store: bool = False,
     warnings: tuple[str, ...] = (),
+    columns: tuple[str, ...] = DEFAULT_COLUMNS,
+    keys: tuple[tuple[str, str], ...] = (),
+    **more: object,
 ) -> BatchTUI:
     """The real app, built the way the command line builds it (``session.make_app``),
-    against the demo server with a frozen clock."""
+    against the demo server with a frozen clock (``more``: other settings)."""
     settings = Settings(
         api_key=api_key,
         base_url=demo.url,
@@ -50,6 +55,9 @@ def make_app(
         bell=bell,
         store=store,
         warnings=warnings,
+        columns=columns,
+        keys=keys,
+        **more,  # type: ignore[arg-type]
     )
     return session.make_app(settings, clock=clock, watchlist=watchlist, timeout=timeout)
 
@@ -146,3 +154,40 @@ def highlight_status(status: str):
         await settled(pilot)
 
     return run_before
+
+
+async def history_shown(pilot: Pilot) -> HistoryScreen:
+    """Press h and wait until the history screen shows the days and the highlighted
+    day's batches, read from the store."""
+    app = pilot.app
+    await settled(pilot)
+    await pilot.press("h")
+    await wait_until(
+        lambda: isinstance(app.screen, HistoryScreen) and app.screen.shown_day is not None,
+        pilot=pilot,
+    )
+    await pilot.pause()
+    return app.screen
+
+
+#: A ``columns = [...]`` for the picture of chosen columns.
+CHOSEN_COLUMNS = (
+    "name",
+    "status",
+    "progress",
+    "failed",
+    "cost",
+    "eta",
+    "pace",
+    "tokens",
+    "created",
+    "age",
+)
+
+
+async def with_history(pilot, clock: FakeClock) -> None:
+    """Two minutes of polls, so that pace and ETA have something to say."""
+    for _ in range(4):
+        clock.advance(30)
+        pilot.app.monitor.refresh()
+        await settled(pilot)

@@ -18,6 +18,9 @@ from hypothesis import settings as hypothesis_settings
 
 # Before Textual is imported anywhere: no animations, so snapshots and Pilot runs are stable.
 os.environ["TEXTUAL_ANIMATIONS"] = "none"
+# The history screen's days are local days: every test sees the same ones.
+os.environ["TZ"] = "UTC"
+time.tzset()
 # Every run of the app in the tests (in-process or in tmux) keeps its watch list and
 # local store here, never in the user's own state directory.
 os.environ["BATCH_TUI_STATE_DIR"] = tempfile.mkdtemp(prefix="batch-tui-state-")
@@ -42,6 +45,16 @@ TEST_KEY = "vfy_test_not_a_real_key"
 def clock() -> FakeClock:
     """A clock frozen at EPOCH; tests move it with ``advance``."""
     return FakeClock(EPOCH)
+
+
+@pytest.fixture
+def local_utc(monkeypatch):
+    """Local time is UTC for the test (the list's ``created`` column shows local time)."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.fixture

@@ -465,12 +465,23 @@ def test_status_never_reads_the_poll_interval():
 
 
 def test_a_script_ignores_dashboard_only_settings_in_the_file(tmp_path):
-    path = write_config(tmp_path, "headroom = 95\nbell = false\n")
+    path = write_config(tmp_path, "failure_alarm = 500\nbell = false\n")
     for command in ("status", "watch"):
         settings = resolve_settings(cli={"config": str(path)}, env={KEY_ENV: KEY}, command=command)
-        assert settings.headroom == config.DEFAULT_HEADROOM and settings.bell is True
-    with pytest.raises(ConfigError, match="headroom"):
+        assert settings.failure_alarm == config.DEFAULT_ALARM_RATE and settings.bell is True
+    with pytest.raises(ConfigError, match="failure_alarm"):
         resolve_settings(cli={"config": str(path)}, env={KEY_ENV: KEY}, command="dashboard")
+
+
+def test_watch_keeps_the_headroom_the_dashboard_keeps_and_status_ignores_it(tmp_path):
+    path = write_config(tmp_path, "headroom = 95\n")
+    settings = resolve_settings(cli={"config": str(path)}, env={KEY_ENV: KEY}, command="status")
+    assert settings.headroom == config.DEFAULT_HEADROOM
+    for command in ("dashboard", "watch"):
+        with pytest.raises(ConfigError, match="headroom"):
+            resolve_settings(cli={"config": str(path)}, env={KEY_ENV: KEY}, command=command)
+        settings = resolve_settings(cli={"headroom": "50"}, env={KEY_ENV: KEY}, command=command)
+        assert settings.headroom == 0.5
 
 
 def test_watch_has_no_status_filter():
@@ -492,7 +503,7 @@ def test_demo_with_a_base_url_on_the_command_line_is_refused():
 
 
 def test_every_field_of_settings_is_one_row_of_the_table_with_the_same_default():
-    names = [item.name for item in fields(Settings) if item.name != "warnings"]
+    names = [item.name for item in fields(Settings) if item.name not in config.DERIVED]
     assert sorted(names) == sorted(setting.name for setting in config.SETTINGS)
     for item in fields(Settings):
         if item.name in config.SETTING:

@@ -58,6 +58,11 @@ def test_status_json_has_the_documented_shape(demo_fleet):
         "createdAt",
         "startedAt",
         "completedAt",
+        "paceItemsPerMinute",
+        "etaSeconds",
+        "projectedCostCents",
+        "stalled",
+        "unaccounted",
     }
     assert all(set(batch) == keys for batch in demo_fleet)
     assert {b["status"] for b in demo_fleet} >= {"processing", "completed", "failed", "cancelled"}

@@ -187,7 +187,15 @@ def test_status_table_shows_long_ids_whole(env, tmp_path):
 
 @pytest.mark.parametrize(
     "args",
-    [["status", ".."], ["status", "."], ["status", "a/b"], ["watch", ".."], ["watch", "naïve"]],
+    [
+        ["status", ".."],
+        ["status", "."],
+        ["status", "a/b"],
+        ["watch", ".."],
+        ["watch", "naïve"],
+        ["watch", "batch_x", "batch_y", "a/b"],
+        ["watch", "--wait", "batch_x", ".."],
+    ],
 )
 def test_an_id_that_is_no_batch_id_is_a_usage_error(env, tmp_path, args):
     with HostileServer(json_response(batch())) as server:

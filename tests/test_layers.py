@@ -42,17 +42,24 @@ ALLOWED: dict[str, frozenset[str]] = {
     "demo": frozenset({"api", "clock"}),
     # Small modules over the API: settings (its key and id rules), the watch list
     # (its id rule) and exports (its JSON shape).
-    "settings_table": BOTTOM | {"api"},
-    "config": BOTTOM | {"api", "settings_table"},
+    "settings_model": BOTTOM,
+    "settings_alerts": BOTTOM | {"settings_model"},
+    "settings_lists": BOTTOM | {"settings_model"},
+    "settings_table": BOTTOM | {"api", "settings_model", "settings_alerts", "settings_lists"},
+    "profiles": BOTTOM | {"api", "settings_table", "settings_model"},
+    "config": BOTTOM | {"api", "settings_table", "settings_model", "profiles"},
     "watchlist": BOTTOM | {"api"},
     "export": BOTTOM | {"api"},
     # The dashboard talks to the service only through the monitor, and never
     # touches the store (the monitor reads and writes it).
-    "ui": BOTTOM | {"api", "monitor", "config", "export", "watchlist"},
+    # The hook: a program run per batch event, with no Textual and no HTTP.
+    "hooks": BOTTOM | {"api", "monitor"},
+    "ui": BOTTOM | {"api", "monitor", "config", "export", "watchlist", "hooks"},
     # The top: the scripts, the wiring, the command line.
-    "headless": BOTTOM | {"api", "monitor", "config", "export"},
-    "session": BOTTOM | {"api", "store", "monitor", "ui", "config", "watchlist"},
-    "cli": BOTTOM | {"config", "demo", "headless", "session", "store", "watchlist"},
+    "headless": BOTTOM | {"api", "monitor", "config", "export", "headless_watch"},
+    "headless_watch": BOTTOM | {"api", "monitor", "config"},
+    "session": BOTTOM | {"api", "store", "monitor", "ui", "config", "watchlist", "hooks"},
+    "cli": BOTTOM | {"config", "demo", "headless", "session", "store"},
     "__main__": frozenset({"cli"}),
 }
 
@@ -69,8 +76,10 @@ ALLOWED: dict[str, frozenset[str]] = {
         "batch_tui.demo.server",
         "batch_tui.store",
         "batch_tui.config",
+        "batch_tui.settings_lists",
         "batch_tui.cli",
         "batch_tui.headless",
+        "batch_tui.headless_watch",
         "batch_tui.export",
         "batch_tui.watchlist",
         "batch_tui.format",

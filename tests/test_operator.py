@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 
-import pytest
 from rich.color import Color
 from rich.segment import Segment
 
@@ -414,11 +413,6 @@ async def test_without_colour_every_status_is_written_out(run_app, monkeypatch):
         assert set(drawn) == shown and len(shown) >= 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: the fixed status colours are too light for the light theme "
-    "(completed 1.2:1, processing 1.5:1, cancelled 2.1:1 against the list)",
-)
 async def test_status_colours_stand_out_in_the_light_theme(run_app):
     async with run_app(size=SIZE) as pilot:
         app = pilot.app

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from apphelpers import highlight_status, make_app, settled
+from apphelpers import (
+    CHOSEN_COLUMNS,
+    highlight_status,
+    history_shown,
+    make_app,
+    settled,
+    with_history,
+)
 
 
 @pytest.fixture
@@ -56,3 +63,21 @@ CASES = [
 @pytest.mark.parametrize(("name", "size"), CASES)
 def test_look(snap_compare, demo, clock, name, size):
     assert snap_compare(make_app(demo, clock), terminal_size=size, run_before=SCENES[name])
+
+
+@pytest.mark.parametrize("size", [(140, 40), (100, 30), (80, 24)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_history_look(snap_compare, demo, clock, size):
+    # A key of its own: a store of its own, whatever other tests left on this port.
+    app = make_app(demo, clock, store=True, api_key=f"vfy_snapshot_history_{size[0]}")
+    assert snap_compare(app, terminal_size=size, run_before=history_shown)
+
+
+def test_chosen_columns_and_a_rebound_key(snap_compare, demo, clock, local_utc):
+    """``columns = [...]`` with pace, ETA, tokens and created; cancel rebound to z (footer)."""
+
+    async def run_before(pilot) -> None:
+        await highlight_status("processing")(pilot)
+        await with_history(pilot, clock)
+
+    app = make_app(demo, clock, columns=CHOSEN_COLUMNS, keys=(("cancel", "z"),))
+    assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)

@@ -169,6 +169,24 @@ def test_cancel_flow_in_a_real_terminal(tmux, tmp_path):
     tmux.keys("q")
 
 
+def test_cancelling_many_marked_batches_in_a_small_terminal(tmux, tmp_path):
+    tmux.start(f"{sys.executable} -m batch_tui --demo", clean_env(tmp_path), size=(80, 24))
+    tmux.wait_for(lambda s: "connected" in s and s.count("processing") >= 3)
+    tmux.keys("s", "*")  # every active batch
+    tmux.wait_for(lambda s: re.search(r"✓ \d marked", s) is not None)
+    tmux.keys("c")
+    modal = tmux.wait_for(lambda s: re.search(r"Cancel \d marked batch", s) is not None)
+    assert "Cost so far" in modal and "Keep running (n)" in modal  # all of it fits
+    tmux.keys("y")
+    outcome = tmux.wait_for(lambda s: "Cancel of many:" in s)
+    title = next(line for line in outcome.splitlines() if "Cancel of many:" in line)
+    assert "cancelled" in title and "failed" not in title
+    tmux.keys("Escape")
+    screen = tmux.wait_for(lambda s: "Cancel of many:" not in s)
+    assert "marked" not in screen and "processing" not in screen
+    tmux.keys("q")
+
+
 SGR = re.compile(r"\x1b\[([0-9;:]*)m")
 #: Attributes the app never draws with; the hostile data asks for blink.
 FOREIGN_ATTRIBUTES = {"5", "6", "8"}  # blink, rapid blink, hidden
@@ -250,3 +268,42 @@ def test_missing_key_in_a_real_terminal_prints_one_line(tmux, tmp_path):
     lines = [line for line in screen.splitlines() if line.strip()]
     assert len(lines) == 1
     assert "--demo" in lines[0] and "Traceback" not in screen
+
+
+def test_history_screen_over_the_store_in_a_real_terminal(tmux, tmp_path, demo_process):
+    url = demo_process("--hostile")
+    env = {**clean_env(tmp_path), "CHECK_API_KEY": "vfy_test", "TZ": "UTC"}
+    env["BATCH_TUI_STATE_DIR"] = str(tmp_path / "state")
+    tmux.start(f"{sys.executable} -m batch_tui --base-url {url}", env, size=(100, 30))
+    title_before = tmux.title()
+    tmux.wait_for(lambda s: "connected" in s and "Pwned" in s)
+    tmux.keys("h")
+    screen = tmux.wait_for(
+        lambda s: "finished in 30 days" in s and re.search(r"\d-\d\d: \d+ finished", s) is not None
+    )
+    assert "History: batches finished in the last 30 days, by local day (UTC+00:00)" in screen
+    assert "Batches / day" in screen and "Cost / day" in screen
+    # Today's batches, hostile names included, are drawn literally.
+    assert "[link=https://evil.e" in screen
+    capture = SGR.sub("", tmux.screen(attributes=True))
+    assert "\x1b" not in capture and "\x07" not in capture
+    assert tmux.buffers() == "" and tmux.title() == title_before
+    tmux.keys("Enter")
+    tmux.wait_for(lambda s: "finished: " in s and "(Escape clears)" in s)
+    tmux.keys("Escape")
+    tmux.wait_for(lambda s: "finished: " not in s and "Pwned" in s)
+    tmux.keys("q")
+
+
+def test_chosen_columns_and_a_rebound_cancel_key_in_a_real_terminal(tmux, tmp_path):
+    config = tmp_path / "columns.toml"
+    config.write_text('columns = ["name", "status", "eta", "cost"]\n[keys]\ncancel = "z"\n')
+    tmux.start(f"{sys.executable} -m batch_tui --demo --config {config}", clean_env(tmp_path))
+    screen = tmux.wait_for(lambda s: "connected" in s and "z Cancel batch" in s)
+    assert screen.splitlines()[0].split() == ["Name", "Status", "ETA", "Cost"]
+    tmux.keys("j", "j", "j")
+    tmux.wait_for(lambda s: "Science news digest" in s.split("Detail")[-1])
+    tmux.keys("c")  # no longer cancel: nothing opens
+    tmux.keys("z")
+    tmux.wait_for(lambda s: "Cancel this batch?" in s)
+    tmux.keys("n", "q")

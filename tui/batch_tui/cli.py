@@ -6,12 +6,13 @@ Bad input ends with one line on stderr and exit status 2; never a traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from batch_tui import __version__
 from batch_tui.config import (
@@ -82,8 +83,9 @@ def _dashboard_parser() -> argparse.ArgumentParser:
         "dashboard",
         "A terminal dashboard for Check API batch verification jobs.",
         epilog=(
-            "Also: 'batch-tui status' (one snapshot, --json), 'batch-tui watch BATCH_ID' "
-            "(follow one batch, --exit-status), 'batch-tui demo-server' (the demo API)."
+            "Also: 'batch-tui status' (one snapshot, --json), 'batch-tui watch BATCH_ID ...' "
+            "(follow batches, --exit-status, --wait, --timeout), "
+            "'batch-tui demo-server' (the demo API)."
         ),
     )
     parser.add_argument("batch_ids", nargs="*", metavar="BATCH_ID", help="batches to watch")
@@ -237,11 +239,16 @@ def _fail(message: str) -> int:
     return EXIT_USAGE
 
 
-def _settings(command: str, args: argparse.Namespace, *, batch_ids: Sequence[str] = ()) -> Settings:
-    """Resolve the command's settings from its parsed arguments (raises ConfigError)."""
+def _given(args: argparse.Namespace, batch_ids: Sequence[str] = ()) -> dict[str, Any]:
+    """The command-line values, by setting key, as ``resolve_settings`` takes them."""
     given = {s.key: getattr(args, s.key, None) for s in SETTINGS if s.flag}
     given[SETTING["batch_ids"].key] = list(batch_ids)
-    return resolve_settings(cli=given, command=command)
+    return given
+
+
+def _settings(command: str, args: argparse.Namespace, *, batch_ids: Sequence[str] = ()) -> Settings:
+    """Resolve the command's settings from its parsed arguments (raises ConfigError)."""
+    return resolve_settings(cli=_given(args, batch_ids), command=command)
 
 
 def _warn(settings: Settings) -> None:
@@ -271,13 +278,20 @@ def _run_dashboard(argv: Sequence[str]) -> int:
         return _fail(str(exc))
     _warn(settings)
 
-    from batch_tui.session import make_app
-    from batch_tui.watchlist import WatchList
+    from batch_tui.session import make_app, profile_watchlist
+
+    given = _given(args, args.batch_ids)
+
+    def resolve(profile: str) -> Settings:
+        # Another profile, as if it had been named on this command line.
+        return resolve_settings(cli={**given, SETTING["profile"].key: profile})
 
     with _connected(settings) as settings:
-        # The demo's batches are not worth remembering next to real ones.
-        watchlist = None if settings.demo else WatchList()
-        app = make_app(settings, watchlist=watchlist)
+        watchlist = profile_watchlist(settings)
+        try:
+            app = make_app(settings, watchlist=watchlist, resolve=resolve)
+        except ConfigError as exc:  # keys the config file rebinds that cannot be used
+            return _fail(str(exc))
         if watchlist is not None and watchlist.problem:
             # Printed before the app takes the screen, so it is there after quitting.
             print(f"batch-tui: warning: {watchlist.problem}", file=sys.stderr)
@@ -303,13 +317,27 @@ def _run_status(argv: Sequence[str]) -> int:
 def _run_watch(argv: Sequence[str]) -> int:
     parser = _settings_parser(
         "watch",
-        "Follow one batch in plain lines until it is completed, failed or cancelled.",
+        "Follow batches in plain lines until each is completed, failed or cancelled.",
     )
-    parser.add_argument("batch_id", metavar="BATCH_ID", help="the batch to follow")
+    parser.add_argument("batch_ids", nargs="+", metavar="BATCH_ID", help="the batches to follow")
     parser.add_argument(
         "--exit-status",
         action="store_true",
-        help="exit 0 when completed, 1 when failed, 4 when cancelled (3: cannot watch)",
+        help=(
+            "exit with the outcome: 0 completed, 1 failed, 4 cancelled (of several, "
+            "the worst); 3 cannot watch, 5 timed out"
+        ),
+    )
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="a batch that does not exist yet is waited for (a 404 is asked again)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_timeout_seconds,
+        metavar="SECONDS",
+        help="give up after this many seconds (exit 5)",
     )
     args = parser.parse_args(argv)
     from batch_tui.headless import run_watch
@@ -317,9 +345,26 @@ def _run_watch(argv: Sequence[str]) -> int:
     return _headless(
         "watch",
         args,
-        [args.batch_id],
-        lambda settings: run_watch(settings, args.batch_id, exit_status=args.exit_status),
+        args.batch_ids,
+        lambda settings: run_watch(
+            settings,
+            settings.batch_ids,
+            exit_status=args.exit_status,
+            wait=args.wait,
+            timeout=args.timeout,
+        ),
     )
+
+
+def _timeout_seconds(text: str) -> float:
+    """``--timeout``: a number of seconds above 0."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text!r}")
+    return seconds
 
 
 def _headless(

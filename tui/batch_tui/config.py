@@ -1,4 +1,4 @@
-"""Settings: defaults < TOML config file < environment < command line.
+"""Settings: defaults < TOML config file < environment < profile < command line.
 
 Every setting is one row of ``SETTINGS``: its name and type (a parser), default,
 environment variable, config-file key, command-line flag and help, whether it is
@@ -12,13 +12,18 @@ The API key comes only from the environment or the config file: a key typed on
 the command line would land in shell history and in ``ps``. It is redacted from
 the settings' repr and from every error. Every problem becomes a ``ConfigError``
 with a one-line message naming what is wrong and where.
+
+A profile (``--profile NAME``, a ``[profiles.NAME]`` table, ``profiles.py``) beats
+the environment: it is chosen for this run, while ``CHECK_API_KEY`` and friends
+may be left over in the shell from another organisation, and a dashboard that
+says "production" must be talking to production. The command line still wins.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -26,10 +31,21 @@ from typing import Any
 from batch_tui.defaults import (
     DEFAULT_ALARM_RATE,
     DEFAULT_BASE_URL,
+    DEFAULT_COLUMNS,
     DEFAULT_HEADROOM,
     DEFAULT_INTERVAL,
+    DEFAULT_STALL_AFTER,
 )
 from batch_tui.files import FileTooLarge, NotAFile, read_regular_file, readable_by_others
+from batch_tui.profiles import (
+    PROFILES_KEY,
+    check_profiles,
+    key_holders,
+    profile_secrets,
+    profile_values,
+    shown,
+    unknown_profile,
+)
 from batch_tui.settings_table import (
     _FILE_SETTINGS,
     COMMANDS,
@@ -37,6 +53,7 @@ from batch_tui.settings_table import (
     ENV_BASE_URL,
     ENV_INTERVAL,
     ENV_KEY,
+    ENV_PROFILE,
     MAX_CONFIG_BYTES,
     SETTING,
     SETTINGS,
@@ -54,6 +71,7 @@ __all__ = [
     "ENV_BASE_URL",
     "ENV_INTERVAL",
     "ENV_KEY",
+    "ENV_PROFILE",
     "SETTINGS",
     "ConfigError",
     "Setting",
@@ -66,18 +84,25 @@ __all__ = [
 ]
 
 
+#: The fields of ``Settings`` that are no setting of their own.
+DERIVED = ("warnings", "profile_color", "profiles")
+
+
 @dataclass(frozen=True, repr=False)
 class Settings:
     """Everything the dashboard needs to start, resolved and validated.
 
     One field per row of ``SETTINGS`` (same names and defaults; a test holds them
-    equal), plus the warnings found on the way.
+    equal), plus what is found on the way (``DERIVED``): warnings, and the profile's
+    colour and the other profiles.
     """
 
     api_key: str | None = None
     """The bearer key. Never shown, logged or printed."""
     config_path: Path | None = None
     """The config file that was read, if any."""
+    profile: str | None = None
+    """The config file's profile in use (None: its top-level settings)."""
     demo: bool = False
     """Run against the built-in demo server instead of the real service."""
     allow_insecure_http: bool = False
@@ -96,12 +121,26 @@ class Settings:
     """Failed ÷ processed share that raises the failure-rate alarm."""
     bell: bool = True
     """Ring the terminal bell when a batch finishes."""
+    stall_after: float = DEFAULT_STALL_AFTER
+    """Seconds without movement after which a changing batch is stalled."""
+    notify: str = "none"
+    """Desktop notifications through the terminal: none, desktop (OSC 9) or osc777."""
+    on_event: tuple[str, ...] = ()
+    """The hook: a program and its arguments, run once per event."""
     store: bool = True
     """Keep what was seen in the local store, so a restart draws at once."""
+    columns: tuple[str, ...] = DEFAULT_COLUMNS
+    """The list's columns, in the order shown (``COLUMN_CHOICES``)."""
+    keys: tuple[tuple[str, str], ...] = ()
+    """Keys rebound by the config file: (command id, keys comma-separated)."""
     batch_ids: tuple[str, ...] = ()
     """Batches to watch even when the list does not show them."""
     warnings: tuple[str, ...] = ()
     """Problems worth telling the user about that do not stop the start."""
+    profile_color: str | None = None
+    """The profile's ``color``, a colour Rich understands (None: none given)."""
+    profiles: tuple[str, ...] = ()
+    """Every profile the config file defines, in its order (the switcher's list)."""
 
     def __repr__(self) -> str:
         shown = []
@@ -139,12 +178,15 @@ def read_config_file(path: Path, *, required: bool = False) -> dict[str, Any]:
         raise ConfigError(f"config file {path}: {exc}") from None
     except RecursionError:  # tomllib recurses once per nested array or table
         raise ConfigError(f"config file {path} is nested too deeply to read") from None
-    unknown = sorted(set(data) - set(CONFIG_KEYS))
+    unknown = sorted(set(data) - {*CONFIG_KEYS, PROFILES_KEY})
     if unknown:
-        raise ConfigError(
-            f"config file {path}: unknown setting {unknown[0]!r} (known: {', '.join(CONFIG_KEYS)})"
-        )
+        known = ", ".join([*CONFIG_KEYS, PROFILES_KEY])
+        raise ConfigError(f"config file {path}: unknown setting {unknown[0]!r} (known: {known})")
+    if PROFILES_KEY in data:
+        check_profiles(data[PROFILES_KEY], path)
     for key, value in data.items():
+        if key == PROFILES_KEY:
+            continue
         expected = _FILE_SETTINGS[key].file_type
         if expected is not None and not expected.accepts(value):
             raise ConfigError(f"config file {path}: {key} must be {expected.must_be}")
@@ -184,18 +226,43 @@ def _pick(
     setting: Setting,
     cli: Mapping[str, Any],
     env: Mapping[str, str],
-    file: Mapping[str, Any],
-    path: Path,
+    layers: Sequence[tuple[Mapping[str, Any], str]],
 ) -> tuple[Any, str]:
     """The raw value with the highest precedence, and its source; (None, "default")
-    when no source gives one. Blank environment variables count as unset."""
+    when no source gives one. Blank environment variables count as unset.
+    ``layers`` are the file's tables, highest first: (values by file key, source)."""
     if (setting.flag or setting.operand) and cli.get(setting.key) is not None:
         return cli[setting.key], setting.flag or "the command line"
+    profile, top = layers
+    if setting.file_key and setting.file_key in profile[0]:
+        return profile[0][setting.file_key], profile[1]
     if setting.env and (env.get(setting.env) or "").strip():
         return env[setting.env], setting.env
-    if setting.file_key and setting.file_key in file:
-        return file[setting.file_key], f"config file {path}"
+    if setting.file_key and setting.file_key in top[0]:
+        return top[0][setting.file_key], top[1]
     return None, "default"
+
+
+def _chosen_profile(
+    cli: Mapping[str, Any], env: Mapping[str, str], file: Mapping[str, Any], path: Path
+) -> tuple[str | None, dict[str, Any], str]:
+    """The profile asked for (by ``--profile`` or the environment), its raw values
+    and how messages name it; (None, {}, "") for the top-level settings."""
+    setting, demo = SETTING["profile"], SETTING["demo"]
+    name, source = cli.get(setting.key), setting.flag or ""
+    if name is not None and cli.get(demo.key):
+        raise ConfigError(f"{demo.flag} runs its own server; drop {setting.flag}")
+    if name is not None and cli.get(SETTING["base_url"].key) is not None:
+        raise ConfigError(f"{setting.flag} names the server; drop {SETTING['base_url'].flag}")
+    if name is None and not cli.get(demo.key) and (env.get(ENV_PROFILE) or "").strip():
+        name, source = env[ENV_PROFILE].strip(), ENV_PROFILE
+    if name is None:
+        return None, {}, ""
+    profiles = file.get(PROFILES_KEY, {})
+    if name not in profiles:
+        raise unknown_profile(name, source, profiles, path)
+    values = profile_values(name, profiles[name], env, path)
+    return name, values, f"profile {shown(name)} in config file {path}"
 
 
 def _resolve(
@@ -207,32 +274,53 @@ def _resolve(
     explicit_path = cli.get(SETTING["config_path"].key)
     path = Path(explicit_path).expanduser() if explicit_path else default_config_path()
     file = read_config_file(path, required=bool(explicit_path))
+    profiles: dict[str, dict[str, Any]] = file.get(PROFILES_KEY, {})
     secret_keys = [s.file_key for s in SETTINGS if s.secret and s.file_key in file]
     secrets.extend(value for key in secret_keys if isinstance(value := file[key], str))
+    secrets.extend(profile_secrets(profiles, env))
+    name, chosen, chosen_source = _chosen_profile(cli, env, file, path)
+    layers = [(chosen, chosen_source), (file, f"config file {path}")]
 
-    values: dict[str, Any] = {"config_path": path if file else None}
+    values: dict[str, Any] = {"config_path": path if file else None, "profile": name}
     for setting in SETTINGS:
         if setting.parse is None:
-            continue  # the config path, resolved above
+            continue  # the config path and the profile, resolved above
         raw, source = None, "default"
         if command in setting.commands:
-            raw, source = _pick(setting, cli, env, file, path)
+            raw, source = _pick(setting, cli, env, layers)
+        if source == chosen_source and setting.name == "api_key" and name is not None:
+            variable = profiles[name].get("key_env")
+            source = f"${variable} ({chosen_source})" if variable else source
         origin = Origin(source, setting.file_key or setting.name, values)
         values[setting.name] = setting.default if raw is None else setting.parse(raw, origin)
 
     key = SETTING["api_key"]
     if not values[key.name] and not values[demo.name]:
+        where = f" (or api_key or key_env in profile {shown(name)})" if name is not None else ""
         raise ConfigError(
-            f"no API key: set {key.env} or {key.file_key} in {path} "
+            f"no API key: set {key.env} or {key.file_key} in {path}{where} "
             f"(or try {demo.flag} to see the dashboard)"
         )
-    warnings = [
-        f"{path} holds the {_FILE_SETTINGS[name].label} and other users can read it; "
-        f"fix with: chmod 600 {path}"
-        for name in secret_keys
-        if file[name] and readable_by_others(path)
-    ]
-    return Settings(**values, warnings=tuple(warnings))
+    return Settings(
+        **values,
+        warnings=_warnings(path, file, secret_keys, profiles),
+        profile_color=profiles[name].get("color") if name is not None else None,
+        profiles=() if values[demo.name] else tuple(profiles),
+    )
+
+
+def _warnings(
+    path: Path, file: Mapping[str, Any], secret_keys: list[str], profiles: Mapping[str, Any]
+) -> tuple[str, ...]:
+    """A key in a file other users can read, at the top or in any profile (a key
+    named by ``key_env`` is not in the file, so it is no reason)."""
+    held = [f"the {_FILE_SETTINGS[name].label}" for name in secret_keys if file[name]]
+    held += [f"the API key of profile {shown(name)}" for name in key_holders(profiles)]
+    if not held or not readable_by_others(path):
+        return ()
+    return (
+        f"{path} holds {', '.join(held)} and other users can read it; fix with: chmod 600 {path}",
+    )
 
 
 # ── documentation ────────────────────────────────────────────────────────────

@@ -1,4 +1,5 @@
-"""The defaults and bounds every layer agrees on: poll interval, rate headroom, alarm.
+"""The defaults and bounds every layer agrees on: poll interval, rate headroom, alarm,
+the list's columns.
 
 A bottom-layer module (no imports from batch_tui): the settings, the monitor and
 the scheduler all read these numbers from here, so none of them has to import
@@ -34,3 +35,28 @@ MAX_ALARM_PERCENT = 100.0
 #: Finished batches the dashboard holds in memory beyond those still running (the
 #: newest); older ones stay in the local store and come back when scrolled to.
 DEFAULT_KEEP_FINISHED = 2000
+#: The batch list's columns a config file may name (``columns = [...]``), and the
+#: ones shown when it names none. ``id`` is the full id where it fits, else its
+#: last six characters. The list's stale mark always comes first.
+COLUMN_CHOICES = (
+    "id",
+    "name",
+    "status",
+    "progress",
+    "ok",
+    "failed",
+    "cost",
+    "age",
+    "eta",
+    "pace",
+    "tokens",
+    "created",
+    "profile",
+)
+DEFAULT_COLUMNS = ("id", "name", "status", "progress", "ok", "failed", "cost", "age")
+
+#: A changing batch that has not moved for this many seconds is stalled...
+DEFAULT_STALL_AFTER = 600.0
+#: ...within these bounds a user may set.
+MIN_STALL_AFTER = 10.0
+MAX_STALL_AFTER = 7 * 24 * 3600.0

@@ -6,7 +6,9 @@ module needing a path can import it without pulling in anything else.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from pathlib import Path
 
 import platformdirs
@@ -14,6 +16,8 @@ import platformdirs
 APP_NAME = "batch-tui"
 #: Moves the user state directory (the watch list and the local stores).
 ENV_STATE_DIR = "BATCH_TUI_STATE_DIR"
+#: A profile name used as it is in a file name; any other is hashed.
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 def state_dir() -> Path:
@@ -25,3 +29,14 @@ def state_dir() -> Path:
 def config_dir() -> Path:
     """The user config directory (``~/.config/batch-tui`` on Linux)."""
     return platformdirs.user_config_path(APP_NAME)
+
+
+def profile_dir(profile: str) -> Path:
+    """A profile's own directory in the user state directory: ``profiles/NAME``, the
+    name as it is when plain, else hashed (``~`` first, which no plain name starts
+    with, so two names never share a directory)."""
+    if _SAFE_NAME.fullmatch(profile):
+        name = profile
+    else:
+        name = "~" + hashlib.sha256(profile.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return state_dir() / "profiles" / name

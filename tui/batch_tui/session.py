@@ -1,18 +1,24 @@
 """Builds a ready dashboard from settings: client, monitor and app, wired together.
 
 The CLI, the tests and the screenshot script all start the app through here, so
-they run the same wiring.
+they run the same wiring; the profile switcher (``P``) builds each new
+connection through here too (``connect``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from batch_tui.api.client import CheckClient
 from batch_tui.clock import Clock, system_clock
-from batch_tui.config import Settings
+from batch_tui.config import ConfigError, Settings
+from batch_tui.hooks import HookRunner
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.store import Store, StoreUnavailable, store_path
 from batch_tui.ui.app import BatchTUI
-from batch_tui.watchlist import WatchList
+from batch_tui.ui.keymap import resolve_keymap
+from batch_tui.ui.profile_switch import Connection, Switcher
+from batch_tui.watchlist import WatchList, default_path
 
 
 def open_store(settings: Settings) -> tuple[Store | None, str | None]:
@@ -20,7 +26,7 @@ def open_store(settings: Settings) -> tuple[Store | None, str | None]:
     if not settings.store or settings.demo:
         return None, None  # the demo's batches are invented afresh every run
     try:
-        path = store_path(settings.base_url, settings.api_key or "")
+        path = store_path(settings.base_url, settings.api_key or "", profile=settings.profile)
         return Store.open(path, base_url=settings.base_url), None
     except StoreUnavailable as exc:
         return None, str(exc)
@@ -43,7 +49,7 @@ def make_monitor(
         else CheckClient(settings.base_url, settings.api_key or "", clock=clock, timeout=timeout)
     )
     store, problem = open_store(settings)
-    return BatchMonitor(
+    monitor = BatchMonitor(
         client,
         interval=settings.interval,
         status_filter=status_filter,
@@ -51,8 +57,53 @@ def make_monitor(
         clock=clock,
         headroom=settings.headroom,
         alarm_rate=settings.failure_alarm,
+        stall_after=settings.stall_after,
         store=store,
         store_problem=problem,
+    )
+    if settings.demo:
+        monitor.store.unused = "--demo never uses the local store (its batches are new every run)"
+    elif not settings.store:
+        monitor.store.unused = "the local store is off (--no-store, or store = false in the config)"
+    return monitor
+
+
+def profile_watchlist(settings: Settings) -> WatchList | None:
+    """Where these settings' watched ids are remembered: the profile's own file, or
+    ``watched.json`` without one; None for the demo (its batches are not worth it)."""
+    return None if settings.demo else WatchList(default_path(settings.profile))
+
+
+def connect(
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    watchlist: WatchList | None = None,
+    timeout: float | None = None,
+) -> Connection:
+    """A monitor for these settings and how the dashboard runs on it: it follows the
+    remembered ids and, for this run only, the ids named now (``a`` in the dashboard
+    remembers one)."""
+    watched: tuple[str, ...] = settings.batch_ids
+    warnings = list(settings.warnings)
+    if watchlist is not None:
+        watched = tuple(dict.fromkeys([*watchlist.load(), *settings.batch_ids]))
+        if watchlist.problem:
+            warnings.append(watchlist.problem)
+    return Connection(
+        # The dashboard's --status is the list's filter, shown and cleared like one
+        # chosen with s; the monitor watches every batch.
+        make_monitor(settings, clock=clock, watch=watched, timeout=timeout),
+        read_only=settings.read_only,
+        bell=settings.bell,
+        watchlist=watchlist,
+        status=settings.status,
+        warnings=tuple(warnings),
+        profile=settings.profile,
+        profile_color=settings.profile_color,
+        columns=settings.columns,
+        notify=settings.notify,
+        hooks=HookRunner(settings.on_event, secret=settings.api_key) if settings.on_event else None,
     )
 
 
@@ -62,23 +113,39 @@ def make_app(
     clock: Clock = system_clock,
     watchlist: WatchList | None = None,
     timeout: float | None = None,
+    resolve: Callable[[str], Settings] | None = None,
 ) -> BatchTUI:
-    """The dashboard app for these settings: it follows the remembered ids and, for
-    this run only, the ids named now (``a`` in the dashboard remembers one)."""
-    watched: tuple[str, ...] = settings.batch_ids
-    warnings = list(settings.warnings)
-    if watchlist is not None:
-        watched = tuple(dict.fromkeys([*watchlist.load(), *settings.batch_ids]))
-        if watchlist.problem:
-            warnings.append(watchlist.problem)
+    """The dashboard app for these settings. ``resolve`` gives another profile's
+    settings (as ``--profile NAME`` would): with it, ``P`` switches between the
+    config file's profiles, each with its own watch list and store. Keys the config
+    file rebinds that cannot be used are a ConfigError."""
+    try:
+        keymap = resolve_keymap(settings.keys)
+    except ConfigError as exc:
+        raise ConfigError(f"config file {settings.config_path}: {exc}") from None
+    first = connect(settings, clock=clock, watchlist=watchlist, timeout=timeout)
+    switcher = None
+    if resolve is not None and settings.profiles:
+        switcher = Switcher(
+            settings.profiles,
+            resolve,
+            lambda chosen: connect(
+                chosen, clock=clock, watchlist=profile_watchlist(chosen), timeout=timeout
+            ),
+        )
     return BatchTUI(
-        # The dashboard's --status is the list's filter, shown and cleared like one
-        # chosen with s; the monitor watches every batch.
-        make_monitor(settings, clock=clock, watch=watched, timeout=timeout),
+        first.monitor,
         clock=clock,
-        status=settings.status,
-        warnings=tuple(warnings),
-        read_only=settings.read_only,
-        bell=settings.bell,
-        watchlist=watchlist,
+        read_only=first.read_only,
+        bell=first.bell,
+        watchlist=first.watchlist,
+        status=first.status,
+        warnings=first.warnings,
+        profile=first.profile,
+        profile_color=first.profile_color,
+        switcher=switcher,
+        columns=first.columns,
+        keymap=keymap,
+        notify=first.notify,
+        hooks=first.hooks,
     )

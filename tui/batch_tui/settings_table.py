@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,28 +20,44 @@ from batch_tui.api.models import BATCH_STATUSES, batch_id_problem
 from batch_tui.defaults import (
     DEFAULT_ALARM_RATE,
     DEFAULT_BASE_URL,
+    DEFAULT_COLUMNS,
     DEFAULT_HEADROOM,
     DEFAULT_INTERVAL,
+    DEFAULT_STALL_AFTER,
     MAX_ALARM_PERCENT,
     MAX_HEADROOM_PERCENT,
     MAX_INTERVAL,
+    MAX_STALL_AFTER,
     MIN_ALARM_PERCENT,
     MIN_HEADROOM_PERCENT,
     MIN_INTERVAL,
+    MIN_STALL_AFTER,
 )
 from batch_tui.paths import config_dir
+from batch_tui.settings_alerts import argv, notify_kind, stall_after
+from batch_tui.settings_lists import parse_columns, parse_keys
+from batch_tui.settings_model import (
+    BOOLEAN,
+    COMMANDS,
+    DASHBOARD,
+    NAMES,
+    SECONDS,
+    STRING,
+    TABLE,
+    ConfigError,
+    FileType,
+    Origin,
+    Setting,
+)
+
+__all__ = ["COMMANDS", "ConfigError", "FileType", "Origin", "Setting"]
 
 ENV_KEY = "CHECK_API_KEY"
 ENV_BASE_URL = "CHECK_API_BASE_URL"
 ENV_INTERVAL = "BATCH_TUI_INTERVAL"
-#: The commands that take settings: the dashboard, and the two scripts.
-COMMANDS = ("dashboard", "status", "watch")
+ENV_PROFILE = "BATCH_TUI_PROFILE"
 #: A config file larger than this is not a config file (and is not read).
 MAX_CONFIG_BYTES = 1024 * 1024
-
-
-class ConfigError(Exception):
-    """Bad input from the command line, the environment or the config file."""
 
 
 def default_config_path() -> Path:
@@ -148,19 +163,6 @@ def parse_batch_id(value: str) -> str:
     return value
 
 
-@dataclass(frozen=True)
-class Origin:
-    """Where a raw value came from, handed to a setting's parser."""
-
-    source: str
-    """How messages name the source: ``--interval``, ``BATCH_TUI_INTERVAL`` or
-    ``config file PATH``."""
-    name: str
-    """The setting's name in messages: its config-file key, else its field name."""
-    resolved: Mapping[str, Any]
-    """The settings resolved before this one (the table's order)."""
-
-
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 
@@ -210,70 +212,6 @@ def _batch_ids(value: Any, origin: Origin) -> tuple[str, ...]:
 
 # ── the table ────────────────────────────────────────────────────────────────
 
-
-@dataclass(frozen=True)
-class FileType:
-    """What a config-file value must be; checked when the file is read."""
-
-    accepts: Callable[[Any], bool]
-    must_be: str
-    """How the refusal ends: ``interval must be <must_be>``."""
-
-
-STRING = FileType(lambda value: isinstance(value, str), "a string")
-BOOLEAN = FileType(lambda value: isinstance(value, bool), "true or false")
-SECONDS = FileType(
-    lambda value: isinstance(value, (int, float)) and not isinstance(value, bool),
-    "a number of seconds",
-)
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One setting: where it may come from, how it is checked, how it is documented."""
-
-    name: str
-    """Its field of ``Settings``."""
-    label: str
-    """What it is, in a few words (the README table's first column)."""
-    default: Any
-    """Its value when no source gives one."""
-    shown_default: str
-    """The default as the README shows it (Markdown)."""
-    parse: Callable[[Any, Origin], Any] | None
-    """Turns a raw value into the setting's value, or raises ConfigError. None only
-    for the config path, which is resolved first: it says which file to read."""
-    env: str | None = None
-    """The environment variable that sets it."""
-    file_key: str | None = None
-    """Its key in the config file."""
-    file_type: FileType | None = None
-    """What its config-file value must be (None: the parser alone decides)."""
-    flag: str | None = None
-    """Its command-line option (None: never on the command line)."""
-    metavar: str | None = None
-    """The option's value in ``--help``; for ``operand`` settings the positional's name."""
-    switch: bool | None = None
-    """For an option that takes no value: the value it sets (``--no-bell``: False)."""
-    help: str = ""
-    """The option's help, without the default and sources (added from the table)."""
-    secret: bool = False
-    """Never shown: redacted from ``repr`` and from every error message."""
-    commands: frozenset[str] = frozenset(COMMANDS)
-    """The commands that take it; the others keep the default and never read it."""
-    operand: bool = False
-    """Given as the command's positional arguments, which each command declares."""
-    cli_key: str | None = None
-    """Its key among the parsed command-line values, when not ``name``."""
-
-    @property
-    def key(self) -> str:
-        """Its key among the parsed command-line values (``resolve_settings(cli=…)``)."""
-        return self.cli_key or self.name
-
-
-DASHBOARD = frozenset({"dashboard"})
-
 #: Every setting, in the order they are resolved, listed in ``--help`` and in the README.
 SETTINGS: tuple[Setting, ...] = (
     Setting(
@@ -300,6 +238,17 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="PATH",
         help="config file (TOML) to read",
         cli_key="config",
+    ),
+    Setting(
+        name="profile",
+        label="profile: a `[profiles.NAME]` table of the config file",
+        default=None,
+        shown_default="none: the top-level settings",
+        parse=None,
+        env=ENV_PROFILE,
+        flag="--profile",
+        metavar="NAME",
+        help="use the settings of the config file's [profiles.NAME] table",
     ),
     Setting(
         name="demo",
@@ -386,7 +335,7 @@ SETTINGS: tuple[Setting, ...] = (
         flag="--headroom",
         metavar="PERCENT",
         help="share of the rate limit left to your organisation's other clients",
-        commands=DASHBOARD,
+        commands=frozenset({"dashboard", "watch"}),
     ),
     Setting(
         name="failure_alarm",
@@ -416,6 +365,40 @@ SETTINGS: tuple[Setting, ...] = (
         commands=DASHBOARD,
     ),
     Setting(
+        name="stall_after",
+        label="stall alarm after (s)",
+        default=DEFAULT_STALL_AFTER,
+        shown_default=f"`{DEFAULT_STALL_AFTER:g}` ({MIN_STALL_AFTER:g} to {MAX_STALL_AFTER:g})",
+        parse=stall_after,
+        file_key="stall_after",
+        flag="--stall-after",
+        metavar="SECONDS",
+        help="alarm when a batch that can still change has not moved for this long",
+        commands=frozenset({"dashboard", "status"}),
+    ),
+    Setting(
+        name="notify",
+        label="desktop notifications (`none`, `desktop`: OSC 9, `osc777`)",
+        default="none",
+        shown_default="`none`",
+        parse=notify_kind,
+        file_key="notify",
+        file_type=STRING,
+        flag="--notify",
+        metavar="KIND",
+        help="send finishes, stalls and alarms to the desktop through the terminal",
+        commands=DASHBOARD,
+    ),
+    Setting(
+        name="on_event",
+        label="hook: a program and its arguments, run once per event",
+        default=(),
+        shown_default="none",
+        parse=argv,
+        file_key="on_event",
+        commands=DASHBOARD,
+    ),
+    Setting(
         name="store",
         label="local store",
         default=True,
@@ -429,8 +412,28 @@ SETTINGS: tuple[Setting, ...] = (
         commands=DASHBOARD,
     ),
     Setting(
+        name="columns",
+        label="the list's columns, in order",
+        default=DEFAULT_COLUMNS,
+        shown_default=f"`{', '.join(DEFAULT_COLUMNS)}`",
+        parse=parse_columns,
+        file_key="columns",
+        file_type=NAMES,
+        commands=DASHBOARD,
+    ),
+    Setting(
+        name="keys",
+        label="keys rebound (a `[keys]` table: command = key)",
+        default=(),
+        shown_default="the keys above",
+        parse=parse_keys,
+        file_key="keys",
+        file_type=TABLE,
+        commands=DASHBOARD,
+    ),
+    Setting(
         name="batch_ids",
-        label="batches to watch (`status`: only these; `watch`: the one to follow)",
+        label="batches to watch (`status`: only these; `watch`: the ones to follow)",
         default=(),
         shown_default="none",
         parse=_batch_ids,

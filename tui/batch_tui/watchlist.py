@@ -15,7 +15,7 @@ from pathlib import Path
 
 from batch_tui.api.models import batch_id_problem
 from batch_tui.files import FileTooLarge, NotAFile, read_regular_file
-from batch_tui.paths import ENV_STATE_DIR, state_dir
+from batch_tui.paths import ENV_STATE_DIR, profile_dir, state_dir
 
 __all__ = ["ENV_STATE_DIR", "WatchList", "default_path"]
 
@@ -25,8 +25,11 @@ MAX_WATCHLIST_BYTES = 1024 * 1024
 MAX_KEPT = 100
 
 
-def default_path() -> Path:
-    """``watched.json`` in the user state directory (``$BATCH_TUI_STATE_DIR`` overrides)."""
+def default_path(profile: str | None = None) -> Path:
+    """``watched.json`` in the user state directory (``$BATCH_TUI_STATE_DIR`` overrides);
+    a profile's in ``profiles/NAME/`` there."""
+    if profile is not None:
+        return profile_dir(profile) / "watched.json"
     return state_dir() / "watched.json"
 
 

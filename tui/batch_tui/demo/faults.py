@@ -34,11 +34,20 @@ memory, or leaking its key)
     ``badlist=SHARE``    list answers whose ``data`` is ``null``, ``{}``, or
                          ``[1, "x", null]``, in turn.
     ``nested=SHARE``     a 200 body of 100,000 ``[`` then 100,000 ``]``.
+
+Bad data (batches whose story goes wrong; the share picks batches by id, so the
+same ones are picked on every request)
+    ``stall=SHARE``      a batch still pending, validating or processing stops
+                         moving: it is answered as it was first seen under the
+                         fault, until the fault is cleared.
+    ``unaccounted=SHARE`` a completed batch's counts do not add up: some of its
+                         successes (or failures) are missing.
 """
 
 from __future__ import annotations
 
 import random
+import zlib
 from dataclasses import dataclass, field, fields
 from itertools import count
 from typing import Any
@@ -70,6 +79,8 @@ SPEC_KEYS = {
     "echokey": "echokey_rate",
     "badlist": "badlist_rate",
     "nested": "nested_rate",
+    "stall": "stall_rate",
+    "unaccounted": "unaccounted_rate",
 }
 
 #: One line per spec key, for ``batch-tui demo-server --help``.
@@ -89,6 +100,20 @@ HELP: tuple[tuple[str, str], ...] = (
     ("echokey=SHARE", "401 'Invalid API key provided: <the key sent>'"),
     ("badlist=SHARE", 'list data null, {} or [1, "x", null] in turn'),
     ("nested=SHARE", "200 body of 100,000 '[' then 100,000 ']'"),
+    ("stall=SHARE", "running batches (picked by id) stop moving until cleared"),
+    ("unaccounted=SHARE", "completed batches (picked by id) whose counts do not add up"),
+)
+#: The fields a stalled batch keeps as they were first seen under the fault.
+FROZEN_FIELDS = (
+    "status",
+    "processedItems",
+    "successCount",
+    "failureCount",
+    "totalCostCents",
+    "totalInputTokens",
+    "totalOutputTokens",
+    "startedAt",
+    "completedAt",
 )
 
 
@@ -114,7 +139,8 @@ class Faults:
     ``gzipbomb_rate``, ``trickle_rate`` (one byte every ``trickle_every``
     seconds), ``msreset_rate``, ``hugereset_rate``, ``echokey_rate``,
     ``badlist_rate`` and ``nested_rate``. ``burst_429`` answers the next that
-    many requests with 429.
+    many requests with 429. Bad data, for the batches a share picks by id:
+    ``stall_rate`` and ``unaccounted_rate`` (``doctor`` applies them).
     """
 
     status: int | None = None
@@ -137,6 +163,10 @@ class Faults:
     echokey_rate: float = 0.0
     badlist_rate: float = 0.0
     nested_rate: float = 0.0
+    stall_rate: float = 0.0
+    unaccounted_rate: float = 0.0
+    frozen: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    """The stalled batches' fields, as first seen under ``stall``."""
     rng: random.Random = field(default_factory=lambda: random.Random(7), repr=False)
     turns: dict[str, count] = field(default_factory=dict, repr=False)
     """Counters for the faults that take turns (bad lists, bombs, endless ids)."""
@@ -186,3 +216,27 @@ class Faults:
     def malformed(self) -> tuple[bytes, str]:
         """One of the broken bodies, at random."""
         return self.rng.choice(MALFORMED_BODIES)
+
+    def picks(self, share: float, batch_id: str) -> bool:
+        """True for about ``share`` of batch ids, the same ids every time."""
+        return share > 0 and zlib.crc32(batch_id.encode()) % 10_000 < share * 10_000
+
+    def doctor(self, batch: Any) -> Any:
+        """A batch's JSON (a list row or a detail) with the bad-data faults applied."""
+        if not isinstance(batch, dict) or not isinstance(batch.get("id"), str):
+            return batch
+        batch_id = batch["id"]
+        frozen = self.frozen.get(batch_id)
+        running = batch.get("status") in ("pending", "validating", "processing")
+        if self.picks(self.stall_rate, batch_id) and (frozen is not None or running):
+            frozen = self.frozen.setdefault(batch_id, {})
+            for key in FROZEN_FIELDS:
+                if key in batch:
+                    batch[key] = frozen.setdefault(key, batch[key])
+        if batch.get("status") == "completed" and self.picks(self.unaccounted_rate, batch_id):
+            missing = max(1, int(batch.get("totalItems") or 0) // 10)
+            for key in ("successCount", "failureCount"):
+                taken = min(missing, int(batch.get(key) or 0))
+                batch[key] = int(batch.get(key) or 0) - taken
+                missing -= taken
+        return batch

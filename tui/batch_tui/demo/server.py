@@ -202,12 +202,14 @@ class DemoApi:
         if faults.roll(faults.endless_rate):
             return misbehave.endless_page(faults, offset, limit, self.simulator.clock())
         page = self.simulator.list_json(limit=limit, offset=offset, status=status)
+        if faults.stall_rate or faults.unaccounted_rate:
+            page["data"] = [faults.doctor(row) for row in page["data"]]
         if faults.roll(faults.badlist_rate):
             page = misbehave.bad_list(faults, page)
         return page
 
     async def get_batch(self, request: Request) -> Any:
-        return self.simulator.get_json(request.path_params["batch_id"])
+        return self.faults.doctor(self.simulator.get_json(request.path_params["batch_id"]))
 
     async def get_results(self, request: Request) -> Any:
         return self.simulator.results_json(

@@ -79,14 +79,29 @@ class ActionsMixin(MonitorParts):
             self._cancelling.discard(batch_id)
             self._wake.set()
 
-    async def _cancel_and_verify(self, batch_id: str) -> CancelOutcome:
+    async def _cancel_and_verify(self, batch_id: str, *, reread: bool = True) -> CancelOutcome:
+        """One POST, and the batch read again: at once, or (``reread`` False, for a
+        confirmed answer) when the scheduler's budget next allows."""
         self._sending()
         try:
             result = await self.client.cancel_batch(batch_id)
         except (RequestRejected, NotFound, Unauthorized, RateLimited) as exc:
             # A clear refusal: nothing was cancelled. The batch is re-read on schedule.
             self.scheduler.refresh_one(batch_id, self.clock())
-            return CancelOutcome(batch_id, False, exc.message)
+            held = isinstance(exc, RateLimited)
+            if isinstance(exc, RateLimited):
+                # A 429 holds every request, this one's successors included.
+                self.scheduler.rate_limited(exc.retry_after, self.clock())
+            elif isinstance(exc, Unauthorized):
+                # As for a poll: nothing more is sent (a cancel of many stops) until r.
+                self.scheduler.unauthorized()
+                self._update_status(
+                    state="unauthorized",
+                    last_error=f"{exc.kind}: {exc.message}",
+                    last_error_message=exc.message,
+                )
+            refused = isinstance(exc, RequestRejected | NotFound)
+            return CancelOutcome(batch_id, False, exc.message, held=held, refused=refused)
         except ApiError as exc:
             unclear: str | None = (
                 f"the answer to the cancel was unclear ({exc.kind}: {exc.message})"
@@ -98,6 +113,10 @@ class ActionsMixin(MonitorParts):
             message: str = result.message or "Batch cancelled"
         finally:
             self._answered()
+        if unclear is None and not reread:
+            # The row already shows the server's answer; its final figures can wait.
+            self.scheduler.refresh_one(batch_id, self.clock())
+            return CancelOutcome(batch_id, True, message)
         status = await self._reread(batch_id)
         if unclear is None:
             return CancelOutcome(batch_id, True, message)

@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from batch_tui.api.models import Batch
-from batch_tui.defaults import DEFAULT_ALARM_MIN_ITEMS, DEFAULT_ALARM_RATE
+from batch_tui.defaults import DEFAULT_ALARM_MIN_ITEMS, DEFAULT_ALARM_RATE, DEFAULT_STALL_AFTER
+from batch_tui.monitor.alarms import BatchEvent, StallWatch, unaccounted
 from batch_tui.monitor.insight import Progress, failure_rate
 from batch_tui.monitor.snapshot import Snapshot
 
@@ -85,6 +86,7 @@ class Fleet:
         self,
         alarm_rate: float = DEFAULT_ALARM_RATE,
         alarm_min_items: int = DEFAULT_ALARM_MIN_ITEMS,
+        stall_after: float = DEFAULT_STALL_AFTER,
     ) -> None:
         self.snapshots: dict[str, Snapshot] = {}
         """Every batch shown, by id, newest first."""
@@ -98,6 +100,10 @@ class Fleet:
         """Batches seen finishing since the last ``take_events``."""
         self.alarms_now: set[str] = set()
         """Batches that passed the alarm threshold since the last ``take_events``."""
+        self.events: list[BatchEvent] = []
+        """Every event since the last ``take_events``, in the order noticed."""
+        self.stalls = StallWatch(stall_after)
+        """When each changing batch last moved."""
         self.missing: set[str] = set()
         """Batches shown that the server said do not exist (counted nowhere)."""
         self.added = 0
@@ -151,6 +157,7 @@ class Fleet:
         self.missing.discard(batch_id)
         self.progress.pop(batch_id, None)
         self._alarmed.discard(batch_id)
+        self.stalls.forget(batch_id)
         if old is not None:
             self._order.discard(order_key(batch_id, old.batch))
 
@@ -175,25 +182,40 @@ class Fleet:
         old = self.snapshots.get(batch_id)
         if old is None:
             return False
+        stalled_since = old.stalled_since
         if not_found:
             self.missing.add(batch_id)
+            self.stalls.forget(batch_id)  # never asked again: nothing can move it
+            stalled_since = None
         else:
             self.missing.discard(batch_id)
-        new = replace(old, error=error, planned_interval=planned, not_found=not_found)
+        new = replace(
+            old,
+            error=error,
+            planned_interval=planned,
+            not_found=not_found,
+            stalled_since=stalled_since,
+        )
         self.snapshots[batch_id] = new
         return new != old
 
     # ── what a fresh snapshot means ──────────────────────────────────────────
 
     def observe(self, old: Snapshot | None, new: Snapshot) -> Snapshot:
-        """Note progress samples, a finish and an alarm; returns ``new`` with its alarm flag."""
+        """Note progress samples, a finish, a stall and an alarm; returns ``new`` with
+        its alarm and stall marks."""
         batch = new.batch
         batch_id = batch.id or ""
+        stalled_since = None
         if batch.is_terminal:
             self.progress.pop(batch_id, None)  # no pace to show once it is over
+            self.stalls.forget(batch_id)
         else:
             progress = self.progress.setdefault(batch_id, Progress())
             progress.add(new.updated_at, batch.processed_items, batch.total_cost_cents)
+            stalled_since, stalled_now = self.stalls.observe(batch, new.updated_at)
+            if stalled_now and stalled_since is not None:
+                self._event("stalled", batch, stalled_for=new.updated_at - stalled_since)
         if (
             old is not None
             and old.batch.status is not None
@@ -202,6 +224,7 @@ class Fleet:
         ):
             self.finished_now.add(batch_id)
             self._alarmed.discard(batch_id)
+            self._event(batch.status or "", batch, unaccounted=unaccounted(batch))
         rate = failure_rate(batch.failure_count, batch.processed_items)
         alarm = (
             rate is not None
@@ -211,11 +234,25 @@ class Fleet:
         if alarm and batch_id not in self._alarmed and not batch.is_terminal:
             self._alarmed.add(batch_id)
             self.alarms_now.add(batch_id)
-        return replace(new, alarm=alarm) if alarm != new.alarm else new
+            self._event("failure_alarm", batch)
+        if alarm != new.alarm or stalled_since != new.stalled_since:
+            return replace(new, alarm=alarm, stalled_since=stalled_since)
+        return new
 
-    def take_events(self) -> tuple[frozenset[str], frozenset[str]]:
-        """The finishes and alarms noticed since the last call."""
-        events = frozenset(self.finished_now), frozenset(self.alarms_now)
+    def _event(
+        self,
+        kind: str,
+        batch: Batch,
+        *,
+        unaccounted: int | None = None,
+        stalled_for: float | None = None,
+    ) -> None:
+        self.events.append(BatchEvent(kind, batch.id or "", batch, unaccounted, stalled_for))
+
+    def take_events(self) -> tuple[frozenset[str], frozenset[str], tuple[BatchEvent, ...]]:
+        """The finishes, alarms and every event noticed since the last call."""
+        events = frozenset(self.finished_now), frozenset(self.alarms_now), tuple(self.events)
         self.finished_now.clear()
         self.alarms_now.clear()
+        self.events.clear()
         return events

@@ -21,9 +21,10 @@ from batch_tui.api.client import CheckClient
 from batch_tui.api.errors import ApiError, RateLimited, Unauthorized
 from batch_tui.api.models import Batch
 from batch_tui.clock import Clock, system_clock
-from batch_tui.defaults import DEFAULT_KEEP_FINISHED
+from batch_tui.defaults import DEFAULT_KEEP_FINISHED, DEFAULT_STALL_AFTER
 from batch_tui.monitor.actions import ActionsMixin
 from batch_tui.monitor.budget import DEFAULT_HEADROOM, Budget
+from batch_tui.monitor.bulk import BulkCancelMixin, BulkOutcome
 from batch_tui.monitor.commands import CommandsMixin
 from batch_tui.monitor.fleet import DEFAULT_ALARM_MIN_ITEMS, DEFAULT_ALARM_RATE, Fleet
 from batch_tui.monitor.insight import Progress
@@ -32,6 +33,7 @@ from batch_tui.monitor.persist import StoreLink, StoreMixin
 from batch_tui.monitor.scheduler import DEFAULT_INTERVAL, PollRequest, Scheduler
 from batch_tui.monitor.snapshot import (
     STALE_AFTER,
+    BulkProgress,
     CancelOutcome,
     Change,
     ItemErrors,
@@ -44,6 +46,8 @@ from batch_tui.store.db import Store
 __all__ = [
     "STALE_AFTER",
     "BatchMonitor",
+    "BulkOutcome",
+    "BulkProgress",
     "CancelOutcome",
     "Change",
     "ItemErrors",
@@ -57,7 +61,9 @@ ITEM_ERRORS_KEPT = 20
 ITEM_ERRORS_PAGE = 100
 
 
-class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, StoreMixin, WindowMixin):
+class BatchMonitor(
+    CommandsMixin, ListingMixin, ActionsMixin, BulkCancelMixin, StoreMixin, WindowMixin
+):
     """Polls the API on the scheduler's plan and keeps a ``Snapshot`` per batch.
 
     ``on_change`` is called (on the monitor's event loop) after every step that
@@ -77,6 +83,7 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, StoreMixin, Window
         rng: random.Random | None = None,
         alarm_rate: float = DEFAULT_ALARM_RATE,
         alarm_min_items: int = DEFAULT_ALARM_MIN_ITEMS,
+        stall_after: float = DEFAULT_STALL_AFTER,
         store: Store | None = None,
         store_problem: str | None = None,
         keep_finished: int = DEFAULT_KEEP_FINISHED,
@@ -93,7 +100,7 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, StoreMixin, Window
             status_filter=status_filter,
             rng=rng or random.Random(),
         )
-        self.fleet = Fleet(alarm_rate, alarm_min_items)
+        self.fleet = Fleet(alarm_rate, alarm_min_items, stall_after)
         self.watched: tuple[str, ...] = tuple(dict.fromkeys(watch))
         """Batch ids the user named; they stay even when the list does not show them."""
         self.status = MonitorStatus(interval=interval, effective_interval=interval)
@@ -243,8 +250,8 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, StoreMixin, Window
         self, changed: set[str], removed: frozenset[str] = frozenset(), *, reordered: bool = False
     ) -> Change:
         """A Change carrying the finishes and alarms noticed since the last one."""
-        finished, alarms = self.fleet.take_events()
-        return Change(frozenset(changed), removed, reordered, finished, alarms)
+        finished, alarms, events = self.fleet.take_events()
+        return Change(frozenset(changed), removed, reordered, finished, alarms, events)
 
     def _failed(self, request: PollRequest, exc: ApiError) -> Change:
         now = self.clock()

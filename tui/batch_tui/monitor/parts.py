@@ -13,7 +13,7 @@ from batch_tui.clock import Clock
 from batch_tui.monitor.budget import Budget
 from batch_tui.monitor.fleet import Fleet
 from batch_tui.monitor.scheduler import Scheduler
-from batch_tui.monitor.snapshot import Change, ItemErrors, Snapshot
+from batch_tui.monitor.snapshot import CancelOutcome, Change, ItemErrors, MonitorStatus, Snapshot
 
 if TYPE_CHECKING:
     from batch_tui.monitor.persist import StoreLink
@@ -31,6 +31,7 @@ class MonitorParts:
     watched: tuple[str, ...]
     item_errors: dict[str, ItemErrors]
     store: StoreLink
+    status: MonitorStatus
     _wake: asyncio.Event
     _lock: asyncio.Lock
     _cancelling: set[str]
@@ -62,3 +63,7 @@ class MonitorParts:
         def _check_gate(self) -> None: ...
         def _place_history_walk(self) -> None: ...
         def _history_loaded(self, batches: list[Batch]) -> None: ...
+        async def _reread(self, batch_id: str) -> str | None: ...
+        async def _cancel_and_verify(
+            self, batch_id: str, *, reread: bool = ...
+        ) -> CancelOutcome: ...

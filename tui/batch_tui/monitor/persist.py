@@ -16,6 +16,7 @@ from batch_tui.monitor.insight import Progress
 from batch_tui.monitor.parts import MonitorParts
 from batch_tui.monitor.snapshot import UNCONFIRMED, Change, Snapshot
 from batch_tui.store.db import Store, StoredBatch, StoreUnavailable
+from batch_tui.store.history import HistoryReader
 
 #: Rows drawn at start before anything else happens.
 FIRST_ROWS = 500
@@ -32,6 +33,8 @@ class StoreLink:
         self.store = store
         self.problem = problem
         """Why the store is off, for the status line (None while it works)."""
+        self.unused = "the local store is off"
+        """Why there is no store when that is by choice (``--no-store``, ``--demo``)."""
         self.loaded = 0
         self.total = 0
         self._pruned_at: float | None = None
@@ -61,6 +64,15 @@ class StoreLink:
             self.store.close()
         self.store = None
         self.problem = problem
+
+    @property
+    def off_reason(self) -> str:
+        """Why the store is not in use: its problem, or the choice that turned it off."""
+        return self.problem or self.unused
+
+    def history(self) -> HistoryReader | None:
+        """A reader of the store's daily history for a worker thread (None when off)."""
+        return None if self.store is None else HistoryReader(self.store.path)
 
     def next_rows(self, first: bool = False) -> list[Snapshot]:
         """The next chunk of stored rows as snapshots (running ones marked unconfirmed)."""

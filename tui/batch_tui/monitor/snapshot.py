@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from batch_tui.api.models import Batch, ItemResult, RateLimit
+from batch_tui.monitor.alarms import BatchEvent
 from batch_tui.monitor.scheduler import DEFAULT_INTERVAL
 
 #: Data older than this many planned intervals is marked stale on screen.
@@ -36,6 +37,9 @@ class Snapshot:
     """Its failure rate passed the alarm threshold."""
     not_found: bool = False
     """The server answered 404 for it: there is no such batch (for this key)."""
+    stalled_since: float | None = None
+    """When it last moved, while it has not moved for the stall threshold (None:
+    it is moving, or final)."""
 
     @property
     def has_detail(self) -> bool:
@@ -75,7 +79,19 @@ def looks_different(old: Snapshot | None, new: Snapshot) -> bool:
         or old.has_detail != new.has_detail
         or old.alarm != new.alarm
         or old.not_found != new.not_found
+        or old.stalled_since != new.stalled_since
     )
+
+
+@dataclass(frozen=True)
+class BulkProgress:
+    """How far a cancel of many batches has got: "cancelling 4 of 12"."""
+
+    current: int
+    """The batch being cancelled now (from 1)."""
+    total: int
+    waiting_until: float | None = None
+    """The rate budget (or a 429 hold) keeps the next cancel back until then."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +125,8 @@ class MonitorStatus:
     store is unavailable, the list is not newest first, pagination was cut short)."""
     history: str | None = None
     """How much of the organisation's history is loaded, when not all of it is."""
+    cancelling: BulkProgress | None = None
+    """How far a cancel of many batches has got, while one runs."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +138,12 @@ class CancelOutcome:
     message: str
     sent: bool = True
     """False when no request was sent (one was already in flight)."""
+    held: bool = False
+    """The server's rate limit refused it (429): nothing was cancelled, and the same
+    request may succeed once the hold is over."""
+    refused: bool = False
+    """The server refused this cancel (cannot be cancelled, not found): nothing was
+    cancelled, often because the batch finished meanwhile."""
 
 
 @dataclass(frozen=True)
@@ -146,3 +170,6 @@ class Change:
     """Batches seen turning completed, failed or cancelled in this step."""
     alarms: frozenset[str] = frozenset()
     """Batches whose failure rate passed the threshold in this step (once each)."""
+    events: tuple[BatchEvent, ...] = ()
+    """Everything worth telling in this step, once each: finishes, stalls, alarms
+    (the one stream the notifications, desktop notifications and hooks read)."""

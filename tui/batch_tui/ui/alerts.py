@@ -1,5 +1,5 @@
-"""Alerts: a notification (and the terminal bell) when a batch finishes, and the
-failure-rate alarm. They advise; nothing here ever cancels a batch."""
+"""Alerts: a notification (and the terminal bell) when a batch finishes or stalls,
+and the failure-rate alarm. They advise; nothing here ever cancels a batch."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from batch_tui.api.models import Batch
-from batch_tui.format import count, percent
+from batch_tui.format import count, duration_of, percent
+from batch_tui.monitor.alarms import BatchEvent, unaccounted
 from batch_tui.monitor.insight import failure_rate
 from batch_tui.monitor.monitor import Change, Snapshot
+from batch_tui.ui.commands import key_of
 from batch_tui.ui.text import plain
 
 #: How long the failure-rate alarm stays on screen, in seconds.
@@ -34,7 +36,21 @@ def finished_message(batch_id: str, batch: Batch) -> tuple[str, SeverityLevel]:
         batch.status or "", "warning"
     )  # type: ignore[assignment]
     message = f"{plain(batch.name or batch_id)} ({plain(batch_id)}) is {plain(batch.status or '')}."
+    missing = unaccounted(batch)
+    if missing:
+        message += f" Incomplete: {count(missing)} items unaccounted for."
+        severity = "warning"
     return message, severity
+
+
+def stalled_message(event: BatchEvent) -> str:
+    """What to say when a batch has not moved for the stall threshold."""
+    batch = event.batch
+    return (
+        f"{plain(batch.name or event.batch_id)} ({plain(event.batch_id)}) has been "
+        f"{plain(batch.status or 'unchanged')} with no progress for "
+        f"{duration_of(event.stalled_for or 0)}."
+    )
 
 
 def burst_message(batches: list[Batch]) -> str:
@@ -47,27 +63,27 @@ def burst_message(batches: list[Batch]) -> str:
     return f"{len(batches)} batches finished: {parts}."
 
 
-def alarm_message(batch_id: str, batch: Batch, *, read_only: bool) -> str:
+def alarm_message(batch_id: str, batch: Batch, *, read_only: bool, key: str = "c") -> str:
     """What to say when a running batch's failure rate passes the alarm."""
     rate = percent(failure_rate(batch.failure_count, batch.processed_items))
-    advice = "" if read_only else " Consider cancelling it: highlight it and press c."
+    advice = "" if read_only else f" Consider cancelling it: highlight it and press {key}."
     return (
         f"{plain(batch.name or batch_id)}: {rate} of processed items failed "
         f"({count(batch.failure_count)} of {count(batch.processed_items)}).{advice}"
     )
 
 
-def alarms_message(alarming: list[tuple[str, Batch]], *, read_only: bool) -> str:
+def alarms_message(alarming: list[tuple[str, Batch]], *, read_only: bool, key: str = "c") -> str:
     """One line for every batch whose alarm is recent: the first few by name."""
     if len(alarming) == 1:
-        return alarm_message(*alarming[0], read_only=read_only)
+        return alarm_message(*alarming[0], read_only=read_only, key=key)
     named = ", ".join(
         f"{plain(batch.name or batch_id)} "
         f"({percent(failure_rate(batch.failure_count, batch.processed_items))})"
         for batch_id, batch in alarming[:MAX_NAMED]
     )
     more = f" and {len(alarming) - MAX_NAMED} more" if len(alarming) > MAX_NAMED else ""
-    advice = "" if read_only else " Consider cancelling them: highlight one and press c."
+    advice = "" if read_only else f" Consider cancelling them: highlight one and press {key}."
     return f"{len(alarming)} running batches have many failed items: {named}{more}.{advice}"
 
 
@@ -101,6 +117,8 @@ class Alerts:
         self._pending: dict[str, Batch] = {}
         self._flush_timer: Timer | None = None
         self._alarming: dict[str, tuple[float, Batch]] = {}
+        self._stalls: list[BatchEvent] = []
+        self._stall_timer: Timer | None = None
 
     def tell(self, change: Change, snapshots: Mapping[str, Snapshot]) -> None:
         """Note every batch ``change`` finished (told shortly) or alarmed (told now)."""
@@ -111,6 +129,9 @@ class Alerts:
             self._flush_timer = self.node.set_timer(GATHER_SECONDS, self.flush)
         if change.alarms:
             self._alarm(change.alarms, snapshots)
+        self._stalls.extend(e for e in change.events if e.kind == "stalled")
+        if self._stalls and self._stall_timer is None:
+            self._stall_timer = self.node.set_timer(GATHER_SECONDS, self.tell_stalls)
 
     def _alarm(self, alarms: frozenset[str], snapshots: Mapping[str, Snapshot]) -> None:
         """Replace the alarm on screen by one naming these and the recent ones."""
@@ -130,12 +151,35 @@ class Alerts:
             alarms_message(
                 [(batch_id, batch) for batch_id, (_, batch) in newest_first],
                 read_only=self.read_only,
+                key=key_of(self.node, "cancel"),
             ),
             title=ALARM_TITLE,
             severity="warning",
             timeout=ALARM_TIMEOUT,
             markup=False,
         )
+
+    def tell_stalls(self) -> None:
+        """Tell the stalls gathered so far: each by name, or many as one line."""
+        self._stall_timer = None
+        stalls, self._stalls = self._stalls, []
+        if not stalls:
+            return
+        if len(stalls) <= MAX_NAMED:
+            messages = [stalled_message(event) for event in stalls]
+        else:
+            names = ", ".join(plain(e.batch.name or e.batch_id, max_chars=40) for e in stalls[:5])
+            more = f" and {len(stalls) - 5} more" if len(stalls) > 5 else ""
+            messages = [f"{len(stalls)} batches have stopped moving: {names}{more}."]
+        for message in messages:
+            self.node.notify(
+                message,
+                title="Batch stalled",
+                severity="warning",
+                timeout=ALARM_TIMEOUT,
+                markup=False,
+            )
+        self._ring()
 
     def flush(self) -> None:
         """Tell the finishes gathered so far: each by name, or a burst as one line."""

@@ -1,21 +1,27 @@
-"""``BatchTUI``: the Textual app. Thin: it wires the monitor to the dashboard screen."""
+"""``BatchTUI``: the Textual app. Thin: it wires the monitor to the dashboard screen,
+and swaps both for another profile's (``P``, ``switch_to``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import Notify
 from textual.screen import Screen
-from textual.worker import Worker
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from batch_tui.clock import Clock, system_clock
+from batch_tui.config import Settings
+from batch_tui.defaults import DEFAULT_COLUMNS
+from batch_tui.hooks import HookRunner
 from batch_tui.monitor.monitor import BatchMonitor, Change
 from batch_tui.ui import commands
 from batch_tui.ui.alerts import ALARM_TITLE
 from batch_tui.ui.messages import MonitorChanged
+from batch_tui.ui.outlets import Outlets
 from batch_tui.ui.polling import POLLING, Poller
+from batch_tui.ui.profile_switch import Connection, Switcher
 from batch_tui.ui.screens.dashboard import Dashboard
 from batch_tui.ui.text import plain
 from batch_tui.ui.toast_leaks import RELEASE_EVERY, release_closed_toasts
@@ -44,28 +50,110 @@ class BatchTUI(App[int]):
         watchlist: WatchList | None = None,
         status: str | None = None,
         warnings: tuple[str, ...] = (),
+        profile: str | None = None,
+        profile_color: str | None = None,
+        switcher: Switcher | None = None,
+        columns: tuple[str, ...] = DEFAULT_COLUMNS,
+        keymap: Mapping[str, str] | None = None,
+        notify: str = "none",
+        hooks: HookRunner | None = None,
     ) -> None:
         super().__init__()
-        self.monitor = monitor
-        self.warnings = warnings
+        self.clock = clock
+        self.keymap = dict(keymap or {})
+        """Keys rebound by the config file: binding id → Textual key names
+        (``ui/keymap.py`` checked them)."""
+        self.switcher = switcher
+        """How to reach the config file's other profiles (None: ``P`` has none)."""
+        self._switching = False
+        self._use(
+            Connection(
+                monitor,
+                read_only,
+                bell,
+                watchlist,
+                status,
+                warnings,
+                profile,
+                profile_color,
+                columns,
+                notify=notify,
+                hooks=hooks,
+            )
+        )
+
+    def _use(self, connection: Connection) -> None:
+        """Take this connection's monitor, with a new dashboard and poll loop for it."""
+        self.connection = connection
+        self.monitor = connection.monitor
+        self.warnings = connection.warnings
         """Problems found before the start (a config file others can read): printed
         to stderr, where the dashboard hides them, so told again once it is up."""
-        self.clock = clock
-        self.dashboard = Dashboard(
-            monitor, clock, read_only=read_only, bell=bell, watchlist=watchlist, status=status
+        self.dashboard = Dashboard(connection, self.clock)
+        self.outlets = Outlets(
+            self, notify=connection.notify, hooks=connection.hooks, read_only=connection.read_only
         )
-        self.poller = Poller(self, monitor, self._polling_stopped)
+        """The desktop and the hook: the same events as the dashboard's alerts."""
+        self.poller = Poller(self, self.monitor, self._polling_stopped)
         """The poll loop's worker, restarted when it dies."""
 
+    @property
+    def profile(self) -> str | None:
+        """The name of the profile in use (None: the config file's top-level settings)."""
+        return self.connection.profile
+
     def on_mount(self) -> None:
-        self.monitor.on_change = self._monitor_changed
+        self.set_keymap(self.keymap)
         self.push_screen(self.dashboard)
+        self._start()
+
+    def _start(self) -> None:
+        self.monitor.on_change = self._monitor_changed
         self.poller.start()
         self.set_interval(RELEASE_EVERY, lambda: release_closed_toasts(self))
         for warning in self.warnings:
             self.notify(
                 plain(warning), title="Warning", severity="warning", timeout=30, markup=False
             )
+
+    async def switch_to(self, settings: Settings) -> None:
+        """Reconnect to another profile: stop this monitor's loop, build the other's
+        (client, store, watch list), and show it on a fresh dashboard. One switch at
+        a time: a second Enter while one runs is ignored, never half-applied."""
+        if self.switcher is None or self._switching:
+            return
+        self._switching = True
+        try:
+            connection = self.switcher.connect(settings)
+        except Exception as exc:  # a bug: the dashboard in use stays as it was
+            self._switching = False
+            self.notify(
+                f"Cannot switch: {type(exc).__name__}: {plain(exc)}", severity="error", markup=False
+            )
+            return
+        try:
+            await self._replace(connection)
+        finally:
+            self._switching = False
+        self.notify(f"Connected to {plain(settings.profile or '')}.", timeout=3, markup=False)
+
+    async def _replace(self, connection: Connection) -> None:
+        old_monitor, old_dashboard, old_worker = self.monitor, self.dashboard, self.poller.worker
+        self.outlets.close()  # the old profile's hook: nothing more is queued for it
+        old_monitor.on_change = None
+        old_monitor.close()
+        if old_worker is not None:
+            old_worker.cancel()  # a request in flight may take up to its timeout
+            try:
+                await old_worker.wait()
+            except (WorkerCancelled, WorkerFailed):
+                pass  # stopped, as asked
+        self._use(connection)
+        if self.screen is not old_dashboard and old_dashboard in self.screen_stack:
+            old_dashboard.pop_until_active()
+        await self.switch_screen(self.dashboard)
+        self._start()
+        await old_monitor.aclose()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker of the app's changed state: a stopped poll loop is said and restarted."""
@@ -78,7 +166,7 @@ class BatchTUI(App[int]):
         """The command palette (ctrl+p) offers every dashboard command that applies now."""
         yield from super().get_system_commands(screen)
         if screen is self.dashboard:
-            yield from commands.palette(screen)
+            yield from commands.palette(screen, self.keymap)
 
     def on_notify(self, event: Notify) -> None:
         """A notification that repeats one still on screen (ten presses of ``-``), or
@@ -100,8 +188,10 @@ class BatchTUI(App[int]):
         self._refresh_notifications()
 
     def _monitor_changed(self, change: Change) -> None:
+        self.outlets.tell(change.events)
         self.dashboard.post_message(MonitorChanged(change))
 
     async def on_unmount(self) -> None:
+        self.outlets.close()
         self.monitor.close()
         await self.monitor.aclose()

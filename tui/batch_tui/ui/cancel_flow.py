@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from rich.text import Text
 from textual.widget import Widget
 
 from batch_tui.api.models import Batch
@@ -16,8 +17,10 @@ from batch_tui.ui.text import plain
 class CancelFlow:
     """Asks, re-checks, sends the cancel through the monitor and reports the answer."""
 
-    def __init__(self, node: Widget, monitor: BatchMonitor) -> None:
+    def __init__(self, node: Widget, monitor: BatchMonitor, profile: Text | None = None) -> None:
         self.node = node
+        self.profile = profile
+        """The profile in use, which the question names."""
         """Where the confirmation is shown from and the request's worker runs."""
         self.monitor = monitor
         self.dialog: ConfirmCancel | None = None
@@ -40,7 +43,7 @@ class CancelFlow:
         if self.monitor.is_cancelling(batch_id):
             self.node.notify("A cancel for this batch is already in flight.", severity="warning")
             return
-        self.dialog = ConfirmCancel(batch)
+        self.dialog = ConfirmCancel(batch, self.profile)
         self.node.app.push_screen(
             self.dialog, callback=lambda confirmed: self.answered(batch_id, confirmed)
         )

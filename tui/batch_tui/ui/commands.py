@@ -5,12 +5,14 @@ The dashboard's ``BINDINGS``, the help screen (``?``) and the command palette
 line in the help and a palette entry at once. Whether a command applies right now
 (no cancel in read-only mode, no pane switch when both panes are on screen) is
 the table's ``when``, asked through Textual's own ``check_action``; the palette
-runs a command with ``run_action``, as a key press would.
+runs a command with ``run_action``, as a key press would. Each command's ``id`` is
+its binding id, by which the config file's ``[keys]`` rebinds it (``ui/keymap.py``,
+through Textual's keymap); the help and the palette show the keys bound now.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
@@ -18,6 +20,7 @@ from typing import Any, Protocol
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.keys import format_key
 from textual.screen import Screen
 
 from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
@@ -39,6 +42,22 @@ def always(screen: Situation) -> bool:
 def writable(screen: Situation) -> bool:
     """Applies unless the dashboard is read-only."""
     return not screen.read_only
+
+
+def marked(screen: Situation) -> int:
+    """How many batches are marked (read from the screen's counts)."""
+    counts = getattr(screen, "counts", None)
+    return getattr(counts, "marked", 0)
+
+
+def cancel_one(screen: Situation) -> bool:
+    """``c`` cancels the highlighted batch: writable, and nothing is marked."""
+    return writable(screen) and not marked(screen)
+
+
+def cancel_marked(screen: Situation) -> bool:
+    """``c`` cancels the marked batches: writable, and some are marked."""
+    return writable(screen) and bool(marked(screen))
 
 
 def paused(screen: Situation) -> bool:
@@ -77,6 +96,14 @@ class Command:
     """Arguments of the action: ``export('csv')``."""
     key_display: str | None = None
     """How the key is written, when its name would read badly (``?`` for question_mark)."""
+    id: str = ""
+    """Its name in the config file's ``[keys]`` table and its Textual binding id
+    (commands sharing a key share it); the action's name when not given."""
+
+    @property
+    def binding_id(self) -> str:
+        """The id ``[keys]`` rebinds it by: ``id``, else the action's name."""
+        return self.id or self.action.removeprefix("app.")
 
     @property
     def action_string(self) -> str:
@@ -87,8 +114,15 @@ class Command:
 
     @property
     def keys(self) -> str:
-        """The keys as the user reads them: ``+``, ``up / k``."""
+        """The default keys as the user reads them: ``+``, ``up / k``."""
         return self.key_display or self.key.replace(",", " / ")
+
+    def keys_in(self, keymap: Mapping[str, str] | None) -> str:
+        """The keys bound now, as the user reads them: ``keymap``'s, else the defaults."""
+        bound = (keymap or {}).get(self.binding_id)
+        if bound is None:
+            return self.keys
+        return " / ".join(key if "+" in key else format_key(key) for key in bound.split(","))
 
     @property
     def in_palette(self) -> bool:
@@ -101,21 +135,62 @@ GROUPS = ("Batches", "Find and sort", "Polling", "Export", "Watch list", "Screen
 
 #: The one table. Its order is the footer's order.
 COMMANDS: tuple[Command, ...] = (
-    Command("r", "refresh", "Refresh", "Polling", footer=True),
-    Command("question_mark", "help", "Help", "Screen", footer=True, key_display="?"),
-    Command("c", "cancel_batch", "Cancel batch", "Batches", footer=True, when=writable),
-    Command("slash", "find", "Find", "Find and sort", footer=True, key_display="/"),
+    Command("r", "refresh", "Refresh", "Polling", footer=True, id="refresh"),
+    Command("question_mark", "help", "Help", "Screen", footer=True, key_display="?", id="help"),
+    # One key, two words: with batches marked, c cancels those instead.
     Command(
-        "s", "step_view", "Status filter", "Find and sort", footer=True, parameters=("status",)
+        "c", "cancel_batch", "Cancel batch", "Batches", footer=True, when=cancel_one, id="cancel"
     ),
-    Command("o", "step_view", "Sort", "Find and sort", footer=True, parameters=("sort",)),
-    Command("O", "step_view", "Reverse sort", "Find and sort", parameters=("flip",)),
-    Command("enter", "open_results", "Results", "Batches", footer=True),
-    Command("tab", "switch_pane", "Errors", "Screen", footer=True),
-    # One key, two words: the footer says what p would do now.
-    Command("p", "toggle_pause", "Pause", "Polling", footer=True, when=running),
     Command(
-        "p", "toggle_pause", "Resume", "Polling", footer=True, when=paused, parameters=("resume",)
+        "c",
+        "cancel_batch",
+        "Cancel marked",
+        "Batches",
+        footer=True,
+        when=cancel_marked,
+        parameters=("marked",),
+        id="cancel",
+    ),
+    Command("space", "toggle_mark", "Mark / unmark", "Batches", when=writable, id="mark"),
+    Command(
+        "asterisk",
+        "mark_shown",
+        "Mark / unmark all shown",
+        "Batches",
+        when=writable,
+        key_display="*",
+        id="mark_shown",
+    ),
+    Command("u", "clear_marks", "Unmark all", "Batches", when=writable, id="unmark_all"),
+    Command("slash", "find", "Find", "Find and sort", footer=True, key_display="/", id="find"),
+    Command(
+        "s",
+        "step_view",
+        "Status filter",
+        "Find and sort",
+        footer=True,
+        parameters=("status",),
+        id="status_filter",
+    ),
+    Command(
+        "o", "step_view", "Sort", "Find and sort", footer=True, parameters=("sort",), id="sort"
+    ),
+    Command(
+        "O", "step_view", "Reverse sort", "Find and sort", parameters=("flip",), id="reverse_sort"
+    ),
+    Command("enter", "open_results", "Results", "Batches", footer=True, id="results"),
+    Command("tab", "switch_pane", "Errors", "Screen", footer=True, id="switch_pane"),
+    # One key, two words: the footer says what p would do now.
+    Command("p", "toggle_pause", "Pause", "Polling", footer=True, when=running, id="pause"),
+    Command(
+        "p",
+        "toggle_pause",
+        "Resume",
+        "Polling",
+        footer=True,
+        when=paused,
+        parameters=("resume",),
+        id="pause",
     ),
     Command(
         "plus,equals_sign",
@@ -124,23 +199,33 @@ COMMANDS: tuple[Command, ...] = (
         "Polling",
         parameters=(1,),
         key_display="+",
+        id="poll_less_often",
     ),
     Command(
-        "minus", "step_interval", "Poll more often", "Polling", parameters=(-1,), key_display="-"
+        "minus",
+        "step_interval",
+        "Poll more often",
+        "Polling",
+        parameters=(-1,),
+        key_display="-",
+        id="poll_more_often",
     ),
-    Command("y", "copy_id", "Copy batch id", "Batches"),
-    Command("e", "export", "Export list as CSV", "Export", parameters=("csv",)),
-    Command("E", "export", "Export list as JSON", "Export", parameters=("json",)),
-    Command("a", "add_watch", "Watch a batch id", "Watch list"),
-    Command("x", "unwatch", "Stop watching", "Watch list"),
-    Command("escape", "clear_find", "Clear the filter", "Find and sort"),
-    Command("q", "app.quit", "Quit", "Screen", footer=True),
+    Command("y", "copy_id", "Copy batch id", "Batches", id="copy_id"),
+    Command("h", "history", "History by day", "Batches", id="history"),
+    Command("e", "export", "Export list as CSV", "Export", parameters=("csv",), id="export_csv"),
+    Command("E", "export", "Export list as JSON", "Export", parameters=("json",), id="export_json"),
+    Command("a", "add_watch", "Watch a batch id", "Watch list", id="watch"),
+    Command("x", "unwatch", "Stop watching", "Watch list", id="unwatch"),
+    Command("escape", "clear_find", "Clear the filter", "Find and sort", id="clear_find"),
+    Command("P", "switch_profile", "Switch profile", "Screen", id="switch_profile"),
+    Command("q", "app.quit", "Quit", "Screen", footer=True, id="quit"),
 )
 
 # Commands that share an action (export as CSV or JSON) share when it applies,
 # unless their arguments tell them apart (pause and resume).
 _BY_ACTION = {command.action: command for command in COMMANDS}
 _BY_CALL = {(command.action, command.parameters): command for command in COMMANDS}
+_BY_ID = {command.binding_id: command for command in COMMANDS}
 
 
 def bindings(
@@ -154,6 +239,7 @@ def bindings(
             command.description,
             show=command.footer,
             key_display=command.key_display,
+            id=command.binding_id,
         )
         for command in commands
     ]
@@ -172,17 +258,22 @@ def available(screen: DOMNode) -> Iterator[Command]:
             yield command
 
 
-def help_sections(screen: DOMNode) -> list[tuple[str, list[tuple[str, str]]]]:
+def help_sections(
+    screen: DOMNode, keymap: Mapping[str, str] | None = None
+) -> list[tuple[str, list[tuple[str, str]]]]:
     """(section, [(keys, description)]) for the help screen: the commands that apply
-    now, by group, then the list's own keys and the cancel dialog's."""
+    now, by group, with the keys bound now (``keymap``: the ones rebound), then the
+    list's own keys and the cancel dialog's."""
     rows: dict[str, list[tuple[str, str]]] = {group: [] for group in GROUPS}
     for command in available(screen):
-        rows[command.group].append((command.keys, command.description))
+        rows[command.group].append((command.keys_in(keymap), command.description))
     sections = [(group, found) for group, found in rows.items() if found]
     sections.append(("Moving", binding_rows(BatchList.BINDINGS)))
-    if screen.check_action("cancel_batch", ()) is not False:
+    if any(command.action == "cancel_batch" for command in available(screen)):
         sections.append(("Cancel dialog", binding_rows(ConfirmCancel.BINDINGS)))
-    sections.append(("Everywhere", EVERYWHERE))
+    here = _BY_ID["help"].keys_in(keymap)
+    everywhere = [(k, f"{d} (here: {here})" if k == "?" != here else d) for k, d in EVERYWHERE]
+    sections.append(("Everywhere", everywhere))
     from batch_tui.ui.screens.help import results_sections  # the results screen's own
     from batch_tui.ui.screens.results import ResultsScreen
 
@@ -203,13 +294,30 @@ EVERYWHERE = [
 LEGEND = [
     ("!", "Stale row: its last refresh failed, or it is 3 intervals old"),
     ("?", "The server sent values that could not be used"),
+    ("✓", "Marked (space, *): c cancels the marked batches"),
     ("colours", "pending grey, validating blue, processing orange,"),
     ("", "completed green, failed red, cancelled purple"),
     ("red Failed", "Failures; white on red: the failure-rate alarm"),
+    ("stalled", "Not moved for the stall threshold (--stall-after)"),
+    ("incomplete", "Completed, but its counts do not add up"),
     ("status line", "State, last update (yellow and 'stale' when old),"),
     ("", "batches, next poll, retries, interval, requests a"),
     ("", "minute, rate limit left, notices, then ✗ last error"),
 ]
+
+
+def key_of(node: DOMNode, command_id: str) -> str:
+    """The first key bound now to a command, as the user reads it: for advice such
+    as "press c" (the app's ``keymap`` holds the keys the config file rebound)."""
+    return _BY_ID[command_id].keys_in(getattr(node.app, "keymap", None)).split(" / ")[0]
+
+
+def show_help(screen: Screen) -> None:
+    """Open the help (``?``) for the dashboard, with the keys bound now: the app's
+    ``keymap`` holds the ones the config file rebound."""
+    from batch_tui.ui.screens.help import HelpScreen  # loaded when first needed
+
+    screen.app.push_screen(HelpScreen(help_sections(screen, getattr(screen.app, "keymap", None))))
 
 
 def binding_rows(bindings: Iterable[Binding | tuple[str, ...]]) -> list[tuple[str, str]]:
@@ -223,12 +331,12 @@ def binding_rows(bindings: Iterable[Binding | tuple[str, ...]]) -> list[tuple[st
     return [(keys, description) for description, keys in rows.items()]
 
 
-def palette(screen: Screen) -> Iterator[SystemCommand]:
+def palette(screen: Screen, keymap: Mapping[str, str] | None = None) -> Iterator[SystemCommand]:
     """The palette's entries for the commands that apply now; each runs its action."""
     for command in available(screen):
         if command.in_palette:
             yield SystemCommand(
                 command.description,
-                f"key: {command.keys}",
+                f"key: {command.keys_in(keymap)}",
                 partial(screen.run_action, command.action_string),
             )

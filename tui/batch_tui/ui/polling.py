@@ -75,6 +75,7 @@ class PollingControls:
         near_gap = gap_row is not None and gap_row <= cursor_row < gap_row + HISTORY_NEAR_ROWS
         needs_all = (
             bool(view.text)
+            or view.day is not None
             or view.status not in ("all", "active")
             or (view.sort, view.descending) != ("created", True)
         )

@@ -38,14 +38,16 @@ def _has_row(rows: Shown, batch_id: str) -> bool:
 
 @dataclass(frozen=True)
 class Counts:
-    """How many batches there are, how many still run, and how many the list shows."""
+    """How many batches there are, how many still run, how many the list shows, and
+    how many are marked."""
 
     total: int = 0
     active: int = 0
     shown: int = 0
+    marked: int = 0
 
     @classmethod
-    def of(cls, monitor: Known, rows: Shown) -> Counts:
+    def of(cls, monitor: Known, rows: Shown, marked: int = 0) -> Counts:
         """The counts now. An id the server said does not exist is counted nowhere."""
         missing = monitor.missing
         # Counted by the (few) missing ids, not by the rows: a status update must not
@@ -55,4 +57,5 @@ class Counts:
             total=len(monitor.snapshots) - len(missing),
             active=monitor.active_count(),
             shown=rows.row_count - hidden,
+            marked=marked,
         )

@@ -2,21 +2,65 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
+from textual.theme import Theme
+from textual.widget import Widget
 
 from batch_tui.format import MISSING, percent
 from batch_tui.ui.text import inert
 
-#: Mid-tone colours, readable on dark and light themes alike (and mapped to the
-#: nearest of 256 colours, or dropped under NO_COLOR, by the terminal layer).
-STATUS_STYLES: dict[str, str] = {
+#: Colours for dark themes (mapped to the nearest of 256 colours, or dropped under
+#: NO_COLOR, by the terminal layer). The bar colours go with them.
+DARK_PALETTE: dict[str, str] = {
     "pending": "grey50",
     "validating": "dodger_blue2",
     "processing": "bold dark_orange",
     "completed": "green3",
     "failed": "bold red3",
     "cancelled": "medium_purple",
+    "bar-done": "green3",
+    "bar-active": "dark_orange",
 }
+#: The marks that take a status's place in the list: no movement for the stall
+#: threshold, and a completed batch whose counts do not add up.
+STALLED_STYLE = "bold black on yellow"
+INCOMPLETE_STYLE = "bold black on dark_orange"
+#: Darker shades of the same hues for light themes, where the dark palette's
+#: greens and oranges fall under a 3:1 contrast with the background.
+LIGHT_PALETTE: dict[str, str] = {
+    "pending": "grey35",
+    "validating": "blue3",
+    "processing": "bold orange4",
+    "completed": "dark_green",
+    "failed": "bold red3",
+    "cancelled": "dark_violet",
+    "bar-done": "green4",
+    "bar-active": "orange4",
+}
+#: The palette in use; it follows the theme (``use_palette``).
+STATUS_STYLES: dict[str, str] = dict(DARK_PALETTE)
+
+
+def use_palette(*, light: bool) -> None:
+    """Colour statuses for a light or a dark theme from now on."""
+    STATUS_STYLES.clear()
+    STATUS_STYLES.update(LIGHT_PALETTE if light else DARK_PALETTE)
+
+
+def follow_theme(widget: Widget, restyle: Callable[[], None]) -> None:
+    """Call ``restyle`` now and whenever the theme changes, once the palette that
+    suits the theme is in use (each widget switching it makes the order moot)."""
+
+    def changed(theme: Theme) -> None:
+        use_palette(light=not theme.dark)
+        restyle()
+
+    changed(widget.app.current_theme)
+    widget.app.theme_changed_signal.subscribe(widget, changed)
+
+
 #: A status the API does not document is shown as sent, in italics.
 UNKNOWN_STATUS_STYLE = "italic"
 
@@ -35,11 +79,15 @@ def progress_bar(fraction: float | None, width: int = 8, status: str | None = No
     if fraction is None:
         return Text(" " * width + f" {MISSING:>4}", style="dim")
     filled = round(fraction * width)
-    colour = (
-        "green3" if fraction >= 1 else "dark_orange" if status in (None, "processing") else "grey50"
-    )
+    active = status in (None, "processing")
+    colour = STATUS_STYLES["bar-done" if fraction >= 1 else "bar-active" if active else "pending"]
     bar = Text()
     bar.append("█" * filled, style=colour)
     bar.append("░" * (width - filled), style="grey50")
     bar.append(f" {percent(fraction):>4}")
     return bar
+
+
+def profile_text(name: str, color: str | None) -> Text:
+    """A profile's name (the user's own text, shown literally) in its colour, bold."""
+    return inert(name, f"bold {color}" if color else "bold", max_chars=40)

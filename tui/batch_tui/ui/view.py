@@ -1,7 +1,8 @@
 """Which batches the list shows, and in what order: the find and sort state.
 
 Pure data and functions (no widgets), so the rules are easy to test: a text
-filter on id or name, a status view, and a sort key with a direction.
+filter on id or name, a status view, the day a batch finished (chosen on the
+history screen), and a sort key with a direction.
 """
 
 from __future__ import annotations
@@ -34,6 +35,22 @@ def _sort_value(sort: str, snapshot: Snapshot) -> Any:
 
 
 @dataclass(frozen=True)
+class FinishedOn:
+    """Batches that finished in one local day: ``[start, stop)`` in unix seconds."""
+
+    label: str
+    start: float
+    stop: float
+
+    def holds(self, snapshot: Snapshot) -> bool:
+        """Whether this batch finished within the day."""
+        batch = snapshot.batch
+        if batch.status not in TERMINAL_STATUSES or batch.completed_at is None:
+            return False
+        return self.start <= batch.completed_at.timestamp() < self.stop
+
+
+@dataclass(frozen=True)
 class ListView:
     """The list's filter and order."""
 
@@ -45,6 +62,8 @@ class ListView:
     from_command_line: bool = False
     """The status filter was given on the command line (``--status``): ``s`` and
     Escape clear it rather than cycle on from it."""
+    day: FinishedOn | None = None
+    """Only batches that finished that day (Escape clears it)."""
 
     @property
     def is_default(self) -> bool:
@@ -57,6 +76,8 @@ class ListView:
         if self.status == "active" and batch.status in TERMINAL_STATUSES:
             return False
         if self.status not in ("all", "active") and batch.status != self.status:
+            return False
+        if self.day is not None and not self.day.holds(snapshot):
             return False
         if self.text:
             needle = self.text.casefold()
@@ -96,6 +117,8 @@ class ListView:
         if self.from_command_line:
             status += " (--status; s or Escape clears it)"
         parts = [status, f"sort: {self.sort} {'↓' if self.descending else '↑'}"]
+        if self.day is not None:
+            parts.append(f"finished: {self.day.label} (Escape clears)")
         if self.text:
             parts.append(f"filter: {self.text}")
         return " · ".join(parts)

@@ -80,15 +80,20 @@ class ConfirmCancel(ModalScreen[bool]):
     }
     """
 
-    def __init__(self, batch: Batch) -> None:
+    def __init__(self, batch: Batch, profile: Text | None = None) -> None:
         super().__init__()
+        self.profile = profile
+        """The profile in use, named in the question (None: no profile)."""
         self.target = batch
         """The batch the question is about (not ``batch``: that is ``Widget.batch()``)."""
         self._answered = False
 
     def compose(self):
         with Vertical():
-            yield Static("Cancel this batch?", id="question")
+            question = Text("Cancel this batch")
+            if self.profile is not None:
+                question.append(" on ").append_text(self.profile)
+            yield Static(question.append("?"), id="question")
             yield Static(cancel_summary(self.target), id="summary")
             yield Static(
                 "Pending and queued items are skipped; completed items keep their results.",

@@ -13,27 +13,30 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.reactive import var
-from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from batch_tui.clock import Clock, to_datetime
 from batch_tui.monitor.insight import Progress
-from batch_tui.monitor.monitor import BatchMonitor, MonitorStatus, Snapshot
+from batch_tui.monitor.monitor import MonitorStatus, Snapshot
 from batch_tui.ui import commands
 from batch_tui.ui.alerts import Alerts
 from batch_tui.ui.cancel_flow import CancelFlow
 from batch_tui.ui.export_copy import copy_batch_id, export_list
+from batch_tui.ui.history_flow import HistoryActions
+from batch_tui.ui.keymap import KeymappedScreen
+from batch_tui.ui.marking import MarkingMixin
 from batch_tui.ui.messages import MonitorChanged
 from batch_tui.ui.polling import PollingControls
+from batch_tui.ui.profile_switch import Connection, ProfileSwitching
 from batch_tui.ui.state import Counts
 from batch_tui.ui.view import ListView
 from batch_tui.ui.watching import Watching
 from batch_tui.ui.widgets.batch_detail import BatchDetail
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorRows, ErrorsTable
+from batch_tui.ui.widgets.marked_list import MarkedBatchList
 from batch_tui.ui.widgets.notices import Banner, ViewLine
 from batch_tui.ui.widgets.status_bar import StatusBar
-from batch_tui.watchlist import WatchList
 
 #: Seconds between redraws of the status line's clocks ("next poll in 3s").
 TICK = 1.0
@@ -45,7 +48,7 @@ NARROW = 100
 WIDE = 180
 
 
-class Dashboard(Screen):
+class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
     """The dashboard. It reads the monitor's snapshots and sends it commands."""
 
     BINDINGS = commands.bindings()
@@ -73,27 +76,22 @@ class Dashboard(Screen):
     wide = var(False, toggle_class="-wide")
     """The panes stand beside the list."""
 
-    def __init__(
-        self,
-        monitor: BatchMonitor,
-        clock: Clock,
-        *,
-        read_only: bool = False,
-        bell: bool = True,
-        watchlist: WatchList | None = None,
-        status: str | None = None,
-    ) -> None:
+    def __init__(self, connection: Connection, clock: Clock) -> None:
         super().__init__()
-        self.monitor = monitor
-        self.initial_status = status
+        self.monitor = monitor = connection.monitor
+        self.profile = connection.label
+        """The profile in use, in its colour (the status line's and the cancel's)."""
+        self.columns = connection.columns
+        """The list's columns, in order (``columns`` in the config file)."""
+        self.initial_status = connection.status
         """The status filter given on the command line: the list's at start."""
         self.clock = clock
-        self.read_only = read_only
+        self.read_only = connection.read_only
         """No cancel: the key and its binding are gone, not merely refused."""
-        self.alerts = Alerts(self, bell=bell, read_only=read_only, clock=clock)
+        self.alerts = Alerts(self, bell=connection.bell, read_only=self.read_only, clock=clock)
         self.polling = PollingControls(self, monitor)
-        self.watching = Watching(self, monitor, watchlist)
-        self.cancel_flow = CancelFlow(self, monitor)
+        self.watching = Watching(self, monitor, connection.watchlist)
+        self.cancel_flow = CancelFlow(self, monitor, self.profile)
         self._ticks = 0
         self._following: str | None = None
 
@@ -104,7 +102,9 @@ class Dashboard(Screen):
         )
         yield ViewLine(id="view").data_bind(Dashboard.view, Dashboard.counts)
         with Container(id="body"):
-            yield BatchList(id="batches").data_bind(Dashboard.view)
+            profile = self.profile.plain if self.profile else ""
+            batches = MarkedBatchList(self.columns, self.monitor.progress, profile, id="batches")
+            yield batches.data_bind(Dashboard.view)
             with Container(id="lower"):
                 yield BatchDetail(id="detail").data_bind(
                     snapshot=Dashboard.highlighted,
@@ -112,15 +112,15 @@ class Dashboard(Screen):
                     now=Dashboard.moment,
                 )
                 yield ErrorsTable(id="errors").data_bind(rows=Dashboard.error_rows)
-        yield StatusBar(id="status").data_bind(
+        yield StatusBar(id="status", profile=self.profile).data_bind(
             Dashboard.status, Dashboard.now, Dashboard.counts, Dashboard.stopped
         )
         yield Footer()
 
     @property
-    def batch_list(self) -> BatchList:
+    def batch_list(self) -> MarkedBatchList:
         """The list of batches."""
-        return self.query_one(BatchList)
+        return self.query_one(MarkedBatchList)
 
     def on_mount(self) -> None:
         self.now = self.moment = self.clock()
@@ -137,6 +137,7 @@ class Dashboard(Screen):
     @on(MonitorChanged)
     def _monitor_changed(self, message: MonitorChanged) -> None:
         change = message.change
+        self.batch_list.marks.forget(change.removed)
         if change.changed or change.removed or change.reordered:
             self.batch_list.apply(self.monitor.snapshots, to_datetime(self.clock()), change)
         self.now = self.clock()
@@ -149,6 +150,7 @@ class Dashboard(Screen):
             self._item_errors_for(self.highlighted)
         self._follow_status()
         self.cancel_flow.follow(self.monitor.snapshots)
+        self.bulk_cancel.follow(self.monitor.snapshots)
         self.alerts.tell(change, self.monitor.snapshots)
 
     @on(BatchList.Highlighted)
@@ -163,7 +165,7 @@ class Dashboard(Screen):
     def _follow_status(self) -> None:
         """Bind what the monitor says about polling, and how many batches there are."""
         self.status = self.monitor.status
-        self.counts = Counts.of(self.monitor, self.batch_list)
+        self.counts = Counts.of(self.monitor, self.batch_list, len(self.batch_list.marks))
 
     def _follow_highlight(self) -> None:
         """Bind the batch under the cursor, as the monitor holds it now."""
@@ -175,9 +177,8 @@ class Dashboard(Screen):
         self._item_errors_for(snapshot)
 
     def _tick(self) -> None:
-        """Once a second the status line's clocks move on; every few seconds the
-        list's ages and stale marks and the detail pane's relative times do too
-        (new data redraws them at once: this is only for time passing)."""
+        """Once a second the status line's clocks move on; every few seconds the list's
+        ages, stale marks and pace and the detail's relative times do (for time passing)."""
         self._ticks += 1
         self.now = self.clock()
         if self._ticks % SLOW_TICKS == 0:
@@ -213,7 +214,7 @@ class Dashboard(Screen):
     def _set_view(self, view: ListView) -> None:
         self.view = view
         self._want_history()
-        self.counts = Counts.of(self.monitor, self.batch_list)
+        self._follow_status()
 
     def action_find(self) -> None:
         """Filter the list as you type."""
@@ -235,7 +236,7 @@ class Dashboard(Screen):
         find = self.query_one("#find", Input)
         find.value = ""
         find.display = False
-        cleared = replace(self.view, text="")
+        cleared = replace(self.view, text="", day=None)
         self._set_view(cleared.next_status() if cleared.from_command_line else cleared)
         self.batch_list.focus()
 
@@ -249,9 +250,7 @@ class Dashboard(Screen):
 
     def action_help(self) -> None:
         """Every key, in one place."""
-        from batch_tui.ui.screens.help import HelpScreen  # loaded when first needed
-
-        self.app.push_screen(HelpScreen(commands.help_sections(self)))
+        commands.show_help(self)
 
     def action_open_results(self) -> None:
         """Enter: the highlighted batch's item results."""
@@ -260,10 +259,6 @@ class Dashboard(Screen):
             from batch_tui.ui.screens.results import ResultsScreen  # loaded when first needed
 
             self.app.push_screen(ResultsScreen(self.monitor, snapshot.batch))
-
-    def action_cancel_batch(self) -> None:
-        """Ask to cancel the highlighted batch, if it can be cancelled."""
-        self.cancel_flow.start(self.highlighted.batch if self.highlighted else None)
 
     def action_copy_id(self) -> None:
         """Copy the highlighted batch's id to the clipboard (OSC 52)."""
@@ -295,3 +290,8 @@ class Dashboard(Screen):
         """Poll less (1) or more (-1) often: the next step along the interval ladder."""
         self.polling.step_interval(direction)
         self.status = self.monitor.status
+
+    def action_switch_profile(self) -> None:
+        """``P``: another profile of the config file, reconnected without restarting."""
+        if not self.busy_cancelling():
+            ProfileSwitching(self).open()

@@ -26,6 +26,7 @@ from batch_tui.format import (
     utc,
     weights,
 )
+from batch_tui.monitor.alarms import unaccounted
 from batch_tui.monitor.insight import (
     MIN_SPAN,
     Progress,
@@ -34,7 +35,7 @@ from batch_tui.monitor.insight import (
     projected_cost_cents,
 )
 from batch_tui.monitor.monitor import Snapshot
-from batch_tui.ui.styles import status_text
+from batch_tui.ui.styles import INCOMPLETE_STYLE, STALLED_STYLE, follow_theme, status_text
 from batch_tui.ui.text import inert
 
 
@@ -145,6 +146,33 @@ def _warning_rows(snapshot: Snapshot, now: datetime) -> Rows:
     return rows
 
 
+def _alarm_rows(snapshot: Snapshot, now: datetime) -> Rows:
+    """A stall, or a completed batch whose counts do not add up."""
+    rows: Rows = []
+    since = snapshot.stalled_since
+    if since is not None:
+        stalled = Text()
+        stalled.append("stalled", style=STALLED_STYLE)
+        stalled.append(
+            f" · no progress since {clock_time(to_datetime(since))} "
+            f"({duration(timedelta(seconds=max(0.0, now.timestamp() - since)))})"
+        )
+        rows.append((Text("Alarm", style="bold yellow"), stalled))
+    batch = snapshot.batch
+    missing = unaccounted(batch)
+    if missing:
+        incomplete = Text()
+        incomplete.append("incomplete", style=INCOMPLETE_STYLE)
+        incomplete.append(f": {count(missing)} items unaccounted for")
+        incomplete.append(
+            f" ({count(batch.success_count)} succeeded + {count(batch.failure_count)} failed"
+            f" of {count(batch.total_items)})",
+            style="dim",
+        )
+        rows.append((Text("Check", style="bold dark_orange"), incomplete))
+    return rows
+
+
 def _progress_rows(snapshot: Snapshot, progress: Progress | None) -> Rows:
     """Counts, cost, pace while running, and the failure-rate alarm."""
     batch = snapshot.batch
@@ -219,6 +247,7 @@ def detail_rows(snapshot: Snapshot, now: datetime, progress: Progress | None = N
         ),
     ]
     rows.extend(_warning_rows(snapshot, now))
+    rows.extend(_alarm_rows(snapshot, now))
     rows.extend(_progress_rows(snapshot, progress))
     rows.extend(_config_rows(snapshot, now))
     return rows
@@ -297,6 +326,7 @@ class BatchDetail(VerticalScroll):
 
     def on_mount(self) -> None:
         self.border_title = "Detail"
+        follow_theme(self, self._lay_out)
 
     def _lay_out(self) -> None:
         snapshot = self.snapshot

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeAlias
 
 from rich.segment import Segment
 from textual import events
@@ -22,18 +23,57 @@ from textual.reactive import reactive, var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from batch_tui.defaults import DEFAULT_COLUMNS
+from batch_tui.monitor.insight import Progress
 from batch_tui.monitor.monitor import Change, Snapshot
+from batch_tui.ui.styles import follow_theme
 from batch_tui.ui.view import ListView
-from batch_tui.ui.widgets.batch_rows import (
-    COLUMN_INDEX,
-    Rows,
-    header_strip,
-    layout,
-    row_cells,
-    row_width,
-)
+from batch_tui.ui.widgets.batch_rows import Rows, header_strip
+from batch_tui.ui.widgets.columns import cell_keys, layout, row_cells, row_width
 
 __all__ = ["BatchList", "row_cells"]
+
+
+#: The list's own look: the header and the cursor row, focused or not.
+LIST_CSS = """
+BatchList {
+    height: 1fr;
+    scrollbar-gutter: stable;
+    overflow-x: hidden;
+    background: $surface;
+    color: $foreground;
+    & > .batch-list--header {
+        text-style: bold;
+        background: $panel;
+        color: $foreground;
+    }
+    & > .batch-list--cursor {
+        background: $block-cursor-blurred-background;
+        color: $block-cursor-blurred-foreground;
+        text-style: $block-cursor-blurred-text-style;
+    }
+    &:focus {
+        background-tint: $foreground 5%;
+        & > .batch-list--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+    }
+}
+"""
+
+
+@dataclass
+class Highlighted(Message, namespace="batch_list"):
+    """The cursor now rests on a different batch (or on none): ``BatchList.Highlighted``."""
+
+    batch_list: BatchList
+    batch_id: str | None
+
+    @property
+    def control(self) -> BatchList:
+        return self.batch_list
 
 
 class BatchList(ScrollView, can_focus=True):
@@ -44,71 +84,48 @@ class BatchList(ScrollView, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
+        Binding("up,k", "move('up')", "Up", show=False),
+        Binding("down,j", "move('down')", "Down", show=False),
+        Binding("pageup", "move('page_up')", "Page up", show=False),
+        Binding("pagedown", "move('page_down')", "Page down", show=False),
+        Binding("home", "move('first')", "First", show=False),
+        Binding("end", "move('last')", "Last", show=False),
     ]
 
     COMPONENT_CLASSES = {"batch-list--header", "batch-list--cursor"}
 
-    DEFAULT_CSS = """
-    BatchList {
-        height: 1fr;
-        scrollbar-gutter: stable;
-        overflow-x: hidden;
-        background: $surface;
-        color: $foreground;
-        & > .batch-list--header {
-            text-style: bold;
-            background: $panel;
-            color: $foreground;
-        }
-        & > .batch-list--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
-        }
-        &:focus {
-            background-tint: $foreground 5%;
-            & > .batch-list--cursor {
-                background: $block-cursor-background;
-                color: $block-cursor-foreground;
-                text-style: $block-cursor-text-style;
-            }
-        }
-    }
-    """
+    DEFAULT_CSS = LIST_CSS
 
-    @dataclass
-    class Highlighted(Message):
-        """The cursor now rests on a different batch (or on none)."""
-
-        batch_list: BatchList
-        batch_id: str | None
-
-        @property
-        def control(self) -> BatchList:
-            return self.batch_list
+    Highlighted: TypeAlias = Highlighted
 
     cursor_row: reactive[int] = reactive(0, repaint=False)
     """The index of the highlighted row."""
     view: var[ListView] = var(ListView, init=False)
     """Which batches are shown, and in what order (bound from the screen)."""
+    profile: var[str] = var("", init=False)
+    """The active profile's name, for the ``profile`` column (bound from the screen)."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(
+        self,
+        chosen: tuple[str, ...] = DEFAULT_COLUMNS,
+        progress: Mapping[str, Progress] | None = None,
+        profile: str = "",
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
-        self._rows = Rows()
+        self.chosen = chosen
+        """The columns the user chose (``columns`` in the config file), in order."""
+        self._rows = Rows(cell_keys(chosen), progress)
+        self._rows.extras.profile = profile
+        self.set_reactive(BatchList.profile, profile)
         self._announced: str | None = None
         self._header: Strip | None = None
-        self.columns = layout(120)
-        """The columns shown: as many as fit the list's width (``fit``)."""
+        self.columns = layout(120, chosen)
+        """The columns shown: as many of the chosen as fit the list's width (``fit``)."""
 
     def fit(self, width: int) -> None:
         """Choose the columns for a list this wide (``layout``)."""
-        columns = layout(width)
+        columns = layout(width, self.chosen)
         if columns == self.columns:
             return
         self.columns = columns
@@ -142,7 +159,7 @@ class BatchList(ScrollView, can_focus=True):
 
     def cell_text(self, batch_id: str, column: str) -> str:
         """The text one cell shows."""
-        return self._rows.cells(batch_id)[COLUMN_INDEX[column]].plain
+        return self._rows.cells(batch_id)[self._rows.slot[column]].plain
 
     # ── updating ─────────────────────────────────────────────────────────────
 
@@ -168,14 +185,30 @@ class BatchList(ScrollView, can_focus=True):
         self._reorder(self.current_batch_id, self.cursor_row - round(self.scroll_y))
         self._announce()
 
+    def watch_profile(self, profile: str) -> None:
+        """Another profile: the ``profile`` column reads differently on every row."""
+        self._rows.extras.profile = profile
+        if "profile" in self.chosen:
+            self._rows.forget()
+            self.refresh()
+
     def _reorder(self, keep_id: str | None, keep_offset: int) -> None:
         self._rows.reorder(self.view)
         self.virtual_size = Size(row_width(self.columns), len(self._rows) + 1)
         self._restore_cursor(keep_id, keep_offset)
         self.refresh()
 
+    def on_mount(self) -> None:
+        follow_theme(self, self.restyle)
+
+    def restyle(self) -> None:
+        """Draw every row again in the palette now in use."""
+        self._rows.forget()
+        self.refresh()
+
     def refresh_times(self, snapshots: Mapping[str, Snapshot], now: datetime) -> None:
-        """Bring the time-dependent cells (age, stale mark) of drawn rows up to ``now``."""
+        """Bring the time-dependent cells (stale mark, age, pace, ETA) of drawn rows up
+        to ``now``."""
         dirty = self._rows.refresh_times(snapshots, now)
         self._refresh_rows(dirty)
 
@@ -235,23 +268,14 @@ class BatchList(ScrollView, can_focus=True):
                 y=self.cursor_row - visible + 1, animate=False, immediate=True, force=True
             )
 
-    def action_cursor_up(self) -> None:
-        self.move_cursor(self.cursor_row - 1)
-
-    def action_cursor_down(self) -> None:
-        self.move_cursor(self.cursor_row + 1)
-
-    def action_page_up(self) -> None:
-        self.move_cursor(self.cursor_row - max(1, self.scrollable_content_region.height - 2))
-
-    def action_page_down(self) -> None:
-        self.move_cursor(self.cursor_row + max(1, self.scrollable_content_region.height - 2))
-
-    def action_first(self) -> None:
-        self.move_cursor(0)
-
-    def action_last(self) -> None:
-        self.move_cursor(len(self._rows) - 1)
+    def action_move(self, where: str) -> None:
+        """Up, down, a page up or down, to the first row or the last."""
+        page = max(1, self.scrollable_content_region.height - 2)
+        steps = {"up": -1, "down": 1, "page_up": -page, "page_down": page}
+        if where in steps:
+            self.move_cursor(self.cursor_row + steps[where])
+        else:
+            self.move_cursor(0 if where == "first" else len(self._rows) - 1)
 
     def on_click(self, event: events.Click) -> None:
         if event.y >= 1:

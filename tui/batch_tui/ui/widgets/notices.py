@@ -13,13 +13,13 @@ from batch_tui.ui.text import inert
 from batch_tui.ui.view import ListView
 
 
-def banner_text(status: MonitorStatus) -> Text | None:
+def banner_text(status: MonitorStatus, refresh_key: str = "r") -> Text | None:
     """What the banner says (None: no banner): only when the key was rejected."""
     if status.state != "unauthorized":
         return None
     text = Text("API key rejected: ", style="bold")
     text.append_text(inert(status.last_error_message or "no reason given", max_chars=300))
-    text.append("  Polling stopped; press r to try again.")
+    text.append(f"  Polling stopped; press {refresh_key} to try again.")
     return text
 
 
@@ -51,7 +51,9 @@ class Banner(Notice):
     """What the monitor says about polling."""
 
     def watch_status(self, status: MonitorStatus) -> None:
-        self.message = banner_text(status)
+        from batch_tui.ui.commands import key_of  # the commands table holds this widget's screen
+
+        self.message = banner_text(status, key_of(self, "refresh"))
 
 
 class ViewLine(Notice):

@@ -11,7 +11,7 @@ from textual.widget import Widget
 
 from batch_tui.clock import to_datetime
 from batch_tui.format import clock_time, duration
-from batch_tui.monitor.monitor import MonitorStatus
+from batch_tui.monitor.monitor import BulkProgress, MonitorStatus
 from batch_tui.monitor.snapshot import STALE_AFTER
 from batch_tui.ui.state import Counts
 from batch_tui.ui.text import inert
@@ -65,6 +65,16 @@ def _state(status: MonitorStatus, now: float, stopped: str | None) -> Text:
     return line
 
 
+def _cancelling(progress: BulkProgress, now: float) -> Text:
+    """ "cancelling 4 of 12", and why the next one waits, while a cancel of many runs."""
+    text = Text("  ")
+    text.append(f"cancelling {progress.current} of {progress.total}", style="bold reverse")
+    if progress.waiting_until is not None and progress.waiting_until > now:
+        wait = _seconds(progress.waiting_until - now)
+        text.append(f" (next in {wait}, within the rate limit)", style="yellow")
+    return text
+
+
 def status_line(
     status: MonitorStatus,
     now: float,
@@ -72,14 +82,25 @@ def status_line(
     batches: int,
     active: int,
     stopped: str | None = None,
+    marked: int = 0,
+    profile: Text | None = None,
 ) -> Text:
     """One line of status text (server strings inert); ``stopped`` says the poll loop
-    is down. State and freshness come first and error text last, so a narrow
-    terminal cuts the error, never whether the data can be trusted."""
-    line = _state(status, now, stopped)
+    is down. The profile's name (in its colour) comes first, then state and
+    freshness, and error text last, so a narrow terminal cuts the error, never
+    which service this is or whether the data can be trusted."""
+    line = Text()
+    if profile is not None:
+        line.append_text(profile)
+        line.append("  ")
+    line.append_text(_state(status, now, stopped))
     line.append(f"  {batches} batches, {active} active", style="bold")
     if status.history:
         line.append(f" ({status.history})", style="dim")
+    if marked:
+        line.append(f"  ✓ {marked} marked", style="bold")
+    if status.cancelling is not None:
+        line.append_text(_cancelling(status.cancelling, now))
     if status.user_paused:
         line.append("  PAUSED (p resumes)", style="bold reverse yellow")
     elif status.state == "unauthorized":
@@ -137,8 +158,10 @@ class StatusBar(Widget):
     line: reactive[Text] = reactive(Text, init=False)
     """What the status line says."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, *, profile: Text | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.profile = profile
+        """The profile's name in its colour, first on the line (None: no profile)."""
         self._strip: Strip | None = None
 
     @property
@@ -153,6 +176,8 @@ class StatusBar(Widget):
             batches=self.counts.total,
             active=self.counts.active,
             stopped=self.stopped,
+            marked=self.counts.marked,
+            profile=self.profile,
         )
 
     watch_status = watch_now = watch_counts = watch_stopped = _write_line

@@ -1,0 +1,153 @@
+"""Cancelling many batches at once: one cancel each, in turn, paced by the rate budget.
+
+Each cancel is the single cancel (``ActionsMixin._cancel_and_verify``: one POST,
+an unclear answer verified by re-reading the batch at once, a confirmed one
+re-read when the scheduler next can), sent through the same lock
+once the same gate allows it: while the budget is spent or a 429 holds, the next
+cancel waits (and the status says so) rather than being refused. A batch that is
+already finished when its turn comes is skipped without a request. Only one cancel
+of many runs at a time. ``BatchMonitor`` mixes this in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
+
+from batch_tui.monitor.parts import MonitorParts
+from batch_tui.monitor.snapshot import BulkProgress, Change
+
+#: The longest nap between two looks at the gate while a cancel waits for it.
+NAP = 0.25
+#: How often one batch's cancel is sent again after a 429 before it counts as failed.
+HELD_TRIES = 3
+#: A spent budget that names no time to wait: look again after this long.
+MIN_WAIT = 0.5
+
+T = TypeVar("T")
+
+#: What became of one batch: the outcome view's words.
+CANCELLED, FINISHED, FAILED = "cancelled", "already finished", "failed"
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What came of one batch of a cancel of many."""
+
+    batch_id: str
+    name: str | None
+    outcome: str
+    """``cancelled``, ``already finished`` (nothing left to cancel) or ``failed``."""
+    message: str
+    """The detail: the server's answer, the status found, or why it failed."""
+
+
+class BulkCancelMixin(MonitorParts):
+    """``cancel_many`` for ``BatchMonitor``: see the module docstring."""
+
+    _bulk_running = False
+    """A cancel of many runs (a second one is refused)."""
+
+    @property
+    def bulk_cancelling(self) -> bool:
+        """True while a cancel of many batches runs."""
+        return self._bulk_running
+
+    async def cancel_many(self, batch_ids: Sequence[str]) -> list[BulkOutcome] | None:
+        """Cancel each of these batches in turn, one request each, never beyond the
+        budget; what came of each, in order. None (and nothing sent) when a cancel
+        of many is already running."""
+        if self._bulk_running:
+            return None
+        self._bulk_running = True
+        ids = list(dict.fromkeys(batch_ids))
+        self._cancelling.update(ids)
+        try:
+            outcomes = []
+            for number, batch_id in enumerate(ids, start=1):
+                progress = BulkProgress(number, len(ids))
+                outcomes.append(await self._cancel_in_turn(batch_id, progress))
+                self._cancelling.discard(batch_id)
+            return outcomes
+        finally:
+            self._bulk_running = False
+            self._cancelling.difference_update(ids)
+            self._update_status(cancelling=None)
+            self._emit(Change())
+            self._wake.set()
+
+    async def _cancel_in_turn(self, batch_id: str, progress: BulkProgress) -> BulkOutcome:
+        # A confirmed answer needs no re-read now: the polls fetch the batch's final
+        # figures within the budget, not ahead of the cancels still to send.
+        send = partial(self._cancel_and_verify, batch_id, reread=False)
+        tries = 0
+        while True:
+            sent = await self._when_allowed(batch_id, progress, send)
+            if isinstance(sent, BulkOutcome):
+                return sent
+            tries += 1
+            # After a 429 the gate holds the next try until the server's pause is over.
+            if not sent.held or tries == HELD_TRIES:
+                break
+        if sent.refused:
+            # Often the batch finished before its cancel arrived: read it to say so.
+            read = await self._when_allowed(batch_id, progress, partial(self._reread, batch_id))
+            skipped = read if isinstance(read, BulkOutcome) else self._not_to_send(batch_id)
+            if skipped is not None and skipped.outcome == FINISHED:
+                return skipped
+        outcome = CANCELLED if sent.ok else FAILED
+        return BulkOutcome(batch_id, self._name(batch_id), outcome, sent.message)
+
+    async def _when_allowed(
+        self, batch_id: str, progress: BulkProgress, send: Callable[[], Awaitable[T]]
+    ) -> T | BulkOutcome:
+        """``send()`` (one request about this batch) as soon as the gate allows; a
+        ``BulkOutcome`` instead when there is no point (finished, or the key was
+        rejected)."""
+        while True:
+            async with self._lock:
+                skipped = self._not_to_send(batch_id)
+                if skipped is not None:
+                    return skipped
+                wait = self._gate_wait()
+                self._show_progress(progress, None if wait <= 0 else self.clock() + wait)
+                if wait <= 0:
+                    return await send()
+            await asyncio.sleep(min(wait, NAP))
+
+    def _not_to_send(self, batch_id: str) -> BulkOutcome | None:
+        """Why this batch's cancel is not sent, looked at just before sending."""
+        snapshot = self.fleet.get(batch_id)
+        if snapshot is not None and snapshot.batch.is_terminal:
+            status = snapshot.batch.status or "finished"
+            return BulkOutcome(batch_id, snapshot.batch.name, FINISHED, status)
+        if snapshot is not None and not snapshot.batch.is_cancellable:
+            message = "not sent: its status is unknown (only pending, validating or processing)"
+            return BulkOutcome(batch_id, snapshot.batch.name, FAILED, message)
+        if self.scheduler.stopped:
+            message = "not sent: the API key was rejected (press r to try again)"
+            return BulkOutcome(batch_id, self._name(batch_id), FAILED, message)
+        return None
+
+    def _gate_wait(self) -> float:
+        """Seconds until the gate lets a request through (0: now)."""
+        now = self.clock()
+        held = self.scheduler.paused_until
+        if held is not None and now < held:
+            return held - now
+        if self.budget.can_send(now):
+            return 0.0
+        return max(MIN_WAIT, self.budget.next_window(now) - now)
+
+    def _show_progress(self, progress: BulkProgress, waiting_until: float | None) -> None:
+        shown = BulkProgress(progress.current, progress.total, waiting_until)
+        if self.status.cancelling != shown:
+            self._update_status(cancelling=shown)
+            self._emit(Change())
+
+    def _name(self, batch_id: str) -> str | None:
+        snapshot = self.fleet.get(batch_id)
+        return snapshot.batch.name if snapshot is not None else None

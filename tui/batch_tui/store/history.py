@@ -1,0 +1,157 @@
+"""The history screen's figures: finished batches added up by local day (no Textual).
+
+A day is a calendar day in local time (the machine's time zone, or the ``tz``
+given), from midnight to the next midnight, so a day around a daylight-saving
+change is 23 or 25 hours long. A batch belongs to the day its ``completedAt``
+falls on; a finished batch whose server never said when it finished is counted
+on no day. One query sums every day at once from the covering index of the
+``finished`` table (schema 2), and days without a finished batch come back as zeros.
+
+Each call opens its own read-only connection, so a worker thread can ask while
+the monitor writes on the event loop's thread (WAL lets them both go on).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from pathlib import Path
+from typing import TypeVar
+
+from batch_tui.api.models import Batch
+from batch_tui.store.db import BUSY_TIMEOUT_MS, StoreUnavailable
+
+#: How many days the history screen shows, today included.
+HISTORY_DAYS = 30
+#: At most this many of one day's batches are listed (newest first).
+DAY_BATCHES_LIMIT = 1000
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class DayTotals:
+    """What finished on one local day."""
+
+    day: date
+    start: float
+    """The day's first instant (local midnight), unix seconds."""
+    stop: float
+    """The next day's first instant."""
+    batches: int = 0
+    items: int = 0
+    """Items processed by the batches that finished that day."""
+    failed: int = 0
+    """Of those, items that failed."""
+    cost_cents: float = 0.0
+
+    @property
+    def failure_rate(self) -> float | None:
+        """Failed items out of processed ones (None on a day with none processed)."""
+        return self.failed / self.items if self.items else None
+
+
+@dataclass(frozen=True)
+class FinishedBatch:
+    """One batch of a day, as the history screen lists it."""
+
+    batch: Batch
+    finished: float
+    """When it finished (``completedAt``), unix seconds."""
+
+
+def day_bounds(
+    now: float, days: int = HISTORY_DAYS, tz: tzinfo | None = None
+) -> list[tuple[date, float, float]]:
+    """``(day, start, stop)`` for the ``days`` local days up to and including today,
+    oldest first. ``tz`` None: the machine's local time zone."""
+    local_now = datetime.fromtimestamp(now, tz) if tz else datetime.fromtimestamp(now).astimezone()
+    today = local_now.date()
+    out = []
+    for back in range(days - 1, -1, -1):
+        day = today - timedelta(days=back)
+        out.append((day, _midnight(day, tz), _midnight(day + timedelta(days=1), tz)))
+    return out
+
+
+def _midnight(day: date, tz: tzinfo | None) -> float:
+    moment = datetime.combine(day, time())
+    # Without a tz, ``timestamp()`` reads a naive time as local, daylight saving included.
+    return moment.replace(tzinfo=tz).timestamp() if tz else moment.timestamp()
+
+
+def daily_totals(
+    db: sqlite3.Connection, now: float, days: int = HISTORY_DAYS, tz: tzinfo | None = None
+) -> list[DayTotals]:
+    """Every one of the last ``days`` local days (oldest first), zeros included."""
+    bounds = day_bounds(now, days, tz)
+    values = ", ".join("(?, ?, ?)" for _ in bounds)
+    params = [
+        value for index, (_, start, stop) in enumerate(bounds) for value in (index, start, stop)
+    ]
+    rows = db.execute(
+        f"WITH days (i, start, stop) AS (VALUES {values}) "
+        "SELECT i, count(f.at), coalesce(sum(f.processed), 0), "
+        "coalesce(sum(f.failed), 0), coalesce(sum(f.cost), 0.0) "
+        "FROM days LEFT JOIN finished AS f ON f.at >= days.start AND f.at < days.stop "
+        "GROUP BY i ORDER BY i",
+        params,
+    ).fetchall()
+    return [
+        DayTotals(day, start, stop, int(n), int(items), int(failed), float(cost))
+        for (day, start, stop), (_, n, items, failed, cost) in zip(bounds, rows, strict=True)
+    ]
+
+
+def finished_between(
+    db: sqlite3.Connection, start: float, stop: float, limit: int = DAY_BATCHES_LIMIT
+) -> list[FinishedBatch]:
+    """The batches that finished in ``[start, stop)``, newest first; unreadable rows skipped."""
+    rows = db.execute(
+        "SELECT b.body, f.at FROM finished AS f JOIN batches AS b ON b.id = f.id "
+        "WHERE f.at >= ? AND f.at < ? ORDER BY f.at DESC LIMIT ?",
+        (start, stop, limit),
+    ).fetchall()
+    out = []
+    for body, finished in rows:
+        try:
+            batch = Batch.from_json(json.loads(body))
+        except (ValueError, RecursionError):
+            continue
+        out.append(FinishedBatch(batch, float(finished)))
+    return out
+
+
+class HistoryReader:
+    """Reads one store's history, each call on a connection of its own (any thread)."""
+
+    def __init__(self, path: Path, tz: tzinfo | None = None) -> None:
+        self.path = path
+        self.tz = tz
+        """The time zone of the days (None: the machine's)."""
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=1)
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return db
+
+    def days(self, now: float, days: int = HISTORY_DAYS) -> list[DayTotals]:
+        """The last ``days`` local days up to ``now``; raises ``StoreUnavailable``."""
+        return self._read(lambda db: daily_totals(db, now, days, self.tz))
+
+    def batches(self, day: DayTotals) -> list[FinishedBatch]:
+        """The batches that finished on ``day``; raises ``StoreUnavailable``."""
+        return self._read(lambda db: finished_between(db, day.start, day.stop))
+
+    def _read(self, query: Callable[[sqlite3.Connection], _T]) -> _T:
+        try:
+            db = self._connect()
+            try:
+                return query(db)
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot read the local store's history ({exc})") from None

@@ -1,0 +1,103 @@
+"""``c`` with batches marked: cancel them all, after one confirmation; one request
+each through the monitor, then a table of what became of each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from textual.widget import Widget
+
+from batch_tui.api.models import Batch
+from batch_tui.monitor.bulk import FAILED, BulkOutcome
+from batch_tui.monitor.monitor import BatchMonitor, Snapshot
+from batch_tui.ui.marks import Marks
+from batch_tui.ui.screens.bulk_outcome import BulkOutcomeScreen
+from batch_tui.ui.screens.confirm_bulk_cancel import ConfirmBulkCancel, plural
+
+
+def split(batches: Sequence[Batch]) -> tuple[list[Batch], list[Batch]]:
+    """(those that can be cancelled, those that cannot: finished or of unknown status)."""
+    return (
+        [batch for batch in batches if batch.is_cancellable],
+        [batch for batch in batches if not batch.is_cancellable],
+    )
+
+
+class BulkCancelFlow:
+    """Asks once, hands the marked ids to the monitor, and shows each outcome."""
+
+    def __init__(
+        self, node: Widget, monitor: BatchMonitor, marks: Marks, marks_changed: Callable[[], None]
+    ) -> None:
+        self.node = node
+        """Where the dialogs are shown from and the cancels' worker runs."""
+        self.monitor = monitor
+        self.marks = marks
+        self.marks_changed = marks_changed
+        """Called after the flow changed the marks (to repaint and recount)."""
+        self.running = False
+        """From the confirmation until the outcome is known: ``c`` starts nothing more."""
+        self.dialog: ConfirmBulkCancel | None = None
+        """The confirmation, while it is open."""
+        self._asked: list[str] = []
+        """The marked ids the open confirmation is about."""
+
+    def start(self) -> None:
+        """Ask to cancel every marked batch that can be cancelled."""
+        if self.running or self.monitor.bulk_cancelling:
+            progress = self.monitor.status.cancelling
+            doing = f" ({progress.current} of {progress.total})" if progress else ""
+            self.node.notify(
+                f"Already cancelling the marked batches{doing}; wait for it to finish.",
+                severity="warning",
+            )
+            return
+        snapshots = self.monitor.snapshots
+        self.marks.forget([batch_id for batch_id in self.marks if batch_id not in snapshots])
+        marked = [snapshots[batch_id].batch for batch_id in self.marks]
+        to_cancel, skipped = split(marked)
+        if not to_cancel:
+            self.marks_changed()
+            self.node.notify(
+                f"None of the {plural(len(marked), 'marked batch')} can be cancelled: "
+                "only pending, validating or processing batches can.",
+                severity="warning",
+            )
+            return
+        ids = self._asked = [batch.id or "" for batch in (*to_cancel, *skipped)]
+        self.dialog = ConfirmBulkCancel(to_cancel, skipped)
+        self.node.app.push_screen(
+            self.dialog, callback=lambda confirmed: self.answered(ids, confirmed)
+        )
+
+    def follow(self, snapshots: Mapping[str, Snapshot]) -> None:
+        """Keep an open confirmation's batches, statuses and costs live."""
+        if self.dialog is not None:
+            asked = [snapshots[i].batch for i in self._asked if i in snapshots]
+            self.dialog.show_batches(*split(asked))
+
+    def answered(self, batch_ids: Sequence[str], confirmed: bool | None) -> None:
+        """The user's answer: cancel them all, or nothing."""
+        self.dialog = None
+        if not confirmed:
+            self.node.notify("Cancel declined; nothing was sent.", timeout=3)
+            return
+        self.running = True
+        self.marks.clear()
+        self.marks_changed()
+        self.node.run_worker(self._cancel(batch_ids), group="cancel", exit_on_error=False)
+
+    async def _cancel(self, batch_ids: Sequence[str]) -> None:
+        try:
+            outcomes = await self.monitor.cancel_many(batch_ids)
+        except Exception as exc:  # a bug: the user confirmed, so must hear what happened
+            reason = f"internal error: {type(exc).__name__}: {exc}"
+            outcomes = [BulkOutcome(batch_id, None, FAILED, reason) for batch_id in batch_ids]
+        finally:
+            self.running = False
+        if outcomes is None:  # another was running after all: it reports its own
+            return
+        # What failed stays marked, so c tries those again.
+        self.marks.add(outcome.batch_id for outcome in outcomes if outcome.outcome == FAILED)
+        self.marks_changed()
+        self.node.app.push_screen(BulkOutcomeScreen(outcomes))
