@@ -11,8 +11,11 @@ It starts ``batch-tui demo-server --churn 5 --rate-limit 1000`` in its own proce
 finishes and alerts a second), then the real app in a 140x40 pseudo-terminal with
 ``--interval 2`` and a fresh, empty state directory. Every 30 s it samples the
 resident set size (RSS) of both processes, the app's CPU and how much it drew,
-and prints a row. At the end it prints the app's growth from minute 2 (start-up
-and the first pages are over by then) to the last sample.
+and prints a row. At the end it prints the app's growth from the end of the
+warm-up (``--warmup`` minutes, default 2: start-up and the first pages are over
+by then) to the last sample. The dashboard holds the newest 2,000 finished
+batches before it lets older ones go, which takes some eight minutes at five a
+second: ``--minutes 40 --warmup 10`` measures half an hour of steady state.
 
 Exit status 0 when that growth is within ±10 MB (``--tolerance``), 1 when it is
 not, 2 when the app died or drew nothing.
@@ -160,9 +163,11 @@ def soak(
     return samples
 
 
-def growth(samples: list[dict], key: str) -> tuple[float, float, float]:
-    """(value at minute 2, value at the end, the difference) of one column."""
-    base = min(samples, key=lambda s: abs(s["elapsed"] - BASELINE_AT))
+def growth(
+    samples: list[dict], key: str, baseline: float = BASELINE_AT
+) -> tuple[float, float, float]:
+    """(value at the end of the warm-up, value at the end, the difference) of one column."""
+    base = min(samples, key=lambda s: abs(s["elapsed"] - baseline))
     return base[key], samples[-1][key], samples[-1][key] - base[key]
 
 
@@ -190,6 +195,9 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=5.0, help="batches a second (default 5)")
     parser.add_argument("--interval", type=float, default=2.0, help="the app's --interval")
     parser.add_argument("--tolerance", type=float, default=10.0, help="allowed growth in MB")
+    parser.add_argument(
+        "--warmup", type=float, default=BASELINE_AT / 60, help="minutes before growth counts"
+    )
     parser.add_argument("--tracemalloc", type=Path, metavar="DIR", help="snapshots of the app")
     parser.add_argument("--trace-every", type=float, default=120.0, metavar="SECONDS")
     parser.add_argument("--trace-frames", type=int, default=8, metavar="N")
@@ -210,21 +218,23 @@ def main() -> int:
         args.tracemalloc,
         (args.trace_every, args.trace_frames),
     )
-    if len(samples) < 2 or samples[-1]["elapsed"] < min(BASELINE_AT, args.minutes * 60):
+    baseline = args.warmup * 60
+    if len(samples) < 2 or samples[-1]["elapsed"] < min(baseline, args.minutes * 60):
         print("not enough samples: the run ended early")
         return 2
-    app_from, app_to, app_growth = growth(samples, "app")
-    server_from, server_to, server_growth = growth(samples, "server")
-    anon_growth = growth(samples, "app_anon")[2]
-    server_anon_growth = growth(samples, "server_anon")[2]
+    app_from, app_to, app_growth = growth(samples, "app", baseline)
+    server_from, server_to, server_growth = growth(samples, "server", baseline)
+    anon_growth = growth(samples, "app_anon", baseline)[2]
+    server_anon_growth = growth(samples, "server_anon", baseline)[2]
     ok = abs(app_growth) <= args.tolerance
+    at = f"minute {args.warmup:g}"
     print(
-        f"\napp RSS:    {app_from:.1f} MB at minute 2, {app_to:.1f} MB at the end: "
+        f"\napp RSS:    {app_from:.1f} MB at {at}, {app_to:.1f} MB at the end: "
         f"{app_growth:+.1f} MB ({'within' if ok else 'beyond'} ±{args.tolerance:g} MB); "
         f"anonymous {anon_growth:+.1f} MB"
     )
     print(
-        f"server RSS: {server_from:.1f} MB at minute 2, {server_to:.1f} MB at the end: "
+        f"server RSS: {server_from:.1f} MB at {at}, {server_to:.1f} MB at the end: "
         f"{server_growth:+.1f} MB; anonymous {server_anon_growth:+.1f} MB"
     )
     print(f"{os.cpu_count()} cores, Python {sys.version.split()[0]}")

@@ -32,6 +32,9 @@ DEFAULT_ALARM_MIN_ITEMS = 10
 MIN_ALARM_PERCENT = 1.0
 MAX_ALARM_PERCENT = 100.0
 
+#: Finished batches the dashboard holds in memory beyond those still running (the
+#: newest); older ones stay in the local store and come back when scrolled to.
+DEFAULT_KEEP_FINISHED = 2000
 #: The batch list's columns a config file may name (``columns = [...]``), and the
 #: ones shown when it names none. ``id`` is the full id where it fits, else its
 #: last six characters. The list's stale mark always comes first.

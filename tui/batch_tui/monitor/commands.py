@@ -105,7 +105,8 @@ class CommandsMixin(MonitorParts):
         pages; a little before their end, so a shifted list loses nothing."""
         walk = self.scheduler.walk(PollRequest("history"))
         if self.scheduler.history_wanted and self.scheduler.history_ready and not walk.started:
-            walk.offset = max(0, len(self._listed) - HISTORY_OVERLAP)
+            known = len(self._listed) if self._history_from is None else self._history_from
+            walk.offset = max(0, known - HISTORY_OVERLAP)
 
     def set_interval(self, interval: float) -> None:
         """Change the poll interval at run time."""

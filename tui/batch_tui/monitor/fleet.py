@@ -64,6 +64,16 @@ class _Order:
             del self._at[index]
             del self.ids[index]
 
+    def keep_only(self, keep: set[str]) -> None:
+        """Drop every id not in ``keep``, in one pass (eviction drops thousands)."""
+        kept = [
+            (at, batch_id)
+            for at, batch_id in zip(self._at, self.ids, strict=True)
+            if batch_id in keep
+        ]
+        self._at = array("d", (at for at, _ in kept))
+        self.ids = [batch_id for _, batch_id in kept]
+
     def last(self) -> tuple[float, str] | None:
         """The key of the oldest row."""
         return (self._at[-1], self.ids[-1]) if self.ids else None
@@ -96,6 +106,8 @@ class Fleet:
         """When each changing batch last moved."""
         self.missing: set[str] = set()
         """Batches shown that the server said do not exist (counted nowhere)."""
+        self.added = 0
+        """Rows added since start (new batches, history read back)."""
 
     def __contains__(self, batch_id: object) -> bool:
         return batch_id in self.snapshots
@@ -127,6 +139,8 @@ class Fleet:
             old = self.snapshots.get(batch_id)
             if old is not None:
                 self._order.discard(order_key(batch_id, old.batch))
+            else:
+                self.added += 1
         keys = sorted(order_key(batch_id, s.batch) for batch_id, s in fresh.items())
         last = self._order.last()
         for key in keys:
@@ -146,6 +160,19 @@ class Fleet:
         self.stalls.forget(batch_id)
         if old is not None:
             self._order.discard(order_key(batch_id, old.batch))
+
+    def evict(self, batch_ids: set[str]) -> None:
+        """Stop holding these (finished) batches in memory, all at once."""
+        self.snapshots = {i: s for i, s in self.snapshots.items() if i not in batch_ids}
+        self._order.keep_only(set(self.snapshots))
+        for batch_id in batch_ids:
+            self.progress.pop(batch_id, None)
+            self._alarmed.discard(batch_id)
+
+    @property
+    def order(self) -> list[str]:
+        """Every batch held, in list order (newest first)."""
+        return self._order.ids
 
     def mark(
         self, batch_id: str, error: str | None, planned: float | None, *, not_found: bool = False

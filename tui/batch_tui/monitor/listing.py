@@ -91,7 +91,9 @@ class ListingMixin(MonitorParts):
         else:
             more = walk.page(rows, has_more, wanted=True, total=total)
             self.scheduler.history_page_done(not more, now)
+            self._history_loaded(batches)
             if not more:
+                self.gap_before = None
                 self.store.set_meta("history_complete", "1")
         return change
 

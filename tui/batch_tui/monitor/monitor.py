@@ -21,7 +21,7 @@ from batch_tui.api.client import CheckClient
 from batch_tui.api.errors import ApiError, RateLimited, Unauthorized
 from batch_tui.api.models import Batch
 from batch_tui.clock import Clock, system_clock
-from batch_tui.defaults import DEFAULT_STALL_AFTER
+from batch_tui.defaults import DEFAULT_KEEP_FINISHED, DEFAULT_STALL_AFTER
 from batch_tui.monitor.actions import ActionsMixin
 from batch_tui.monitor.budget import DEFAULT_HEADROOM, Budget
 from batch_tui.monitor.bulk import BulkCancelMixin, BulkOutcome
@@ -40,6 +40,7 @@ from batch_tui.monitor.snapshot import (
     MonitorStatus,
     Snapshot,
 )
+from batch_tui.monitor.window import WindowMixin
 from batch_tui.store.db import Store
 
 __all__ = [
@@ -60,7 +61,9 @@ ITEM_ERRORS_KEPT = 20
 ITEM_ERRORS_PAGE = 100
 
 
-class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, BulkCancelMixin, StoreMixin):
+class BatchMonitor(
+    CommandsMixin, ListingMixin, ActionsMixin, BulkCancelMixin, StoreMixin, WindowMixin
+):
     """Polls the API on the scheduler's plan and keeps a ``Snapshot`` per batch.
 
     ``on_change`` is called (on the monitor's event loop) after every step that
@@ -83,6 +86,7 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, BulkCancelMixin, S
         stall_after: float = DEFAULT_STALL_AFTER,
         store: Store | None = None,
         store_problem: str | None = None,
+        keep_finished: int = DEFAULT_KEEP_FINISHED,
     ) -> None:
         self.client = client
         self.clock = clock
@@ -116,6 +120,12 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, BulkCancelMixin, S
         self._listed: set[str] = set()
         self._order_ok_until: dict[str, float | None] = {}
         self._known_at_walk_start: dict[str, int] = {}
+        self.keep_finished = keep_finished
+        """Finished batches held beyond those running (``window``); 0 holds all."""
+        self.gap_before: str | None = None
+        self._history_from: int | None = None
+        self._end_held = False
+        self._added_at_pass = 0
         self._seen_rate_limit = client.rate_limit
         self._load_store_first()
         now = clock()
@@ -209,6 +219,9 @@ class BatchMonitor(CommandsMixin, ListingMixin, ActionsMixin, BulkCancelMixin, S
                 state="ok", last_success=self.clock(), last_error=None, last_error_message=None
             )
         self._save()
+        if gone := self._evict():
+            change = replace(change, removed=change.removed | gone)
+            self._update_status()
         self._emit(change)
 
     # ── requests ─────────────────────────────────────────────────────────────

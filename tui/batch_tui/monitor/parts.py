@@ -8,6 +8,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from batch_tui.api.client import CheckClient
+from batch_tui.api.models import Batch
 from batch_tui.clock import Clock
 from batch_tui.monitor.budget import Budget
 from batch_tui.monitor.fleet import Fleet
@@ -39,6 +40,10 @@ class MonitorParts:
     _listed: set[str]
     _order_ok_until: dict[str, float | None]
     _known_at_walk_start: dict[str, int]
+    _history_from: int | None
+    gap_before: str | None
+    """The first row after a gap in the list (rows let go above it, see
+    ``window``): history is wanted when the cursor comes near it."""
 
     if TYPE_CHECKING:
         # Declared for the type checker only, so they never shadow the real ones.
@@ -57,6 +62,7 @@ class MonitorParts:
         def _add_stored(self, rows: list[Snapshot]) -> None: ...
         def _check_gate(self) -> None: ...
         def _place_history_walk(self) -> None: ...
+        def _history_loaded(self, batches: list[Batch]) -> None: ...
         async def _reread(self, batch_id: str) -> str | None: ...
         async def _cancel_and_verify(
             self, batch_id: str, *, reread: bool = ...

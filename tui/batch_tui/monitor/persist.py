@@ -84,6 +84,13 @@ class StoreLink:
         self.loaded += limit
         return [self._snapshot(row) for row in rows]
 
+    def rewind(self, offset: int) -> None:
+        """Rows from ``offset`` on are to be read again (the monitor let them go)."""
+        store = self.store
+        if store is not None:
+            self.total = self._guard(store.count) or 0
+            self.loaded = min(self.loaded, offset)
+
     @staticmethod
     def _snapshot(row: StoredBatch) -> Snapshot:
         final = row.batch.status in TERMINAL_STATUSES
@@ -160,6 +167,7 @@ class StoreMixin(MonitorParts):
         rows = self.store.next_rows()
         if rows:
             self._add_stored(rows)
+            self._history_loaded([row.batch for row in rows])
             self._emit(Change(reordered=True))
         if self.store.fully_loaded:
             # What the store holds is all drawn: older batches come from the server now.

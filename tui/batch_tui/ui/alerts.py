@@ -20,6 +20,8 @@ from batch_tui.ui.text import plain
 
 #: How long the failure-rate alarm stays on screen, in seconds.
 ALARM_TIMEOUT = 20
+#: The failure-rate alarm's title: a newer alarm replaces the one on screen.
+ALARM_TITLE = "Failure-rate alarm"
 #: Finishes within this many seconds of the first are told together.
 GATHER_SECONDS = 1.0
 #: Up to this many finishes at once are told one by one; more become one line.
@@ -71,13 +73,29 @@ def alarm_message(batch_id: str, batch: Batch, *, read_only: bool, key: str = "c
     )
 
 
+def alarms_message(alarming: list[tuple[str, Batch]], *, read_only: bool, key: str = "c") -> str:
+    """One line for every batch whose alarm is recent: the first few by name."""
+    if len(alarming) == 1:
+        return alarm_message(*alarming[0], read_only=read_only, key=key)
+    named = ", ".join(
+        f"{plain(batch.name or batch_id)} "
+        f"({percent(failure_rate(batch.failure_count, batch.processed_items))})"
+        for batch_id, batch in alarming[:MAX_NAMED]
+    )
+    more = f" and {len(alarming) - MAX_NAMED} more" if len(alarming) > MAX_NAMED else ""
+    advice = "" if read_only else f" Consider cancelling them: highlight one and press {key}."
+    return f"{len(alarming)} running batches have many failed items: {named}{more}.{advice}"
+
+
 class Alerts:
     """Tells the user about batches that finished or raised the alarm.
 
     Finishes are gathered for ``GATHER_SECONDS`` and told together: one batch by
     name, a burst as one line ("12 batches finished: 10 completed, 2 failed"), so
     a fleet of short batches cannot flood the screen. The bell rings at most once
-    every ``BELL_GAP`` seconds.
+    every ``BELL_GAP`` seconds. The failure-rate alarm is one notification: a new
+    alarm replaces it with one naming every batch alarmed in the last
+    ``ALARM_TIMEOUT`` seconds.
     """
 
     def __init__(
@@ -98,6 +116,7 @@ class Alerts:
         self._rang_at: float | None = None
         self._pending: dict[str, Batch] = {}
         self._flush_timer: Timer | None = None
+        self._alarming: dict[str, tuple[float, Batch]] = {}
         self._stalls: list[BatchEvent] = []
         self._stall_timer: Timer | None = None
 
@@ -108,24 +127,37 @@ class Alerts:
                 self._pending[batch_id] = snapshot.batch
         if self._pending and self._flush_timer is None:
             self._flush_timer = self.node.set_timer(GATHER_SECONDS, self.flush)
-        for batch_id in sorted(change.alarms):
-            if (snapshot := snapshots.get(batch_id)) is None:
-                continue
-            self.node.notify(
-                alarm_message(
-                    batch_id,
-                    snapshot.batch,
-                    read_only=self.read_only,
-                    key=key_of(self.node, "cancel"),
-                ),
-                title="Failure-rate alarm",
-                severity="warning",
-                timeout=ALARM_TIMEOUT,
-                markup=False,
-            )
+        if change.alarms:
+            self._alarm(change.alarms, snapshots)
         self._stalls.extend(e for e in change.events if e.kind == "stalled")
         if self._stalls and self._stall_timer is None:
             self._stall_timer = self.node.set_timer(GATHER_SECONDS, self.tell_stalls)
+
+    def _alarm(self, alarms: frozenset[str], snapshots: Mapping[str, Snapshot]) -> None:
+        """Replace the alarm on screen by one naming these and the recent ones."""
+        now = self._clock()
+        self._alarming = {
+            batch_id: (at, batch)
+            for batch_id, (at, batch) in self._alarming.items()
+            if now - at < ALARM_TIMEOUT
+        }
+        for batch_id in sorted(alarms):
+            if (snapshot := snapshots.get(batch_id)) is not None:
+                self._alarming[batch_id] = (now, snapshot.batch)
+        if not self._alarming:
+            return
+        newest_first = sorted(self._alarming.items(), key=lambda item: -item[1][0])
+        self.node.notify(
+            alarms_message(
+                [(batch_id, batch) for batch_id, (_, batch) in newest_first],
+                read_only=self.read_only,
+                key=key_of(self.node, "cancel"),
+            ),
+            title=ALARM_TITLE,
+            severity="warning",
+            timeout=ALARM_TIMEOUT,
+            markup=False,
+        )
 
     def tell_stalls(self) -> None:
         """Tell the stalls gathered so far: each by name, or many as one line."""

@@ -17,13 +17,20 @@ from batch_tui.defaults import DEFAULT_COLUMNS
 from batch_tui.hooks import HookRunner
 from batch_tui.monitor.monitor import BatchMonitor, Change
 from batch_tui.ui import commands
+from batch_tui.ui.alerts import ALARM_TITLE
 from batch_tui.ui.messages import MonitorChanged
 from batch_tui.ui.outlets import Outlets
 from batch_tui.ui.polling import POLLING, Poller
 from batch_tui.ui.profile_switch import Connection, Switcher
 from batch_tui.ui.screens.dashboard import Dashboard
 from batch_tui.ui.text import plain
+from batch_tui.ui.toast_leaks import RELEASE_EVERY, release_closed_toasts
 from batch_tui.watchlist import WatchList
+
+#: At most this many notifications are on screen at once.
+MAX_NOTIFICATIONS = 4
+#: Notifications of these titles replace the one on screen rather than stack.
+REPLACED = frozenset({POLLING, ALARM_TITLE})
 
 
 class BatchTUI(App[int]):
@@ -103,6 +110,7 @@ class BatchTUI(App[int]):
     def _start(self) -> None:
         self.monitor.on_change = self._monitor_changed
         self.poller.start()
+        self.set_interval(RELEASE_EVERY, lambda: release_closed_toasts(self))
         for warning in self.warnings:
             self.notify(
                 plain(warning), title="Warning", severity="warning", timeout=30, markup=False
@@ -162,7 +170,8 @@ class BatchTUI(App[int]):
 
     def on_notify(self, event: Notify) -> None:
         """A notification that repeats one still on screen (ten presses of ``-``), or
-        a newer word on polling, replaces the older one rather than stacking."""
+        a newer word on polling or the failure-rate alarm, replaces the older one
+        rather than stacking; past ``MAX_NOTIFICATIONS`` the oldest goes."""
         new = event.notification
         for shown in list(self._notifications):
             same = (shown.message, shown.title, shown.severity) == (
@@ -170,8 +179,12 @@ class BatchTUI(App[int]):
                 new.title,
                 new.severity,
             )
-            if shown is not new and (same or new.title == shown.title == POLLING):
+            if shown is not new and (same or new.title == shown.title in REPLACED):
                 self._unnotify(shown, refresh=False)
+        # (Textual adds ``new`` after this handler has run: room is kept for it.)
+        older = [shown for shown in self._notifications if shown is not new]
+        for shown in older[: max(0, len(older) - MAX_NOTIFICATIONS + 1)]:
+            self._unnotify(shown, refresh=False)
         self._refresh_notifications()
 
     def _monitor_changed(self, change: Change) -> None:

@@ -13,6 +13,7 @@ from textual.worker import Worker, WorkerState
 
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.ui.view import ListView
+from batch_tui.ui.widgets.batch_list import BatchList
 
 #: The title of the notifications that confirm ``r``, ``p``, ``+`` and ``-``: a newer
 #: one replaces the one before (the app merges them), so keys pressed in a row
@@ -61,17 +62,24 @@ class PollingControls:
         message = "Polling paused: p resumes." if paused else "Polling resumed."
         self.node.notify(message, title=POLLING, timeout=3, markup=False)
 
-    def want_history(self, cursor_row: int, rows: int, view: ListView) -> None:
-        """Older batches are wanted near the end of the list, or when a find, a filter
-        on finished batches or another order needs every batch to be right."""
-        near_end = cursor_row >= rows - HISTORY_NEAR_ROWS
+    def want_history(self, rows: BatchList, view: ListView) -> None:
+        """Older batches are wanted near the end of the list or just below a gap in
+        it (rows let go to save memory), or when a find, a filter on finished
+        batches or another order needs every batch to be right."""
+        cursor_row, gap = rows.cursor_row, self.monitor.gap_before
+        near_end = cursor_row >= rows.row_count - HISTORY_NEAR_ROWS and self.monitor.more_below
+        try:
+            gap_row = rows.get_row_index(gap) if gap is not None else None
+        except KeyError:
+            gap_row = None
+        near_gap = gap_row is not None and gap_row <= cursor_row < gap_row + HISTORY_NEAR_ROWS
         needs_all = (
             bool(view.text)
             or view.day is not None
             or view.status not in ("all", "active")
             or (view.sort, view.descending) != ("created", True)
         )
-        self.monitor.want_history(near_end or needs_all)
+        self.monitor.want_history(near_end or near_gap or needs_all)
 
     def step_interval(self, direction: int) -> None:
         """Poll less (1) or more (-1) often: the next step along the ladder."""

@@ -88,7 +88,7 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
         self.clock = clock
         self.read_only = connection.read_only
         """No cancel: the key and its binding are gone, not merely refused."""
-        self.alerts = Alerts(self, bell=connection.bell, read_only=self.read_only)
+        self.alerts = Alerts(self, bell=connection.bell, read_only=self.read_only, clock=clock)
         self.polling = PollingControls(self, monitor)
         self.watching = Watching(self, monitor, connection.watchlist)
         self.cancel_flow = CancelFlow(self, monitor, self.profile)
@@ -160,7 +160,7 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
         self._want_history()
 
     def _want_history(self) -> None:
-        self.polling.want_history(self.batch_list.cursor_row, self.batch_list.row_count, self.view)
+        self.polling.want_history(self.batch_list, self.view)
 
     def _follow_status(self) -> None:
         """Bind what the monitor says about polling, and how many batches there are."""
