@@ -175,8 +175,15 @@ def test_cancelling_many_marked_batches_in_a_small_terminal(tmux, tmp_path):
     tmux.keys("s", "*")  # every active batch
     tmux.wait_for(lambda s: re.search(r"✓ \d marked", s) is not None)
     tmux.keys("c")
-    modal = tmux.wait_for(lambda s: re.search(r"Cancel \d marked batch", s) is not None)
-    assert "Cost so far" in modal and "Keep running (n)" in modal  # all of it fits
+    # All of it fits, and no notification covers it: the question, the cost and the
+    # buttons (the screen is read until the whole frame has been drawn).
+    tmux.wait_for(
+        lambda s: (
+            re.search(r"Cancel \d marked batch", s) is not None
+            and "Cost so far" in s
+            and "Keep running (n)" in s
+        )
+    )
     tmux.keys("y")
     outcome = tmux.wait_for(lambda s: "Cancel of many:" in s)
     title = next(line for line in outcome.splitlines() if "Cancel of many:" in line)

@@ -105,12 +105,13 @@ class BatchTUI(App[int]):
     def on_mount(self) -> None:
         self.set_keymap(self.keymap)
         self.push_screen(self.dashboard)
+        # One timer for the app's life: a profile switch keeps it.
+        self.set_interval(RELEASE_EVERY, lambda: release_closed_toasts(self))
         self._start()
 
     def _start(self) -> None:
         self.monitor.on_change = self._monitor_changed
         self.poller.start()
-        self.set_interval(RELEASE_EVERY, lambda: release_closed_toasts(self))
         for warning in self.warnings:
             self.notify(
                 plain(warning), title="Warning", severity="warning", timeout=30, markup=False

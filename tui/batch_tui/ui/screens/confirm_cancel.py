@@ -78,6 +78,12 @@ class ConfirmCancel(ModalScreen[bool]):
     ConfirmCancel Button {
         margin-left: 2;
     }
+    /* A question about cancelling is read whole: notifications wait behind it
+       (they are still listed, and show again once it is answered). Hidden,
+       not ``display: none``, which the rack overrides whenever one comes. */
+    ConfirmCancel Toast {
+        visibility: hidden;
+    }
     """
 
     def __init__(self, batch: Batch, profile: Text | None = None) -> None:
