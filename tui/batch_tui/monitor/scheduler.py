@@ -79,6 +79,10 @@ class Plan:
     highlighted_interval: float
     requests_per_minute: float
     """What the plan would send in a minute at the effective pace."""
+    longest_gap: float = 0.0
+    """Seconds between requests of the plan's most frequent stream: data younger
+    than a few of these is as fresh as planned (the discovery period, when nothing
+    can change but the arrival of a new batch)."""
 
 
 @dataclass
@@ -280,11 +284,15 @@ class Scheduler(TrackingMixin, OutcomesMixin):
         rates = self._base_rates()
         highlighted = rates.pop("highlighted")
         per_second = sum(rates.values()) / self.factor + highlighted / self.highlight_factor
+        gaps = [self.factor / rate for rate in rates.values() if rate > 0]
+        if highlighted > 0:
+            gaps.append(self.highlight_factor / highlighted)
         return Plan(
             interval=self.interval,
             effective_interval=self.interval * self.factor,
             highlighted_interval=self.interval * self.highlight_factor,
             requests_per_minute=60 * per_second,
+            longest_gap=min(gaps, default=self.interval * self.factor),
         )
 
     def _held(self, now: float) -> bool:

@@ -113,6 +113,9 @@ class MonitorStatus:
     """The interval the user asked for."""
     effective_interval: float = DEFAULT_INTERVAL
     """The interval the rate budget allows (equal to ``interval`` when it fits)."""
+    planned_gap: float = DEFAULT_INTERVAL
+    """The longest the plan means to go without a request: the effective interval
+    while batches can change, the discovery period while none can."""
     requests_last_minute: int = 0
     backing_off: int = 0
     """How many endpoints are backing off after errors."""

@@ -32,10 +32,12 @@ def _seconds(delta: float) -> str:
 
 def is_stale(status: MonitorStatus, now: float) -> bool:
     """The data on screen is old: nothing has succeeded for three intervals (as the
-    budget allows them), or, once connected, nothing ever has."""
+    budget allows them, or three discovery periods while no batch can change), or,
+    once connected, nothing ever has."""
     if status.last_success is None:
         return status.state != "connecting"
-    return now - status.last_success > STALE_AFTER * max(status.interval, status.effective_interval)
+    planned = max(status.interval, status.effective_interval, status.planned_gap)
+    return now - status.last_success > STALE_AFTER * planned
 
 
 def _state(status: MonitorStatus, now: float, stopped: str | None) -> Text:
