@@ -88,6 +88,26 @@ async def test_the_highlighted_watched_and_nearby_batches_are_kept(
     assert monitor.gap_before == order[at - window.BAND]
 
 
+async def test_a_marked_batch_stays_in_memory_however_far_from_the_cursor(
+    churn, clock, tmp_path, monkeypatch
+):
+    """Marks are the user's: a finished batch marked long ago keeps its row (and so
+    its mark) while the window lets its neighbours go."""
+    monkeypatch.setattr(window, "BAND", 5)
+    monitor = monitor_for(churn, clock, tmp_path)
+    await run_due(monitor)
+    await advance(monitor, clock, 20, step=2)
+    first = list(monitor.snapshots)
+    monitor.highlight(first[0])
+    monitor.keep([first[-1]])
+    await advance(monitor, clock, 60, step=2)
+    assert first[-1] in monitor.snapshots
+    assert first[-2] not in monitor.snapshots  # its neighbour was let go
+    monitor.keep([])
+    await advance(monitor, clock, 60, step=2)
+    assert first[-1] not in monitor.snapshots
+
+
 async def test_history_comes_back_from_the_store_when_wanted(churn, clock, tmp_path):
     monitor = monitor_for(churn, clock, tmp_path)
     await run_due(monitor)

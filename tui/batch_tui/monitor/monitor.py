@@ -122,6 +122,8 @@ class BatchMonitor(
         self._known_at_walk_start: dict[str, int] = {}
         self.keep_finished = keep_finished
         """Finished batches held beyond those running (``window``); 0 holds all."""
+        self.kept: frozenset[str] = frozenset()
+        """Batches held whatever the window: the user's marks (``keep``)."""
         self.gap_before: str | None = None
         self._history_from: int | None = None
         self._end_held = False

@@ -7,13 +7,15 @@ looking at history (the cursor is not near the end of the list, and no find,
 filter or other order needs every batch), the monitor holds only: every batch
 that can still change, the newest ``keep_finished`` finished ones, a band of
 rows around the highlighted batch (no row near the cursor ever vanishes), and
-every batch the user named (watched, being cancelled, not found). The rest are
+every batch the user named (watched, marked, being cancelled, not found). The rest are
 let go. They stay in the local store (or, with the store off, on the server) and
 come back the way all history does: as the cursor nears the end of the list, or
 the gap above the band, or when a find needs them.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from batch_tui.api.models import Batch
 from batch_tui.monitor.fleet import order_key
@@ -33,8 +35,14 @@ class WindowMixin(MonitorParts):
     """Letting finished batches go, for ``BatchMonitor``: see the module docstring."""
 
     keep_finished: int
+    kept: frozenset[str]
     _end_held: bool
     _added_at_pass: int
+
+    def keep(self, batch_ids: Iterable[str]) -> None:
+        """Hold these batches whatever the window (the user's marks): a finished
+        one marked long ago keeps its row, and so its mark."""
+        self.kept = frozenset(batch_ids)
 
     def _evict(self) -> frozenset[str]:
         """Let go of finished batches beyond the window; the ids let go."""
@@ -63,7 +71,7 @@ class WindowMixin(MonitorParts):
         """The finished batches outside the window, the band and the protected."""
         fleet = self.fleet
         order = fleet.order
-        protected = set(self.watched) | self._cancelling | fleet.missing
+        protected = set(self.watched) | self._cancelling | fleet.missing | self.kept
         highlighted = self.scheduler.highlighted
         band = range(0)
         if highlighted is not None and highlighted in fleet:

@@ -71,6 +71,7 @@ class MarkingMixin:
         self._marks_changed()
 
     def _marks_changed(self, batch_ids: list[str] | None = None) -> None:
+        self.monitor.keep(self.batch_list.marks)  # marked rows are never let go
         self.batch_list.repaint_marks(batch_ids)
         self._follow_status()
         self.refresh_bindings()  # the footer's c says "Cancel marked" while any are
