@@ -5,27 +5,15 @@ from __future__ import annotations
 import re
 import sys
 
-import pytest
+import test_tmux
+from test_tmux import clean_env
 
-from test_tmux import DemoProcesses, Tmux, clean_env
-
-pytestmark = pytest.mark.tmux
+pytestmark = test_tmux.pytestmark
+# The same fixtures as the other tmux tests: a private tmux server, demo processes.
+tmux = test_tmux.tmux
+demo_process = test_tmux.demo_process
 
 IDS = re.compile(r"batch_[0-9a-f]{12}")
-
-
-@pytest.fixture
-def demo_process():
-    processes = DemoProcesses()
-    yield processes
-    processes.stop_all()
-
-
-@pytest.fixture
-def tmux(tmp_path):
-    session = Tmux(tmp_path)
-    yield session
-    session.kill()
 
 
 def test_profile_flag_and_switcher_in_a_real_terminal(tmux, tmp_path, demo_process):
