@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import math
 from array import array
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import replace
 
 from batch_tui.api.models import Batch
@@ -64,7 +64,7 @@ class _Order:
             del self._at[index]
             del self.ids[index]
 
-    def keep_only(self, keep: set[str]) -> None:
+    def keep_only(self, keep: Container[str]) -> None:
         """Drop every id not in ``keep``, in one pass (eviction drops thousands)."""
         kept = [
             (at, batch_id)
@@ -164,7 +164,7 @@ class Fleet:
     def evict(self, batch_ids: set[str]) -> None:
         """Stop holding these (finished) batches in memory, all at once."""
         self.snapshots = {i: s for i, s in self.snapshots.items() if i not in batch_ids}
-        self._order.keep_only(set(self.snapshots))
+        self._order.keep_only(self.snapshots.keys())
         for batch_id in batch_ids:
             self.progress.pop(batch_id, None)
             self._alarmed.discard(batch_id)

@@ -294,7 +294,7 @@ class BatchMonitor(
             rate_limit=self.client.rate_limit,
             interval=plan.interval,
             effective_interval=plan.effective_interval,
-            planned_gap=plan.longest_gap,
+            planned_gap=plan.planned_gap,
             requests_last_minute=self.budget.requests_last_minute(now),
             paused_until=self.scheduler.paused_until,
             backing_off=self.scheduler.backing_off(),

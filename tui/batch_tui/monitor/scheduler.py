@@ -79,7 +79,7 @@ class Plan:
     highlighted_interval: float
     requests_per_minute: float
     """What the plan would send in a minute at the effective pace."""
-    longest_gap: float = 0.0
+    planned_gap: float = 0.0
     """Seconds between requests of the plan's most frequent stream: data younger
     than a few of these is as fresh as planned (the discovery period, when nothing
     can change but the arrival of a new batch)."""
@@ -292,7 +292,7 @@ class Scheduler(TrackingMixin, OutcomesMixin):
             effective_interval=self.interval * self.factor,
             highlighted_interval=self.interval * self.highlight_factor,
             requests_per_minute=60 * per_second,
-            longest_gap=min(gaps, default=self.interval * self.factor),
+            planned_gap=min(gaps, default=self.interval * self.factor),
         )
 
     def _held(self, now: float) -> bool:
