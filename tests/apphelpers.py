@@ -9,15 +9,15 @@ from textual.css.query import NoMatches
 from textual.pilot import Pilot
 
 from batch_tui import session
-from batch_tui.clock import FakeClock
-from batch_tui.config import Settings
-from batch_tui.defaults import DEFAULT_COLUMNS
+from batch_tui.core.clock import FakeClock
+from batch_tui.settings.config import Settings
+from batch_tui.core.defaults import DEFAULT_COLUMNS
 from batch_tui.demo.server import DemoServer
 from batch_tui.ui.app import BatchTUI
 from batch_tui.ui.screens.dashboard import Dashboard
 from batch_tui.ui.screens.history import HistoryScreen
 from batch_tui.ui.widgets.batch_list import BatchList
-from batch_tui.watchlist import WatchList
+from batch_tui.integrations.watchlist import WatchList
 from conftest import TEST_KEY, wait_until
 
 #: Long enough that, on a frozen clock, nothing is polled again unless a test asks.

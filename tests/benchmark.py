@@ -57,7 +57,7 @@ os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 from batch_tui.api.client import CheckClient  # noqa: E402
 from batch_tui.api.errors import ApiError  # noqa: E402
 from batch_tui.api.models import Batch  # noqa: E402
-from batch_tui.clock import FakeClock  # noqa: E402
+from batch_tui.core.clock import FakeClock  # noqa: E402
 from batch_tui.demo.catalog import SteadyCatalog  # noqa: E402
 from batch_tui.demo.server import DemoApi, DemoServer  # noqa: E402
 from batch_tui.demo.simulator import Simulator  # noqa: E402

@@ -26,7 +26,7 @@ time.tzset()
 os.environ["BATCH_TUI_STATE_DIR"] = tempfile.mkdtemp(prefix="batch-tui-state-")
 
 from batch_tui.api.client import CheckClient  # noqa: E402
-from batch_tui.clock import FakeClock  # noqa: E402
+from batch_tui.core.clock import FakeClock  # noqa: E402
 from batch_tui.demo.server import DemoApi, DemoServer  # noqa: E402
 from batch_tui.demo.simulator import Simulator  # noqa: E402
 

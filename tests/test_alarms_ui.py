@@ -83,7 +83,7 @@ def _after(seconds: float, highlight: str):
     """A ``run_before``: wait for data, let ``seconds`` pass, refresh, show ``highlight``."""
 
     async def run_before(pilot) -> None:
-        from batch_tui.clock import FakeClock
+        from batch_tui.core.clock import FakeClock
 
         await settled(pilot)
         clock = pilot.app.clock

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from batch_tui import __version__
-from batch_tui.config import SETTINGS
+from batch_tui.settings.config import SETTINGS
 from conftest import cli_env, run_cli
 
 SECRET = "vfy_secret_for_help_test"

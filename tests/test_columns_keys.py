@@ -11,8 +11,8 @@ import pytest
 
 from apphelpers import screen_text, settled
 from batch_tui.api.models import Batch
-from batch_tui.config import ConfigError, resolve_settings
-from batch_tui.defaults import COLUMN_CHOICES, DEFAULT_COLUMNS
+from batch_tui.settings.config import ConfigError, resolve_settings
+from batch_tui.core.defaults import COLUMN_CHOICES, DEFAULT_COLUMNS
 from batch_tui.monitor.insight import Progress
 from batch_tui.monitor.monitor import Snapshot
 from batch_tui.ui import commands

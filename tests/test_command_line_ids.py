@@ -6,7 +6,7 @@ from __future__ import annotations
 from apphelpers import screen_text, settled
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorsTable
-from batch_tui.watchlist import WatchList
+from batch_tui.integrations.watchlist import WatchList
 from conftest import wait_until
 
 MISSING_ID = "batch_doesnotexist"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from batch_tui import config
-from batch_tui.config import ConfigError, Settings, resolve_settings
+from batch_tui.settings import config
+from batch_tui.settings.config import ConfigError, Settings, resolve_settings
 
 KEY = "vfy_config_test_secret_123"
 FILE_KEY = "vfy_from_the_config_file_456"
@@ -546,7 +546,7 @@ def test_the_readme_holds_the_table_rendered_from_the_settings():
     shown = readme.split(start, 1)[1].split(end, 1)[0]
     assert shown == config.settings_table_markdown(), (
         "README's settings table is out of date; replace it with "
-        "batch_tui.config.settings_table_markdown()"
+        "batch_tui.settings.config.settings_table_markdown()"
     )
 
 

@@ -30,7 +30,7 @@ async def test_y_says_the_id_was_sent_to_the_terminal_clipboard(run_app):
 
 def test_the_status_table_headers_line_up_with_their_values():
     from batch_tui.api.models import Batch
-    from batch_tui.headless import status_table
+    from batch_tui.headless.status import status_table
 
     batches = [
         Batch(

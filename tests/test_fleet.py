@@ -14,7 +14,7 @@ from datetime import datetime
 
 import pytest
 
-from batch_tui.clock import FakeClock
+from batch_tui.core.clock import FakeClock
 from batch_tui.demo.catalog import FIRST_FINISH, SLOT_PERIOD
 from batch_tui.demo.simulator import Simulator, SimulatorError
 from conftest import EPOCH, SEED

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from batch_tui import format as fmt
+from batch_tui.core import format as fmt
 
 UTC = UTC
 NOW = datetime(2024, 1, 15, 10, 0, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from batch_tui.api.client import CheckClient
-from batch_tui.headless import watch_batch
+from batch_tui.headless.status import watch_batch
 from conftest import TEST_KEY
 
 

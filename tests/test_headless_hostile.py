@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pytest
 
 from batch_tui.api.client import CheckClient
-from batch_tui.headless import watch_batch
+from batch_tui.headless.status import watch_batch
 from conftest import TEST_KEY, cli_env, run_cli
 from hostile_server import HostileServer, RawRequest, json_response
 

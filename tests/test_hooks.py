@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from batch_tui.api.models import Batch
-from batch_tui.hooks import HookRunner
+from batch_tui.integrations.hooks import HookRunner
 from batch_tui.monitor.alarms import BatchEvent
 from conftest import TEST_KEY, wait_until
 
@@ -144,13 +144,13 @@ async def test_a_burst_runs_one_hook_at_a_time_and_drops_what_cannot_wait(tmp_pa
 
 @pytest.mark.parametrize("kind", ["completed", "failed", "cancelled", "stalled", "failure_alarm"])
 def test_every_event_kind_is_named_as_documented(kind):
-    from batch_tui.hooks import event_variables
+    from batch_tui.integrations.hooks import event_variables
 
     assert event_variables(event(kind))["BATCH_EVENT"] == kind
 
 
 def _from_file(tmp_path: Path, text: str):
-    from batch_tui.config import resolve_settings
+    from batch_tui.settings.config import resolve_settings
 
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
@@ -165,7 +165,7 @@ def test_on_event_is_read_from_the_config_file_as_an_argument_list(tmp_path):
 
 @pytest.mark.parametrize("value", ['"notify-send $BATCH_NAME"', "[]", '[""]', '["a", 1]', "true"])
 def test_an_on_event_that_is_not_a_list_of_strings_is_refused_in_one_line(tmp_path, value):
-    from batch_tui.config import ConfigError
+    from batch_tui.settings.config import ConfigError
 
     with pytest.raises(ConfigError, match="on_event must be a list of strings") as caught:
         _from_file(tmp_path, f"on_event = {value}\n")
@@ -173,7 +173,7 @@ def test_an_on_event_that_is_not_a_list_of_strings_is_refused_in_one_line(tmp_pa
 
 
 def test_bad_notify_and_stall_after_are_refused_naming_them(tmp_path):
-    from batch_tui.config import ConfigError, resolve_settings
+    from batch_tui.settings.config import ConfigError, resolve_settings
 
     with pytest.raises(ConfigError, match="--notify: notify must be one of none, desktop, osc777"):
         resolve_settings(cli={"notify": "loud"}, env={"CHECK_API_KEY": TEST_KEY})

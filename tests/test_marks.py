@@ -11,7 +11,7 @@ from apphelpers import screen_text, settled
 from batch_tui.api.models import Batch
 from batch_tui.demo.server import DemoApi, DemoServer
 from batch_tui.demo.simulator import Simulator
-from batch_tui.format import money
+from batch_tui.core.format import money
 from batch_tui.monitor.monitor import Snapshot
 from batch_tui.ui.marks import Marks
 from batch_tui.ui.screens.bulk_outcome import BulkOutcomeScreen

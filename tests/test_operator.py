@@ -296,7 +296,7 @@ async def test_errors_table_shows_failed_items_labelled_with_their_source(run_ap
 
 
 async def test_a_adds_a_watched_id_that_is_remembered_and_x_forgets_it(run_app, clock, tmp_path):
-    from batch_tui.watchlist import WatchList
+    from batch_tui.integrations.watchlist import WatchList
 
     store = WatchList(tmp_path / "watched.json")
     async with run_app(size=SIZE, notifications=True, watchlist=store) as pilot:

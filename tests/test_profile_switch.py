@@ -12,13 +12,13 @@ from textual.widgets import OptionList, Static
 
 from apphelpers import SIZE, list_ids, screen_text, settled
 from batch_tui import session
-from batch_tui.config import resolve_settings
+from batch_tui.settings.config import resolve_settings
 from batch_tui.demo.server import DemoApi, DemoServer
 from batch_tui.demo.simulator import Simulator
 from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
 from batch_tui.ui.screens.profiles import ProfilePicker
 from batch_tui.ui.widgets.status_bar import StatusBar
-from batch_tui.watchlist import WatchList, default_path
+from batch_tui.integrations.watchlist import WatchList, default_path
 from conftest import EPOCH, wait_until
 from test_app import first_with_status, move_to, posts
 

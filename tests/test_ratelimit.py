@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from batch_tui.clock import FakeClock
+from batch_tui.core.clock import FakeClock
 from batch_tui.demo.ratelimit import RateLimiter
 from conftest import EPOCH
 

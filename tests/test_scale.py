@@ -51,7 +51,7 @@ async def requests_in_steady_state(history: int, clock) -> tuple[int, int]:
 
 
 async def test_the_steady_cost_is_the_same_for_a_long_history_as_for_a_short_one():
-    from batch_tui.clock import FakeClock
+    from batch_tui.core.clock import FakeClock
 
     short, short_rows = await requests_in_steady_state(100, FakeClock(EPOCH))
     long, long_rows = await requests_in_steady_state(1500, FakeClock(EPOCH))
@@ -189,7 +189,7 @@ async def test_a_corrupt_store_leaves_the_monitor_running_and_says_why(tmp_path,
     path = store_path(demo.url, TEST_KEY, tmp_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"\x00garbage" * 1000)
-    from batch_tui.config import Settings
+    from batch_tui.settings.config import Settings
     from batch_tui.session import make_monitor
 
     settings = Settings(api_key=TEST_KEY, base_url=demo.url)

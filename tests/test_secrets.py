@@ -15,7 +15,7 @@ import pytest
 from apphelpers import screen_text
 from batch_tui.api.client import CheckClient
 from batch_tui.api.errors import ApiError
-from batch_tui.config import ConfigError, resolve_settings
+from batch_tui.settings.config import ConfigError, resolve_settings
 from batch_tui.monitor.scheduler import REFRESH_COALESCE
 from conftest import wait_until
 

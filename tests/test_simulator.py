@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from batch_tui.clock import FakeClock
+from batch_tui.core.clock import FakeClock
 from batch_tui.demo.simulator import VALIDATION_ERRORS, Simulator, SimulatorError
 from conftest import EPOCH, SEED
 

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any, NoReturn
 
 from batch_tui import __version__
-from batch_tui.config import (
+from batch_tui.settings.config import (
     ENV_KEY,
     SETTING,
     SETTINGS,
@@ -304,7 +304,7 @@ def _run_status(argv: Sequence[str]) -> int:
     parser.add_argument("batch_ids", nargs="*", metavar="BATCH_ID", help="only these batches")
     parser.add_argument("--json", action="store_true", help="JSON instead of a table")
     args = parser.parse_args(argv)
-    from batch_tui.headless import run_status
+    from batch_tui.headless.status import run_status
 
     return _headless(
         "status",
@@ -340,7 +340,7 @@ def _run_watch(argv: Sequence[str]) -> int:
         help="give up after this many seconds (exit 5)",
     )
     args = parser.parse_args(argv)
-    from batch_tui.headless import run_watch
+    from batch_tui.headless.status import run_watch
 
     return _headless(
         "watch",

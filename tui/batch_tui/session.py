@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from batch_tui.api.client import CheckClient
-from batch_tui.clock import Clock, system_clock
-from batch_tui.config import ConfigError, Settings
-from batch_tui.hooks import HookRunner
+from batch_tui.core.clock import Clock, system_clock
+from batch_tui.settings.config import ConfigError, Settings
+from batch_tui.integrations.hooks import HookRunner
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.store import Store, StoreUnavailable, store_path
 from batch_tui.ui.app import BatchTUI
 from batch_tui.ui.keymap import resolve_keymap
 from batch_tui.ui.profile_switch import Connection, Switcher
-from batch_tui.watchlist import WatchList, default_path
+from batch_tui.integrations.watchlist import WatchList, default_path
 
 
 def open_store(settings: Settings) -> tuple[Store | None, str | None]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from batch_tui.clock import Clock
+from batch_tui.core.clock import Clock
 
 WINDOW = 60.0
 

@@ -18,7 +18,7 @@ import math
 import threading
 from typing import Any
 
-from batch_tui.clock import Clock, system_clock
+from batch_tui.core.clock import Clock, system_clock
 from batch_tui.demo.batches import (
     HOSTILE_ERRORS,
     HOSTILE_NAMES,

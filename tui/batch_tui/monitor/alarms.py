@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from batch_tui.api.models import Batch
-from batch_tui.defaults import DEFAULT_STALL_AFTER
+from batch_tui.core.defaults import DEFAULT_STALL_AFTER
 
 #: Every kind of event, as the hook's ``BATCH_EVENT`` names it.
 EVENT_KINDS = ("completed", "failed", "cancelled", "stalled", "failure_alarm")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import deque
 
 from batch_tui.api.models import RateLimit
-from batch_tui.defaults import DEFAULT_HEADROOM
+from batch_tui.core.defaults import DEFAULT_HEADROOM
 
 #: The length of a rate-limit window: the API's limits are per minute.
 WINDOW = 60.0

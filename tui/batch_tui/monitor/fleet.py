@@ -16,7 +16,7 @@ from collections.abc import Container, Iterable
 from dataclasses import replace
 
 from batch_tui.api.models import Batch
-from batch_tui.defaults import DEFAULT_ALARM_MIN_ITEMS, DEFAULT_ALARM_RATE, DEFAULT_STALL_AFTER
+from batch_tui.core.defaults import DEFAULT_ALARM_MIN_ITEMS, DEFAULT_ALARM_RATE, DEFAULT_STALL_AFTER
 from batch_tui.monitor.alarms import BatchEvent, StallWatch, unaccounted
 from batch_tui.monitor.insight import Progress, failure_rate
 from batch_tui.monitor.snapshot import Snapshot

@@ -20,8 +20,8 @@ from typing import Any
 from batch_tui.api.client import CheckClient
 from batch_tui.api.errors import ApiError, RateLimited, Unauthorized
 from batch_tui.api.models import Batch
-from batch_tui.clock import Clock, system_clock
-from batch_tui.defaults import DEFAULT_KEEP_FINISHED, DEFAULT_STALL_AFTER
+from batch_tui.core.clock import Clock, system_clock
+from batch_tui.core.defaults import DEFAULT_KEEP_FINISHED, DEFAULT_STALL_AFTER
 from batch_tui.monitor.actions import ActionsMixin
 from batch_tui.monitor.budget import DEFAULT_HEADROOM, Budget
 from batch_tui.monitor.bulk import BulkCancelMixin, BulkOutcome

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from batch_tui.api.client import CheckClient
 from batch_tui.api.models import Batch
-from batch_tui.clock import Clock
+from batch_tui.core.clock import Clock
 from batch_tui.monitor.budget import Budget
 from batch_tui.monitor.fleet import Fleet
 from batch_tui.monitor.scheduler import Scheduler

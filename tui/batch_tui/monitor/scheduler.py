@@ -36,7 +36,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from batch_tui.defaults import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL
+from batch_tui.core.defaults import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL
 from batch_tui.monitor.backoff import BACKOFF_CAP
 from batch_tui.monitor.budget import Budget
 from batch_tui.monitor.outcomes import OutcomesMixin

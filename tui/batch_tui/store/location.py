@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from batch_tui.paths import state_dir
+from batch_tui.core.paths import state_dir
 
 SUFFIX = ".sqlite3"
 

@@ -11,7 +11,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from batch_tui.api.models import Batch
-from batch_tui.format import count, duration_of, percent
+from batch_tui.core.format import count, duration_of, percent
 from batch_tui.monitor.alarms import BatchEvent, unaccounted
 from batch_tui.monitor.insight import failure_rate
 from batch_tui.monitor.monitor import Change, Snapshot

@@ -11,10 +11,10 @@ from textual.notifications import Notify
 from textual.screen import Screen
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
-from batch_tui.clock import Clock, system_clock
-from batch_tui.config import Settings
-from batch_tui.defaults import DEFAULT_COLUMNS
-from batch_tui.hooks import HookRunner
+from batch_tui.core.clock import Clock, system_clock
+from batch_tui.settings.config import Settings
+from batch_tui.core.defaults import DEFAULT_COLUMNS
+from batch_tui.integrations.hooks import HookRunner
 from batch_tui.monitor.monitor import BatchMonitor, Change
 from batch_tui.ui import commands
 from batch_tui.ui.alerts import ALARM_TITLE
@@ -25,7 +25,7 @@ from batch_tui.ui.profile_switch import Connection, Switcher
 from batch_tui.ui.screens.dashboard import Dashboard
 from batch_tui.ui.text import plain
 from batch_tui.ui.toast_leaks import RELEASE_EVERY, release_closed_toasts
-from batch_tui.watchlist import WatchList
+from batch_tui.integrations.watchlist import WatchList
 
 #: At most this many notifications are on screen at once.
 MAX_NOTIFICATIONS = 4

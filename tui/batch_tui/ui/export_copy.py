@@ -31,7 +31,7 @@ def export_failed(exc: OSError) -> str:
 
 def export_list(node: Widget, batches: Sequence[Batch], fmt: str, now: datetime) -> None:
     """Write these batches (the list as shown) to a CSV or JSON file here, and say where."""
-    from batch_tui.export import export_batches  # loaded when first needed
+    from batch_tui.integrations.export import export_batches  # loaded when first needed
 
     try:
         path = export_batches(batches, fmt, now=now)

@@ -16,7 +16,7 @@ from textual.binding import ActiveBinding, Binding
 from textual.keys import Keys, _character_to_key, key_to_character
 from textual.screen import Screen
 
-from batch_tui.config import ConfigError
+from batch_tui.settings.config import ConfigError
 from batch_tui.ui.commands import COMMANDS
 from batch_tui.ui.widgets.batch_list import BatchList
 

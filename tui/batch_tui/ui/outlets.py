@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from textual.app import App
 
-from batch_tui.hooks import HookRunner
+from batch_tui.integrations.hooks import HookRunner
 from batch_tui.monitor.alarms import BatchEvent
 from batch_tui.ui.desktop import DesktopNotifier
 from batch_tui.ui.text import plain

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widget import Widget
 
-from batch_tui.config import ConfigError, Settings
-from batch_tui.defaults import DEFAULT_COLUMNS
-from batch_tui.hooks import HookRunner
+from batch_tui.settings.config import ConfigError, Settings
+from batch_tui.core.defaults import DEFAULT_COLUMNS
+from batch_tui.integrations.hooks import HookRunner
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.ui.styles import profile_text
 from batch_tui.ui.text import plain
-from batch_tui.watchlist import WatchList
+from batch_tui.integrations.watchlist import WatchList
 
 if TYPE_CHECKING:
     from batch_tui.ui.app import BatchTUI

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.theme import Theme
 from textual.widget import Widget
 
-from batch_tui.format import MISSING, percent
+from batch_tui.core.format import MISSING, percent
 from batch_tui.ui.text import inert
 
 #: Colours for dark themes (mapped to the nearest of 256 colours, or dropped under

@@ -6,7 +6,7 @@ terminal obeys escape sequences (a name could retitle the window or write the
 clipboard). So every widget shows server text through ``inert()`` (a Rich
 ``Text``, which is never parsed as markup) or ``plain()`` (for APIs that take a
 string with ``markup=False``), after ``clean()`` has removed what could reach the
-terminal. The plain-string functions live in ``batch_tui.textsafe`` (no Rich), so
+terminal. The plain-string functions live in ``batch_tui.core.textsafe`` (no Rich), so
 the scripts and exports share them without importing the UI.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from batch_tui.textsafe import MAX_CHARS, REPLACEMENT, clean, labelled, plain
+from batch_tui.core.textsafe import MAX_CHARS, REPLACEMENT, clean, labelled, plain
 
 __all__ = ["MAX_CHARS", "REPLACEMENT", "clean", "inert", "labelled", "plain"]
 

@@ -7,7 +7,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from batch_tui.config import ConfigError, parse_batch_id
+from batch_tui.settings.config import ConfigError, parse_batch_id
 from batch_tui.ui.text import inert
 
 

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from batch_tui.api.models import Batch
-from batch_tui.format import count, money, percent
+from batch_tui.core.format import count, money, percent
 from batch_tui.ui.styles import status_text
 from batch_tui.ui.text import inert
 

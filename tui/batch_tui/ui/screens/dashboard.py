@@ -15,7 +15,7 @@ from textual.containers import Container
 from textual.reactive import var
 from textual.widgets import Footer, Input
 
-from batch_tui.clock import Clock, to_datetime
+from batch_tui.core.clock import Clock, to_datetime
 from batch_tui.monitor.insight import Progress
 from batch_tui.monitor.monitor import MonitorStatus, Snapshot
 from batch_tui.ui import commands

@@ -19,8 +19,8 @@ from textual.containers import Container, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from batch_tui.clock import Clock
-from batch_tui.format import MISSING, compact, count, money, percent
+from batch_tui.core.clock import Clock
+from batch_tui.core.format import MISSING, compact, count, money, percent
 from batch_tui.monitor.history import (
     HISTORY_DAYS,
     DayTotals,

@@ -14,9 +14,9 @@ from textual.widgets import DataTable, Footer, Static
 
 from batch_tui.api.errors import ApiError
 from batch_tui.api.models import Batch, ItemResult, ResultsPage
-from batch_tui.clock import to_datetime
-from batch_tui.export import export_results
-from batch_tui.format import MISSING, count, money
+from batch_tui.core.clock import to_datetime
+from batch_tui.integrations.export import export_results
+from batch_tui.core.format import MISSING, count, money
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.ui.export_copy import export_failed
 from batch_tui.ui.styles import status_text

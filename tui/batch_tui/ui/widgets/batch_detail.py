@@ -12,8 +12,8 @@ from textual.containers import VerticalScroll
 from textual.reactive import var
 from textual.widgets import Static
 
-from batch_tui.clock import to_datetime
-from batch_tui.format import (
+from batch_tui.core.clock import to_datetime
+from batch_tui.core.format import (
     MISSING,
     clock_time,
     compact,

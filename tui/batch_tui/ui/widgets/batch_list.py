@@ -23,7 +23,7 @@ from textual.reactive import reactive, var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from batch_tui.defaults import DEFAULT_COLUMNS
+from batch_tui.core.defaults import DEFAULT_COLUMNS
 from batch_tui.monitor.insight import Progress
 from batch_tui.monitor.monitor import Change, Snapshot
 from batch_tui.ui.styles import follow_theme

@@ -15,8 +15,8 @@ from datetime import datetime
 
 from rich.text import Text
 
-from batch_tui.defaults import DEFAULT_COLUMNS
-from batch_tui.format import MISSING, age, compact, count, money
+from batch_tui.core.defaults import DEFAULT_COLUMNS
+from batch_tui.core.format import MISSING, age, compact, count, money
 from batch_tui.monitor.alarms import unaccounted
 from batch_tui.monitor.insight import Progress
 from batch_tui.monitor.monitor import Snapshot

@@ -17,7 +17,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from batch_tui.format import compact, money
+from batch_tui.core.format import compact, money
 from batch_tui.monitor.history import DayTotals
 
 

@@ -9,8 +9,8 @@ from textual.reactive import reactive, var
 from textual.strip import Strip
 from textual.widget import Widget
 
-from batch_tui.clock import to_datetime
-from batch_tui.format import clock_time, duration
+from batch_tui.core.clock import to_datetime
+from batch_tui.core.format import clock_time, duration
 from batch_tui.monitor.monitor import BulkProgress, MonitorStatus
 from batch_tui.monitor.snapshot import STALE_AFTER
 from batch_tui.ui.state import Counts

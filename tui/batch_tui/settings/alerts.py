@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from batch_tui.defaults import MAX_STALL_AFTER, MIN_STALL_AFTER
-from batch_tui.settings_model import ConfigError, Origin
+from batch_tui.core.defaults import MAX_STALL_AFTER, MIN_STALL_AFTER
+from batch_tui.settings.model import ConfigError, Origin
 
 
 def stall_after(value: Any, origin: Origin) -> float:

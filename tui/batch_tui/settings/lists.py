@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from batch_tui.defaults import COLUMN_CHOICES
-from batch_tui.settings_model import ConfigError, Origin
+from batch_tui.core.defaults import COLUMN_CHOICES
+from batch_tui.settings.model import ConfigError, Origin
 
 
 def parse_columns(value: Any, origin: Origin) -> tuple[str, ...]:

@@ -23,14 +23,14 @@ from typing import Any, TextIO
 from batch_tui.api.client import CheckClient
 from batch_tui.api.errors import ApiError, NotFound, RateLimited, Unauthorized
 from batch_tui.api.models import Batch
-from batch_tui.clock import Clock, system_clock, to_datetime
-from batch_tui.config import Settings
-from batch_tui.defaults import DEFAULT_HEADROOM, MAX_INTERVAL
-from batch_tui.format import clock_time, count, duration_of, money, percent, utc
+from batch_tui.core.clock import Clock, system_clock, to_datetime
+from batch_tui.settings.config import Settings
+from batch_tui.core.defaults import DEFAULT_HEADROOM, MAX_INTERVAL
+from batch_tui.core.format import clock_time, count, duration_of, money, percent, utc
 from batch_tui.monitor.backoff import backoff_delay, server_wait
 from batch_tui.monitor.budget import WINDOW, Budget
 from batch_tui.monitor.insight import Progress
-from batch_tui.textsafe import clean, labelled
+from batch_tui.core.textsafe import clean, labelled
 
 #: ``watch --exit-status``: the exit status for each final state. 2 is taken by
 #: usage errors and 3 by "cannot watch", so cancelled has a code of its own.

@@ -14,8 +14,8 @@ import os
 from pathlib import Path
 
 from batch_tui.api.models import batch_id_problem
-from batch_tui.files import FileTooLarge, NotAFile, read_regular_file
-from batch_tui.paths import ENV_STATE_DIR, profile_dir, state_dir
+from batch_tui.core.files import FileTooLarge, NotAFile, read_regular_file
+from batch_tui.core.paths import ENV_STATE_DIR, profile_dir, state_dir
 
 __all__ = ["ENV_STATE_DIR", "WatchList", "default_path"]
 

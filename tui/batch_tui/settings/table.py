@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from batch_tui.api.client import is_header_safe
 from batch_tui.api.models import BATCH_STATUSES, batch_id_problem
-from batch_tui.defaults import (
+from batch_tui.core.defaults import (
     DEFAULT_ALARM_RATE,
     DEFAULT_BASE_URL,
     DEFAULT_COLUMNS,
@@ -33,10 +33,10 @@ from batch_tui.defaults import (
     MIN_INTERVAL,
     MIN_STALL_AFTER,
 )
-from batch_tui.paths import config_dir
-from batch_tui.settings_alerts import argv, notify_kind, stall_after
-from batch_tui.settings_lists import parse_columns, parse_keys
-from batch_tui.settings_model import (
+from batch_tui.core.paths import config_dir
+from batch_tui.settings.alerts import argv, notify_kind, stall_after
+from batch_tui.settings.lists import parse_columns, parse_keys
+from batch_tui.settings.model import (
     BOOLEAN,
     COMMANDS,
     DASHBOARD,

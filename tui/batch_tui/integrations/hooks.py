@@ -24,9 +24,9 @@ import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 
-from batch_tui.format import duration_of
+from batch_tui.core.format import duration_of
 from batch_tui.monitor.alarms import BatchEvent
-from batch_tui.textsafe import clean
+from batch_tui.core.textsafe import clean
 
 #: Seconds a hook may run before it is killed.
 HOOK_TIMEOUT = 10.0

@@ -18,14 +18,14 @@ from typing import Any, TextIO
 from batch_tui.api.client import CheckClient
 from batch_tui.api.errors import ApiError, BadResponse, NotFound
 from batch_tui.api.models import MAX_BATCH_ID_CHARS, Batch
-from batch_tui.clock import Clock, system_clock
-from batch_tui.config import Settings
-from batch_tui.export import batch_json
-from batch_tui.format import count, money, percent
-from batch_tui.headless_watch import EXIT_ERROR, run_watch, watch_batch
+from batch_tui.core.clock import Clock, system_clock
+from batch_tui.settings.config import Settings
+from batch_tui.integrations.export import batch_json
+from batch_tui.core.format import count, money, percent
+from batch_tui.headless.watch import EXIT_ERROR, run_watch, watch_batch
 from batch_tui.monitor.alarms import alarm_fields
 from batch_tui.monitor.insight import Progress, projected_cost_cents
-from batch_tui.textsafe import clean, labelled
+from batch_tui.core.textsafe import clean, labelled
 
 __all__ = ["EXIT_ERROR", "run_status", "run_watch", "status_json", "status_table", "watch_batch"]
 

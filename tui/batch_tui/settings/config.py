@@ -28,7 +28,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from batch_tui.defaults import (
+from batch_tui.core.defaults import (
     DEFAULT_ALARM_RATE,
     DEFAULT_BASE_URL,
     DEFAULT_COLUMNS,
@@ -36,8 +36,8 @@ from batch_tui.defaults import (
     DEFAULT_INTERVAL,
     DEFAULT_STALL_AFTER,
 )
-from batch_tui.files import FileTooLarge, NotAFile, read_regular_file, readable_by_others
-from batch_tui.profiles import (
+from batch_tui.core.files import FileTooLarge, NotAFile, read_regular_file, readable_by_others
+from batch_tui.settings.profiles import (
     PROFILES_KEY,
     check_profiles,
     key_holders,
@@ -46,7 +46,7 @@ from batch_tui.profiles import (
     shown,
     unknown_profile,
 )
-from batch_tui.settings_table import (
+from batch_tui.settings.table import (
     _FILE_SETTINGS,
     COMMANDS,
     CONFIG_KEYS,

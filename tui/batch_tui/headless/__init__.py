@@ -1,0 +1,1 @@
+"""The scripts: ``status`` prints a table or JSON once, ``watch`` follows batches to the end."""

@@ -1,0 +1,1 @@
+"""The settings: their shape, the one table that parses them, profiles, and resolving defaults < file < environment < command line."""
