@@ -24,6 +24,8 @@ time.tzset()
 # Every run of the app in the tests (in-process or in tmux) keeps its watch list and
 # local store here, never in the user's own state directory.
 os.environ["BATCH_TUI_STATE_DIR"] = tempfile.mkdtemp(prefix="batch-tui-state-")
+# Tests of one dashboard poll alone; the team tests (test_team_*.py) take this away.
+os.environ["BATCH_TUI_SOLO"] = "true"
 
 from batch_tui.api.client import CheckClient  # noqa: E402
 from batch_tui.core.clock import FakeClock  # noqa: E402

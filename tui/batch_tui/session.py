@@ -13,8 +13,11 @@ from batch_tui.api.client import CheckClient
 from batch_tui.core.clock import Clock, system_clock
 from batch_tui.settings.config import ConfigError, Settings
 from batch_tui.integrations.hooks import HookRunner
+from batch_tui.hub import Hub, team_name
+from batch_tui.hub.local import LocalHub
 from batch_tui.monitor.monitor import BatchMonitor
-from batch_tui.store import Store, StoreUnavailable, store_path
+from batch_tui.monitor.team import Team
+from batch_tui.store import Store, StoreUnavailable, store_dir, store_path
 from batch_tui.ui.app import BatchTUI
 from batch_tui.ui.keymap import resolve_keymap
 from batch_tui.ui.profile_switch import Connection, Switcher
@@ -32,6 +35,30 @@ def open_store(settings: Settings) -> tuple[Store | None, str | None]:
         return None, str(exc)
 
 
+def make_hub(settings: Settings) -> Hub:
+    """Where this organisation's team meets: the Redis hub when one is set, else the
+    files beside the local store (one host). Raises ConfigError when the hub's
+    client library is not installed."""
+    name = team_name(settings.base_url, settings.api_key or "")
+    if settings.hub is None:
+        return LocalHub(store_dir(), name)
+    try:
+        from batch_tui.hub.redis import RedisHub
+    except ImportError:
+        raise ConfigError(
+            "--hub needs the Redis client: pip install 'batch-tui[hub]'"
+        ) from None
+    return RedisHub(settings.hub, name)
+
+
+def make_team(settings: Settings, *, kind: str, clock: Clock = system_clock) -> Team | None:
+    """This process's place in its organisation's team (None: it polls alone, by
+    choice with ``--solo``, or for the demo, whose server is its own)."""
+    if settings.solo or settings.demo:
+        return None
+    return Team(make_hub(settings), kind=kind, interval=settings.interval, clock=clock)
+
+
 def make_monitor(
     settings: Settings,
     *,
@@ -39,6 +66,7 @@ def make_monitor(
     watch: tuple[str, ...] = (),
     timeout: float | None = None,
     status_filter: str | None = None,
+    kind: str = "dashboard",
 ) -> BatchMonitor:
     """A monitor with its own client and local store for these settings (``timeout``:
     the client's request timeout in seconds, when not its default; ``status_filter``:
@@ -60,6 +88,7 @@ def make_monitor(
         stall_after=settings.stall_after,
         store=store,
         store_problem=problem,
+        team=make_team(settings, kind=kind, clock=clock),
     )
     if settings.demo:
         monitor.store.unused = "--demo never uses the local store (its batches are new every run)"

@@ -32,6 +32,9 @@ class Budget:
         self.reset: float | None = None
         """When the current window ends (unix seconds)."""
         self._sent: deque[float] = deque()
+        self._others: list[float] = []
+        """When the other members of this process's team sent their requests (the
+        team's shared ledger): they count against the same sliding minute."""
         self._sent_since_observation = 0
         self._window_start: float | None = None
         self._foreign_in_window = 0
@@ -84,10 +87,14 @@ class Budget:
 
     # ── what the scheduler asks ──────────────────────────────────────────────
 
+    def set_others(self, times: list[float]) -> None:
+        """When the other members of the team sent requests in the last minute."""
+        self._others = sorted(times)
+
     def requests_last_minute(self, now: float) -> int:
-        """How many requests we sent in the last 60 seconds."""
+        """How many requests we (this process and its team) sent in the last 60 seconds."""
         self._forget_before(now - 60)
-        return len(self._sent)
+        return len(self._sent) + sum(1 for at in self._others if at >= now - 60)
 
     @property
     def reserve(self) -> float:

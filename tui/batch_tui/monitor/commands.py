@@ -35,6 +35,8 @@ class CommandsMixin(MonitorParts):
         one probe, which ends the hold if it succeeds.
         """
         self.scheduler.refresh(self.clock())
+        if self.team is not None and not self.team.team.polls:
+            self.team.team.ask_refresh()
         self._wake.set()
 
     def watch(self, batch_id: str) -> Change:
@@ -111,6 +113,8 @@ class CommandsMixin(MonitorParts):
     def set_interval(self, interval: float) -> None:
         """Change the poll interval at run time."""
         self.scheduler.set_interval(interval, self.clock())
+        if self.team is not None:
+            self.team.team.set_interval(interval)
         self._update_status()
         self._wake.set()
 
@@ -122,6 +126,8 @@ class CommandsMixin(MonitorParts):
     def set_paused(self, paused: bool) -> None:
         """Pause or resume polling (``p``); a resume fetches what fell due meanwhile."""
         self._user_paused = paused
+        if self.team is not None:
+            self.team.team.set_paused(paused)
         self._update_status()
         self._emit(Change())
         self._wake.set()

@@ -31,6 +31,7 @@ from batch_tui.monitor.insight import Progress
 from batch_tui.monitor.listing import ListingMixin
 from batch_tui.monitor.persist import StoreLink, StoreMixin
 from batch_tui.monitor.scheduler import DEFAULT_INTERVAL, PollRequest, Scheduler
+from batch_tui.monitor.sharing import TeamLink
 from batch_tui.monitor.snapshot import (
     STALE_AFTER,
     BulkProgress,
@@ -40,6 +41,7 @@ from batch_tui.monitor.snapshot import (
     MonitorStatus,
     Snapshot,
 )
+from batch_tui.monitor.team import Team
 from batch_tui.monitor.window import WindowMixin
 from batch_tui.store.db import Store
 
@@ -87,6 +89,7 @@ class BatchMonitor(
         store: Store | None = None,
         store_problem: str | None = None,
         keep_finished: int = DEFAULT_KEEP_FINISHED,
+        team: Team | None = None,
     ) -> None:
         self.client = client
         self.clock = clock
@@ -129,6 +132,29 @@ class BatchMonitor(
         self._end_held = False
         self._added_at_pass = 0
         self._seen_rate_limit = client.rate_limit
+        self.team = (
+            None
+            if team is None
+            else TeamLink(
+                team,
+                fleet=self.fleet,
+                scheduler=self.scheduler,
+                budget=self.budget,
+                clock=clock,
+                emit=self._emit,
+                update_status=self._update_status,
+                refresh=self.refresh,
+                wake=self._wake.set,
+                dirty=self._dirty,
+                save_followed=not team.hub.shares_store,
+            )
+        )
+        """The link to the other processes watching this organisation (None: solo)."""
+        self._team_task: asyncio.Task[None] | None = None
+        if team is not None:
+            # Until the team has met, nobody polls: a follower must not poll at start.
+            self.scheduler.following = True
+            self.status = replace(self.status, team=team.describe())
         self._load_store_first()
         now = clock()
         for batch_id in self.watched:
@@ -164,11 +190,15 @@ class BatchMonitor(
     def close(self) -> None:
         """Stop the ``run()`` loop after its current request."""
         self._closed = True
+        if self.team is not None:
+            self.team.team.close()
         self._wake.set()
 
     async def aclose(self) -> None:
-        """Stop polling, close the store and the client's connections."""
+        """Stop polling, leave the team, close the store and the client's connections."""
         self.close()
+        if self._team_task is not None:
+            await asyncio.gather(self._team_task, return_exceptions=True)
         self.store.close()
         await self.client.aclose()
 
@@ -182,6 +212,8 @@ class BatchMonitor(
 
     async def run(self) -> None:
         """Poll until ``close()``; never raises for a failed request."""
+        if self.team is not None and self._team_task is None:
+            self._team_task = asyncio.create_task(self.team.team.run(self.team))
         while not self._closed:
             # Re-plan after every request: a 429 or 401 must stop the rest at once.
             request = self.next_request()
@@ -220,6 +252,9 @@ class BatchMonitor(
             self._update_status(
                 state="ok", last_success=self.clock(), last_error=None, last_error_message=None
             )
+        if self.team is not None and self._dirty:
+            fleet = self.fleet.snapshots
+            self.team.offer((fleet[i] for i in self._dirty if i in fleet), self.status)
         self._save()
         if gone := self._evict():
             change = replace(change, removed=change.removed | gone)
@@ -232,6 +267,8 @@ class BatchMonitor(
         self.requests_sent += 1
         self.scheduler.sending(self.clock())
         self.budget.sent(self.clock())
+        if self.team is not None:
+            self.team.team.sent()
         self._seen_rate_limit = self.client.rate_limit
 
     def _answered(self) -> None:
@@ -289,22 +326,29 @@ class BatchMonitor(
     def _update_status(self, **changes: Any) -> None:
         now = self.clock()
         plan = self.scheduler.plan(now)
-        self.status = replace(
-            self.status,
-            rate_limit=self.client.rate_limit,
-            interval=plan.interval,
-            effective_interval=plan.effective_interval,
-            planned_gap=plan.planned_gap,
-            requests_last_minute=self.budget.requests_last_minute(now),
-            paused_until=self.scheduler.paused_until,
-            backing_off=self.scheduler.backing_off(),
-            failures_in_a_row=self.scheduler.max_backoff(),
-            user_paused=self._user_paused,
-            notice=self._notice(),
-            history=self._history(),
+        fields: dict[str, Any] = {
+            "rate_limit": self.client.rate_limit,
+            "interval": plan.interval,
+            "effective_interval": plan.effective_interval,
+            "planned_gap": plan.planned_gap,
+            "requests_last_minute": self.budget.requests_last_minute(now),
+            "paused_until": self.scheduler.paused_until,
+            "backing_off": self.scheduler.backing_off(),
+            "failures_in_a_row": self.scheduler.max_backoff(),
+            "user_paused": self._user_paused,
+            "notice": self._notice(),
+            "history": self._history(),
             **changes,
-        )
+        }
+        if self.team is not None:
+            fields["team"] = self.team.team.describe()
+            if not self.team.team.polls:
+                # A follower shows the connection as the leader sees it.
+                fields.update(self.team.leader_status)
+        self.status = replace(self.status, **fields)
 
     def _emit(self, change: Change) -> None:
+        if self.team is not None:
+            self.team.offer((), self.status)
         if self.on_change is not None:
             self.on_change(change)

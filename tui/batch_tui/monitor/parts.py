@@ -17,6 +17,7 @@ from batch_tui.monitor.snapshot import CancelOutcome, Change, ItemErrors, Monito
 
 if TYPE_CHECKING:
     from batch_tui.monitor.persist import StoreLink
+    from batch_tui.monitor.sharing import TeamLink
 
 
 class MonitorParts:
@@ -32,6 +33,7 @@ class MonitorParts:
     item_errors: dict[str, ItemErrors]
     store: StoreLink
     status: MonitorStatus
+    team: TeamLink | None
     _wake: asyncio.Event
     _lock: asyncio.Lock
     _cancelling: set[str]

@@ -119,6 +119,9 @@ class Scheduler(TrackingMixin, OutcomesMixin):
         self.history_ready = True
         """Older batches may be asked of the server (the local store has given all it has)."""
         """The history walk reached the end of the list."""
+        self.following = False
+        """Another member of the team polls: only what this one alone wants (its
+        highlighted batch's detail and item errors) is planned here."""
         self.full_discovery = False
         """The list turned out not newest-first: discovery walks every page."""
         self._last_sent = self.now
@@ -197,6 +200,12 @@ class Scheduler(TrackingMixin, OutcomesMixin):
     def _candidates(self) -> list[tuple[float, int, PollRequest]]:
         """Every request with the time it falls due, and its priority (lower first)."""
         out: list[tuple[float, int, PollRequest]] = []
+        if self.following:
+            if self.highlighted is not None and self.highlight_due is not None:
+                out.append((self.highlight_due, 0, PollRequest("detail", self.highlighted)))
+            if self.highlighted is not None and self.errors_due is not None:
+                out.append((self.errors_due, 1, PollRequest("errors", self.highlighted)))
+            return out
         statuses = {t.status for b, t in self._tracks.items() if t.listed and b not in self._gone}
         for status in SWEPT_STATUSES:
             request = PollRequest("sweep", status=status)

@@ -130,6 +130,9 @@ class MonitorStatus:
     """How much of the organisation's history is loaded, when not all of it is."""
     cancelling: BulkProgress | None = None
     """How far a cancel of many batches has got, while one runs."""
+    team: str | None = None
+    """This process's part in its team (``polling for 3 dashboards``,
+    ``following: another dashboard polls``); None when it polls alone by choice."""
 
 
 @dataclass(frozen=True)

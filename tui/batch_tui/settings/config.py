@@ -129,6 +129,12 @@ class Settings:
     """The hook: a program and its arguments, run once per event."""
     store: bool = True
     """Keep what was seen in the local store, so a restart draws at once."""
+    solo: bool = False
+    """Poll alone rather than share one poller with the organisation's other dashboards."""
+    hub: str | None = None
+    """A Redis URL where dashboards on several hosts share one poller (None: this host)."""
+    direct: bool = False
+    """``status``/``watch`` ask the server themselves even when the team has a poller."""
     columns: tuple[str, ...] = DEFAULT_COLUMNS
     """The list's columns, in the order shown (``COLUMN_CHOICES``)."""
     keys: tuple[tuple[str, str], ...] = ()

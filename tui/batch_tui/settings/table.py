@@ -195,6 +195,18 @@ def _interval(value: Any, origin: Origin) -> float:
     return parse_interval(value, origin.source)
 
 
+def _hub(value: Any, origin: Origin) -> str | None:
+    text = str(value).strip()
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        raise ConfigError(
+            f"{origin.source}: {origin.name} must be a redis:// or rediss:// URL with a host"
+        )
+    return text
+
+
 def _status(value: str, origin: Origin) -> str:
     return parse_status(value, origin.source)
 
@@ -410,6 +422,43 @@ SETTINGS: tuple[Setting, ...] = (
         switch=False,
         help="run without the local store (nothing is read from or written to disk)",
         commands=DASHBOARD,
+    ),
+    Setting(
+        name="solo",
+        label="poll alone instead of sharing one poller with the organisation's other dashboards",
+        default=False,
+        shown_default="`false`",
+        parse=_boolean,
+        env="BATCH_TUI_SOLO",
+        file_key="solo",
+        file_type=BOOLEAN,
+        flag="--solo",
+        switch=True,
+        help="poll alone: do not share one poller with other dashboards of this organisation",
+    ),
+    Setting(
+        name="hub",
+        label="a Redis server where dashboards on several hosts share one poller",
+        default=None,
+        shown_default="none: share on this host only",
+        parse=_hub,
+        env="BATCH_TUI_HUB",
+        file_key="hub",
+        file_type=STRING,
+        flag="--hub",
+        metavar="URL",
+        help="share one poller across hosts through this Redis (redis:// or rediss://)",
+    ),
+    Setting(
+        name="direct",
+        label="ask the server directly, even when a dashboard of the team polls",
+        default=False,
+        shown_default="`false`",
+        parse=_boolean,
+        flag="--direct",
+        switch=True,
+        help="ask the server directly instead of reading what the team's poller saw",
+        commands=frozenset({"status", "watch"}),
     ),
     Setting(
         name="columns",

@@ -1,0 +1,146 @@
+"""One poller per organisation on one host: monitors sharing a ``LocalHub``.
+
+Real parts: the loopback demo server, the SQLite team file and the ``flock`` lock
+in a temporary directory. The monitors run their real loops; the team's heartbeats
+run on the wall clock (liveness is real time), the batches on the frozen clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import asynccontextmanager
+
+import pytest
+
+from batch_tui.api.client import CheckClient
+from batch_tui.hub.local import LocalHub
+from batch_tui.monitor.monitor import BatchMonitor
+from batch_tui.monitor.team import Team
+from conftest import TEST_KEY, wait_until
+
+
+@asynccontextmanager
+async def member(demo, clock, directory, *, team="t1", interval=2.0, key=TEST_KEY):
+    """A monitor in a team, its loop running; closed (leaving the team) after."""
+    hub = LocalHub(directory, team)
+    monitor = BatchMonitor(
+        CheckClient(demo.url, key, clock=clock),
+        interval=interval,
+        clock=clock,
+        team=Team(hub, kind="dashboard", interval=interval, clock=time.time),
+    )
+    task = asyncio.create_task(monitor.run())
+    try:
+        yield monitor
+    finally:
+        await monitor.aclose()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+def leading(monitor: BatchMonitor) -> bool:
+    assert monitor.team is not None
+    return monitor.team.team.leading
+
+
+async def test_exactly_one_polls_and_the_other_draws_the_same_rows(demo, clock, tmp_path):
+    async with member(demo, clock, tmp_path) as first, member(demo, clock, tmp_path) as second:
+        await wait_until(lambda: leading(first) or leading(second))
+        leader, follower = (first, second) if leading(first) else (second, first)
+        await wait_until(lambda: follower.snapshots and set(follower.snapshots) == set(leader.snapshots))
+        assert not leading(follower)
+        assert follower.requests_sent == 0
+        for batch_id, snapshot in leader.snapshots.items():
+            assert follower.snapshots[batch_id].batch == snapshot.batch
+        assert "polling" in (leader.status.team or "")
+        assert follower.status.team == "following: another dashboard polls"
+
+
+async def test_a_follower_takes_over_when_the_leader_goes(demo, clock, tmp_path):
+    async with member(demo, clock, tmp_path) as first:
+        await wait_until(lambda: leading(first))
+        async with member(demo, clock, tmp_path) as second:
+            await wait_until(lambda: bool(second.snapshots))
+            assert not leading(second)
+            await first.aclose()
+            await wait_until(lambda: leading(second), timeout=5)
+            sent = second.requests_sent
+            clock.advance(5)
+            second.wake()
+            await wait_until(lambda: second.requests_sent > sent)
+
+
+async def test_a_follower_sees_what_changed_at_the_leader(demo, clock, tmp_path):
+    async with member(demo, clock, tmp_path) as first, member(demo, clock, tmp_path) as second:
+        await wait_until(lambda: leading(first) or leading(second))
+        leader, follower = (first, second) if leading(first) else (second, first)
+        await wait_until(lambda: bool(follower.snapshots) and set(follower.snapshots) == set(leader.snapshots))
+        running = [i for i, s in leader.snapshots.items() if s.batch.status == "processing"]
+        assert running
+        before = {i: leader.snapshots[i].batch.processed_items for i in running}
+        clock.advance(30)
+        leader.wake()
+        await wait_until(
+            lambda: any(leader.snapshots[i].batch.processed_items != before[i] for i in running)
+        )
+        await wait_until(
+            lambda: all(
+                follower.snapshots[i].batch == leader.snapshots[i].batch for i in running
+            )
+        )
+        assert follower.requests_sent == 0
+
+
+async def test_refresh_on_a_follower_asks_the_leader(demo, clock, tmp_path):
+    async with member(demo, clock, tmp_path) as first, member(demo, clock, tmp_path) as second:
+        await wait_until(lambda: leading(first) or leading(second))
+        leader, follower = (first, second) if leading(first) else (second, first)
+        await wait_until(lambda: bool(follower.snapshots) and set(follower.snapshots) == set(leader.snapshots))
+        await wait_until(lambda: leader.next_request() is None and not leader.busy)
+        sent = leader.requests_sent
+        follower.refresh()
+        await wait_until(lambda: leader.requests_sent > sent)
+        assert follower.requests_sent == 0
+
+
+async def test_a_paused_leader_hands_polling_to_another(demo, clock, tmp_path):
+    async with member(demo, clock, tmp_path) as first, member(demo, clock, tmp_path) as second:
+        await wait_until(lambda: leading(first) or leading(second))
+        leader, other = (first, second) if leading(first) else (second, first)
+        leader.set_paused(True)
+        await wait_until(lambda: leading(other) and not leading(leader), timeout=5)
+        other.set_paused(True)
+        await wait_until(lambda: not leading(other), timeout=5)
+        assert not leading(leader)
+
+
+async def test_the_leader_polls_at_the_shortest_interval_asked(demo, clock, tmp_path):
+    async with member(demo, clock, tmp_path, interval=5.0) as first:
+        await wait_until(lambda: leading(first))
+        async with member(demo, clock, tmp_path, interval=1.0):
+            await wait_until(lambda: first.scheduler.interval == 1.0, timeout=5)
+        # The demanding member left: its interval stops counting within a few seconds.
+        await wait_until(lambda: first.scheduler.interval == 5.0, timeout=10)
+
+
+async def test_a_followers_own_requests_count_in_the_leaders_budget(demo, clock, tmp_path):
+    async with member(demo, clock, tmp_path) as first, member(demo, clock, tmp_path) as second:
+        await wait_until(lambda: leading(first) or leading(second))
+        leader, follower = (first, second) if leading(first) else (second, first)
+        await wait_until(lambda: bool(follower.snapshots) and set(follower.snapshots) == set(leader.snapshots))
+        batch_id = next(iter(follower.snapshots))
+        follower.highlight(batch_id)
+        await wait_until(lambda: follower.requests_sent >= 1)
+        # The follower's request reaches the ledger at its next beat, and the
+        # leader's sliding minute at the leader's next.
+        await wait_until(
+            lambda: leader.budget.requests_last_minute(clock()) >= leader.requests_sent + 1,
+            timeout=5,
+        )
+
+
+@pytest.mark.parametrize("other", [{"team": "another-org"}])
+async def test_different_organisations_never_share(demo, clock, tmp_path, other):
+    async with member(demo, clock, tmp_path) as first, member(demo, clock, tmp_path, **other) as second:
+        await wait_until(lambda: leading(first) and leading(second), timeout=5)
+

@@ -1,0 +1,360 @@
+"""``LocalHub``: a team on one host, through two files beside the local store.
+
+* ``team-NAME.lock`` — whoever holds an exclusive ``flock`` on it leads. The kernel
+  lets go of the lock when the process dies, however it dies, so a follower takes
+  over at its next heartbeat.
+* ``team-NAME.db`` — SQLite (WAL): the members' heartbeats, the records the leader
+  publishes (each with a sequence number, so a follower reads only what is new),
+  the leader's status, the request ledger and the refresh counter.
+
+A follower notices the leader's writes through ``PRAGMA data_version``, a few
+times a second: it costs a read of the WAL index, not a query. Every database call
+runs in a worker thread, so a lock held by another process never stalls the event
+loop. Files are created 0600 in a 0700 directory, and never through a symlink.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from batch_tui.hub.base import LIVE_FOR, MAX_VALUE_BYTES, Hub, HubUnavailable, Member, Record
+
+#: How often a waiting follower looks for the leader's writes (seconds).
+LOOK_EVERY = 0.2
+#: Ledger rows older than this are deleted (the budget looks back one minute).
+LEDGER_KEEP = 120.0
+#: Members silent for this long are deleted (they stopped counting long before).
+MEMBER_KEEP = 60.0
+#: At most this many records are read in one ``read`` (the rest come next time).
+READ_CHUNK = 5000
+BUSY_TIMEOUT_MS = 1000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, seen_at REAL NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS records_seq ON records (seq);
+CREATE TABLE IF NOT EXISTS ledger (member TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS ledger_at ON ledger (at)
+"""
+
+T = TypeVar("T")
+
+
+def _private_file(path: Path) -> int:
+    """Open (or create) ``path`` 0600 without following a symlink; returns the fd."""
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, 0o600)
+    os.fchmod(fd, 0o600)
+    return fd
+
+
+class LocalHub(Hub):
+    """The team of one host: see the module docstring."""
+
+    def __init__(
+        self, directory: Path, team: str, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.directory = directory
+        self.team = team
+        self.clock = clock
+        self.label = "this host"
+        self.shares_store = True
+        self.skipped = 0
+        self.db_path = directory / f"team-{team}.db"
+        self.lock_path = directory / f"team-{team}.lock"
+        self._db: sqlite3.Connection | None = None
+        self._guard = threading.Lock()
+        self._lock_fd: int | None = None
+        self._seen_version: int | None = None
+
+    # ── plumbing ─────────────────────────────────────────────────────────────
+
+    async def _run(self, action: Callable[[sqlite3.Connection], T]) -> T:
+        def call() -> T:
+            with self._guard:
+                if self._db is None:
+                    raise HubUnavailable("the team file is closed")
+                try:
+                    return action(self._db)
+                except sqlite3.Error as exc:
+                    raise HubUnavailable(f"the team file {self.db_path.name}: {exc}") from None
+
+        return await asyncio.to_thread(call)
+
+    async def start(self) -> None:
+        await self.close()
+
+        def open_db() -> sqlite3.Connection:
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+                for suffix in ("", "-wal", "-shm"):
+                    path = Path(f"{self.db_path}{suffix}")
+                    if path.is_symlink():
+                        raise HubUnavailable(f"{path.name} is a symlink: not ours, not used")
+                os.close(_private_file(self.db_path))
+                db = sqlite3.connect(
+                    self.db_path,
+                    timeout=BUSY_TIMEOUT_MS / 1000,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+                db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = NORMAL")
+                for statement in _SCHEMA.split(";"):
+                    db.execute(statement)
+                for suffix in ("-wal", "-shm"):
+                    path = Path(f"{self.db_path}{suffix}")
+                    if path.exists() and not path.is_symlink():
+                        os.chmod(path, 0o600)
+                return db
+            except (OSError, sqlite3.Error) as exc:
+                raise HubUnavailable(f"cannot share through {self.directory}: {exc}") from None
+
+        self._db = await asyncio.to_thread(open_db)
+
+    async def close(self) -> None:
+        self._unlock()
+        with self._guard:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    # ── members ──────────────────────────────────────────────────────────────
+
+    async def beat(self, me: Member) -> list[Member]:
+        now = self.clock()
+
+        def beat(db: sqlite3.Connection) -> list[str]:
+            db.execute(
+                "INSERT INTO members (id, seen_at, body) VALUES (?, ?, ?) ON CONFLICT (id) "
+                "DO UPDATE SET seen_at = excluded.seen_at, body = excluded.body",
+                (me.id, now, me.to_json()),
+            )
+            db.execute("DELETE FROM members WHERE seen_at < ?", (now - MEMBER_KEEP,))
+            rows = db.execute(
+                "SELECT body FROM members WHERE seen_at >= ?", (now - LIVE_FOR,)
+            ).fetchall()
+            return [row[0] for row in rows]
+
+        members = []
+        for body in await self._run(beat):
+            member = Member.from_json(body)
+            if member is None:
+                self.skipped += 1
+            else:
+                members.append(member)
+        return members
+
+    async def leave(self, member_id: str) -> None:
+        await self._run(lambda db: db.execute("DELETE FROM members WHERE id = ?", (member_id,)))
+
+    # ── leadership ───────────────────────────────────────────────────────────
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            finally:
+                os.close(self._lock_fd)
+                self._lock_fd = None
+
+    async def lead(self, member_id: str) -> bool:
+        if self._lock_fd is None:
+            try:
+                fd = _private_file(self.lock_path)
+            except OSError as exc:
+                raise HubUnavailable(f"cannot use {self.lock_path.name}: {exc}") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                return False
+            self._lock_fd = fd
+        await self._run(
+            lambda db: db.execute(
+                "INSERT INTO meta (key, value) VALUES ('leader', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (member_id,),
+            )
+        )
+        return True
+
+    async def resign(self, member_id: str) -> None:
+        if self._lock_fd is None:
+            return
+        self._unlock()
+        await self._run(
+            lambda db: db.execute(
+                "DELETE FROM meta WHERE key = 'leader' AND value = ?", (member_id,)
+            )
+        )
+
+    async def leader(self) -> str | None:
+        now = self.clock()
+
+        def leader(db: sqlite3.Connection) -> str | None:
+            row = db.execute(
+                "SELECT m.id FROM meta JOIN members m ON m.id = meta.value "
+                "WHERE meta.key = 'leader' AND m.seen_at >= ?",
+                (now - LIVE_FOR,),
+            ).fetchone()
+            return row[0] if row else None
+
+        return await self._run(leader)
+
+    # ── records ──────────────────────────────────────────────────────────────
+
+    async def publish(self, member_id: str, records: list[Record], status: dict[str, Any]) -> bool:
+        if self._lock_fd is None:
+            return False  # the lock is the leadership: without it, nothing is written
+        bodies = [(record.batch_id, record.to_json()) for record in records if record.batch_id]
+        status_text = json.dumps(status, separators=(",", ":"))
+
+        def publish(db: sqlite3.Connection) -> None:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
+                seq = int(row[0]) if row and str(row[0]).isdigit() else 0
+                rows = []
+                for batch_id, body in bodies:
+                    seq += 1
+                    rows.append((batch_id, seq, body))
+                db.executemany(
+                    "INSERT INTO records (id, seq, body) VALUES (?, ?, ?) ON CONFLICT (id) "
+                    "DO UPDATE SET seq = excluded.seq, body = excluded.body",
+                    rows,
+                )
+                db.executemany(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [("seq", str(seq)), ("status", status_text)],
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+        await self._run(publish)
+        return True
+
+    async def read(self, cursor: int) -> tuple[list[Record], dict[str, Any] | None, int]:
+        def read(db: sqlite3.Connection) -> tuple[list[tuple[int, str]], str | None]:
+            top = db.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
+            start = cursor
+            if top is None or not str(top[0]).isdigit() or int(top[0]) < cursor:
+                start = 0  # the file was started afresh: read it all again
+            rows = db.execute(
+                "SELECT seq, body FROM records WHERE seq > ? ORDER BY seq LIMIT ?",
+                (start, READ_CHUNK),
+            ).fetchall()
+            status = db.execute("SELECT value FROM meta WHERE key = 'status'").fetchone()
+            return rows, status[0] if status else None
+
+        rows, status_text = await self._run(read)
+        records = []
+        last = cursor if not rows or rows[0][0] > cursor else 0
+        for seq, body in rows:
+            if isinstance(seq, int):
+                last = max(last, seq)
+            record = Record.from_json(body) if isinstance(body, str | bytes) else None
+            if record is None:
+                self.skipped += 1
+            else:
+                records.append(record)
+        return records, self._status(status_text), last
+
+    def _status(self, text: str | None) -> dict[str, Any] | None:
+        if text is None:
+            return None
+        try:
+            if len(text) > MAX_VALUE_BYTES:
+                raise ValueError("too large")
+            status = json.loads(text)
+        except (ValueError, TypeError, RecursionError):
+            self.skipped += 1
+            return None
+        if not isinstance(status, dict):
+            self.skipped += 1
+            return None
+        return status
+
+    def _data_version(self) -> int | None:
+        with self._guard:
+            if self._db is None:
+                return None
+            try:
+                return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error:
+                return None
+
+    async def wait(self, timeout: float) -> None:
+        deadline = self.clock() + timeout
+        if self._seen_version is None:
+            self._seen_version = self._data_version()
+        while True:
+            left = deadline - self.clock()
+            if left <= 0:
+                return
+            await asyncio.sleep(min(LOOK_EVERY, left))
+            version = self._data_version()
+            if version != self._seen_version:
+                self._seen_version = version
+                return
+
+    # ── the ledger and refreshes ─────────────────────────────────────────────
+
+    async def record_requests(self, member_id: str, times: list[float]) -> None:
+        if not times:
+            return
+        now = self.clock()
+
+        def record(db: sqlite3.Connection) -> None:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(
+                    "INSERT INTO ledger (member, at) VALUES (?, ?)",
+                    [(member_id, at) for at in times],
+                )
+                db.execute("DELETE FROM ledger WHERE at < ?", (now - LEDGER_KEEP,))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+        await self._run(record)
+
+    async def requests_since(self, since: float, exclude: str | None = None) -> list[float]:
+        def since_(db: sqlite3.Connection) -> list[float]:
+            rows = db.execute(
+                "SELECT at FROM ledger WHERE at > ? AND member IS NOT ? ORDER BY at",
+                (since, exclude),
+            ).fetchall()
+            return [float(at) for (at,) in rows if isinstance(at, int | float)]
+
+        return await self._run(since_)
+
+    async def ask_refresh(self) -> None:
+        await self._run(
+            lambda db: db.execute(
+                "INSERT INTO meta (key, value) VALUES ('refresh', '1') ON CONFLICT (key) "
+                "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+            )
+        )
+
+    async def refresh_asks(self) -> int:
+        def asks(db: sqlite3.Connection) -> int:
+            row = db.execute("SELECT value FROM meta WHERE key = 'refresh'").fetchone()
+            return int(row[0]) if row and str(row[0]).isdigit() else 0
+
+        return await self._run(asks)
