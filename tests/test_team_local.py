@@ -52,8 +52,8 @@ async def test_exactly_one_polls_and_the_other_draws_the_same_rows(demo, clock, 
         assert follower.requests_sent == 0
         for batch_id, snapshot in leader.snapshots.items():
             assert follower.snapshots[batch_id].batch == snapshot.batch
-        assert "polling" in (leader.status.team or "")
-        assert follower.status.team == "following: another dashboard polls"
+        await wait_until(lambda: follower.status.team == "following: another dashboard polls")
+        await wait_until(lambda: leader.status.team == "polling for 2 dashboards")
 
 
 async def test_a_follower_takes_over_when_the_leader_goes(demo, clock, tmp_path):

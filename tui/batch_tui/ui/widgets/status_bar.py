@@ -97,6 +97,10 @@ def status_line(
         line.append("  ")
     line.append_text(_state(status, now, stopped))
     line.append(f"  {batches} batches, {active} active", style="bold")
+    if status.team:
+        # Which part this dashboard plays in its team: the one polling, or a follower.
+        line.append("  ⇄ ", style="dim")
+        line.append_text(inert(status.team, "dim", max_chars=120))
     if status.history:
         line.append(f" ({status.history})", style="dim")
     if marked:
