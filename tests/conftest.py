@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -193,3 +194,94 @@ def start_demo_process(
                 problem = process.stderr.read().decode()
                 raise RuntimeError(f"demo server did not start: {problem}") from None
             time.sleep(0.05)
+
+
+class RedisServer:
+    """A real ``redis-server`` on a free loopback port, keeping nothing on disk
+    (``--save '' --appendonly no``): ``restart`` brings it back on the same port, empty."""
+
+    def __init__(self, executable: str, directory: Path) -> None:
+        self.executable = executable
+        self.directory = directory
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def answers(self) -> bool:
+        """True when the server answers PING."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(64).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def start(self) -> None:
+        """Start it and wait until it answers (bounded: a server that cannot start fails)."""
+        self.process = subprocess.Popen(
+            [
+                self.executable,
+                "--port", str(self.port),
+                "--bind", "127.0.0.1",
+                "--save", "",
+                "--appendonly", "no",
+                "--dir", str(self.directory),
+                "--daemonize", "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 10
+        while not self.answers():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.process.kill()
+                problem = self.process.stderr.read().decode() if self.process.stderr else ""
+                raise RuntimeError(f"redis-server did not start: {problem}")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """Stop it and wait until it is gone (its port refuses connections)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        if self.process is not None and self.process.stderr:
+            self.process.stderr.close()
+        self.process = None
+
+    def restart(self) -> None:
+        """The same port, empty: what a crashed and restarted server looks like."""
+        self.stop()
+        self.start()
+
+
+def redis_server_executable() -> str:
+    """redis-server's path; skips the test where it is not installed, but fails it in
+    CI, which must run the hub tests (``.ci/run`` installs it), as for tmux."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is required in CI (.ci/run installs it)")
+        pytest.skip("redis-server is not installed (Debian package redis-server)")
+    return executable
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A fresh redis-server for the test, stopped after it."""
+    directory = tmp_path / "redis"
+    directory.mkdir()
+    server = RedisServer(redis_server_executable(), directory)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def restart_redis(redis_server):
+    """Restart the test's redis-server on the same port, empty."""
+    return redis_server.restart

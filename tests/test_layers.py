@@ -33,7 +33,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     # The API client and its models, and what keeps their data.
     "api": BOTTOM,
     "store": BOTTOM | {"api"},
-    "monitor": BOTTOM | {"api", "store"},
+    # Where the dashboards of one organisation meet (files beside the store, or Redis).
+    "hub": BOTTOM | {"api"},
+    "monitor": BOTTOM | {"api", "store", "hub"},
     # The demo service answers as the API does: its models and a clock, nothing more.
     "demo": BOTTOM | {"api"},
     # The settings use the API's key and id rules.
@@ -62,6 +64,8 @@ CORE_MODULES = sorted(p.stem for p in (PACKAGE / "core").glob("*.py") if p.stem 
         "batch_tui.api.models",
         "batch_tui.monitor.monitor",
         "batch_tui.monitor.scheduler",
+        "batch_tui.hub",
+        "batch_tui.hub.redis",
         "batch_tui.demo.simulator",
         "batch_tui.demo.server",
         "batch_tui.store",

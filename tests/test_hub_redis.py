@@ -1,0 +1,509 @@
+"""The team hub against a real redis-server: the contract every hub keeps, then what
+only the Redis hub faces (a lapsed lease, garbage in its keys, a restarted or lost
+server, an unreachable one).
+
+The contract tests take ``make_hub(team, clock=...)``, which returns started hubs of
+the kind the test is parametrized with, so another ``Hub`` runs the same tests by
+adding a parameter to the fixture.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from batch_tui.hub import LIVE_FOR, HubUnavailable, Member, Record, team_name
+from batch_tui.hub.base import MAX_VALUE_BYTES
+from batch_tui.hub.redis import READ_LIMIT, TEAM_TTL, RedisHub
+from conftest import EPOCH, TEST_KEY, free_port
+
+BASE_URL = "https://api.example.test/v1"
+TEAM = team_name(BASE_URL, TEST_KEY)
+OTHER_TEAM = team_name(BASE_URL, TEST_KEY + "_other")
+
+
+def raw_client(server):
+    """A plain synchronous client, to look at and tamper with what the hub keeps."""
+    import redis
+
+    return redis.Redis.from_url(server.url)
+
+
+@pytest.fixture(params=["redis"])
+async def make_hub(request):
+    """``await make_hub(team, clock=...)``: a started hub of the parametrized kind; all
+    are closed after the test."""
+    hubs = []
+    if request.param == "redis":
+        server = request.getfixturevalue("redis_server")
+
+        def build(team, clock):
+            return RedisHub(server.url, team, clock=clock)
+
+    async def make(team: str = TEAM, *, clock=time.time):
+        hub = build(team, clock)
+        await hub.start()
+        hubs.append(hub)
+        return hub
+
+    yield make
+    for hub in hubs:
+        await hub.close()
+
+
+def member(member_id: str, *, kind: str = "dashboard", interval: float = 2.0) -> Member:
+    return Member(member_id, "host-a", 4242, kind, interval)
+
+
+def record(batch_id: str, completed: int = 0, at: float = EPOCH) -> Record:
+    batch = {"id": batch_id, "status": "processing", "completed": completed, "total": 10}
+    return Record(batch, at)
+
+
+async def within(seconds: float, awaitable) -> float:
+    """Await it, failing when it takes longer than ``seconds``; returns how long it took."""
+    started = time.monotonic()
+    await asyncio.wait_for(awaitable, seconds)
+    return time.monotonic() - started
+
+
+# The contract.
+
+
+async def test_beat_lists_the_live_members_and_a_silent_one_drops_out(make_hub, clock):
+    a, b = await make_hub(clock=clock), await make_hub(clock=clock)
+    await a.beat(member("a", interval=5))
+    live = await b.beat(member("b", interval=2))
+    assert {(m.id, m.interval) for m in live} == {("a", 5.0), ("b", 2.0)}
+    clock.advance(LIVE_FOR - 1)
+    await b.beat(member("b"))
+    clock.advance(2)  # a's last beat is now older than LIVE_FOR, b's is not
+    assert [m.id for m in await b.beat(member("b"))] == ["b"]
+    assert [m.id for m in await a.beat(member("a"))] == ["a", "b"]
+
+
+async def test_a_member_that_leaves_no_longer_counts(make_hub, clock):
+    a, b = await make_hub(clock=clock), await make_hub(clock=clock)
+    await a.beat(member("a"))
+    await b.beat(member("b"))
+    await a.leave("a")
+    assert [m.id for m in await b.beat(member("b"))] == ["b"]
+
+
+async def test_exactly_one_of_two_hubs_leads(make_hub):
+    a, b = await make_hub(), await make_hub()
+    results = await asyncio.gather(a.lead("a"), b.lead("b"))
+    assert sorted(results) == [False, True]
+    winner = "a" if results[0] else "b"
+    assert await a.leader() == await b.leader() == winner
+    # Asking again changes nothing: the holder keeps it, the other still does not get it.
+    assert await a.lead("a") is (winner == "a")
+    assert await b.lead("b") is (winner == "b")
+
+
+async def test_resigning_hands_the_leadership_to_whoever_asks_next(make_hub):
+    a, b = await make_hub(), await make_hub()
+    assert await a.lead("a")
+    await b.resign("b")  # not b's to give up: nothing happens
+    assert await b.leader() == "a" and not await b.lead("b")
+    await a.resign("a")
+    assert await b.leader() is None
+    assert await b.lead("b") and await a.leader() == "b"
+
+
+async def test_closing_a_hub_lets_go_of_its_leadership_and_membership(make_hub, clock):
+    a, b = await make_hub(clock=clock), await make_hub(clock=clock)
+    await a.beat(member("a"))
+    assert await a.lead("a")
+    await a.close()
+    await a.close()  # twice is fine
+    assert await b.leader() is None
+    assert [m.id for m in await b.beat(member("b"))] == ["b"]
+
+
+async def test_followers_read_what_the_leader_published_and_only_what_changed(make_hub):
+    leader, follower = await make_hub(), await make_hub()
+    assert await leader.lead("L")
+    assert await leader.publish("L", [record("batch_1"), record("batch_2")], {"polls": 1})
+    records, status, cursor = await follower.read(0)
+    assert {r.batch_id for r in records} == {"batch_1", "batch_2"}
+    assert status == {"polls": 1}
+    assert (await follower.read(cursor))[0] == []
+    assert await leader.publish("L", [record("batch_1"), record("batch_2", 5)], {"polls": 2})
+    records, status, cursor2 = await follower.read(cursor)
+    assert [(r.batch_id, r.batch["completed"]) for r in records] == [("batch_2", 5)]
+    assert status == {"polls": 2} and cursor2 > cursor
+    # A newcomer (cursor 0) sees every record's latest state.
+    records, _, _ = await (await make_hub()).read(0)
+    assert sorted((r.batch_id, r.batch["completed"]) for r in records) == [
+        ("batch_1", 0),
+        ("batch_2", 5),
+    ]
+
+
+async def test_only_the_leader_can_publish(make_hub):
+    leader, follower = await make_hub(), await make_hub()
+    assert await leader.lead("L") and not await follower.lead("F")
+    assert not await follower.publish("F", [record("batch_x")], {"who": "F"})
+    records, status, _ = await leader.read(0)
+    assert records == [] and status is None
+
+
+async def test_wait_wakes_when_another_hub_publishes_and_otherwise_times_out(make_hub):
+    leader, follower = await make_hub(), await make_hub()
+    assert await leader.lead("L")
+    started = time.monotonic()
+    await follower.wait(0.3)
+    assert time.monotonic() - started >= 0.29
+    waiting = asyncio.create_task(follower.wait(5))
+    await asyncio.sleep(0)  # the follower is waiting before the leader writes
+    published = time.monotonic()
+    assert await leader.publish("L", [record("batch_1")], {})
+    await asyncio.wait_for(waiting, 5)
+    assert time.monotonic() - published < 0.5
+
+
+async def test_the_ledger_counts_every_members_requests(make_hub, clock):
+    a, b = await make_hub(clock=clock), await make_hub(clock=clock)
+    now = clock()
+    await a.record_requests("a", [now - 30, now - 10, now - 10])  # two at the same instant
+    await b.record_requests("b", [now - 20])
+    assert await b.requests_since(now - 60) == [now - 30, now - 20, now - 10, now - 10]
+    assert await b.requests_since(now - 60, exclude="b") == [now - 30, now - 10, now - 10]
+    assert await a.requests_since(now - 60, exclude="a") == [now - 20]
+    assert await a.requests_since(now - 15) == [now - 10, now - 10]
+
+
+async def test_a_refresh_asked_by_a_follower_reaches_the_leader(make_hub):
+    leader, follower = await make_hub(), await make_hub()
+    before = await leader.refresh_asks()
+    waiting = asyncio.create_task(leader.wait(5))
+    await asyncio.sleep(0)
+    await follower.ask_refresh()
+    assert await within(0.5, waiting) < 0.5
+    assert await leader.refresh_asks() == before + 1
+
+
+async def test_different_teams_never_see_each_others_data(make_hub, clock):
+    mine, theirs = await make_hub(TEAM, clock=clock), await make_hub(OTHER_TEAM, clock=clock)
+    await mine.beat(member("a"))
+    assert await mine.lead("a")
+    assert await mine.publish("a", [record("batch_1")], {"x": 1})
+    await mine.record_requests("a", [clock()])
+    await mine.ask_refresh()
+    assert [m.id for m in await theirs.beat(member("b"))] == ["b"]
+    assert await theirs.leader() is None and await theirs.lead("b")
+    assert await theirs.read(0) == ([], None, 0)
+    assert await theirs.requests_since(0) == []
+    assert await theirs.refresh_asks() == 0
+    started = time.monotonic()
+    await theirs.wait(0.3)  # my publish never woke them
+    assert time.monotonic() - started >= 0.29
+
+
+# What only the Redis hub faces.
+
+
+async def test_a_renewed_lease_is_kept_and_an_unrenewed_one_lapses(redis_server):
+    a = RedisHub(redis_server.url, TEAM, lease=0.3)
+    b = RedisHub(redis_server.url, TEAM, lease=0.3)
+    await a.start()
+    await b.start()
+    try:
+        assert await a.lead("a")
+        deadline = time.monotonic() + 1.0  # more than three leases
+        while time.monotonic() < deadline:
+            assert await a.lead("a") and not await b.lead("b")
+            await asyncio.sleep(0.05)  # a beat cadence well inside the lease
+        # a stops renewing (frozen): the lease runs out on the server and b takes it.
+        while not await b.lead("b"):
+            assert time.monotonic() < deadline + 2, "the lease never lapsed"
+            await asyncio.sleep(0.02)
+        assert await a.leader() == "b"
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_a_leader_frozen_past_its_lease_writes_nothing_and_follows(redis_server):
+    old = RedisHub(redis_server.url, TEAM, lease=0.3)
+    new = RedisHub(redis_server.url, TEAM, lease=0.3)
+    reader = RedisHub(redis_server.url, TEAM)
+    for hub in (old, new, reader):
+        await hub.start()
+    try:
+        assert await old.lead("old")
+        assert await old.publish("old", [record("batch_1", 1)], {"by": "old"})
+        # old is frozen (no renewal); the other takes over once the lease lapsed.
+        deadline = time.monotonic() + 3
+        while not await new.lead("new"):
+            assert time.monotonic() < deadline, "the lease never lapsed"
+            await asyncio.sleep(0.02)
+        assert await new.publish("new", [record("batch_1", 2)], {"by": "new"})
+        # old wakes up and writes what it had: refused, nothing changes.
+        assert not await old.publish("old", [record("batch_1", 99)], {"by": "old"})
+        records, status, _ = await reader.read(0)
+        assert [r.batch["completed"] for r in records] == [2] and status == {"by": "new"}
+        assert not await old.lead("old")
+        assert await reader.leader() == "new"
+    finally:
+        for hub in (old, new, reader):
+            await hub.close()
+
+
+async def test_a_long_backlog_is_read_in_pieces_and_wait_says_there_is_more(redis_server):
+    leader, follower = RedisHub(redis_server.url, TEAM), RedisHub(redis_server.url, TEAM)
+    await leader.start()
+    await follower.start()
+    try:
+        assert await leader.lead("L")
+        count = READ_LIMIT * 2 + 7
+        assert await leader.publish("L", [record(f"batch_{i}") for i in range(count)], {})
+        await follower.wait(0.5)  # the publish woke it
+        seen: list[str] = []
+        cursor = 0
+        while True:
+            records, _, cursor = await follower.read(cursor)
+            seen += [r.batch_id for r in records]
+            if len(records) < READ_LIMIT:
+                break
+            assert len(records) == READ_LIMIT
+            await within(0.1, follower.wait(5))  # more to read: no waiting
+        assert sorted(seen) == sorted(f"batch_{i}" for i in range(count))
+    finally:
+        await leader.close()
+        await follower.close()
+
+
+async def test_a_hub_is_not_woken_by_its_own_writes(redis_server):
+    hub = RedisHub(redis_server.url, TEAM)
+    await hub.start()
+    try:
+        assert await hub.lead("L")
+        assert await hub.publish("L", [record("batch_1")], {})
+        await hub.ask_refresh()
+        started = time.monotonic()
+        await hub.wait(0.3)
+        assert time.monotonic() - started >= 0.29
+    finally:
+        await hub.close()
+
+
+def plant_garbage(client, team: str) -> None:
+    """Garbage, oversized and wrongly typed values in every key a team uses."""
+    ns = f"batch-tui:{team}:"
+    huge = b"{" + b" " * (MAX_VALUE_BYTES + 10) + b"}"
+    # batch_lie holds a well-formed record of another batch: not what the key says.
+    lie = record("batch_other").to_json()
+    client.hset(
+        ns + "records",
+        mapping={"batch_bad": b"\xff\xfenot json", "batch_huge": huge, "batch_lie": lie},
+    )
+    seq = int(client.get(ns + "seq") or 0)
+    client.zadd(ns + "order", {"batch_bad": seq + 1, "batch_huge": seq + 2, "batch_lie": seq + 3})
+    client.zadd(ns + "order", {"batch_far": 1e300})
+    client.set(ns + "seq", seq + 3)
+    client.set(ns + "status", huge)
+    now = time.time()
+    client.hset(ns + "members", mapping={"m_bad": "[1,2", "m_huge": huge})
+    client.zadd(ns + "alive", {"m_bad": now, "m_huge": now, "m_missing": now})
+    client.zadd(ns + "ledger", {"no-owner": now, "x|garbage-time": 1e200})
+    client.set(ns + "refresh", "many")
+    # The leader key: a value that is no member id, with no expiry, blocks nobody.
+    client.set(ns + "leader", "x" * 500)
+
+
+async def test_garbage_in_the_hubs_keys_is_skipped_counted_and_never_fatal(redis_server):
+    leader, follower = RedisHub(redis_server.url, TEAM), RedisHub(redis_server.url, TEAM)
+    await leader.start()
+    await follower.start()
+    client = raw_client(redis_server)
+    try:
+        assert await leader.lead("L")
+        assert await leader.publish("L", [record("batch_good")], {"ok": True})
+        await leader.resign("L")
+        plant_garbage(client, TEAM)
+
+        assert await follower.leader() is None
+        assert await follower.lead("F")  # the garbage leader key did not block it
+        records, status, cursor = await follower.read(0)
+        assert [r.batch_id for r in records] == ["batch_good"] and status is None
+        assert [m.id for m in await follower.beat(member("F"))] == ["F"]
+        assert await follower.requests_since(0) == []
+        assert await follower.refresh_asks() == 0
+        assert follower.skipped >= 8
+        # Counted once: the garbage was removed, nothing new is skipped the second time.
+        counted = follower.skipped
+        await follower.read(0)
+        await follower.beat(member("F"))
+        await follower.requests_since(0)
+        assert follower.skipped == counted
+        # The team goes on.
+        assert await follower.publish("F", [record("batch_new")], {"ok": 2})
+        records, status, _ = await leader.read(cursor)
+        assert [r.batch_id for r in records] == ["batch_new"] and status == {"ok": 2}
+        await leader.ask_refresh()
+        assert await follower.refresh_asks() == 1
+    finally:
+        await leader.close()
+        await follower.close()
+
+
+async def test_keys_of_the_wrong_type_are_dropped_not_fatal(redis_server):
+    hub = RedisHub(redis_server.url, TEAM)
+    await hub.start()
+    client = raw_client(redis_server)
+    ns = f"batch-tui:{TEAM}:"
+    try:
+        for name in ("leader", "seq", "status", "refresh"):
+            client.rpush(ns + name, "x")
+        for name in ("records", "order", "members", "alive", "ledger"):
+            client.set(ns + name, "x")
+        assert await hub.leader() is None
+        assert await hub.lead("L")
+        assert await hub.publish("L", [record("batch_1")], {"s": 1})
+        assert [r.batch_id for r in (await hub.read(0))[0]] == ["batch_1"]
+        assert [m.id for m in await hub.beat(member("L"))] == ["L"]
+        await hub.record_requests("L", [time.time()])
+        assert len(await hub.requests_since(0)) == 1
+        await hub.ask_refresh()
+        assert await hub.refresh_asks() == 1
+    finally:
+        await hub.close()
+
+
+async def test_the_api_key_never_reaches_redis_and_every_key_expires(redis_server):
+    hub = RedisHub(redis_server.url, team_name(BASE_URL, TEST_KEY))
+    await hub.start()
+    try:
+        await hub.beat(member("a"))
+        assert await hub.lead("a")
+        assert await hub.publish("a", [record("batch_1")], {"requests": 3})
+        await hub.record_requests("a", [time.time()])
+        await hub.ask_refresh()
+    finally:
+        await hub.close()
+    await hub.start()  # the lease and membership are let go on close; look at the rest
+    await hub.beat(member("b"))
+    await hub.lead("b")
+    client = raw_client(redis_server)
+    keys = list(client.scan_iter(match="*", count=1000))
+    assert len(keys) >= 8
+    everything = b""
+    for key in keys:
+        kind = client.type(key)
+        everything += key
+        if kind == b"string":
+            everything += client.get(key)
+        elif kind == b"hash":
+            everything += b"".join(k + v for k, v in client.hgetall(key).items())
+        elif kind == b"zset":
+            everything += b"".join(m for m, _ in client.zrange(key, 0, -1, withscores=True))
+        ttl = client.ttl(key)
+        assert 0 < ttl <= TEAM_TTL, key
+        assert key.startswith(f"batch-tui:{hub._ns.split(':')[1]}:".encode())
+    assert TEST_KEY.encode() not in everything
+    assert TEST_KEY[4:].encode() not in everything
+    await hub.close()
+
+
+async def test_the_team_reforms_after_redis_restarts_empty(redis_server, restart_redis):
+    leader, follower = RedisHub(redis_server.url, TEAM), RedisHub(redis_server.url, TEAM)
+    await leader.start()
+    await follower.start()
+    client = raw_client(redis_server)
+    try:
+        await leader.beat(member("L"))
+        assert await leader.lead("L")
+        assert await leader.publish("L", [record("batch_1", 3)], {"round": 1})
+        await leader.ask_refresh()
+        await leader.ask_refresh()
+        asks = await leader.refresh_asks()
+        _, _, cursor = await follower.read(0)
+
+        restart_redis()
+
+        deadline = time.monotonic() + 5
+        while True:  # the first command may meet the old, dead connection
+            try:
+                if await leader.lead("L"):
+                    break
+            except HubUnavailable:
+                pass
+            assert time.monotonic() < deadline, "the leader never took the lease again"
+            await asyncio.sleep(0.05)
+        assert [m.id for m in await follower.beat(member("F"))] == ["F"]
+        # Both subscribed again before the leader writes (the hubs did it by themselves).
+        channel = f"batch-tui:{TEAM}:changes"
+        while client.pubsub_numsub(channel)[0][1] < 2:
+            assert time.monotonic() < deadline, "the hubs never subscribed again"
+            await asyncio.sleep(0.02)
+        await follower.wait(0)  # the wake-up for "messages may have been missed"
+        waiting = asyncio.create_task(follower.wait(5))
+        await asyncio.sleep(0)
+        assert await leader.publish("L", [record("batch_1", 4)], {"round": 2})
+        assert await within(0.5, waiting) < 0.5
+        # The follower's old cursor still finds what was written after the restart.
+        records, status, _ = await follower.read(cursor)
+        assert [(r.batch_id, r.batch["completed"]) for r in records] == [("batch_1", 4)]
+        assert status == {"round": 2}
+        # A refresh asked after the restart still counts as new for the leader.
+        await follower.ask_refresh()
+        assert await leader.refresh_asks() > asks
+    finally:
+        await leader.close()
+        await follower.close()
+
+
+async def test_a_lost_server_makes_every_call_fail_fast_and_the_hub_recovers(redis_server):
+    hub = RedisHub(redis_server.url, TEAM)
+    await hub.start()
+    try:
+        assert await hub.lead("L")
+        redis_server.stop()
+        for call in (hub.lead("L"), hub.beat(member("L")), hub.read(0), hub.requests_since(0)):
+            with pytest.raises(HubUnavailable) as caught:
+                await within(2, call)
+            assert "\n" not in str(caught.value) and "127.0.0.1" in str(caught.value)
+        redis_server.start()
+        assert await hub.lead("L")
+        assert await hub.publish("L", [record("batch_1")], {})
+    finally:
+        await hub.close()
+
+
+async def test_an_unreachable_hub_fails_at_start_quickly_without_the_password():
+    port = free_port()
+    hub = RedisHub(f"redis://batch:s3cret-pw@127.0.0.1:{port}/0", TEAM)
+    started = time.monotonic()
+    with pytest.raises(HubUnavailable) as caught:
+        await hub.start()
+    assert time.monotonic() - started <= 2
+    message = str(caught.value)
+    assert "\n" not in message and "s3cret-pw" not in message
+    assert message.startswith(f"hub: 127.0.0.1:{port} ")
+    with pytest.raises(HubUnavailable):
+        await hub.beat(member("a"))  # never started: still a clean refusal
+    await hub.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "label"),
+    [
+        ("redis://redis-1:6379/0", "hub: redis-1:6379"),
+        ("redis://redis-1/0", "hub: redis-1:6379"),
+        ("rediss://ops:pa55word@cache.example.test:6380/2", "hub: cache.example.test:6380"),
+        ("redis://:pa55word@[::1]:7000", "hub: [::1]:7000"),
+    ],
+)
+def test_the_label_names_host_and_port_never_the_password(url, label):
+    assert RedisHub(url, TEAM).label == label
+
+
+@pytest.mark.parametrize("url", ["http://redis-1:6379", "redis://", "redis://h:notaport/0"])
+def test_a_url_that_is_not_a_redis_url_is_refused_in_one_line(url):
+    with pytest.raises(HubUnavailable) as caught:
+        RedisHub(url, TEAM)
+    assert "\n" not in str(caught.value)
