@@ -16,6 +16,7 @@ import pytest
 
 from batch_tui.hub import LIVE_FOR, HubUnavailable, Member, Record, team_name
 from batch_tui.hub.base import MAX_VALUE_BYTES
+from batch_tui.hub.local import LocalHub
 from batch_tui.hub.redis import READ_LIMIT, TEAM_TTL, RedisHub
 from conftest import EPOCH, TEST_KEY, free_port
 
@@ -31,8 +32,8 @@ def raw_client(server):
     return redis.Redis.from_url(server.url)
 
 
-@pytest.fixture(params=["redis"])
-async def make_hub(request):
+@pytest.fixture(params=["redis", "local"])
+async def make_hub(request, tmp_path):
     """``await make_hub(team, clock=...)``: a started hub of the parametrized kind; all
     are closed after the test."""
     hubs = []
@@ -41,6 +42,11 @@ async def make_hub(request):
 
         def build(team, clock):
             return RedisHub(server.url, team, clock=clock)
+
+    else:
+
+        def build(team, clock):
+            return LocalHub(tmp_path, team, clock=clock)
 
     async def make(team: str = TEAM, *, clock=time.time):
         hub = build(team, clock)

@@ -76,6 +76,8 @@ class LocalHub(Hub):
         self._guard = threading.Lock()
         self._lock_fd: int | None = None
         self._seen_version: int | None = None
+        self._here: set[str] = set()
+        """The members that beat through this hub (they leave with it)."""
 
     # ── plumbing ─────────────────────────────────────────────────────────────
 
@@ -124,16 +126,25 @@ class LocalHub(Hub):
         self._db = await asyncio.to_thread(open_db)
 
     async def close(self) -> None:
-        self._unlock()
         with self._guard:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+            db, self._db = self._db, None
+        if db is not None:
+            try:
+                here = list(self._here)
+                db.executemany("DELETE FROM members WHERE id = ?", [(i,) for i in here])
+                if self._lock_fd is not None:
+                    db.execute("DELETE FROM meta WHERE key = 'leader'")
+            except sqlite3.Error:
+                pass  # going anyway: a dead member stops counting by itself
+            finally:
+                db.close()
+        self._unlock()
 
     # ── members ──────────────────────────────────────────────────────────────
 
     async def beat(self, me: Member) -> list[Member]:
         now = self.clock()
+        self._here.add(me.id)
 
         def beat(db: sqlite3.Connection) -> list[str]:
             db.execute(
@@ -200,16 +211,31 @@ class LocalHub(Hub):
             )
         )
 
+    def _lock_is_held(self) -> bool:
+        """True when some process holds the lock (the kernel is asked, not a file)."""
+        if self._lock_fd is not None:
+            return True
+        try:
+            fd = _private_file(self.lock_path)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        finally:
+            os.close(fd)
+
     async def leader(self) -> str | None:
-        now = self.clock()
+        if not await asyncio.to_thread(self._lock_is_held):
+            return None
 
         def leader(db: sqlite3.Connection) -> str | None:
-            row = db.execute(
-                "SELECT m.id FROM meta JOIN members m ON m.id = meta.value "
-                "WHERE meta.key = 'leader' AND m.seen_at >= ?",
-                (now - LIVE_FOR,),
-            ).fetchone()
-            return row[0] if row else None
+            row = db.execute("SELECT value FROM meta WHERE key = 'leader'").fetchone()
+            return row[0] if row and isinstance(row[0], str) else None
 
         return await self._run(leader)
 
@@ -232,7 +258,8 @@ class LocalHub(Hub):
                     rows.append((batch_id, seq, body))
                 db.executemany(
                     "INSERT INTO records (id, seq, body) VALUES (?, ?, ?) ON CONFLICT (id) "
-                    "DO UPDATE SET seq = excluded.seq, body = excluded.body",
+                    "DO UPDATE SET seq = excluded.seq, body = excluded.body "
+                    "WHERE records.body != excluded.body",
                     rows,
                 )
                 db.executemany(
@@ -299,11 +326,12 @@ class LocalHub(Hub):
                 return None
 
     async def wait(self, timeout: float) -> None:
-        deadline = self.clock() + timeout
+        # Real time, whatever clock the hub dates things by: this is a wait.
+        deadline = time.monotonic() + timeout
         if self._seen_version is None:
             self._seen_version = self._data_version()
         while True:
-            left = deadline - self.clock()
+            left = deadline - time.monotonic()
             if left <= 0:
                 return
             await asyncio.sleep(min(LOOK_EVERY, left))

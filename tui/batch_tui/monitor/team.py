@@ -101,11 +101,12 @@ class Team:
     @property
     def alone(self) -> bool:
         """True while the hub cannot be used: this member polls for itself."""
-        return self.problem is not None or not self._started
+        return self.problem is not None
 
     @property
     def polls(self) -> bool:
-        """True when this member should poll the API (it leads, or it is alone)."""
+        """True when this member should poll the API: it leads, or the hub failed and it
+        polls alone. Until it has met its team (the first heartbeat) it does not."""
         return self.leading or (self.alone and self.can_lead and not self.me.paused)
 
     def offer(self, records: list[Record], status: dict[str, Any]) -> None:
