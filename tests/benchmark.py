@@ -30,6 +30,8 @@ quotes it). From the repository root:
 7. History screen (h): a store of 200,000 finished batches, every one of them in
    the last 30 days (the most the query can meet); the 30 days summed, one day's
    batches listed, and the one-time upgrade of such a store from schema 1.
+9. One poller per organisation (``bench_team.py``): 1, 5 and 10 dashboards on one
+   host, and 3 hosts sharing a Redis hub, side by side.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ from batch_tui.demo.server import DemoApi, DemoServer  # noqa: E402
 from batch_tui.demo.simulator import Simulator  # noqa: E402
 from batch_tui.monitor.monitor import BatchMonitor, Change, Snapshot  # noqa: E402
 from batch_tui.store import Store, StoredBatch  # noqa: E402
+from bench_team import bench_team  # noqa: E402
 from conftest import start_demo_process  # noqa: E402
 
 KEY = "vfy_benchmark_key"
@@ -345,13 +348,24 @@ class PtyApp:
     TAIL = 256 * 1024
     """Bytes of recent output kept, to find a string drawn just before it was asked for."""
 
-    def __init__(self, url: str, interval: float, *, state_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        interval: float,
+        *,
+        state_dir: Path | None = None,
+        args: tuple[str, ...] = (),
+    ) -> None:
         if state_dir is None:
             self._own_state = tempfile.TemporaryDirectory(prefix="batch-tui-bench-")
             state_dir = Path(self._own_state.name)
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
-        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+        # The product as users run it: the tests' BATCH_TUI_SOLO (set by conftest) is
+        # not passed on.
+        env = {
+            k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "BATCH_TUI_SOLO")
+        }
         env.update(
             CHECK_API_KEY=KEY,
             TERM="xterm-256color",
@@ -360,7 +374,10 @@ class PtyApp:
         )
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "batch_tui", "--base-url", url, "--interval", str(interval)],
+            [
+                sys.executable, "-m", "batch_tui", "--base-url", url, "--interval", str(interval),
+                *args,
+            ],
             stdin=slave,
             stdout=slave,
             stderr=slave,
@@ -909,14 +926,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs (figures are rougher)")
     parser.add_argument(
-        "--only", type=int, choices=range(1, 8), action="append", help="run only these"
+        "--only", type=int, choices=[*range(1, 8), 9], action="append", help="run only these"
     )
     args = parser.parse_args()
     cost_seconds, budget_seconds, idle_seconds, polls = (
         (30, 90, 15, 2000) if args.quick else (120, 180, 60, 10_000)
     )
     history_seconds, rss_settle, rss_cap = (90, 5, 30) if args.quick else (240, 10, 90)
-    wanted = set(args.only or range(1, 8))
+    wanted = set(args.only or [*range(1, 8), 9])
+    team_warmup, team_measure = (20, 40) if args.quick else (60, 120)
     rows: list[tuple[str, str, str]] = []
     history_results: list[dict] = []
 
@@ -934,6 +952,7 @@ def main() -> None:
         (5, bench_start),
         (6, history),
         (7, bench_history_screen),
+        (9, lambda: bench_team(team_warmup, team_measure)),
     ):
         if number in wanted:
             new = run()
