@@ -362,6 +362,7 @@ class RedisHub(Hub):
         # Tells this object's own pub/sub messages from the others'.
         self._instance = secrets.token_hex(8)
         self._redis: Any = None
+        self._listen_redis: Any = None
         self._scripts: dict[str, Any] = {}
         self._listener: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
@@ -396,16 +397,20 @@ class RedisHub(Hub):
             ) from None
         pubsub = None
         try:
+            options: dict[str, Any] = {
+                "socket_connect_timeout": CONNECT_TIMEOUT,
+                "socket_timeout": COMMAND_TIMEOUT,
+                "socket_keepalive": True,
+                "health_check_interval": 15,
+                "retry_on_error": [RedisConnectionError],
+            }
             # One quick retry: a pooled connection left over from a restarted server
             # fails once, then connects afresh; a server that is gone fails fast.
-            self._redis = aioredis.from_url(
-                self._url,
-                socket_connect_timeout=CONNECT_TIMEOUT,
-                socket_timeout=COMMAND_TIMEOUT,
-                socket_keepalive=True,
-                health_check_interval=15,
-                retry=Retry(NoBackoff(), 1),
-                retry_on_error=[RedisConnectionError],
+            self._redis = aioredis.from_url(self._url, retry=Retry(NoBackoff(), 1), **options)
+            # The subscription has its own connection and no retry, so that a lost
+            # connection reaches the listener, which then knows messages may be lost.
+            self._listen_redis = aioredis.from_url(
+                self._url, retry=Retry(NoBackoff(), 0), **options
             )
             await self._redis.ping()
             pubsub = await self._subscribe()
@@ -431,7 +436,7 @@ class RedisHub(Hub):
         self._listener = asyncio.create_task(self._listen(pubsub))
 
     async def _subscribe(self) -> Any:
-        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        pubsub = self._listen_redis.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(self._channel)
         except BaseException:
@@ -476,10 +481,11 @@ class RedisHub(Hub):
         if pubsub is not None:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
-        if self._redis is not None:
-            with contextlib.suppress(Exception):
-                await self._redis.aclose()
-        self._redis = None
+        for client in (self._redis, self._listen_redis):
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await client.aclose()
+        self._redis = self._listen_redis = None
 
     async def close(self) -> None:
         """Resign, leave, unsubscribe, disconnect; never raises."""
