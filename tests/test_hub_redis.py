@@ -10,6 +10,7 @@ adding a parameter to the fixture.
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 
 import pytest
@@ -511,3 +512,81 @@ def test_a_url_that_is_not_a_redis_url_is_refused_in_one_line(url):
     with pytest.raises(HubUnavailable) as caught:
         RedisHub(url, TEAM)
     assert "\n" not in str(caught.value)
+
+
+async def test_a_follower_whose_cursor_is_ahead_of_the_hub_starts_over(redis_server):
+    """A cursor beyond the hub's last sequence number (a server restarted with its
+    clock set back) is from another life of the hub: the follower reads everything."""
+    leader, follower = RedisHub(redis_server.url, TEAM), RedisHub(redis_server.url, TEAM)
+    await leader.start()
+    await follower.start()
+    try:
+        assert await leader.lead("L")
+        assert await leader.publish("L", [record("batch_1")], {})
+        _, _, cursor = await follower.read(0)
+        raw_client(redis_server).set(f"batch-tui:{TEAM}:seq", 5)
+        assert await leader.publish("L", [record("batch_2")], {})
+        records, _, new_cursor = await follower.read(cursor)
+        assert sorted(r.batch_id for r in records) == ["batch_1", "batch_2"]
+        assert new_cursor < cursor and (await follower.read(new_cursor))[0] == []
+    finally:
+        await leader.close()
+        await follower.close()
+
+
+async def test_a_hub_over_tls_works_and_an_untrusted_certificate_is_refused(make_redis_server):
+    server = make_redis_server(tls=True)
+    leader, follower = RedisHub(server.url, TEAM), RedisHub(server.url, TEAM)
+    assert leader.label == f"hub: 127.0.0.1:{server.port}"
+    await leader.start()
+    await follower.start()
+    try:
+        assert await leader.lead("L")
+        waiting = asyncio.create_task(follower.wait(5))
+        await asyncio.sleep(0)
+        assert await leader.publish("L", [record("batch_1")], {"tls": True})
+        assert await within(0.5, waiting) < 0.5
+        records, status, _ = await follower.read(0)
+        assert [r.batch_id for r in records] == ["batch_1"] and status == {"tls": True}
+    finally:
+        await leader.close()
+        await follower.close()
+    # Without the authority that signed the server's certificate: refused, in one line.
+    untrusted = RedisHub(f"rediss://127.0.0.1:{server.port}/0", TEAM)
+    started = time.monotonic()
+    with pytest.raises(HubUnavailable) as caught:
+        await untrusted.start()
+    assert time.monotonic() - started <= 2
+    assert "\n" not in str(caught.value) and "certificate" in str(caught.value).lower()
+
+
+async def test_a_password_protected_hub_logs_in_and_a_wrong_password_is_not_shown(
+    make_redis_server,
+):
+    server = make_redis_server(password="right-pw-123")
+    hub = RedisHub(server.url, TEAM)
+    assert "right-pw-123" not in hub.label
+    await hub.start()
+    try:
+        assert await hub.lead("L")
+    finally:
+        await hub.close()
+    wrong = RedisHub(f"redis://default:wr%40ng-pw-456@127.0.0.1:{server.port}/0", TEAM)
+    with pytest.raises(HubUnavailable) as caught:
+        await wrong.start()
+    message = str(caught.value)
+    assert "\n" not in message and "wr%40ng-pw-456" not in message and "wr@ng-pw-456" not in message
+    assert message.startswith(f"hub: 127.0.0.1:{server.port} ")
+
+
+async def test_a_server_that_accepts_but_never_answers_fails_the_start_quickly():
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # connections are accepted by the kernel, never answered
+        port = silent.getsockname()[1]
+        hub = RedisHub(f"redis://127.0.0.1:{port}/0", TEAM)
+        started = time.monotonic()
+        with pytest.raises(HubUnavailable) as caught:
+            await hub.start()
+        assert time.monotonic() - started <= 2
+        assert "\n" not in str(caught.value)
