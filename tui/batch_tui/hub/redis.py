@@ -505,12 +505,14 @@ class RedisHub(Hub):
         """Resign, leave, unsubscribe, disconnect; never raises."""
         if self._redis is None:
             return
-        for member_id in sorted(self._leading):
-            with contextlib.suppress(HubUnavailable):
-                await self.resign(member_id)
-        for member_id in sorted(self._members):
-            with contextlib.suppress(HubUnavailable):
-                await self.leave(member_id)
+        # Letting go is a courtesy (the lease and heartbeats lapse anyway): a server
+        # that does not answer does not hold the exit up for long.
+        with contextlib.suppress(HubUnavailable, TimeoutError):
+            async with asyncio.timeout(COMMAND_TIMEOUT):
+                for member_id in sorted(self._leading):
+                    await self.resign(member_id)
+                for member_id in sorted(self._members):
+                    await self.leave(member_id)
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
