@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from batch_tui.hub import HubUnavailable, team_name
+from batch_tui.hub import HubUnavailable, Record, team_name
 from batch_tui.hub.base import MAX_VALUE_BYTES
 from batch_tui.hub.redis import READ_LIMIT, TEAM_TTL, RedisHub
 from conftest import TEST_KEY, free_port
@@ -446,3 +446,88 @@ async def test_a_redis_user_limited_to_the_batch_tui_namespace_is_enough(redis_s
     limited = redis.Redis.from_url(url)
     with pytest.raises(redis.exceptions.NoPermissionError):
         limited.set("somebody-else:key", "x")
+
+
+# A leader in its own process: publishes and renews every 50 ms, says what it got.
+FROZEN_LEADER = """
+import asyncio, sys
+from batch_tui.hub import Record
+from batch_tui.hub.redis import RedisHub
+
+async def main(url, team):
+    hub = RedisHub(url, team, lease=0.5)
+    await hub.start()
+    n = 0
+    while True:
+        n += 1
+        batch = {"id": "batch_1", "status": "processing", "completed": n, "total": 1000}
+        ok = await hub.publish("child", [Record(batch, 0.0)], {"by": "child"})
+        led = await hub.lead("child")
+        print(f"publish {ok} lead {led}", flush=True)
+        await asyncio.sleep(0.05)
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+async def test_a_leader_process_stopped_past_its_lease_is_refused_when_resumed(redis_server):
+    """SIGSTOP a leading process: another takes the lapsed lease; resumed (SIGCONT),
+    the old leader's writes are refused and it no longer leads."""
+    import signal
+    import sys
+
+    me = RedisHub(redis_server.url, TEAM, lease=0.5)
+    await me.start()
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", FROZEN_LEADER, redis_server.url, TEAM,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        # The child takes the lease on its first round (lead after a refused publish).
+        while True:
+            line = (await asyncio.wait_for(child.stdout.readline(), 20)).decode()
+            if line.startswith("publish True lead True"):
+                break
+        child.send_signal(signal.SIGSTOP)
+        deadline = time.monotonic() + 5
+        while not await me.lead("me"):
+            assert time.monotonic() < deadline, "the stopped leader's lease never lapsed"
+            await asyncio.sleep(0.02)
+        done = {"id": "batch_1", "status": "completed", "completed": 1000, "total": 1000}
+        assert await me.publish("me", [Record(done, 1.0)], {"by": "me"})
+        child.send_signal(signal.SIGCONT)
+        # Lines printed before the stop may still wait in the pipe; from the first
+        # refusal on, every round is refused.
+        refused = 0
+        while refused < 3:
+            assert await me.lead("me")  # keep renewing while the child runs again
+            line = (await asyncio.wait_for(child.stdout.readline(), 5)).decode().strip()
+            if refused or line != "publish True lead True":
+                assert line == "publish False lead False"
+                refused += 1
+        records, status, _ = await me.read(0)
+        assert [r.batch["completed"] for r in records] == [1000] and status == {"by": "me"}
+    finally:
+        if child.returncode is None:
+            child.send_signal(signal.SIGCONT)
+            child.kill()
+            await child.wait()
+        await me.close()
+
+
+def test_the_redis_package_is_loaded_only_when_a_hub_starts():
+    import subprocess
+    import sys
+
+    code = "import sys, batch_tui.hub.redis\nprint('redis' in sys.modules)\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr
+
+
+async def test_without_the_redis_package_the_hub_says_how_to_install_it(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "redis.asyncio", None)  # import fails as if missing
+    hub = RedisHub("redis://127.0.0.1:6379/0", TEAM)
+    with pytest.raises(HubUnavailable, match=r"pip install 'batch-tui\[hub\]'"):
+        await hub.start()
