@@ -231,10 +231,10 @@ class RedisServer:
         def openssl(*args: str) -> None:
             subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
 
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=batch-tui test CA")
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key",
-                "-out", "server.csr", "-subj", "/CN=localhost")
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        openssl("req", "-x509", *ec, "-days", "2", "-keyout", "ca.key", "-out", "ca.crt",
+                "-subj", "/CN=batch-tui test CA")
+        openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
         (d / "san.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
         openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
                 "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "san.ext")
