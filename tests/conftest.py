@@ -6,6 +6,7 @@ import asyncio
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -198,39 +199,89 @@ def start_demo_process(
 
 class RedisServer:
     """A real ``redis-server`` on a free loopback port, keeping nothing on disk
-    (``--save '' --appendonly no``): ``restart`` brings it back on the same port, empty."""
+    (``--save '' --appendonly no``): ``restart`` brings it back on the same port, empty.
+    ``password`` makes it ask for one; ``tls`` makes it speak only TLS, with a
+    certificate from a throwaway authority (``ca_file``)."""
 
-    def __init__(self, executable: str, directory: Path) -> None:
+    def __init__(
+        self, executable: str, directory: Path, *, password: str | None = None, tls: bool = False
+    ) -> None:
         self.executable = executable
         self.directory = directory
+        self.password = password
+        self.tls = tls
         self.port = free_port()
         self.process: subprocess.Popen | None = None
+        self.ca_file = directory / "ca.crt"
+        if tls:
+            self._make_certificates()
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        login = f":{self.password}@" if self.password else ""
+        if self.tls:
+            return f"rediss://{login}127.0.0.1:{self.port}/0?ssl_ca_certs={self.ca_file}"
+        return f"redis://{login}127.0.0.1:{self.port}/0"
+
+    def _make_certificates(self) -> None:
+        if shutil.which("openssl") is None:
+            if os.environ.get("CI"):
+                pytest.fail("openssl is required in CI (.ci/run installs it)")
+            pytest.skip("openssl is not installed")
+        d = self.directory
+
+        def openssl(*args: str) -> None:
+            subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        openssl("req", "-x509", *ec, "-days", "2", "-keyout", "ca.key", "-out", "ca.crt",
+                "-subj", "/CN=batch-tui test CA")
+        openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+        (d / "san.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "san.ext")
 
     def answers(self) -> bool:
-        """True when the server answers PING."""
+        """True when the server answers PING (asking for a password is an answer)."""
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as raw:
+                sock = raw
+                if self.tls:
+                    context = ssl.create_default_context(cafile=str(self.ca_file))
+                    sock = context.wrap_socket(raw, server_hostname="127.0.0.1")
                 sock.sendall(b"PING\r\n")
-                return sock.recv(64).startswith(b"+PONG")
+                return sock.recv(64).startswith((b"+PONG", b"-NOAUTH"))
         except OSError:
             return False
+
+    def arguments(self) -> list[str]:
+        """The server's command line."""
+        args = [
+            self.executable,
+            "--bind", "127.0.0.1",
+            "--save", "",
+            "--appendonly", "no",
+            "--dir", str(self.directory),
+            "--daemonize", "no",
+        ]
+        if self.password:
+            args += ["--requirepass", self.password]
+        if not self.tls:
+            return [*args, "--port", str(self.port)]
+        return [
+            *args,
+            "--port", "0",
+            "--tls-port", str(self.port),
+            "--tls-cert-file", str(self.directory / "server.crt"),
+            "--tls-key-file", str(self.directory / "server.key"),
+            "--tls-ca-cert-file", str(self.ca_file),
+            "--tls-auth-clients", "no",
+        ]
 
     def start(self) -> None:
         """Start it and wait until it answers (bounded: a server that cannot start fails)."""
         self.process = subprocess.Popen(
-            [
-                self.executable,
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--save", "",
-                "--appendonly", "no",
-                "--dir", str(self.directory),
-                "--daemonize", "no",
-            ],
+            self.arguments(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
@@ -269,16 +320,28 @@ def redis_server_executable() -> str:
 
 
 @pytest.fixture
-def redis_server(tmp_path):
-    """A fresh redis-server for the test, stopped after it."""
-    directory = tmp_path / "redis"
-    directory.mkdir()
-    server = RedisServer(redis_server_executable(), directory)
-    server.start()
-    try:
-        yield server
-    finally:
+def make_redis_server(tmp_path):
+    """``make_redis_server(password=..., tls=...)``: a started redis-server of its own;
+    all are stopped after the test."""
+    servers: list[RedisServer] = []
+
+    def make(**options) -> RedisServer:
+        directory = tmp_path / f"redis-{len(servers)}"
+        directory.mkdir()
+        server = RedisServer(redis_server_executable(), directory, **options)
+        servers.append(server)
+        server.start()
+        return server
+
+    yield make
+    for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def redis_server(make_redis_server):
+    """A fresh redis-server for the test, stopped after it."""
+    return make_redis_server()
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -150,7 +151,7 @@ class LocalHub(Hub):
             db.execute(
                 "INSERT INTO members (id, seen_at, body) VALUES (?, ?, ?) ON CONFLICT (id) "
                 "DO UPDATE SET seen_at = excluded.seen_at, body = excluded.body",
-                (me.id, now, me.to_json()),
+                (me.id, now, replace(me, seen_at=now).to_json()),
             )
             db.execute("DELETE FROM members WHERE seen_at < ?", (now - MEMBER_KEEP,))
             rows = db.execute(

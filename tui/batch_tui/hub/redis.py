@@ -36,7 +36,7 @@ import secrets
 import time
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from batch_tui.core.clock import Clock
 from batch_tui.hub.base import (
@@ -64,10 +64,12 @@ FUTURE_SKEW = 60.0
 MAX_LEASE = 60.0
 #: Member ids are random and short; anything longer in the leader key is garbage.
 MAX_ID = 64
-#: Connecting must fail fast (the dashboard then polls alone); a command that
-#: hangs this long means the server is gone.
+#: Connecting must fail fast (the dashboard then polls alone): the whole start,
+#: connection, TLS, login and subscription included, takes at most START_TIMEOUT.
+#: A command that hangs COMMAND_TIMEOUT means the server is gone.
 CONNECT_TIMEOUT = 1.5
-COMMAND_TIMEOUT = 5.0
+START_TIMEOUT = 1.8
+COMMAND_TIMEOUT = 2.5
 #: Seconds between listener reads of the subscription (it notices a dead server).
 LISTEN_TICK = 1.0
 #: Largest sequence number kept exact (Redis sorted-set scores are doubles).
@@ -165,20 +167,28 @@ return 1
 """
 )
 
-# KEYS: records, order, seq, status. ARGV: cursor, limit, largest value.
+# KEYS: records, order, seq, status. ARGV: cursor, limit, largest value, ttl s.
 # Returns {flat (id, seq, value-or-'' when oversized)..., status or ''/false, start over}.
-# A cursor beyond the last sequence number comes from before a restart: start over.
-# Order entries beyond the last sequence number are garbage: they would move every
-# cursor past the real records, so they go.
+# A cursor beyond the last sequence number comes from another life of the hub (a
+# server restarted with its clock set back): start over. Order entries beyond the
+# last sequence number (the same cause, or garbage) would move every cursor past
+# the records written after them: they are numbered again, after the last.
 _READ = (
     _LUA_COMMON
     + """
 fit(KEYS[1], 'hash'); fit(KEYS[2], 'zset'); fit(KEYS[3], 'string'); fit(KEYS[4], 'string')
 local seq = seq_of(KEYS[3]) or 0
+local ahead = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. fmt(seq), '+inf', 'LIMIT', 0, 1000)
+if #ahead > 0 then
+  for _, id in ipairs(ahead) do
+    seq = seq + 1
+    redis.call('ZADD', KEYS[2], fmt(seq), id)
+  end
+  redis.call('SET', KEYS[3], fmt(seq), 'EX', ARGV[4])
+end
 local cursor = tonumber(ARGV[1])
 local over = 0
 if cursor > seq then cursor = 0; over = 1 end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '(' .. fmt(seq), '+inf')
 local max = tonumber(ARGV[3])
 local found = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. fmt(cursor), fmt(seq),
   'WITHSCORES', 'LIMIT', 0, ARGV[2])
@@ -362,6 +372,7 @@ class RedisHub(Hub):
         # Tells this object's own pub/sub messages from the others'.
         self._instance = secrets.token_hex(8)
         self._redis: Any = None
+        self._listen_redis: Any = None
         self._scripts: dict[str, Any] = {}
         self._listener: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
@@ -376,9 +387,12 @@ class RedisHub(Hub):
         return self._ns + name
 
     def _reason(self, exc: BaseException) -> str:
-        text = " ".join(str(exc).split()) or type(exc).__name__
+        text = " ".join(str(exc).split())
+        if not text:
+            text = "no answer in time" if isinstance(exc, TimeoutError) else type(exc).__name__
         if self._password:
-            text = text.replace(self._password, "***")
+            for secret in {self._password, unquote(self._password)}:
+                text = text.replace(secret, "***")
         return f"{self.label} unavailable: {text[:200]}"
 
     async def start(self) -> None:
@@ -396,19 +410,24 @@ class RedisHub(Hub):
             ) from None
         pubsub = None
         try:
+            options: dict[str, Any] = {
+                "socket_connect_timeout": CONNECT_TIMEOUT,
+                "socket_timeout": COMMAND_TIMEOUT,
+                "socket_keepalive": True,
+                "health_check_interval": 15,
+                "retry_on_error": [RedisConnectionError],
+            }
             # One quick retry: a pooled connection left over from a restarted server
             # fails once, then connects afresh; a server that is gone fails fast.
-            self._redis = aioredis.from_url(
-                self._url,
-                socket_connect_timeout=CONNECT_TIMEOUT,
-                socket_timeout=COMMAND_TIMEOUT,
-                socket_keepalive=True,
-                health_check_interval=15,
-                retry=Retry(NoBackoff(), 1),
-                retry_on_error=[RedisConnectionError],
+            self._redis = aioredis.from_url(self._url, retry=Retry(NoBackoff(), 1), **options)
+            # The subscription has its own connection and no retry, so that a lost
+            # connection reaches the listener, which then knows messages may be lost.
+            self._listen_redis = aioredis.from_url(
+                self._url, retry=Retry(NoBackoff(), 0), **options
             )
-            await self._redis.ping()
-            pubsub = await self._subscribe()
+            async with asyncio.timeout(START_TIMEOUT):
+                await self._redis.ping()
+                pubsub = await self._subscribe()
         except Exception as exc:  # noqa: BLE001 - any failure here means "no hub"
             reason = self._reason(exc)
             await self._shutdown(pubsub)
@@ -431,7 +450,7 @@ class RedisHub(Hub):
         self._listener = asyncio.create_task(self._listen(pubsub))
 
     async def _subscribe(self) -> Any:
-        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        pubsub = self._listen_redis.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(self._channel)
         except BaseException:
@@ -476,21 +495,24 @@ class RedisHub(Hub):
         if pubsub is not None:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
-        if self._redis is not None:
-            with contextlib.suppress(Exception):
-                await self._redis.aclose()
-        self._redis = None
+        for client in (self._redis, self._listen_redis):
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await client.aclose()
+        self._redis = self._listen_redis = None
 
     async def close(self) -> None:
         """Resign, leave, unsubscribe, disconnect; never raises."""
         if self._redis is None:
             return
-        for member_id in sorted(self._leading):
-            with contextlib.suppress(HubUnavailable):
-                await self.resign(member_id)
-        for member_id in sorted(self._members):
-            with contextlib.suppress(HubUnavailable):
-                await self.leave(member_id)
+        # Letting go is a courtesy (the lease and heartbeats lapse anyway): a server
+        # that does not answer does not hold the exit up for long.
+        with contextlib.suppress(HubUnavailable, TimeoutError):
+            async with asyncio.timeout(COMMAND_TIMEOUT):
+                for member_id in sorted(self._leading):
+                    await self.resign(member_id)
+                for member_id in sorted(self._members):
+                    await self.leave(member_id)
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -600,7 +622,7 @@ class RedisHub(Hub):
         that stopped short makes the next ``wait`` return at once)."""
         keys = [self._key(k) for k in ("records", "order", "seq", "status")]
         found, status_raw, over = await self._run(
-            "read", keys, [max(0, int(cursor)), READ_LIMIT, MAX_VALUE_BYTES]
+            "read", keys, [max(0, int(cursor)), READ_LIMIT, MAX_VALUE_BYTES, TEAM_TTL]
         )
         if over:
             cursor = 0
