@@ -48,7 +48,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "ui": BOTTOM | {"api", "monitor", "settings", "integrations"},
     # The top: the scripts, the wiring, the command line.
     "headless": BOTTOM | {"api", "monitor", "settings", "integrations"},
-    "session": BOTTOM | {"api", "store", "monitor", "ui", "settings", "integrations"},
+    "session": BOTTOM | {"api", "store", "hub", "monitor", "ui", "settings", "integrations"},
     "cli": BOTTOM | {"settings", "demo", "headless", "session", "store"},
     "__main__": frozenset({"cli"}),
 }
