@@ -8,8 +8,9 @@ For each:
 
 * requests a minute after the first minute, all processes together, and 429s;
 * the p95 age of the running batches' data (since the server last served each) plus
-  the p95 time from the first screen drawing a new batch to every other screen
-  drawing it: the age a follower's screen shows is at most the leader's plus that;
+  the p95 time from the first screen drawing a poll's result (the status line's
+  "updated HH:MM:SS", new at every poll) to each other screen drawing it: the age a
+  follower's screen shows is at most the leader's plus that;
 * failover: the leader is killed (SIGKILL) and the gap between the last request
   before and the first after is measured (one interval is the target);
 * the leader's and a follower's CPU (share of one core) and RSS.
@@ -127,17 +128,20 @@ def run_config(label: str, apps: int, hosts: int, warmup: float, measure: float)
             for app in screens:
                 wait_for_rows(app)
             wall0 = time.time()
-            arrivals: dict[str, float] = {}
+            stamps: set[str] = set()
             ages: list[float] = []
             cpu0 = {app.process.pid: app.cpu_seconds() for app in screens}
             while time.time() < wall0 + warmup + measure:
                 time.sleep(0.5)
                 now = time.time()
+                if now >= wall0 + warmup:
+                    for second in range(int(now) + 1, int(now) + 3):
+                        stamp = "updated " + time.strftime("%H:%M:%S", time.localtime(second))
+                        if stamp not in stamps:
+                            stamps.add(stamp)
+                            for app in screens:
+                                app.watch_for(stamp)
                 for batch_id, created in running_batches(truth, now):
-                    if created > wall0 and batch_id not in arrivals:
-                        arrivals[batch_id] = created
-                        for app in screens:
-                            app.watch_for(batch_id)
                     if now >= wall0 + warmup:
                         ages.append(now - max(api.last_served.get(batch_id, created), created))
             end = time.time()
@@ -156,13 +160,13 @@ def run_config(label: str, apps: int, hosts: int, warmup: float, measure: float)
             result["429"] = sum(1 for _, status in api.answers if status == 429)
             result["age_p95"] = percentile(ages, 0.95)
             lags = []
-            for batch_id in arrivals:
-                drawn = [app.drawn[batch_id] for app in screens if batch_id in app.drawn]
+            for stamp in stamps:
+                drawn = [app.drawn[stamp] for app in screens if stamp in app.drawn]
                 if len(drawn) == len(screens) and len(drawn) > 1:
                     first = min(drawn)
                     lags += [at - first for at in drawn if at != first]
             result["lag_p95"] = percentile(lags, 0.95) if lags else None
-            result["arrivals"] = len(arrivals)
+            result["polls_seen"] = len(lags)
             leader = next((a for a in screens if a.process.pid == leader_pid), None)
             followers = [a for a in screens if a is not leader]
             result["leader_cpu"] = spent[leader_pid] if leader else None

@@ -17,7 +17,7 @@ from typing import Any
 #: A member whose last heartbeat is older than this many seconds no longer counts.
 LIVE_FOR = 5.0
 #: How long a leadership lease lasts without renewal (seconds); renewed every beat.
-LEASE = 3.0
+LEASE = 1.5
 #: The largest value read from a hub that is looked at; bigger ones are skipped.
 MAX_VALUE_BYTES = 256 * 1024
 #: Members with these kinds may lead (poll for the team).

@@ -31,6 +31,9 @@ from batch_tui.hub.base import LEADING_KINDS, Hub, HubUnavailable, Member, Recor
 BEAT = 0.5
 #: After the hub failed, it is tried again this often (seconds).
 RETRY_EVERY = 5.0
+#: A follower reads the ledger and who leads only every this many beats: it rarely
+#: sends a request of its own, and the leader's name only feeds the status line.
+FOLLOWER_LOOKS_EVERY = 4
 
 
 class TeamHost(Protocol):
@@ -95,6 +98,7 @@ class Team:
         self._started = False
         self._retry_at = 0.0
         self._next_beat = 0.0
+        self._beats = 0
 
     # ── what the monitor tells the team ──────────────────────────────────────
 
@@ -215,13 +219,19 @@ class Team:
 
     async def _beat(self, host: TeamHost) -> None:
         before = self.describe()
+        known = {m.id for m in self.members}
         self.members = await self.hub.beat(self.me)
+        self._beats += 1
+        # The leader counts the others' requests at every beat (it sends most of the
+        # team's); a follower often enough for the rare request of its own.
+        look = self.leading or self._beats % FOLLOWER_LOOKS_EVERY == 1 or bool(self._sent)
         if self._sent:
             sent, self._sent = self._sent, []
             await self.hub.record_requests(self.me.id, sent)
-        now = self.clock()
-        times = await self.hub.requests_since(now - 60, exclude=self.me.id)
-        host.team_others([now - at for at in times])
+        if look:
+            now = self.clock()
+            times = await self.hub.requests_since(now - 60, exclude=self.me.id)
+            host.team_others([now - at for at in times])
         wants_lead = self.can_lead and not self.me.paused
         if wants_lead:
             leading = await self.hub.lead(self.me.id)
@@ -235,8 +245,11 @@ class Team:
             if leading:
                 self._status_sent = None  # publish the status at once
             host.team_role_changed(leading)
-        leader_id = self.me.id if leading else await self.hub.leader()
-        self.leader = next((m for m in self.members if m.id == leader_id), None)
+        if leading:
+            self.leader = next((m for m in self.members if m.id == self.me.id), None)
+        elif look or self.leader is None or {m.id for m in self.members} != known:
+            leader_id = await self.hub.leader()
+            self.leader = next((m for m in self.members if m.id == leader_id), None)
         if leading:
             wanted = [m.interval for m in self.members if not m.paused and m.kind != "status"]
             host.team_interval(min(wanted, default=self.me.interval))
