@@ -58,7 +58,9 @@ def make_app(
         warnings=warnings,
         columns=columns,
         keys=keys,
-        **more,  # type: ignore[arg-type]
+        # One dashboard polls alone, as conftest's BATCH_TUI_SOLO says (the team
+        # tests build their teams themselves).
+        **{"solo": True, **more},  # type: ignore[arg-type]
     )
     return session.make_app(settings, clock=clock, watchlist=watchlist, timeout=timeout)
 

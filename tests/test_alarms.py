@@ -163,7 +163,7 @@ def test_a_pending_batch_has_been_pending_since_it_was_created():
 def test_status_json_says_stalled_and_unaccounted(demo, demo_api, clock):
     demo_api.faults.unaccounted_rate = 1.0
     demo_api.faults.stall_rate = 1.0  # the pending batch stays pending
-    settings = Settings(api_key=TEST_KEY, base_url=demo.url, stall_after=STALL_AFTER)
+    settings = Settings(api_key=TEST_KEY, base_url=demo.url, stall_after=STALL_AFTER, solo=True)
     out = io.StringIO()
     assert run_status(settings, (), as_json=True, out=out, clock=clock) == 0
     shown = {row["name"]: row for row in json.loads(out.getvalue())}

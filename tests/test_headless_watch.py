@@ -48,7 +48,7 @@ class Watch:
             self.clock.advance(seconds)
 
         out = io.StringIO()
-        settings = Settings(api_key=TEST_KEY, base_url=self.server.url, interval=interval)
+        settings = Settings(api_key=TEST_KEY, base_url=self.server.url, interval=interval, solo=True)
         code = run_watch(
             settings,
             ids,
@@ -263,7 +263,7 @@ def test_a_429_holds_the_watch_and_it_carries_on(simulator, clock, capsys):
 
 def status_json(demo, clock, capsys) -> list[dict]:
     out = io.StringIO()
-    settings = Settings(api_key=TEST_KEY, base_url=demo.url)
+    settings = Settings(api_key=TEST_KEY, base_url=demo.url, solo=True)
     assert run_status(settings, (), as_json=True, out=out, clock=clock) == 0
     return json.loads(out.getvalue())
 

@@ -47,7 +47,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     # touches the store (the monitor reads and writes it).
     "ui": BOTTOM | {"api", "monitor", "settings", "integrations"},
     # The top: the scripts, the wiring, the command line.
-    "headless": BOTTOM | {"api", "monitor", "settings", "integrations"},
+    "headless": BOTTOM | {"api", "store", "hub", "monitor", "settings", "integrations"},
     "session": BOTTOM | {"api", "store", "hub", "monitor", "ui", "settings", "integrations"},
     "cli": BOTTOM | {"settings", "demo", "headless", "session", "store"},
     "__main__": frozenset({"cli"}),

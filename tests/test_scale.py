@@ -192,7 +192,7 @@ async def test_a_corrupt_store_leaves_the_monitor_running_and_says_why(tmp_path,
     from batch_tui.settings.config import Settings
     from batch_tui.session import make_monitor
 
-    settings = Settings(api_key=TEST_KEY, base_url=demo.url)
+    settings = Settings(api_key=TEST_KEY, base_url=demo.url, solo=True)
     import os
 
     os.environ["BATCH_TUI_STATE_DIR"], previous = (

@@ -144,3 +144,29 @@ async def test_different_organisations_never_share(demo, clock, tmp_path, other)
     async with member(demo, clock, tmp_path) as first, member(demo, clock, tmp_path, **other) as second:
         await wait_until(lambda: leading(first) and leading(second), timeout=5)
 
+
+
+async def test_a_script_reads_the_leaders_batches_and_asks_the_server_nothing(
+    demo, clock, tmp_path, monkeypatch
+):
+    from batch_tui.headless.team_view import TeamReader
+    from batch_tui.hub import team_name
+    from batch_tui.settings.config import Settings
+
+    monkeypatch.setenv("BATCH_TUI_STATE_DIR", str(tmp_path))
+    settings = Settings(base_url=demo.url, api_key=TEST_KEY)
+    assert await TeamReader.open(settings) is None  # nobody polls: ask the server
+    team = team_name(demo.url, TEST_KEY)
+    async with member(demo, clock, tmp_path / "store", team=team) as leader:
+        await wait_until(lambda: leading(leader) and bool(leader.snapshots))
+        await wait_until(lambda: leader.next_request() is None and not leader.busy)
+        await asyncio.sleep(0)  # let the team publish what the last step saw
+        asked = len(demo.api.request_log)
+        reader = await TeamReader.open(settings)
+        assert reader is not None
+        try:
+            assert set(reader.view.batches) == set(leader.snapshots)
+        finally:
+            await reader.close()
+        assert len(demo.api.request_log) == asked
+        assert await TeamReader.open(Settings(base_url=demo.url, api_key=TEST_KEY, direct=True)) is None

@@ -114,7 +114,7 @@ async def test_history_comes_back_from_the_store_when_wanted(churn, clock, tmp_p
     await advance(monitor, clock, 60, step=2)
     assert len(monitor.snapshots) < 100
     monitor.want_history(True)
-    while monitor._load_store_chunk():
+    while monitor.stored.load_chunk():
         pass
     assert len(monitor.snapshots) >= 300
     # Nothing is let go while history is wanted.

@@ -13,8 +13,7 @@ from batch_tui.api.client import CheckClient
 from batch_tui.core.clock import Clock, system_clock
 from batch_tui.settings.config import ConfigError, Settings
 from batch_tui.integrations.hooks import HookRunner
-from batch_tui.hub import Hub, team_name
-from batch_tui.hub.local import LocalHub
+from batch_tui.hub import HubUnavailable, make_hub
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.monitor.team import Team
 from batch_tui.store import Store, StoreUnavailable, store_dir, store_path
@@ -35,28 +34,16 @@ def open_store(settings: Settings) -> tuple[Store | None, str | None]:
         return None, str(exc)
 
 
-def make_hub(settings: Settings) -> Hub:
-    """Where this organisation's team meets: the Redis hub when one is set, else the
-    files beside the local store (one host). Raises ConfigError when the hub's
-    client library is not installed."""
-    name = team_name(settings.base_url, settings.api_key or "")
-    if settings.hub is None:
-        return LocalHub(store_dir(), name)
-    try:
-        from batch_tui.hub.redis import RedisHub
-    except ImportError:
-        raise ConfigError(
-            "--hub needs the Redis client: pip install 'batch-tui[hub]'"
-        ) from None
-    return RedisHub(settings.hub, name)
-
-
 def make_team(settings: Settings, *, kind: str, clock: Clock = system_clock) -> Team | None:
     """This process's place in its organisation's team (None: it polls alone, by
     choice with ``--solo``, or for the demo, whose server is its own)."""
     if settings.solo or settings.demo:
         return None
-    return Team(make_hub(settings), kind=kind, interval=settings.interval, clock=clock)
+    try:
+        hub = make_hub(settings.base_url, settings.api_key or "", settings.hub, store_dir())
+    except HubUnavailable as exc:
+        raise ConfigError(str(exc)) from None
+    return Team(hub, kind=kind, interval=settings.interval, clock=clock)
 
 
 def make_monitor(

@@ -1,8 +1,10 @@
-"""What the user asks of the monitor beyond polling: results pages, item errors, cancels.
+"""``Canceller``: one batch's cancel, and the truth about what came of it.
 
-Each goes through the same gate as the polls (a rejected key, a 429 hold, the rate
-budget) and the same lock, so no request ever overlaps another. A user's explicit
-request is sent even while polling is paused. ``BatchMonitor`` mixes this in.
+A cancel goes through the same gate as the polls (a rejected key, a 429 hold, the
+rate budget) and the same lock, so it never overlaps another request; it is sent
+even while polling is paused, because the user asked. Exactly one is in flight per
+batch. When the server's answer does not say what happened, the batch is read
+again and its status decides.
 """
 
 from __future__ import annotations
@@ -10,56 +12,34 @@ from __future__ import annotations
 from dataclasses import replace
 
 from batch_tui.api.errors import ApiError, NotFound, RateLimited, RequestRejected, Unauthorized
-from batch_tui.api.models import ResultsPage
-from batch_tui.monitor.parts import MonitorParts
-from batch_tui.monitor.snapshot import CancelOutcome, Change, ItemErrors, Snapshot
-
-#: Item errors are kept for this many batches (the highlighted one and recent ones).
-ITEM_ERRORS_KEPT = 20
-#: The first page of results the errors table shows failed items from.
-ITEM_ERRORS_PAGE = 100
+from batch_tui.monitor.gate import RequestGate
+from batch_tui.monitor.listing import Lister
+from batch_tui.monitor.snapshot import CancelOutcome, Change
+from batch_tui.monitor.state import MonitorState
+from batch_tui.monitor.status import StatusBuilder
+from batch_tui.monitor.stored import StoredRows
 
 
-class ActionsMixin(MonitorParts):
-    """Results, item errors and cancels for ``BatchMonitor``: see the module docstring."""
+class Canceller:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        state: MonitorState,
+        gate: RequestGate,
+        lister: Lister,
+        status: StatusBuilder,
+        stored: StoredRows,
+    ) -> None:
+        self.state = state
+        self.gate = gate
+        self.lister = lister
+        self.status = status
+        self.stored = stored
 
     def is_cancelling(self, batch_id: str) -> bool:
         """True while a cancel for this batch is in flight."""
-        return batch_id in self._cancelling
-
-    async def results_page(self, batch_id: str, *, offset: int = 0, limit: int = 50) -> ResultsPage:
-        """One page of a batch's item results, asked for by the user (so sent even
-        while polling is paused); raises ``ApiError``, including ``RateLimited`` when
-        a 429 hold or the budget forbids sending now."""
-        async with self._lock:
-            self._check_gate()
-            self._sending()
-            try:
-                return await self.client.get_results(batch_id, limit=limit, offset=offset)
-            except RateLimited as exc:
-                self.scheduler.rate_limited(exc.retry_after, self.clock())
-                self._update_status(state="rate limited")
-                raise
-            finally:
-                self._answered()
-
-    def _check_gate(self) -> None:
-        """Raise when nothing may be sent now, whatever the user asks."""
-        now = self.clock()
-        if self.scheduler.stopped:
-            raise Unauthorized("the API key was rejected; press r to try again")
-        held = self.scheduler.paused_until
-        if held is not None and now < held:
-            raise RateLimited(
-                f"rate limited: the server asked for a pause of {held - now:.0f} s more",
-                retry_after=held - now,
-            )
-        if not self.budget.can_send(now):
-            wait = self.budget.next_window(now) - now
-            raise RateLimited(
-                f"the rate budget is spent until the next window (in {wait:.0f} s)",
-                retry_after=wait,
-            )
+        return batch_id in self.state.cancelling
 
     async def cancel(self, batch_id: str) -> CancelOutcome:
         """Send exactly one cancel for this batch, and report what really happened.
@@ -69,33 +49,36 @@ class ActionsMixin(MonitorParts):
         the batch is read again and its status decides the outcome: a cancel the
         server applied is reported as done even if its answer was lost.
         """
-        if batch_id in self._cancelling:
+        state = self.state
+        if batch_id in state.cancelling:
             return CancelOutcome(batch_id, False, "A cancel is already in flight", sent=False)
-        self._cancelling.add(batch_id)
+        state.cancelling.add(batch_id)
         try:
-            async with self._lock:
-                return await self._cancel_and_verify(batch_id)
+            async with state.lock:
+                return await self.cancel_and_verify(batch_id)
         finally:
-            self._cancelling.discard(batch_id)
-            self._wake.set()
+            state.cancelling.discard(batch_id)
+            state.wake.set()
 
-    async def _cancel_and_verify(self, batch_id: str, *, reread: bool = True) -> CancelOutcome:
+    async def cancel_and_verify(self, batch_id: str, *, reread: bool = True) -> CancelOutcome:
         """One POST, and the batch read again: at once, or (``reread`` False, for a
-        confirmed answer) when the scheduler's budget next allows."""
-        self._sending()
+        confirmed answer) when the scheduler's budget next allows. The caller holds
+        the lock."""
+        state = self.state
+        self.gate.sending()
         try:
-            result = await self.client.cancel_batch(batch_id)
+            result = await state.client.cancel_batch(batch_id)
         except (RequestRejected, NotFound, Unauthorized, RateLimited) as exc:
             # A clear refusal: nothing was cancelled. The batch is re-read on schedule.
-            self.scheduler.refresh_one(batch_id, self.clock())
+            state.scheduler.refresh_one(batch_id, state.clock())
             held = isinstance(exc, RateLimited)
             if isinstance(exc, RateLimited):
                 # A 429 holds every request, this one's successors included.
-                self.scheduler.rate_limited(exc.retry_after, self.clock())
+                state.scheduler.rate_limited(exc.retry_after, state.clock())
             elif isinstance(exc, Unauthorized):
                 # As for a poll: nothing more is sent (a cancel of many stops) until r.
-                self.scheduler.unauthorized()
-                self._update_status(
+                state.scheduler.unauthorized()
+                self.status.update(
                     state="unauthorized",
                     last_error=f"{exc.kind}: {exc.message}",
                     last_error_message=exc.message,
@@ -112,12 +95,12 @@ class ActionsMixin(MonitorParts):
             unclear = None if result.confirmed else "the server's answer to the cancel was empty"
             message: str = result.message or "Batch cancelled"
         finally:
-            self._answered()
+            self.gate.answered()
         if unclear is None and not reread:
             # The row already shows the server's answer; its final figures can wait.
-            self.scheduler.refresh_one(batch_id, self.clock())
+            state.scheduler.refresh_one(batch_id, state.clock())
             return CancelOutcome(batch_id, True, message)
-        status = await self._reread(batch_id)
+        status = await self.reread(batch_id)
         if unclear is None:
             return CancelOutcome(batch_id, True, message)
         if status == "cancelled":
@@ -131,47 +114,23 @@ class ActionsMixin(MonitorParts):
     def _show_status(self, batch_id: str, status: str | None) -> None:
         """Show the server's answer at once, so no second cancel can be confirmed in the
         moment before the re-read lands."""
-        old = self.fleet.get(batch_id)
+        state = self.state
+        old = state.fleet.get(batch_id)
         if old is not None and status:
-            self.fleet.put(replace(old, batch=replace(old.batch, status=status)))
-            self._emit(Change(frozenset({batch_id})))
+            state.fleet.put(replace(old, batch=replace(old.batch, status=status)))
+            state.emit(Change(frozenset({batch_id})))
 
-    async def _reread(self, batch_id: str) -> str | None:
-        """Fetch the batch now (the user asked, so even while paused); its status or None."""
+    async def reread(self, batch_id: str) -> str | None:
+        """Fetch the batch now (the user asked, so even while paused); its status or None.
+        The caller holds the lock."""
+        state = self.state
         try:
-            self._check_gate()
-            change = await self._fetch(batch_id)
+            self.gate.check()
+            change = await self.lister.fetch(batch_id)
         except ApiError:
-            self.scheduler.refresh_one(batch_id, self.clock())
+            state.scheduler.refresh_one(batch_id, state.clock())
             return None
-        self._save()
-        self._emit(change)
-        snapshot = self.fleet.get(batch_id)
+        self.stored.save()
+        state.emit(change)
+        snapshot = state.fleet.get(batch_id)
         return snapshot.batch.status if snapshot is not None else None
-
-    def _want_item_errors(self, snapshot: Snapshot, now: float) -> None:
-        """Ask for the highlighted batch's failed items when its failures changed."""
-        batch = snapshot.batch
-        if not batch.failure_count or not batch.id:
-            return
-        known = self.item_errors.get(batch.id)
-        if known is None or known.failures != batch.failure_count:
-            self.scheduler.want_item_errors(batch.id, now)
-            self._wake.set()
-
-    async def _fetch_item_errors(self, batch_id: str) -> Change:
-        self._sending()
-        try:
-            page = await self.client.get_results(batch_id, limit=ITEM_ERRORS_PAGE)
-        finally:
-            self._answered()
-        now = self.clock()
-        self.scheduler.errors_done(batch_id, now)
-        snapshot = self.fleet.get(batch_id)
-        failures = snapshot.batch.failure_count or 0 if snapshot else 0
-        failed = tuple(item for item in page.items if item.status == "failed")
-        self.item_errors.pop(batch_id, None)
-        self.item_errors[batch_id] = ItemErrors(failures, now, failed, len(page.items))
-        while len(self.item_errors) > ITEM_ERRORS_KEPT:
-            del self.item_errors[next(iter(self.item_errors))]
-        return Change(frozenset({batch_id}))

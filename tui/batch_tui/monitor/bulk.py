@@ -1,12 +1,12 @@
 """Cancelling many batches at once: one cancel each, in turn, paced by the rate budget.
 
-Each cancel is the single cancel (``ActionsMixin._cancel_and_verify``: one POST,
+Each cancel is the single cancel (``Canceller.cancel_and_verify``: one POST,
 an unclear answer verified by re-reading the batch at once, a confirmed one
 re-read when the scheduler next can), sent through the same lock
 once the same gate allows it: while the budget is spent or a 429 holds, the next
 cancel waits (and the status says so) rather than being refused. A batch that is
 already finished when its turn comes is skipped without a request. Only one cancel
-of many runs at a time. ``BatchMonitor`` mixes this in.
+of many runs at a time.
 """
 
 from __future__ import annotations
@@ -17,8 +17,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
 
-from batch_tui.monitor.parts import MonitorParts
+from batch_tui.monitor.actions import Canceller
+from batch_tui.monitor.gate import RequestGate
 from batch_tui.monitor.snapshot import BulkProgress, Change
+from batch_tui.monitor.state import MonitorState
+from batch_tui.monitor.status import StatusBuilder
 
 #: The longest nap between two looks at the gate while a cancel waits for it.
 NAP = 0.25
@@ -45,11 +48,22 @@ class BulkOutcome:
     """The detail: the server's answer, the status found, or why it failed."""
 
 
-class BulkCancelMixin(MonitorParts):
-    """``cancel_many`` for ``BatchMonitor``: see the module docstring."""
+class BulkCanceller:
+    """Cancels many batches in turn: see the module docstring."""
 
-    _bulk_running = False
-    """A cancel of many runs (a second one is refused)."""
+    def __init__(
+        self,
+        state: MonitorState,
+        gate: RequestGate,
+        canceller: Canceller,
+        status: StatusBuilder,
+    ) -> None:
+        self.state = state
+        self.gate = gate
+        self.canceller = canceller
+        self.status = status
+        self._bulk_running = False
+        """A cancel of many runs (a second one is refused)."""
 
     @property
     def bulk_cancelling(self) -> bool:
@@ -64,25 +78,25 @@ class BulkCancelMixin(MonitorParts):
             return None
         self._bulk_running = True
         ids = list(dict.fromkeys(batch_ids))
-        self._cancelling.update(ids)
+        self.state.cancelling.update(ids)
         try:
             outcomes = []
             for number, batch_id in enumerate(ids, start=1):
                 progress = BulkProgress(number, len(ids))
                 outcomes.append(await self._cancel_in_turn(batch_id, progress))
-                self._cancelling.discard(batch_id)
+                self.state.cancelling.discard(batch_id)
             return outcomes
         finally:
             self._bulk_running = False
-            self._cancelling.difference_update(ids)
-            self._update_status(cancelling=None)
-            self._emit(Change())
-            self._wake.set()
+            self.state.cancelling.difference_update(ids)
+            self.status.update(cancelling=None)
+            self.state.emit(Change())
+            self.state.wake.set()
 
     async def _cancel_in_turn(self, batch_id: str, progress: BulkProgress) -> BulkOutcome:
         # A confirmed answer needs no re-read now: the polls fetch the batch's final
         # figures within the budget, not ahead of the cancels still to send.
-        send = partial(self._cancel_and_verify, batch_id, reread=False)
+        send = partial(self.canceller.cancel_and_verify, batch_id, reread=False)
         tries = 0
         while True:
             sent = await self._when_allowed(batch_id, progress, send)
@@ -94,7 +108,7 @@ class BulkCancelMixin(MonitorParts):
                 break
         if sent.refused:
             # Often the batch finished before its cancel arrived: read it to say so.
-            read = await self._when_allowed(batch_id, progress, partial(self._reread, batch_id))
+            read = await self._when_allowed(batch_id, progress, partial(self.canceller.reread, batch_id))
             skipped = read if isinstance(read, BulkOutcome) else self._not_to_send(batch_id)
             if skipped is not None and skipped.outcome == FINISHED:
                 return skipped
@@ -108,46 +122,36 @@ class BulkCancelMixin(MonitorParts):
         ``BulkOutcome`` instead when there is no point (finished, or the key was
         rejected)."""
         while True:
-            async with self._lock:
+            async with self.state.lock:
                 skipped = self._not_to_send(batch_id)
                 if skipped is not None:
                     return skipped
-                wait = self._gate_wait()
-                self._show_progress(progress, None if wait <= 0 else self.clock() + wait)
+                wait = self.gate.wait(MIN_WAIT)
+                self._show_progress(progress, None if wait <= 0 else self.state.clock() + wait)
                 if wait <= 0:
                     return await send()
             await asyncio.sleep(min(wait, NAP))
 
     def _not_to_send(self, batch_id: str) -> BulkOutcome | None:
         """Why this batch's cancel is not sent, looked at just before sending."""
-        snapshot = self.fleet.get(batch_id)
+        snapshot = self.state.fleet.get(batch_id)
         if snapshot is not None and snapshot.batch.is_terminal:
             status = snapshot.batch.status or "finished"
             return BulkOutcome(batch_id, snapshot.batch.name, FINISHED, status)
         if snapshot is not None and not snapshot.batch.is_cancellable:
             message = "not sent: its status is unknown (only pending, validating or processing)"
             return BulkOutcome(batch_id, snapshot.batch.name, FAILED, message)
-        if self.scheduler.stopped:
+        if self.state.scheduler.stopped:
             message = "not sent: the API key was rejected (press r to try again)"
             return BulkOutcome(batch_id, self._name(batch_id), FAILED, message)
         return None
 
-    def _gate_wait(self) -> float:
-        """Seconds until the gate lets a request through (0: now)."""
-        now = self.clock()
-        held = self.scheduler.paused_until
-        if held is not None and now < held:
-            return held - now
-        if self.budget.can_send(now):
-            return 0.0
-        return max(MIN_WAIT, self.budget.next_window(now) - now)
-
     def _show_progress(self, progress: BulkProgress, waiting_until: float | None) -> None:
         shown = BulkProgress(progress.current, progress.total, waiting_until)
-        if self.status.cancelling != shown:
-            self._update_status(cancelling=shown)
-            self._emit(Change())
+        if self.state.status.cancelling != shown:
+            self.status.update(cancelling=shown)
+            self.state.emit(Change())
 
     def _name(self, batch_id: str) -> str | None:
-        snapshot = self.fleet.get(batch_id)
+        snapshot = self.state.fleet.get(batch_id)
         return snapshot.batch.name if snapshot is not None else None

@@ -1,4 +1,4 @@
-"""``BatchMonitor``: runs the scheduler against the client and keeps the latest snapshots.
+"""``BatchMonitor``: the thin front that owns the poll loop and the user's commands.
 
 The monitor owns every request the program sends: polls, item errors, results
 pages and cancels all pass one gate (the rate budget, the user's pause, a 429
@@ -6,6 +6,12 @@ hold, a rejected key) and one lock, so requests never overlap: a server slower
 than the interval delays the next poll instead of piling requests up. Failures
 never escape the loop: they are recorded on the snapshots (which keep their last
 good data) and in ``status``.
+
+The work is done by collaborators that share one ``MonitorState``, each handed
+what it needs: the ``RequestGate``, the ``Lister`` (lists and details), the
+``Results`` (results pages and item errors), the ``Canceller`` and the
+``BulkCanceller``, the memory ``Window``, the ``StoredRows`` (the local store),
+the ``StatusBuilder`` and, in a team, the ``TeamLink``.
 """
 
 from __future__ import annotations
@@ -13,23 +19,23 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Any
 
 from batch_tui.api.client import CheckClient
 from batch_tui.api.errors import ApiError, RateLimited, Unauthorized
-from batch_tui.api.models import Batch
+from batch_tui.api.models import Batch, ResultsPage
 from batch_tui.core.clock import Clock, system_clock
 from batch_tui.core.defaults import DEFAULT_KEEP_FINISHED, DEFAULT_STALL_AFTER
-from batch_tui.monitor.actions import ActionsMixin
+from batch_tui.monitor.actions import Canceller
 from batch_tui.monitor.budget import DEFAULT_HEADROOM, Budget
-from batch_tui.monitor.bulk import BulkCancelMixin, BulkOutcome
-from batch_tui.monitor.commands import CommandsMixin
+from batch_tui.monitor.bulk import BulkCanceller, BulkOutcome
 from batch_tui.monitor.fleet import DEFAULT_ALARM_MIN_ITEMS, DEFAULT_ALARM_RATE, Fleet
+from batch_tui.monitor.gate import RequestGate
 from batch_tui.monitor.insight import Progress
-from batch_tui.monitor.listing import ListingMixin
-from batch_tui.monitor.persist import StoreLink, StoreMixin
+from batch_tui.monitor.listing import Lister
+from batch_tui.monitor.persist import StoreLink
+from batch_tui.monitor.results import Results
 from batch_tui.monitor.scheduler import DEFAULT_INTERVAL, PollRequest, Scheduler
 from batch_tui.monitor.sharing import TeamLink
 from batch_tui.monitor.snapshot import (
@@ -41,8 +47,11 @@ from batch_tui.monitor.snapshot import (
     MonitorStatus,
     Snapshot,
 )
+from batch_tui.monitor.state import MonitorState
+from batch_tui.monitor.status import StatusBuilder
+from batch_tui.monitor.stored import StoredRows
 from batch_tui.monitor.team import Team
-from batch_tui.monitor.window import WindowMixin
+from batch_tui.monitor.window import Window
 from batch_tui.store.db import Store
 
 __all__ = [
@@ -57,15 +66,8 @@ __all__ = [
     "Snapshot",
 ]
 
-#: Item errors are kept for this many batches (the highlighted one and recent ones).
-ITEM_ERRORS_KEPT = 20
-#: The first page of results the errors table shows failed items from.
-ITEM_ERRORS_PAGE = 100
 
-
-class BatchMonitor(
-    CommandsMixin, ListingMixin, ActionsMixin, BulkCancelMixin, StoreMixin, WindowMixin
-):
+class BatchMonitor:
     """Polls the API on the scheduler's plan and keeps a ``Snapshot`` per batch.
 
     ``on_change`` is called (on the monitor's event loop) after every step that
@@ -91,264 +93,409 @@ class BatchMonitor(
         keep_finished: int = DEFAULT_KEEP_FINISHED,
         team: Team | None = None,
     ) -> None:
-        self.client = client
-        self.clock = clock
-        self.status_filter = status_filter
-        self.on_change = on_change
-        self.budget = Budget(headroom)
-        self.scheduler = Scheduler(
-            interval,
-            now=clock(),
-            budget=self.budget,
+        budget = Budget(headroom)
+        self.state = state = MonitorState(
+            client=client,
+            clock=clock,
+            budget=budget,
+            scheduler=Scheduler(
+                interval,
+                now=clock(),
+                budget=budget,
+                status_filter=status_filter,
+                rng=rng or random.Random(),
+            ),
+            fleet=Fleet(alarm_rate, alarm_min_items, stall_after),
+            store=StoreLink(store, store_problem),
             status_filter=status_filter,
-            rng=rng or random.Random(),
+            watched=tuple(dict.fromkeys(watch)),
+            status=MonitorStatus(interval=interval, effective_interval=interval),
+            on_change=on_change,
         )
-        self.fleet = Fleet(alarm_rate, alarm_min_items, stall_after)
-        self.watched: tuple[str, ...] = tuple(dict.fromkeys(watch))
-        """Batch ids the user named; they stay even when the list does not show them."""
-        self.status = MonitorStatus(interval=interval, effective_interval=interval)
-        self.requests_sent = 0
-        """Every request sent since start (polls, results pages and cancels)."""
-        self.failures: Counter[str] = Counter()
-        """Failed requests since start, by kind (``rate limited``, ``timeout``…)."""
-        self.item_errors: dict[str, ItemErrors] = {}
-        """The failed items of recently highlighted batches, for the errors table."""
-        self.store = StoreLink(store, store_problem)
-        self._wake = asyncio.Event()
-        self._lock = asyncio.Lock()
-        self._cancelling: set[str] = set()
-        self._closed = False
-        self._user_paused = False
-        self._dirty: set[str] = set()
-        self._listed: set[str] = set()
-        self._order_ok_until: dict[str, float | None] = {}
-        self._known_at_walk_start: dict[str, int] = {}
-        self.keep_finished = keep_finished
-        """Finished batches held beyond those running (``window``); 0 holds all."""
-        self.kept: frozenset[str] = frozenset()
-        """Batches held whatever the window: the user's marks (``keep``)."""
-        self.gap_before: str | None = None
-        self._history_from: int | None = None
-        self._end_held = False
-        self._added_at_pass = 0
-        self._seen_rate_limit = client.rate_limit
-        self.team = (
-            None
-            if team is None
-            else TeamLink(
+        self.gate = RequestGate(state, on_sent=None if team is None else team.sent)
+        self.status_builder = StatusBuilder(state)
+        self.window = Window(state, keep_finished)
+        self.results = Results(state, self.gate, self.status_builder)
+        self.lister = Lister(state, self.gate, self.window, self.results)
+        self.stored = StoredRows(state, self.window, self.lister)
+        self.canceller = Canceller(state, self.gate, self.lister, self.status_builder, self.stored)
+        self.bulk = BulkCanceller(state, self.gate, self.canceller, self.status_builder)
+        self.team: TeamLink | None = None
+        """The link to the other processes watching this organisation (None: solo)."""
+        if team is not None:
+            self.team = TeamLink(
                 team,
-                fleet=self.fleet,
-                scheduler=self.scheduler,
-                budget=self.budget,
+                fleet=state.fleet,
+                scheduler=state.scheduler,
+                budget=budget,
                 clock=clock,
                 emit=self._emit,
-                update_status=self._update_status,
+                update_status=self.status_builder.update,
                 refresh=self.refresh,
-                wake=self._wake.set,
-                dirty=self._dirty,
+                wake=state.wake.set,
+                dirty=state.dirty,
                 save_followed=not team.hub.shares_store,
             )
-        )
-        """The link to the other processes watching this organisation (None: solo)."""
-        self._team_task: asyncio.Task[None] | None = None
-        if team is not None:
+            self.status_builder.team = self.stored.team = self.team
             # Until the team has met, nobody polls: a follower must not poll at start.
-            self.scheduler.following = True
-            self.status = replace(self.status, team=team.describe())
-        self._load_store_first()
+            state.scheduler.following = True
+            state.status = replace(state.status, team=team.describe())
+        self._team_task: asyncio.Task[None] | None = None
+        self._closed = False
+        self.stored.load_first()
         now = clock()
-        for batch_id in self.watched:
-            self.scheduler.watch(batch_id, now)
-            if batch_id not in self.fleet:
-                self.fleet.put(Snapshot(Batch(id=batch_id), updated_at=now))
-        self._update_status()
-
-    @property
-    def busy(self) -> bool:
-        """True while a request is on its way (no other can start until it is answered)."""
-        return self._lock.locked()
+        for batch_id in state.watched:
+            state.scheduler.watch(batch_id, now)
+            if batch_id not in state.fleet:
+                state.fleet.put(Snapshot(Batch(id=batch_id), updated_at=now))
+        self.status_builder.update()
 
     # ── what the UI reads ────────────────────────────────────────────────────
 
     @property
+    def client(self) -> CheckClient:
+        """The API client every request goes through."""
+        return self.state.client
+
+    @property
+    def clock(self) -> Clock:
+        """The monitor's clock."""
+        return self.state.clock
+
+    @property
+    def scheduler(self) -> Scheduler:
+        """Who is polled next, and when."""
+        return self.state.scheduler
+
+    @property
+    def budget(self) -> Budget:
+        """The organisation's rate budget, as the server reports it."""
+        return self.state.budget
+
+    @property
+    def fleet(self) -> Fleet:
+        """Every batch held, in list order, with what was noticed about each."""
+        return self.state.fleet
+
+    @property
+    def store(self) -> StoreLink:
+        """The link to the local store."""
+        return self.state.store
+
+    @property
+    def status(self) -> MonitorStatus:
+        """The connection as a whole, for the status line."""
+        return self.state.status
+
+    @property
+    def on_change(self) -> Callable[[Change], None] | None:
+        """Called after every step that changed what the user would see."""
+        return self.state.on_change
+
+    @on_change.setter
+    def on_change(self, callback: Callable[[Change], None] | None) -> None:
+        self.state.on_change = callback
+
+    @property
+    def watched(self) -> tuple[str, ...]:
+        """Batch ids the user named; they stay even when the list does not show them."""
+        return self.state.watched
+
+    @property
+    def item_errors(self) -> dict[str, ItemErrors]:
+        """The failed items of recently highlighted batches, for the errors table."""
+        return self.state.item_errors
+
+    @property
+    def requests_sent(self) -> int:
+        """Every request sent since start (polls, results pages and cancels)."""
+        return self.state.requests_sent
+
+    @property
+    def failures(self) -> Counter[str]:
+        """Failed requests since start, by kind (``rate limited``, ``timeout``…)."""
+        return self.state.failures
+
+    @property
+    def gap_before(self) -> str | None:
+        """The first row after a gap in the list: history is wanted near it."""
+        return self.state.gap_before
+
+    @property
+    def keep_finished(self) -> int:
+        """Finished batches held beyond those running (``window``); 0 holds all."""
+        return self.window.keep_finished
+
+    @keep_finished.setter
+    def keep_finished(self, count: int) -> None:
+        self.window.keep_finished = count
+
+    @property
+    def more_below(self) -> bool:
+        """Older batches than the last row held may exist."""
+        return self.window.more_below
+
+    @property
+    def busy(self) -> bool:
+        """True while a request is on its way (no other can start until it is answered)."""
+        return self.state.lock.locked()
+
+    @property
     def snapshots(self) -> dict[str, Snapshot]:
         """The latest snapshot of every batch shown, by id, newest first."""
-        return self.fleet.snapshots
+        return self.state.fleet.snapshots
 
     @property
     def missing(self) -> set[str]:
         """Batches shown that the server said do not exist (counted nowhere)."""
-        return self.fleet.missing
+        return self.state.fleet.missing
 
     @property
     def progress(self) -> dict[str, Progress]:
         """Each running batch's recent progress, for throughput, ETA and burn rate."""
-        return self.fleet.progress
+        return self.state.fleet.progress
+
+    @property
+    def bulk_cancelling(self) -> bool:
+        """True while a cancel of many batches runs."""
+        return self.bulk.bulk_cancelling
+
+    def active_count(self) -> int:
+        """How many batches shown can still change (counted without touching the history)."""
+        state = self.state
+        return sum(
+            1
+            for batch_id in state.scheduler.tracked()
+            if (snapshot := state.fleet.get(batch_id)) is not None
+            and not snapshot.batch.is_terminal
+            and not state.scheduler.is_gone(batch_id)
+        )
+
+    def is_cancelling(self, batch_id: str) -> bool:
+        """True while a cancel for this batch is in flight."""
+        return self.canceller.is_cancelling(batch_id)
 
     # ── commands from the UI ─────────────────────────────────────────────────
+
+    def refresh(self) -> None:
+        """Fetch what can change, now, within the budget (``r``); lifts a 401 stop.
+
+        Presses in quick succession cost one refresh; during a 429 hold it sends
+        one probe, which ends the hold if it succeeds. A follower asks its team's
+        leader.
+        """
+        self.state.scheduler.refresh(self.state.clock())
+        if self.team is not None and not self.team.team.polls:
+            self.team.team.ask_refresh()
+        self.state.wake.set()
+
+    def watch(self, batch_id: str) -> Change:
+        """Follow this batch too, even if no list shows it."""
+        state = self.state
+        if batch_id not in state.watched:
+            state.watched = (*state.watched, batch_id)
+        now = state.clock()
+        state.scheduler.watch(batch_id, now)
+        added = batch_id not in state.fleet
+        if added:
+            state.fleet.put(
+                Snapshot(
+                    Batch(id=batch_id), updated_at=now, planned_interval=state.scheduler.interval
+                )
+            )
+        state.wake.set()
+        change = Change(frozenset({batch_id}), reordered=added)
+        self._emit(change)
+        return change
+
+    def unwatch(self, batch_id: str) -> Change:
+        """Stop following this batch by name; it stays while a list shows it."""
+        state = self.state
+        state.watched = tuple(i for i in state.watched if i != batch_id)
+        state.scheduler.unwatch(batch_id)
+        removed: frozenset[str] = frozenset()
+        if batch_id not in state.listed:
+            state.scheduler.forget(batch_id)
+            state.fleet.remove(batch_id)
+            removed = frozenset({batch_id})
+        change = Change(removed=removed)
+        self._emit(change)
+        return change
+
+    def wake(self) -> None:
+        """Re-plan now (the clock may have jumped, e.g. a fake one in a benchmark)."""
+        self.state.wake.set()
+
+    def highlight(self, batch_id: str | None) -> None:
+        """The user is looking at this batch: it is served first; its detail is fetched
+        now if it can still change and ours is old, or once if it is final and unknown."""
+        state = self.state
+        now = state.clock()
+        snapshot = state.fleet.get(batch_id) if batch_id else None
+        fetch = False
+        if snapshot is not None and not state.scheduler.is_gone(batch_id or ""):
+            if snapshot.batch.is_terminal:
+                fetch = not snapshot.has_detail
+            else:
+                fetch = snapshot.detail_at is None or now - snapshot.detail_at >= (
+                    state.scheduler.interval
+                )
+        state.scheduler.highlight(batch_id, now, fetch=fetch)
+        if snapshot is not None:
+            self.results.want_item_errors(snapshot, now)
+        state.wake.set()
+
+    def want_history(self, wanted: bool) -> None:
+        """The user needs older batches than are loaded (the cursor nears the end,
+        a filter or find is on), or no longer does."""
+        state = self.state
+        if wanted != state.scheduler.history_wanted:
+            state.scheduler.want_history(wanted)
+            self.lister.place_history_walk()
+            self.status_builder.update()
+            state.wake.set()
+
+    def set_interval(self, interval: float) -> None:
+        """Change the poll interval at run time."""
+        self.state.scheduler.set_interval(interval, self.state.clock())
+        if self.team is not None:
+            self.team.team.set_interval(interval)
+        self.status_builder.update()
+        self.state.wake.set()
+
+    @property
+    def paused(self) -> bool:
+        """True while the user has paused polling."""
+        return self.state.user_paused
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause or resume polling (``p``); a resume fetches what fell due meanwhile.
+        In a team, a paused leader hands polling to another member."""
+        self.state.user_paused = paused
+        if self.team is not None:
+            self.team.team.set_paused(paused)
+        self.status_builder.update()
+        self._emit(Change())
+        self.state.wake.set()
+
+    def keep(self, batch_ids: Iterable[str]) -> None:
+        """Hold these batches whatever the memory window (the user's marks)."""
+        self.window.keep(batch_ids)
+
+    async def results_page(self, batch_id: str, *, offset: int = 0, limit: int = 50) -> ResultsPage:
+        """One page of a batch's item results (see ``Results.page``)."""
+        return await self.results.page(batch_id, offset=offset, limit=limit)
+
+    async def cancel(self, batch_id: str) -> CancelOutcome:
+        """Send exactly one cancel for this batch (see ``Canceller.cancel``)."""
+        return await self.canceller.cancel(batch_id)
+
+    async def cancel_many(self, batch_ids: Sequence[str]) -> list[BulkOutcome] | None:
+        """Cancel each of these in turn (see ``BulkCanceller.cancel_many``)."""
+        return await self.bulk.cancel_many(batch_ids)
 
     def close(self) -> None:
         """Stop the ``run()`` loop after its current request."""
         self._closed = True
         if self.team is not None:
             self.team.team.close()
-        self._wake.set()
+        self.state.wake.set()
 
     async def aclose(self) -> None:
         """Stop polling, leave the team, close the store and the client's connections."""
         self.close()
         if self._team_task is not None:
             await asyncio.gather(self._team_task, return_exceptions=True)
-        self.store.close()
-        await self.client.aclose()
+        self.state.store.close()
+        await self.state.client.aclose()
 
     # ── the loop ─────────────────────────────────────────────────────────────
 
     def next_request(self) -> PollRequest | None:
         """The request the loop would make now (None while paused or nothing is due)."""
-        if self._user_paused:
+        if self.state.user_paused:
             return None
-        return self.scheduler.next_request(self.clock())
+        return self.state.scheduler.next_request(self.state.clock())
 
     async def run(self) -> None:
         """Poll until ``close()``; never raises for a failed request."""
+        state = self.state
         if self.team is not None and self._team_task is None:
             self._team_task = asyncio.create_task(self.team.team.run(self.team))
         while not self._closed:
             # Re-plan after every request: a 429 or 401 must stop the rest at once.
             request = self.next_request()
             if request is not None:
-                async with self._lock:
+                async with state.lock:
                     await self.step(request)
                 continue
-            if self._load_store_chunk():
+            if self.stored.load_chunk():
                 await asyncio.sleep(0)  # let the screen draw between chunks
                 continue
-            now = self.clock()
-            wakeup = None if self._user_paused else self.scheduler.next_wakeup(now)
-            self._update_status(next_poll=wakeup)
+            now = state.clock()
+            wakeup = None if state.user_paused else state.scheduler.next_wakeup(now)
+            self.status_builder.update(next_poll=wakeup)
             self._emit(Change())
             delay = None if wakeup is None else max(0.0, wakeup - now)
-            self._wake.clear()
+            state.wake.clear()
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                await asyncio.wait_for(state.wake.wait(), timeout=delay)
             except TimeoutError:
                 pass
 
     async def step(self, request: PollRequest) -> None:
         """Perform one request and apply its outcome."""
+        state = self.state
         try:
             if request.kind == "detail":
-                change = await self._fetch(request.batch_id or "")
+                change = await self.lister.fetch(request.batch_id or "")
             elif request.kind == "errors":
-                change = await self._fetch_item_errors(request.batch_id or "")
+                change = await self.results.fetch_item_errors(request.batch_id or "")
             else:
-                change = await self._list(request)
+                change = await self.lister.list_page(request)
         except ApiError as exc:
             change = self._failed(request, exc)
         except Exception as exc:  # a bug must cost one poll, never the dashboard
             change = self._failed(request, ApiError(f"internal error: {type(exc).__name__}: {exc}"))
         else:
-            self._update_status(
-                state="ok", last_success=self.clock(), last_error=None, last_error_message=None
+            self.status_builder.update(
+                state="ok", last_success=state.clock(), last_error=None, last_error_message=None
             )
-        if self.team is not None and self._dirty:
-            fleet = self.fleet.snapshots
-            self.team.offer((fleet[i] for i in self._dirty if i in fleet), self.status)
-        self._save()
-        if gone := self._evict():
+        self.stored.save()
+        if gone := self.window.evict():
             change = replace(change, removed=change.removed | gone)
-            self._update_status()
+            self.status_builder.update()
         self._emit(change)
 
-    # ── requests ─────────────────────────────────────────────────────────────
-
-    def _sending(self) -> None:
-        self.requests_sent += 1
-        self.scheduler.sending(self.clock())
-        self.budget.sent(self.clock())
-        if self.team is not None:
-            self.team.team.sent()
-        self._seen_rate_limit = self.client.rate_limit
-
-    def _answered(self) -> None:
-        # Only a response that carried headers replaces the client's RateLimit object.
-        if self.client.rate_limit is not self._seen_rate_limit:
-            self._seen_rate_limit = self.client.rate_limit
-            self.budget.observe(self.client.rate_limit, self.clock())
-
-    def _outside_filter(self, batch_id: str, status: str | None) -> bool:
-        """True when a status filter is on and this batch (not named by the user) left it."""
-        return (
-            self.status_filter is not None
-            and status != self.status_filter
-            and batch_id not in self.watched
-        )
-
-    def _change(
-        self, changed: set[str], removed: frozenset[str] = frozenset(), *, reordered: bool = False
-    ) -> Change:
-        """A Change carrying the finishes and alarms noticed since the last one."""
-        finished, alarms, events = self.fleet.take_events()
-        return Change(frozenset(changed), removed, reordered, finished, alarms, events)
-
     def _failed(self, request: PollRequest, exc: ApiError) -> Change:
-        now = self.clock()
-        self.failures[exc.kind] += 1
+        state = self.state
+        now = state.clock()
+        state.failures[exc.kind] += 1
         message = f"{exc.kind}: {exc.message}" if exc.message != exc.kind else exc.kind
-        state = "error"
+        status = "error"
         if isinstance(exc, RateLimited):
-            self.scheduler.rate_limited(exc.retry_after, now)
-            state = "rate limited"
+            state.scheduler.rate_limited(exc.retry_after, now)
+            status = "rate limited"
         elif isinstance(exc, Unauthorized):
-            self.scheduler.unauthorized()
-            state = "unauthorized"
+            state.scheduler.unauthorized()
+            status = "unauthorized"
         else:
-            self.scheduler.failed(request, now)
+            state.scheduler.failed(request, now)
         if request.kind == "detail":
             affected = {request.batch_id or ""}
         elif request.kind == "sweep":
-            affected = set(self.scheduler.tracked_in(request.status or ""))
+            affected = set(state.scheduler.tracked_in(request.status or ""))
         else:
             affected = set()
         changed = {
             batch_id
             for batch_id in affected
-            if self.fleet.mark(batch_id, message, self.scheduler.planned_interval(batch_id))
+            if state.fleet.mark(batch_id, message, state.scheduler.planned_interval(batch_id))
         }
-        self._update_status(state=state, last_error=message, last_error_message=exc.message)
+        self.status_builder.update(state=status, last_error=message, last_error_message=exc.message)
         return Change(frozenset(changed))
-
-    # ── the local store ──────────────────────────────────────────────────────
-
-    # ── status ───────────────────────────────────────────────────────────────
-
-    def _update_status(self, **changes: Any) -> None:
-        now = self.clock()
-        plan = self.scheduler.plan(now)
-        fields: dict[str, Any] = {
-            "rate_limit": self.client.rate_limit,
-            "interval": plan.interval,
-            "effective_interval": plan.effective_interval,
-            "planned_gap": plan.planned_gap,
-            "requests_last_minute": self.budget.requests_last_minute(now),
-            "paused_until": self.scheduler.paused_until,
-            "backing_off": self.scheduler.backing_off(),
-            "failures_in_a_row": self.scheduler.max_backoff(),
-            "user_paused": self._user_paused,
-            "notice": self._notice(),
-            "history": self._history(),
-            **changes,
-        }
-        if self.team is not None:
-            fields["team"] = self.team.team.describe()
-            if not self.team.team.polls:
-                # A follower shows the connection as the leader sees it.
-                fields.update(self.team.leader_status)
-        self.status = replace(self.status, **fields)
 
     def _emit(self, change: Change) -> None:
         if self.team is not None:
-            self.team.offer((), self.status)
-        if self.on_change is not None:
-            self.on_change(change)
+            self.team.offer((), self.state.status)
+        self.state.emit(change)

@@ -1,4 +1,5 @@
-"""The monitor's link to the local store: what to draw at start, what to write back.
+"""``StoreLink``: the monitor's link to the local store (``stored.py`` decides what to
+read and write through it).
 
 Loading: the newest rows at once (so the first frame has them), the rest in
 chunks between polls. Writing: the batches and progress samples each step
@@ -12,9 +13,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from batch_tui.api.models import TERMINAL_STATUSES
-from batch_tui.monitor.insight import Progress
-from batch_tui.monitor.parts import MonitorParts
-from batch_tui.monitor.snapshot import UNCONFIRMED, Change, Snapshot
+from batch_tui.monitor.snapshot import UNCONFIRMED, Snapshot
 from batch_tui.store.db import Store, StoredBatch, StoreUnavailable
 from batch_tui.store.history import HistoryReader
 
@@ -145,52 +144,3 @@ class StoreLink:
         """Close the store."""
         if self.store is not None:
             self.store.close()
-
-
-class StoreMixin(MonitorParts):
-    """Reading the store at start and writing each step's changes, for ``BatchMonitor``."""
-
-    def _load_store_first(self) -> None:
-        """Draw the newest stored rows at once, with the progress behind their pace."""
-        if not self.store.active:
-            return
-        self._add_stored(self.store.next_rows(first=True))
-        self.scheduler.history_complete = self.store.meta("history_complete") == "1"
-        self.scheduler.history_ready = self.store.fully_loaded
-
-    def _load_store_chunk(self) -> bool:
-        """Read the next chunk of stored rows while older batches are wanted (the
-        cursor nears the end, a find needs them); True when there was one. Stored
-        history costs memory only once the user asks for it, like the server's."""
-        if self.store.fully_loaded or not self.scheduler.history_wanted:
-            return False
-        rows = self.store.next_rows()
-        if rows:
-            self._add_stored(rows)
-            self._history_loaded([row.batch for row in rows])
-            self._emit(Change(reordered=True))
-        if self.store.fully_loaded:
-            # What the store holds is all drawn: older batches come from the server now.
-            self.scheduler.history_ready = True
-            self._place_history_walk()
-        return bool(rows)
-
-    def _add_stored(self, rows: list[Snapshot]) -> None:
-        now = self.clock()
-        fresh = [row for row in rows if row.batch.id not in self.fleet]
-        running = [row for row in fresh if row.error == UNCONFIRMED]
-        for row in running:
-            self.scheduler.saw_summary(row.batch.id or "", row.batch.status, now)
-        for batch_id, samples in self.store.samples(r.batch.id or "" for r in running).items():
-            progress = self.fleet.progress.setdefault(batch_id, Progress())
-            for at, processed, cost in samples:
-                progress.add(at, processed, cost)
-        self.fleet.add_many(fresh)
-        self._listed.update(row.batch.id or "" for row in fresh)
-
-    def _save(self) -> None:
-        if not self._dirty:
-            return
-        dirty = [self.fleet.snapshots[i] for i in self._dirty if i in self.fleet.snapshots]
-        self._dirty.clear()
-        self.store.save(dirty, self.clock())

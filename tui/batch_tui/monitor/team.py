@@ -150,15 +150,16 @@ class Team:
 
     # ── what the status line says ────────────────────────────────────────────
 
-    def describe(self) -> str:
-        """This member's role, for the status line."""
+    def describe(self) -> str | None:
+        """This member's role, for the status line (None for a dashboard alone on its
+        host: there is nothing to tell)."""
         hub = "" if self.hub.label == "this host" else f"{self.hub.label}, "
         if self.problem is not None:
             return f"{hub}polling alone ({self.problem})"
         if self.leading:
             others = sum(1 for m in self.members if m.id != self.me.id and m.kind == "dashboard")
             if not others:
-                return f"{hub}polling" if hub else "polling"
+                return f"{hub}polling" if hub else None
             return f"{hub}polling for {others + 1} dashboards"
         if self.leader is not None:
             where = f"leader on {self.leader.host}" if hub else "another dashboard polls"

@@ -19,8 +19,8 @@ from collections.abc import Iterable
 
 from batch_tui.api.models import Batch
 from batch_tui.monitor.fleet import order_key
-from batch_tui.monitor.parts import MonitorParts
 from batch_tui.monitor.scheduler import PollRequest
+from batch_tui.monitor.state import MonitorState
 
 #: Batches are let go only once a fifth more than the window are held: one pass
 #: over the rows per few hundred finishes, not per poll.
@@ -31,27 +31,33 @@ BAND = 500
 OVERLAP = 50
 
 
-class WindowMixin(MonitorParts):
-    """Letting finished batches go, for ``BatchMonitor``: see the module docstring."""
+class Window:
+    """Letting finished batches go, and knowing where history must come back from:
+    see the module docstring."""
 
-    keep_finished: int
-    kept: frozenset[str]
-    _end_held: bool
-    _added_at_pass: int
+    def __init__(self, state: MonitorState, keep_finished: int) -> None:
+        self.state = state
+        self.keep_finished = keep_finished
+        """Finished batches held beyond those running; 0 holds all."""
+        self.kept: frozenset[str] = frozenset()
+        """Batches held whatever the window: the user's marks (``keep``)."""
+        self._end_held = False
+        self._added_at_pass = 0
 
     def keep(self, batch_ids: Iterable[str]) -> None:
         """Hold these batches whatever the window (the user's marks): a finished
         one marked long ago keeps its row, and so its mark."""
         self.kept = frozenset(batch_ids)
 
-    def _evict(self) -> frozenset[str]:
+    def evict(self) -> frozenset[str]:
         """Let go of finished batches beyond the window; the ids let go."""
-        fleet = self.fleet
+        state = self.state
+        fleet = state.fleet
         slack = self.keep_finished * SLACK
         if (
-            self.scheduler.history_wanted
+            state.scheduler.history_wanted
             or self.keep_finished <= 0
-            or len(fleet.snapshots) <= self.keep_finished + slack + len(self.scheduler.tracked())
+            or len(fleet.snapshots) <= self.keep_finished + slack + len(state.scheduler.tracked())
             # A pass lets a batch of rows go, not a few on every poll (each pass
             # redraws the list): it waits for a fifth of the window of new rows.
             or fleet.added < self._added_at_pass + slack
@@ -62,17 +68,18 @@ class WindowMixin(MonitorParts):
         if not gone:
             return frozenset()
         fleet.evict(gone)
-        self._listed.difference_update(gone)
+        state.listed.difference_update(gone)
         for batch_id in gone:
-            self.item_errors.pop(batch_id, None)
+            state.item_errors.pop(batch_id, None)
         return frozenset(gone)
 
     def _beyond_window(self) -> set[str]:
         """The finished batches outside the window, the band and the protected."""
-        fleet = self.fleet
+        state = self.state
+        fleet = state.fleet
         order = fleet.order
-        protected = set(self.watched) | self._cancelling | fleet.missing | self.kept
-        highlighted = self.scheduler.highlighted
+        protected = set(state.watched) | state.cancelling | fleet.missing | self.kept
+        highlighted = state.scheduler.highlighted
         band = range(0)
         if highlighted is not None and highlighted in fleet:
             at = order.index(highlighted)
@@ -89,7 +96,7 @@ class WindowMixin(MonitorParts):
                 first_gone, last_gone = min(first_gone, index), index
         if not gone:
             return gone
-        self.gap_before = order[band.start] if first_gone < band.start < len(order) else None
+        state.gap_before = order[band.start] if first_gone < band.start < len(order) else None
         # Only a gap above the band, the end of the list held: nothing older lies
         # beyond it that was not there before.
         end_held = last_gone < band.start and not self.more_below
@@ -101,26 +108,30 @@ class WindowMixin(MonitorParts):
     def more_below(self) -> bool:
         """Older batches than the last row held may exist (in the store or on the
         server): the cursor nearing the end of the list should ask for them."""
-        complete = self.scheduler.history_complete and self.store.fully_loaded
+        state = self.state
+        complete = state.scheduler.history_complete and state.store.fully_loaded
         return not (complete or self._end_held)
 
     def _rewind_history(self, kept: int) -> None:
         """History is read again from the window's end: the store's rows first."""
-        self._history_from = kept
-        self.scheduler.walk(PollRequest("history")).restart()
-        self.scheduler.history_complete = False
-        if self.store.active:
-            self.store.rewind(max(0, kept - OVERLAP))
-            self.scheduler.history_ready = self.store.fully_loaded
+        state = self.state
+        state.history_from = kept
+        state.scheduler.walk(PollRequest("history")).restart()
+        state.scheduler.history_complete = False
+        if state.store.active:
+            state.store.rewind(max(0, kept - OVERLAP))
+            state.scheduler.history_ready = state.store.fully_loaded
 
-    def _history_loaded(self, batches: list[Batch]) -> None:
+    def history_loaded(self, batches: list[Batch]) -> None:
         """Older rows came back (from the store or the server): the gap is closed
         once they reach the row after it."""
-        gap = self.fleet.get(self.gap_before) if self.gap_before else None
+        state = self.state
+        gap = state.fleet.get(state.gap_before) if state.gap_before else None
         if gap is None:
-            self.gap_before = None
+            state.gap_before = None
             return
         if any(
-            order_key(b.id or "", b) >= order_key(self.gap_before or "", gap.batch) for b in batches
+            order_key(b.id or "", b) >= order_key(state.gap_before or "", gap.batch)
+            for b in batches
         ):
-            self.gap_before = None
+            state.gap_before = None
