@@ -7,11 +7,12 @@ connection through here too (``connect``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from batch_tui.api.client import CheckClient
 from batch_tui.core.clock import Clock, system_clock
-from batch_tui.settings.config import ConfigError, Settings
+from batch_tui.settings.config import ConfigError, Settings, hook_secrets
 from batch_tui.integrations.hooks import HookRunner
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.store import Store, StoreUnavailable, store_path
@@ -103,7 +104,17 @@ def connect(
         profile_color=settings.profile_color,
         columns=settings.columns,
         notify=settings.notify,
-        hooks=HookRunner(settings.on_event, secret=settings.api_key) if settings.on_event else None,
+        hooks=_hooks(settings),
+    )
+
+
+def _hooks(settings: Settings) -> HookRunner | None:
+    """The hook runner for these settings, told every key it must keep from a hook."""
+    if not settings.on_event:
+        return None
+    secrets, names = hook_secrets(settings, os.environ)
+    return HookRunner(
+        settings.on_event, secret=settings.api_key, secrets=secrets, secret_names=names
     )
 
 
