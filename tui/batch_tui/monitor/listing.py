@@ -142,8 +142,8 @@ class ListingMixin(MonitorParts):
 
     def _notice(self) -> str | None:
         """What the status line should say about how the monitor works now."""
-        if self.store.problem:
-            return self.store.problem
+        if notice := self.store.notice:
+            return notice
         if self.scheduler.full_discovery:
             return ORDER_NOTICE
         truncated = [key for key, walk in self.scheduler.walks.items() if walk.truncated]

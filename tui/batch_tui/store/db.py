@@ -10,18 +10,31 @@ other reads, a busy timeout waits out the other's short writes, and an upsert
 keeps whichever copy of a batch is newer (a finished batch is never overwritten
 by an older running copy). Every failure is raised as ``StoreUnavailable`` with a
 one-line reason; the monitor then runs without the store and loses nothing else.
+
+On a shared host the store is private (see ``core/private.py``): its directory is
+0700 and refused when another user owns it or may write to it, the file and its
+``-wal``/``-shm`` are 0600, and a symlink at any of their paths is refused, never
+followed.
+
+Every value read back is checked as a server answer is (``api/reading.py``'s
+limits): a row with a time that is no finite unix time before 2100, a count that is
+no whole number up to ``ABSURD``, or a body that is no batch, is skipped and counted
+in ``skipped``, never fatal.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from batch_tui.api.models import TERMINAL_STATUSES, Batch
+from batch_tui.api.reading import ABSURD
 from batch_tui.api.shape import batch_to_json
+from batch_tui.core.private import NotPrivate, check_private_file, create_private_file, private_dir
 
 #: The schema this code writes. A store with a higher number was written by a newer
 #: batch-tui: it is left untouched and the dashboard runs without it.
@@ -32,6 +45,14 @@ MAX_BATCHES = 200_000
 SAMPLE_RETENTION = 3600.0
 #: How long to wait for another dashboard's write to finish, in milliseconds.
 BUSY_TIMEOUT_MS = 2000
+#: The latest time a stored row may carry (2100-01-01): a later one is no time this
+#: program wrote, and ``datetime`` cannot hold some of them (1e12 is year 33658).
+LATEST_MOMENT = 4102444800.0
+#: How long a read on the event loop's connection waits for another program's lock,
+#: in milliseconds: a key must never wait for the store.
+READ_TIMEOUT_MS = 40
+#: The files SQLite keeps beside a store while it is open.
+COMPANIONS = ("-wal", "-shm")
 
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -98,6 +119,44 @@ class StoreUnavailable(Exception):
     """The store cannot be used; ``str()`` is a one-line reason for the user."""
 
 
+class StoreLocked(StoreUnavailable):
+    """Another program holds the store's lock: worth trying again, never a reason to
+    delete it."""
+
+
+def is_locked(exc: BaseException) -> bool:
+    """True for SQLite's "database is locked" / "busy": another program's lock."""
+    return isinstance(exc, sqlite3.OperationalError) and any(
+        word in str(exc).lower() for word in ("locked", "busy")
+    )
+
+
+def stored_moment(value: object) -> float | None:
+    """A unix time read back from the store, or None when it is none a run could have
+    written (text, a non-finite number, before 1970 or after ``LATEST_MOMENT``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    moment = float(value)
+    return moment if math.isfinite(moment) and 0.0 <= moment <= LATEST_MOMENT else None
+
+
+def stored_count(value: object) -> int | None:
+    """A count read back from the store: a whole number from 0 to ``ABSURD``, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    return value if isinstance(value, int) and 0 <= value <= ABSURD else None
+
+
+def stored_cost(value: object) -> float | None:
+    """A cost in cents read back from the store: finite, from 0 to ``ABSURD``, else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    cost = float(value)
+    return cost if math.isfinite(cost) and 0.0 <= cost <= ABSURD else None
+
+
 @dataclass(frozen=True)
 class StoredBatch:
     """One batch as the store keeps it."""
@@ -129,26 +188,52 @@ def _stamp(batch: Batch, attribute: str) -> float | None:
 class Store:
     """A connection to one store file; see the module docstring for the guarantees."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: Path, created: bool = False) -> None:
         self._db = connection
         self.path = path
         """The database file."""
+        self.created = created
+        """True when this run created the file (it may be removed again if left empty)."""
+        self.skipped = 0
+        """Rows read back and skipped as unusable since opening."""
 
     # ── opening ──────────────────────────────────────────────────────────────
 
     @classmethod
     def open(cls, path: Path, *, base_url: str | None = None) -> Store:
-        """Open (or create) the store at ``path``; raises ``StoreUnavailable``."""
+        """Open (or create) the store at ``path``; raises ``StoreUnavailable``.
+
+        The connection may be used from any one thread at a time (the caller keeps
+        it to one: ``monitor/persist.py`` uses it from its worker thread only)."""
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            for directory in (path.parent.parent, path.parent):
+                if directory.exists() or directory == path.parent:
+                    private_dir(directory, tighten=directory == path.parent)
+            for companion in COMPANIONS:
+                check_private_file(path.with_name(path.name + companion))
+            created = create_private_file(path)
+            connection = sqlite3.connect(
+                path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except NotPrivate as exc:
+            raise StoreUnavailable(f"refusing the local store: {exc}; running without it") from None
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailable(f"cannot open the local store {path}: {exc}") from None
-        store = cls(connection, path)
+        store = cls(connection, path, created)
         try:
             store._prepare(base_url)
+            for companion in COMPANIONS:
+                check_private_file(path.with_name(path.name + companion))
         except sqlite3.DatabaseError as exc:
             connection.close()
+            if is_locked(exc):
+                raise StoreLocked(
+                    f"the local store {path} is locked by another program; "
+                    "trying again in a while (nothing is lost)"
+                ) from None
             raise StoreUnavailable(
                 f"the local store {path} is not usable ({exc}); running without it "
                 "(`batch-tui store --clear` starts a new one)"
@@ -156,6 +241,9 @@ class Store:
         except StoreUnavailable:
             connection.close()
             raise
+        except NotPrivate as exc:
+            connection.close()
+            raise StoreUnavailable(f"refusing the local store: {exc}; running without it") from None
         return store
 
     def _prepare(self, base_url: str | None) -> None:
@@ -185,6 +273,32 @@ class Store:
         if base_url is not None:
             self.set_meta("base_url", base_url)
 
+    def reader(self) -> Store:
+        """A second connection to the same file for reading only, which gives up after
+        ``READ_TIMEOUT_MS`` rather than wait out another program's lock (WAL lets it
+        read while this one writes)."""
+        try:
+            connection = sqlite3.connect(
+                self.path,
+                timeout=READ_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            connection.execute(f"PRAGMA busy_timeout = {READ_TIMEOUT_MS}")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open the local store {self.path}: {exc}") from None
+        return Store(connection, self.path)
+
+    def remove(self) -> None:
+        """Close and delete the store file and its companions (one this run created
+        and left empty: nothing is lost)."""
+        self.close()
+        for part in (self.path, *(self.path.with_name(self.path.name + c) for c in COMPANIONS)):
+            try:
+                part.unlink(missing_ok=True)
+            except OSError:
+                pass
+
     def close(self) -> None:
         """Close the connection (safe to call twice)."""
         try:
@@ -207,13 +321,26 @@ class Store:
         ).fetchall()
         out = []
         for body, updated_at, detail_at in rows:
-            try:
-                batch = Batch.from_json(json.loads(body))
-            except (ValueError, RecursionError):
-                continue
-            if batch.id:
-                out.append(StoredBatch(batch, float(updated_at), detail_at))
+            row = self._row(body, updated_at, detail_at)
+            if row is None:
+                self.skipped += 1
+            else:
+                out.append(row)
         return out
+
+    @staticmethod
+    def _row(body: object, updated_at: object, detail_at: object) -> StoredBatch | None:
+        moment = stored_moment(updated_at)
+        detail = None if detail_at is None else stored_moment(detail_at)
+        if moment is None or (detail_at is not None and detail is None):
+            return None
+        if not isinstance(body, (str, bytes)):
+            return None
+        try:
+            batch = Batch.from_json(json.loads(body))
+        except (ValueError, RecursionError):
+            return None
+        return StoredBatch(batch, moment, detail) if batch.id else None
 
     def samples(self, batch_ids: Iterable[str]) -> dict[str, list[tuple[float, int, float | None]]]:
         """The stored progress samples of these batches, oldest first."""
@@ -223,8 +350,16 @@ class Store:
                 "SELECT at, processed, cost FROM samples WHERE batch_id = ? ORDER BY at",
                 (batch_id,),
             ).fetchall()
-            if rows:
-                out[batch_id] = [(float(a), int(p), c) for a, p, c in rows]
+            kept = []
+            for at, processed, cost in rows:
+                moment, count = stored_moment(at), stored_count(processed)
+                amount = None if cost is None else stored_cost(cost)
+                if moment is None or count is None or (cost is not None and amount is None):
+                    self.skipped += 1
+                    continue
+                kept.append((moment, count, amount))
+            if kept:
+                out[batch_id] = kept
         return out
 
     def meta(self, key: str) -> str | None:
