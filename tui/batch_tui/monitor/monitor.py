@@ -169,7 +169,8 @@ class BatchMonitor(
     async def aclose(self) -> None:
         """Stop polling, close the store and the client's connections."""
         self.close()
-        self.store.close()
+        # In a thread: writing what waits may wait out another program's lock.
+        await asyncio.to_thread(self.store.close)
         await self.client.aclose()
 
     # ── the loop ─────────────────────────────────────────────────────────────

@@ -270,7 +270,9 @@ class Store:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-        if base_url is not None:
+        # Written only when it changes: another dashboard's write lock must not hold
+        # every later start of this one.
+        if base_url is not None and self.meta("base_url") != base_url:
             self.set_meta("base_url", base_url)
 
     def reader(self) -> Store:
