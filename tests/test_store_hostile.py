@@ -145,7 +145,8 @@ async def test_another_programs_lock_never_freezes_a_key_and_the_store_comes_bac
     async with running(demo, clock, store=True, api_key=key, size=(160, 40)) as pilot:
         app = pilot.app
         link = app.monitor.store
-        link.flush()
+        store_time = time_store_calls(link)
+        await wait_until(lambda: rows_in(path) == len(app.monitor.snapshots), pilot=pilot)
         holder = subprocess.Popen(
             [sys.executable, "-c", LOCK_HOLDER, str(path)],
             stdin=subprocess.PIPE,
@@ -162,9 +163,17 @@ async def test_another_programs_lock_never_freezes_a_key_and_the_store_comes_bac
                     await settled(pilot)
                     await pilot.press("j", "k")
                 # Past the store's busy timeout: before, the store was dropped here.
-                await wait_until(lambda: link.locked, pilot=pilot)
+                await wait_until(
+                    lambda: getattr(link, "locked", False) or not link.active, pilot=pilot
+                )
 
             stall = await _longest_stall(keys_while_locked)
+            slowest = max(store_time)
+            print(f"while locked: longest loop stall {stall * 1000:.0f} ms, "
+                  f"slowest store call on the loop {slowest * 1000:.1f} ms")
+            # The store's own share of any key: never above 100 ms (the rest of a stall
+            # on this shared machine is drawing, as much without a lock as with one).
+            assert slowest < 0.1, f"a store call took {slowest:.2f}s on the event loop"
             assert stall < 0.5, f"the screen froze for {stall:.2f}s"
             assert link.active
             clock.advance(30)
@@ -181,9 +190,30 @@ async def test_another_programs_lock_never_freezes_a_key_and_the_store_comes_bac
         clock.advance(30)
         await pilot.press("r")
         await settled(pilot)
-        await asyncio.to_thread(link.flush)
-        await wait_until(lambda: not link.locked, pilot=pilot)
         assert link.active
+        await wait_until(lambda: not link.locked, pilot=pilot)
+        await wait_until(lambda: rows_in(path) == len(app.monitor.snapshots), pilot=pilot)
         with sqlite3.connect(path) as db:
-            stored = db.execute("SELECT count(*) FROM batches").fetchone()[0]
-        assert stored == len(app.monitor.snapshots)
+            assert db.execute("SELECT value FROM meta WHERE key = 'held'").fetchone()
+
+
+def time_store_calls(link) -> list[float]:
+    """Time every call the monitor makes on the store link (all on the event loop)."""
+    spent: list[float] = [0.0]
+    for name in ("save", "next_rows", "samples", "meta", "set_meta", "rewind"):
+        method = getattr(link, name)
+
+        def timed(*args, _method=method, **kwargs):
+            started = time.perf_counter()
+            try:
+                return _method(*args, **kwargs)
+            finally:
+                spent.append(time.perf_counter() - started)
+
+        setattr(link, name, timed)
+    return spent
+
+
+def rows_in(path) -> int:
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT count(*) FROM batches").fetchone()[0]
