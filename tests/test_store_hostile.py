@@ -217,3 +217,60 @@ def time_store_calls(link) -> list[float]:
 def rows_in(path) -> int:
     with sqlite3.connect(path) as db:
         return db.execute("SELECT count(*) FROM batches").fetchone()[0]
+
+
+EXCLUSIVE_HOLDER = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+db.execute("PRAGMA locking_mode = EXCLUSIVE")
+db.execute("BEGIN EXCLUSIVE")
+db.execute("INSERT OR REPLACE INTO meta VALUES ('held', 'exclusively')")
+print("locked", flush=True)
+sys.stdin.readline()
+db.execute("COMMIT")
+db.close()
+print("released", flush=True)
+"""
+
+
+async def test_a_store_locked_at_the_start_is_used_once_free_and_never_called_broken(
+    demo, clock, monkeypatch
+):
+    from batch_tui.monitor import persist
+
+    key = own_key()
+    path = store_path(demo.url, key)
+    Store.open(path, base_url=demo.url).close()
+    monkeypatch.setattr(persist, "REOPEN_EVERY", 0.0)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", EXCLUSIVE_HOLDER, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    released = False
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        started = time.perf_counter()
+        async with running(demo, clock, store=True, api_key=key, size=(160, 40)) as pilot:
+            app = pilot.app
+            link = app.monitor.store
+            assert not link.active
+            bar = app.dashboard.query_one(StatusBar).text
+            assert "locked by another program" in bar and "--clear" not in bar
+            holder.stdin.write("\n")
+            holder.stdin.flush()
+            assert holder.stdout.readline().strip() == "released"
+            released = True
+            await wait_until(lambda: link.active, pilot=pilot)
+            clock.advance(30)
+            await pilot.press("r")
+            await settled(pilot)
+            await wait_until(lambda: rows_in(path) == len(app.monitor.snapshots), pilot=pilot)
+            assert "locked" not in app.dashboard.query_one(StatusBar).text
+        assert time.perf_counter() - started < 30
+    finally:
+        if not released:
+            holder.stdin.write("\n")
+            holder.stdin.flush()
+        holder.wait(timeout=30)

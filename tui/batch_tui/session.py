@@ -16,21 +16,27 @@ from batch_tui.settings.config import ConfigError, Settings, hook_secrets
 from batch_tui.integrations.hooks import HookRunner
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.store import Store, StoreUnavailable, store_path
+from batch_tui.store.db import StoreLocked
 from batch_tui.ui.app import BatchTUI
 from batch_tui.ui.keymap import resolve_keymap
 from batch_tui.ui.profile_switch import Connection, Switcher
 from batch_tui.integrations.watchlist import WatchList, default_path
 
 
-def open_store(settings: Settings) -> tuple[Store | None, str | None]:
-    """The local store for these settings, or None with the reason it is off."""
+def open_store(settings: Settings) -> tuple[Store | None, str | None, bool]:
+    """The local store for these settings, or None with the reason it is off and
+    whether that is another program's lock (worth trying again)."""
     if not settings.store or settings.demo:
-        return None, None  # the demo's batches are invented afresh every run
+        return None, None, False  # the demo's batches are invented afresh every run
     try:
-        path = store_path(settings.base_url, settings.api_key or "", profile=settings.profile)
-        return Store.open(path, base_url=settings.base_url), None
+        return _store_opener(settings)(), None, False
     except StoreUnavailable as exc:
-        return None, str(exc)
+        return None, str(exc), isinstance(exc, StoreLocked)
+
+
+def _store_opener(settings: Settings) -> Callable[[], Store]:
+    path = store_path(settings.base_url, settings.api_key or "", profile=settings.profile)
+    return lambda: Store.open(path, base_url=settings.base_url)
 
 
 def make_monitor(
@@ -49,7 +55,7 @@ def make_monitor(
         if timeout is None
         else CheckClient(settings.base_url, settings.api_key or "", clock=clock, timeout=timeout)
     )
-    store, problem = open_store(settings)
+    store, problem, locked = open_store(settings)
     monitor = BatchMonitor(
         client,
         interval=settings.interval,
@@ -62,6 +68,8 @@ def make_monitor(
         store=store,
         store_problem=problem,
     )
+    if locked:
+        monitor.store.reopen = _store_opener(settings)  # used once the lock is let go
     if settings.demo:
         monitor.store.unused = "--demo never uses the local store (its batches are new every run)"
     elif not settings.store:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
@@ -27,7 +28,7 @@ from batch_tui.api.models import TERMINAL_STATUSES
 from batch_tui.monitor.insight import Progress
 from batch_tui.monitor.parts import MonitorParts
 from batch_tui.monitor.snapshot import UNCONFIRMED, Change, Snapshot
-from batch_tui.store.db import Store, StoredBatch, StoreUnavailable, is_locked
+from batch_tui.store.db import Store, StoredBatch, StoreLocked, StoreUnavailable, is_locked
 from batch_tui.store.history import HistoryReader
 
 #: Rows drawn at start before anything else happens.
@@ -38,6 +39,8 @@ CHUNK_ROWS = 5000
 PRUNE_EVERY = 3600.0
 #: Progress samples kept waiting while the store is locked; the oldest go first.
 MAX_WAITING_SAMPLES = 100_000
+#: How often a store that was locked when opened is tried again, in seconds.
+REOPEN_EVERY = 10.0
 #: What the status line says while another program holds the store's lock.
 LOCKED_NOTICE = "the local store is locked by another program; its writes wait (nothing is lost)"
 
@@ -71,6 +74,15 @@ class StoreLink:
         self._prune_at: float | None = None
         self._job: Future[None] | None = None
         self._worker: ThreadPoolExecutor | None = None
+        self.reopen: Callable[[], Store] | None = None
+        """Opens the store again, when it was locked at the start (tried in a thread
+        every ``REOPEN_EVERY`` seconds until it opens)."""
+        self._reopened: Store | None = None
+        self.catch_up = False
+        """True once a store opened late: everything held is to be written, not only
+        what changed since (the monitor clears it when it has)."""
+        self._reopen_tried = 0.0
+        self._reopening = False
         if store is not None:
             self._attach(store)
 
@@ -118,6 +130,34 @@ class StoreLink:
         # The worker thread notes a broken store; the loop's thread switches it off.
         if self._broken is not None and self.store is not None:
             self.off(self._broken)
+        if self._reopened is not None:
+            store, self._reopened = self._reopened, None
+            self.problem = None
+            self._attach(store)
+            self.catch_up = self.store is not None
+        elif self.store is None and self.reopen is not None:
+            self._try_reopen()
+
+    def _try_reopen(self) -> None:
+        """Open the store again in a thread of its own, now and then, until it opens."""
+        now = time.monotonic()
+        if self._reopening or now - self._reopen_tried < REOPEN_EVERY:
+            return
+        self._reopening, self._reopen_tried = True, now
+        opener = self.reopen
+
+        def attempt() -> None:
+            try:
+                self._reopened = opener()  # type: ignore[misc]
+                self.reopen = None
+            except StoreUnavailable as exc:
+                if not isinstance(exc, StoreLocked):
+                    self.reopen = None  # broken, not busy: stays off
+                    self.problem = str(exc)
+            finally:
+                self._reopening = False
+
+        threading.Thread(target=attempt, name="batch-tui-store-open", daemon=True).start()
 
     def _read(self, action: Callable[[], _T], default: _T) -> _T:
         """``action()`` on the loop's reading connection; ``default`` when locked (read
@@ -363,8 +403,13 @@ class StoreMixin(MonitorParts):
         self._listed.update(row.batch.id or "" for row in fresh)
 
     def _save(self) -> None:
-        if not self._dirty:
+        everything = self.store.active and self.store.catch_up
+        if not self._dirty and not everything:
             return
+        if everything:
+            # The store opened late: what was seen before it did is written too.
+            self.store.catch_up = False
+            self._dirty.update(self.fleet.snapshots)
         dirty = [self.fleet.snapshots[i] for i in self._dirty if i in self.fleet.snapshots]
         self._dirty.clear()
         self.store.save(dirty, self.clock())

@@ -51,6 +51,8 @@ LATEST_MOMENT = 4102444800.0
 #: How long a read on the event loop's connection waits for another program's lock,
 #: in milliseconds: a key must never wait for the store.
 READ_TIMEOUT_MS = 40
+#: How a store locked when opened is reported (it is opened again later).
+LOCKED_AT_OPEN = "the local store is locked by another program"
 #: The files SQLite keeps beside a store while it is open.
 COMPANIONS = ("-wal", "-shm")
 
@@ -231,8 +233,7 @@ class Store:
             connection.close()
             if is_locked(exc):
                 raise StoreLocked(
-                    f"the local store {path} is locked by another program; "
-                    "trying again in a while (nothing is lost)"
+                    f"{LOCKED_AT_OPEN} ({path}); trying again in a while (nothing is lost)"
                 ) from None
             raise StoreUnavailable(
                 f"the local store {path} is not usable ({exc}); running without it "
@@ -248,7 +249,9 @@ class Store:
 
     def _prepare(self, base_url: str | None) -> None:
         db = self._db
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # Opening happens where the user waits (a start, a profile switch): another
+        # program's lock is given up on at once (``StoreLocked``, tried again later).
+        db.execute(f"PRAGMA busy_timeout = {READ_TIMEOUT_MS}")
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise StoreUnavailable(
@@ -257,6 +260,8 @@ class Store:
             )
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
+        # Another dashboard's short writes are waited out from here on.
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if version < SCHEMA_VERSION:
             db.execute("BEGIN IMMEDIATE")
             try:
