@@ -241,7 +241,7 @@ async def test_a_store_locked_at_the_start_is_used_once_free_and_never_called_br
     key = own_key()
     path = store_path(demo.url, key)
     Store.open(path, base_url=demo.url).close()
-    monkeypatch.setattr(persist, "REOPEN_EVERY", 0.0)
+    monkeypatch.setattr(persist, "REOPEN_EVERY", 0.0, raising=False)
     holder = subprocess.Popen(
         [sys.executable, "-c", EXCLUSIVE_HOLDER, str(path)],
         stdin=subprocess.PIPE,
