@@ -15,7 +15,6 @@ folder's name cannot drive the terminal.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import sqlite3
@@ -26,13 +25,11 @@ from pathlib import Path
 
 from batch_tui.core.textsafe import clean
 from batch_tui.store.db import COMPANIONS, SCHEMA_VERSION, StoreUnavailable, describe
+from batch_tui.store.db import probe_open_elsewhere as _in_use
 from batch_tui.store.location import SUFFIX, store_dir
 
 #: A store's file name: a hash (``location.store_path``) and the suffix.
 STORE_NAME = re.compile(r"[0-9a-f]{24}" + re.escape(SUFFIX))
-#: Where the dashboard's SQLite keeps its "a connection is open" lock in the ``-shm``
-#: file (SQLite's WAL index: the DMS byte, 120 + 8): held shared by every open one.
-_DMS_BYTE = 128
 
 
 @dataclass(frozen=True)
@@ -83,24 +80,6 @@ def companions(path: Path) -> list[Path]:
     for db in team:
         out += [db, *(db.with_name(db.name + c) for c in COMPANIONS)]
     return out + lock
-
-
-def _in_use(path: Path) -> bool:
-    """True when another process has the store open (holds the WAL index's DMS lock)."""
-    shm = path.with_name(path.name + "-shm")
-    try:
-        fd = os.open(shm, os.O_RDWR | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return False  # no index: no connection is open
-    try:
-        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _DMS_BYTE)
-    except OSError:
-        return True
-    else:
-        fcntl.lockf(fd, fcntl.LOCK_UN, 1, _DMS_BYTE)
-        return False
-    finally:
-        os.close(fd)
 
 
 def _regular_of_ours(path: Path) -> bool:

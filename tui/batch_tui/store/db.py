@@ -24,8 +24,10 @@ in ``skipped``, never fatal.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
+import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -51,6 +53,9 @@ LATEST_MOMENT = 4102444800.0
 #: How long a read on the event loop's connection waits for another program's lock,
 #: in milliseconds: a key must never wait for the store.
 READ_TIMEOUT_MS = 40
+#: Where SQLite keeps its "a connection is open" lock in a WAL store's ``-shm`` file
+#: (the WAL index's DMS byte, 120 + 8): every open connection holds it shared.
+_DMS_BYTE = 128
 #: How a store locked when opened is reported (it is opened again later).
 LOCKED_AT_OPEN = "the local store is locked by another program"
 #: The files SQLite keeps beside a store while it is open.
@@ -298,8 +303,10 @@ class Store:
 
     def remove(self) -> None:
         """Close and delete the store file and its companions (one this run created
-        and left empty: nothing is lost)."""
+        and left empty: nothing is lost), unless another dashboard has it open."""
         self.close()
+        if open_elsewhere(self.path) is not False:
+            return  # another dashboard has it (or that cannot be known): it stays
         for part in (self.path, *(self.path.with_name(self.path.name + c) for c in COMPANIONS)):
             try:
                 part.unlink(missing_ok=True)
@@ -458,6 +465,58 @@ class Store:
             db.execute("ROLLBACK")
             raise
         return gone
+
+
+def open_elsewhere(path: Path) -> bool | None:
+    """True when another process has the store at ``path`` open (a running dashboard
+    holds the WAL index's DMS lock); None when that cannot be known.
+
+    Read from ``/proc/locks``, which opens nothing: opening and closing the ``-shm``
+    file here would drop every POSIX lock this process's own SQLite holds on it.
+    Elsewhere, only a process with no connection of its own may probe the lock
+    (``probe=True``, the ``store`` command)."""
+    shm = path.with_name(path.name + "-shm")
+    try:
+        info = os.lstat(shm)
+    except OSError:
+        return False  # no index: no connection is open
+    try:
+        table = Path("/proc/locks").read_text("ascii", "replace")
+    except OSError:
+        return None
+    device = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    me = str(os.getpid())
+    for line in table.splitlines():
+        fields = line.split()
+        # "1: POSIX  ADVISORY  READ 6528 fe:00:2228471 128 128" (a "->" marks waiters)
+        if "->" in fields or len(fields) < 8 or fields[5] != device or fields[4] == me:
+            continue
+        start, end = fields[6], fields[7]
+        if start.isdigit() and int(start) <= _DMS_BYTE and (end == "EOF" or int(end) >= _DMS_BYTE):
+            return True
+    return False
+
+
+def probe_open_elsewhere(path: Path) -> bool:
+    """``open_elsewhere``, falling back to trying the DMS lock where ``/proc/locks`` is
+    missing: only for a process with no connection to the store of its own."""
+    known = open_elsewhere(path)
+    if known is not None:
+        return known
+    shm = path.with_name(path.name + "-shm")
+    try:
+        fd = os.open(shm, os.O_RDWR | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _DMS_BYTE)
+    except OSError:
+        return True
+    else:
+        fcntl.lockf(fd, fcntl.LOCK_UN, 1, _DMS_BYTE)
+        return False
+    finally:
+        os.close(fd)
 
 
 def describe(path: Path) -> StoreInfo:
