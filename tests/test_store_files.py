@@ -6,7 +6,6 @@ empty store is not left behind for a server that never answered."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import pty
@@ -25,8 +24,8 @@ from batch_tui.integrations.watchlist import WatchList
 from batch_tui.session import make_monitor
 from batch_tui.settings.config import Settings
 from batch_tui.store import Store, StoredBatch, store_path
-from batch_tui.store.admin import clear_stores, store_info
-from conftest import TEST_KEY, cli_env, free_port, run_cli, wait_until
+from batch_tui.store.admin import clear_stores
+from conftest import TEST_KEY, cli_env, free_port, run_cli
 
 KEY = "vfy_files_key_0123456789abcdef"
 URL = "http://127.0.0.1:1"

@@ -45,7 +45,6 @@ REOPEN_EVERY = 10.0
 LOCKED_NOTICE = "the local store is locked by another program; its writes wait (nothing is lost)"
 
 _T = TypeVar("_T")
-_LOCKED = object()
 
 Sample = tuple[str, float, int, "float | None"]
 
@@ -123,7 +122,8 @@ class StoreLink:
         if self.locked:
             return LOCKED_NOTICE
         if skipped := self.skipped:
-            return f"skipped {skipped:,} unreadable row{'s' if skipped != 1 else ''} of the local store"
+            rows = "row" if skipped == 1 else "rows"
+            return f"skipped {skipped:,} unreadable {rows} of the local store"
         return None
 
     def _check(self) -> None:
@@ -163,9 +163,11 @@ class StoreLink:
         """``action()`` on the loop's reading connection; ``default`` when locked (read
         again later) or broken (the store is switched off)."""
         result = self._try(action)
-        return default if result is _LOCKED or result is None else result  # type: ignore[return-value]
+        return default if result is None else result
 
-    def _try(self, action: Callable[[], _T]) -> _T | object | None:
+    def _try(self, action: Callable[[], _T]) -> _T | None:
+        """``action()``, or None when the store is locked (``locked`` is set: try
+        again later) or broken (it is switched off)."""
         self._check()
         try:
             result = action()
@@ -173,7 +175,7 @@ class StoreLink:
             if is_locked(exc):
                 self.locked = True
                 self._kick()
-                return _LOCKED
+                return None
             self.off(f"the local store stopped working ({exc}); running without it")
             return None
         return result
@@ -201,10 +203,10 @@ class StoreLink:
         limit = FIRST_ROWS if first else CHUNK_ROWS
         offset = self.loaded
         rows = self._try(lambda: reader.load(limit, offset))
-        if rows is _LOCKED:
-            return []
+        if rows is None:
+            return []  # locked: read again later (broken: the store is off)
         self.loaded += limit
-        return [self._snapshot(row) for row in rows or []]  # type: ignore[union-attr]
+        return [self._snapshot(row) for row in rows]
 
     def rewind(self, offset: int) -> None:
         """Rows from ``offset`` on are to be read again (the monitor let them go)."""

@@ -130,8 +130,9 @@ def store_info(directory: Path | None = None, owners: Mapping[Path, str] | None 
         except StoreUnavailable as exc:
             lines.append(f"  {name}: {_text(exc)}")
             continue
+        service = _text(info.base_url or "unknown service")
         lines.append(
-            f"  {name}{_owners(owners, found.path)}: {_text(info.base_url or 'unknown service')} · "
+            f"  {name}{_owners(owners, found.path)}: {service} · "
             f"{info.batches:,} batches ({info.finished:,} finished) · "
             f"{info.size_bytes / 1e6:.1f} MB · schema {info.schema}{busy}"
         )
