@@ -371,3 +371,16 @@ async def test_no_store_is_left_for_an_unreachable_url_or_a_rejected_key(
     assert monitor.status.state != "ok" and monitor.status.last_success is None
     await monitor.aclose()
     assert list((tmp_path / "state" / "store").glob("*")) == []
+
+
+def test_a_symlink_planted_at_the_watch_list_is_neither_read_nor_written_through(tmp_path):
+    target = tmp_path / "victim.json"
+    target.write_text('{"watched": ["batch_planted"]}')
+    path = tmp_path / "state" / "watched.json"
+    path.parent.mkdir(mode=0o700)
+    path.symlink_to(target)
+    watchlist = WatchList(path)
+    assert watchlist.load() == []
+    assert "symbolic link" in (watchlist.problem or "")
+    assert watchlist.add("batch_a")  # said: not remembered
+    assert target.read_text() == '{"watched": ["batch_planted"]}' and path.is_symlink()

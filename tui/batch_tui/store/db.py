@@ -201,8 +201,13 @@ class Store:
         """The database file."""
         self.created = created
         """True when this run created the file (it may be removed again if left empty)."""
-        self.skipped = 0
-        """Rows read back and skipped as unusable since opening."""
+        self._skipped: set[tuple[str, object]] = set()
+
+    @property
+    def skipped(self) -> int:
+        """Rows read back and skipped as unusable since opening (each counted once,
+        however often it is read again)."""
+        return len(self._skipped)
 
     # ── opening ──────────────────────────────────────────────────────────────
 
@@ -329,15 +334,15 @@ class Store:
     def load(self, limit: int, offset: int = 0) -> list[StoredBatch]:
         """Stored batches, newest first, ``limit`` from ``offset``; unreadable rows are skipped."""
         rows = self._db.execute(
-            "SELECT body, updated_at, detail_at FROM batches "
+            "SELECT id, body, updated_at, detail_at FROM batches "
             "ORDER BY created IS NULL, created DESC, id LIMIT ? OFFSET ?",
             (limit, offset),
         ).fetchall()
         out = []
-        for body, updated_at, detail_at in rows:
+        for key, body, updated_at, detail_at in rows:
             row = self._row(body, updated_at, detail_at)
             if row is None:
-                self.skipped += 1
+                self._skipped.add(("batch", key))
             else:
                 out.append(row)
         return out
@@ -369,7 +374,7 @@ class Store:
                 moment, count = stored_moment(at), stored_count(processed)
                 amount = None if cost is None else stored_cost(cost)
                 if moment is None or count is None or (cost is not None and amount is None):
-                    self.skipped += 1
+                    self._skipped.add((batch_id, at))
                     continue
                 kept.append((moment, count, amount))
             if kept:
