@@ -100,6 +100,7 @@ async def test_a_store_with_every_hostile_row_keeps_the_dashboard_running_and_sa
         text = screen_text(app)
         # The day's batches add up, however many items (ten thousand and the demo's).
         assert re.search(r"Batches / day · 10,0\d\d finished", text)
+        assert "1 unreadable stored row skipped" in text  # the cost of infinity
         assert app.is_running and screen is app.screen
 
 
