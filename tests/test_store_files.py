@@ -280,8 +280,11 @@ def test_a_symlink_planted_at_the_stores_path_is_refused_not_followed(tmp_path):
 
 @needs_root
 @pytest.mark.parametrize("kind", ["owned by another user", "writable by others"])
-def test_a_state_folder_another_user_could_write_is_refused_in_one_line(tmp_path, kind):
+def test_a_state_folder_another_user_could_write_is_refused_in_one_line(
+    tmp_path, kind, monkeypatch
+):
     state = tmp_path / "state"
+    monkeypatch.setenv("BATCH_TUI_STATE_DIR", str(state))  # a folder the user chose
     state.mkdir()
     if kind == "owned by another user":
         os.chown(state, NOBODY, NOBODY)
@@ -294,7 +297,9 @@ def test_a_state_folder_another_user_could_write_is_refused_in_one_line(tmp_path
     assert "refusing the local store" in message and "\n" not in message
     assert "belongs to another user" in message or "may be written by other users" in message
     assert not (state / "store").exists()
-    problem = WatchList(state / "watched.json").add("batch_a")
+    from batch_tui.integrations.watchlist import default_path
+
+    problem = WatchList(default_path()).add("batch_a")
     assert problem and ("another user" in problem or "other users" in problem)
     assert not (state / "watched.json").exists()
 
@@ -384,3 +389,22 @@ def test_a_symlink_planted_at_the_watch_list_is_neither_read_nor_written_through
     assert "symbolic link" in (watchlist.problem or "")
     assert watchlist.add("batch_a")  # said: not remembered
     assert target.read_text() == '{"watched": ["batch_planted"]}' and path.is_symlink()
+
+
+def test_the_default_state_folder_an_older_version_left_open_is_made_private(
+    tmp_path, monkeypatch
+):
+    # An older batch-tui made the folders with the umask's mode (0775 under umask 002).
+    monkeypatch.delenv("BATCH_TUI_STATE_DIR")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    from batch_tui.core.paths import state_dir
+    from batch_tui.session import open_store
+
+    state = state_dir()
+    (state / "store").mkdir(parents=True)
+    os.chmod(state, 0o775)
+    os.chmod(state / "store", 0o775)
+    store, problem, _ = open_store(Settings(api_key=KEY, base_url=URL))
+    assert problem is None and store is not None
+    store.close()
+    assert mode(state) == 0o700 and mode(state / "store") == 0o700

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from batch_tui.api.client import CheckClient
 from batch_tui.core.clock import Clock, system_clock
+from batch_tui.core.paths import state_dir_chosen
 from batch_tui.settings.config import ConfigError, Settings, hook_secrets
 from batch_tui.integrations.hooks import HookRunner
 from batch_tui.monitor.monitor import BatchMonitor
@@ -36,7 +37,8 @@ def open_store(settings: Settings) -> tuple[Store | None, str | None, bool]:
 
 def _store_opener(settings: Settings) -> Callable[[], Store]:
     path = store_path(settings.base_url, settings.api_key or "", profile=settings.profile)
-    return lambda: Store.open(path, base_url=settings.base_url)
+    mine = not state_dir_chosen()  # the default state folder is ours to make private
+    return lambda: Store.open(path, base_url=settings.base_url, tighten_parent=mine)
 
 
 def make_monitor(

@@ -48,8 +48,9 @@ def private_dir(path: Path, *, tighten: bool = True) -> Path:
 
     Missing directories are created 0700 (each one of them, whatever the umask).
     An existing one owned by another user, or writable by others, raises
-    ``NotPrivate``. ``tighten``: an existing directory of ours that others may
-    read or enter is made 0700 (it is ours by name: a store or profile folder)."""
+    ``NotPrivate``. ``tighten``: an existing directory of this user's that others
+    may read, enter or write is made 0700 first (it is ours by name: a store or
+    profile folder, the default state folder)."""
     missing = []
     probe = path
     while not probe.exists() and probe != probe.parent:
@@ -64,10 +65,11 @@ def private_dir(path: Path, *, tighten: bool = True) -> Path:
     info = os.stat(path)
     if not stat.S_ISDIR(info.st_mode):
         raise NotPrivate(f"{path} is not a directory")
+    if tighten and info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) & 0o077:
+        os.chmod(path, DIR_MODE)
+        info = os.stat(path)
     if problem := _owner_problem(path, info):
         raise NotPrivate(problem)
-    if tighten and path not in missing and stat.S_IMODE(info.st_mode) & 0o077:
-        os.chmod(path, DIR_MODE)
     return path
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from batch_tui.api.models import batch_id_problem
 from batch_tui.core.files import FileTooLarge, NotAFile, read_regular_file
-from batch_tui.core.paths import ENV_STATE_DIR, profile_dir, state_dir
+from batch_tui.core.paths import ENV_STATE_DIR, profile_dir, state_dir, state_dir_chosen
 from batch_tui.core.private import NotPrivate, private_dir, write_private_file
 
 __all__ = ["ENV_STATE_DIR", "WatchList", "default_path"]
@@ -116,9 +116,10 @@ class WatchList:
             return self.problem
         data = json.dumps({"watched": self.remembered}, indent=2).encode("utf-8")
         try:
-            # A profile's folder is ours by name (made 0700); the state folder itself
-            # may be one the user chose, so it is checked but never changed.
-            private_dir(self.path.parent, tighten=self.path.parent != state_dir())
+            # A profile's folder and the default state folder are ours (made 0700); a
+            # state folder the user chose is checked but never changed.
+            chosen = self.path.parent == state_dir() and state_dir_chosen()
+            private_dir(self.path.parent, tighten=not chosen)
             write_private_file(self.path, data)
         except NotPrivate as exc:
             return f"cannot write the watch list: {exc}"

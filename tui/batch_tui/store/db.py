@@ -212,15 +212,21 @@ class Store:
     # ── opening ──────────────────────────────────────────────────────────────
 
     @classmethod
-    def open(cls, path: Path, *, base_url: str | None = None) -> Store:
+    def open(
+        cls, path: Path, *, base_url: str | None = None, tighten_parent: bool = False
+    ) -> Store:
         """Open (or create) the store at ``path``; raises ``StoreUnavailable``.
+
+        ``tighten_parent``: the folder above the store's is ours too (the default
+        state directory; an older batch-tui made it with the umask's mode), so one
+        others may read or write is made 0700 rather than refused.
 
         The connection may be used from any one thread at a time (the caller keeps
         it to one: ``monitor/persist.py`` uses it from its worker thread only)."""
         try:
             for directory in (path.parent.parent, path.parent):
                 if directory.exists() or directory == path.parent:
-                    private_dir(directory, tighten=directory == path.parent)
+                    private_dir(directory, tighten=directory == path.parent or tighten_parent)
             for companion in COMPANIONS:
                 check_private_file(path.with_name(path.name + companion))
             created = create_private_file(path)
