@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, NoReturn
 
 from batch_tui import __version__
@@ -390,17 +391,58 @@ def _run_store(argv: Sequence[str]) -> int:
     )
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument(
-        "--info", action="store_true", help="where the stores are and what they hold"
+        "--info", action="store_true", help="where the stores are, whose they are, what they hold"
     )
-    action.add_argument("--clear", action="store_true", help="delete every local store")
+    action.add_argument(
+        "--clear",
+        action="store_true",
+        help="delete the local stores (only batch-tui's own; asks first on a terminal)",
+    )
+    parser.add_argument(
+        "--yes", action="store_true", help="with --clear: remove without asking"
+    )
     args = parser.parse_args(argv)
     from batch_tui.store.admin import clear_stores, store_info
 
     if args.info:
-        print(store_info())
+        print(store_info(owners=_store_owners()))
         return 0
-    print(clear_stores())
+    if args.yes:
+        print(clear_stores())
+        return 0
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return _fail("store --clear: no terminal to ask on; add --yes to remove without asking")
+    print(clear_stores(confirm=_ask))
     return 0
+
+
+def _ask(question: str) -> bool:
+    print(question)
+    try:
+        return input("Remove them? [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
+def _store_owners() -> dict[Path, str]:
+    """Each store this config knows of, by path: which profile's (or the default's)."""
+    from batch_tui.store import store_path
+
+    owners: dict[Path, str] = {}
+
+    def add(cli: dict[str, object], label: str) -> list[str]:
+        try:
+            settings = resolve_settings(cli=cli)
+        except ConfigError:
+            return []
+        if settings.api_key and not settings.demo:
+            path = store_path(settings.base_url, settings.api_key, profile=settings.profile)
+            owners.setdefault(path, label)
+        return list(settings.profiles)
+
+    for name in add({}, "the default settings"):
+        add({"profile": name}, f"profile {name}")
+    return owners
 
 
 SUBCOMMANDS = {

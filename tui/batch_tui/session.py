@@ -7,31 +7,40 @@ connection through here too (``connect``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from batch_tui.api.client import CheckClient
 from batch_tui.core.clock import Clock, system_clock
-from batch_tui.settings.config import ConfigError, Settings
+from batch_tui.core.paths import state_dir_chosen
+from batch_tui.settings.config import ConfigError, Settings, hook_secrets
 from batch_tui.integrations.hooks import HookRunner
 from batch_tui.hub import HubUnavailable, make_hub
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.monitor.team import Team
 from batch_tui.store import Store, StoreUnavailable, store_dir, store_path
+from batch_tui.store.db import StoreLocked
 from batch_tui.ui.app import BatchTUI
 from batch_tui.ui.keymap import resolve_keymap
 from batch_tui.ui.profile_switch import Connection, Switcher
 from batch_tui.integrations.watchlist import WatchList, default_path
 
 
-def open_store(settings: Settings) -> tuple[Store | None, str | None]:
-    """The local store for these settings, or None with the reason it is off."""
+def open_store(settings: Settings) -> tuple[Store | None, str | None, bool]:
+    """The local store for these settings, or None with the reason it is off and
+    whether that is another program's lock (worth trying again)."""
     if not settings.store or settings.demo:
-        return None, None  # the demo's batches are invented afresh every run
+        return None, None, False  # the demo's batches are invented afresh every run
     try:
-        path = store_path(settings.base_url, settings.api_key or "", profile=settings.profile)
-        return Store.open(path, base_url=settings.base_url), None
+        return _store_opener(settings)(), None, False
     except StoreUnavailable as exc:
-        return None, str(exc)
+        return None, str(exc), isinstance(exc, StoreLocked)
+
+
+def _store_opener(settings: Settings) -> Callable[[], Store]:
+    path = store_path(settings.base_url, settings.api_key or "", profile=settings.profile)
+    mine = not state_dir_chosen()  # the default state folder is ours to make private
+    return lambda: Store.open(path, base_url=settings.base_url, tighten_parent=mine)
 
 
 def make_team(settings: Settings, *, kind: str, clock: Clock = system_clock) -> Team | None:
@@ -63,7 +72,7 @@ def make_monitor(
         if timeout is None
         else CheckClient(settings.base_url, settings.api_key or "", clock=clock, timeout=timeout)
     )
-    store, problem = open_store(settings)
+    store, problem, locked = open_store(settings)
     monitor = BatchMonitor(
         client,
         interval=settings.interval,
@@ -77,6 +86,8 @@ def make_monitor(
         store_problem=problem,
         team=make_team(settings, kind=kind, clock=clock),
     )
+    if locked:
+        monitor.store.reopen = _store_opener(settings)  # used once the lock is let go
     if settings.demo:
         monitor.store.unused = "--demo never uses the local store (its batches are new every run)"
     elif not settings.store:
@@ -119,7 +130,17 @@ def connect(
         profile_color=settings.profile_color,
         columns=settings.columns,
         notify=settings.notify,
-        hooks=HookRunner(settings.on_event, secret=settings.api_key) if settings.on_event else None,
+        hooks=_hooks(settings),
+    )
+
+
+def _hooks(settings: Settings) -> HookRunner | None:
+    """The hook runner for these settings, told every key it must keep from a hook."""
+    if not settings.on_event:
+        return None
+    secrets, names = hook_secrets(settings, os.environ)
+    return HookRunner(
+        settings.on_event, secret=settings.api_key, secrets=secrets, secret_names=names
     )
 
 

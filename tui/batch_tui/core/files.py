@@ -12,6 +12,7 @@ import stat
 from pathlib import Path
 
 _FILE_KINDS = {
+    stat.S_IFLNK: "a symbolic link (not followed)",
     stat.S_IFDIR: "a directory",
     stat.S_IFIFO: "a FIFO",
     stat.S_IFCHR: "a character device",
@@ -36,18 +37,22 @@ def _check_regular(info: os.stat_result, limit: int) -> None:
         raise FileTooLarge(f"is larger than {limit // 1024} KB")
 
 
-def read_regular_file(path: Path, limit: int) -> bytes:
+def read_regular_file(path: Path, limit: int, *, follow_symlinks: bool = True) -> bytes:
     """The bytes of a small regular file, read without ever blocking.
 
     Raises FileNotFoundError when it is missing, NotAFile for a directory, FIFO,
     device or socket (refused after a stat, before any read: opening a FIFO
     would wait for a writer forever), FileTooLarge past ``limit`` bytes, and
-    OSError for the rest.
+    OSError for the rest. ``follow_symlinks=False``: a symlink at ``path`` is
+    NotAFile too (a file of our own that someone may have replaced by a link).
     """
-    _check_regular(os.stat(path), limit)
+    _check_regular(os.stat(path, follow_symlinks=follow_symlinks), limit)
     # O_NONBLOCK: should the path become a FIFO between the stat and the open,
     # the open still returns at once, and the fstat below refuses it.
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
     try:
         _check_regular(os.fstat(fd), limit)
         chunks = []

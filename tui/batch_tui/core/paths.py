@@ -26,6 +26,12 @@ def state_dir() -> Path:
     return Path(base) if base else platformdirs.user_state_path(APP_NAME)
 
 
+def state_dir_chosen() -> bool:
+    """True when the user chose the state directory (``$BATCH_TUI_STATE_DIR``): then
+    it is theirs, checked but never changed; the platform's default one is ours."""
+    return bool(os.environ.get(ENV_STATE_DIR))
+
+
 def config_dir() -> Path:
     """The user config directory (``~/.config/batch-tui`` on Linux)."""
     return platformdirs.user_config_path(APP_NAME)

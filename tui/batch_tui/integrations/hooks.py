@@ -4,15 +4,18 @@ environment.
 The hook is an argument list (``["notify-send", "batch-tui"]``), started with
 ``create_subprocess_exec``, never through a shell: the batch's fields reach it only
 as ``BATCH_*`` environment variables, cleaned of control characters, so no server
-text is ever part of a command line. No API key reaches it: ``CHECK_API_KEY``,
-any variable holding the key in use, and any whose value looks like a key (the
-``key_env`` of another profile) are left out.
+text is ever part of a command line. No API key reaches it: ``CHECK_API_KEY`` and
+every variable a profile names in ``key_env`` are left out by name, and any other
+variable whose value (spaces stripped) holds a configured key or looks like one.
 
 Hooks run one at a time, in the order of the events; at most ``MAX_QUEUED`` wait,
 and a burst beyond that is dropped and counted (a fleet of 500 finishing at once
 must not fork 500 processes). A hook that fails, cannot start or outlives
 ``HOOK_TIMEOUT`` (then it and its children are killed) is reported in one line;
-none of it ever blocks the dashboard.
+none of it ever blocks the dashboard. A hook is done when its process exits: what
+it left in the background is not waited for, nor killed (a ``sleep 30 &`` or a
+``setsid`` daemon holding its stderr open), and its stderr is read for a short
+grace period after the exit, then closed on our side.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ SECRET_VARIABLES = ("CHECK_API_KEY",)
 KEY_PREFIX = "vfy_"
 #: The last this many bytes of a failing hook's stderr are kept, to say why.
 STDERR_TAIL = 1024
+#: Seconds the stderr of a hook that has exited is still read (its last words
+#: may be in flight); a child that keeps it open longer is not waited for.
+STDERR_GRACE = 0.2
 
 
 def _number(value: float | int | None) -> str:
@@ -69,18 +75,67 @@ def event_variables(event: BatchEvent) -> dict[str, str]:
 
 
 def hook_environment(
-    event: BatchEvent, environ: Mapping[str, str], secret: str | None = None
+    event: BatchEvent,
+    environ: Mapping[str, str],
+    secret: str | None = None,
+    *,
+    secrets: Iterable[str] = (),
+    secret_names: Iterable[str] = (),
 ) -> dict[str, str]:
-    """A copy of ``environ`` without the API key, plus the event's variables."""
+    """A copy of ``environ`` without any API key, plus the event's variables.
+
+    Left out: ``CHECK_API_KEY`` and the ``secret_names`` (every profile's
+    ``key_env``) by name; any variable whose value, stripped, holds ``secret``
+    (the key in use) or one of ``secrets`` (every key configured), or starts like
+    a key. The profile strips the variable it reads its key from, so a value
+    with a leading space is as much a key as one without."""
+    names = {*SECRET_VARIABLES, *secret_names}
+    keys = {key.strip() for key in (secret or "", *secrets) if key and key.strip()}
     env = {
         name: value
         for name, value in environ.items()
-        if name not in SECRET_VARIABLES
-        and not value.startswith(KEY_PREFIX)
-        and not (secret and secret in value)
+        if name not in names
+        and not value.strip().startswith(KEY_PREFIX)
+        and not any(key in value for key in keys)
     }
     env.update(event_variables(event))
     return env
+
+
+class _StderrTail:
+    """Keeps the end of what a hook writes to stderr, read as it comes on the event loop."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._tail = b""
+        self._eof = asyncio.Event()
+        os.set_blocking(fd, False)
+        asyncio.get_running_loop().add_reader(fd, self._read)
+
+    def _read(self) -> None:
+        try:
+            chunk = os.read(self._fd, 4096)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._eof.set()
+            asyncio.get_running_loop().remove_reader(self._fd)
+            return
+        self._tail = (self._tail + chunk)[-STDERR_TAIL:]
+
+    async def finish(self, grace: float) -> bytes:
+        """What was written, waiting at most ``grace`` seconds more for the end of
+        file; our end of the pipe is closed either way (a child still writing gets
+        EPIPE, not a reader it can block)."""
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._eof.wait(), grace)
+        finally:
+            asyncio.get_running_loop().remove_reader(self._fd)
+            os.close(self._fd)
+        return self._tail
 
 
 class HookRunner:
@@ -91,6 +146,8 @@ class HookRunner:
         argv: Iterable[str],
         *,
         secret: str | None = None,
+        secrets: Iterable[str] = (),
+        secret_names: Iterable[str] = (),
         timeout: float = HOOK_TIMEOUT,
         max_queued: int = MAX_QUEUED,
         environ: Mapping[str, str] | None = None,
@@ -105,6 +162,8 @@ class HookRunner:
         self.runs = 0
         """Hooks started since start."""
         self._secret = secret
+        self._secrets = tuple(secrets)
+        self._secret_names = tuple(secret_names)
         self._environ = environ
         self._queue: deque[BatchEvent] = deque()
         self._dropped_unreported = 0
@@ -145,22 +204,33 @@ class HookRunner:
         what = f"{event.kind} {clean(event.batch_id, max_chars=60)}"
         environ = os.environ if self._environ is None else self._environ
         self.runs += 1
+        env = hook_environment(
+            event, environ, self._secret, secrets=self._secrets, secret_names=self._secret_names
+        )
+        # Our own pipe rather than asyncio's: asyncio's ``wait()`` returns only once
+        # every pipe is closed, so a background child holding stderr would hold us.
+        read_end, write_end = os.pipe()
         try:
             process = await asyncio.create_subprocess_exec(
                 *self.argv,
-                env=hook_environment(event, environ, self._secret),
+                env=env,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.DEVNULL,  # never onto the dashboard's screen
-                stderr=asyncio.subprocess.PIPE,
-                start_new_session=True,  # its own process group, killed as one
+                stderr=write_end,
+                start_new_session=True,  # its own process group, killed as one on timeout
             )
         except FileNotFoundError:
+            os.close(read_end)
             return f"hook {self.name}: program not found ({what})"
         except OSError as exc:
+            os.close(read_end)
             return f"hook {self.name}: cannot start: {clean(exc.strerror or exc)} ({what})"
+        finally:
+            os.close(write_end)
         self._process = process
+        stderr = _StderrTail(read_end)
         try:
-            tail = await asyncio.wait_for(self._finish(process), self.timeout)
+            await asyncio.wait_for(process.wait(), self.timeout)
         except TimeoutError:
             self._kill(process)
             await process.wait()
@@ -168,21 +238,12 @@ class HookRunner:
             return f"hook {self.name}: still running after {waited}, stopped ({what})"
         finally:
             self._process = None
+            tail = await stderr.finish(STDERR_GRACE)
         if process.returncode:
             lines = tail.decode("utf-8", "replace").strip().splitlines()
             detail = f": {clean(lines[-1], max_chars=200)}" if lines else ""
             return f"hook {self.name}: exit status {process.returncode} ({what}){detail}"
         return None
-
-    @staticmethod
-    async def _finish(process: asyncio.subprocess.Process) -> bytes:
-        """Wait for the hook, keeping only the end of what it wrote to stderr."""
-        tail = b""
-        if process.stderr is not None:
-            while chunk := await process.stderr.read(4096):
-                tail = (tail + chunk)[-STDERR_TAIL:]
-        await process.wait()
-        return tail
 
     @staticmethod
     def _kill(process: asyncio.subprocess.Process) -> None:

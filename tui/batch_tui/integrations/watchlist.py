@@ -4,7 +4,14 @@ A small JSON file in the platform's user state directory. Losing it loses only a
 convenience, so a file that cannot be used never stops the dashboard: it is
 ignored, and ``problem`` says why. A corrupt file is not overwritten either: it
 is renamed to ``watched.json.corrupt`` (or ``.corrupt-1`` …) and kept, and one
-that is no regular file (a FIFO, a directory) is never read nor replaced.
+that is no regular file (a FIFO, a directory, a symlink: never followed) is never
+read nor replaced.
+
+Written privately and atomically (``core/private.py``): the folder 0700, the file
+0600 whatever the umask, written to a temporary file beside it and renamed over
+it, so a full disk leaves the old list whole and no temporary file behind; the
+failure is returned for the dashboard to say (``a`` never claims to remember an id
+it could not write).
 """
 
 from __future__ import annotations
@@ -15,7 +22,8 @@ from pathlib import Path
 
 from batch_tui.api.models import batch_id_problem
 from batch_tui.core.files import FileTooLarge, NotAFile, read_regular_file
-from batch_tui.core.paths import ENV_STATE_DIR, profile_dir, state_dir
+from batch_tui.core.paths import ENV_STATE_DIR, profile_dir, state_dir, state_dir_chosen
+from batch_tui.core.private import NotPrivate, private_dir, write_private_file
 
 __all__ = ["ENV_STATE_DIR", "WatchList", "default_path"]
 
@@ -50,7 +58,7 @@ class WatchList:
         self.problem = None
         self._may_write = True
         try:
-            raw = read_regular_file(self.path, MAX_WATCHLIST_BYTES)
+            raw = read_regular_file(self.path, MAX_WATCHLIST_BYTES, follow_symlinks=False)
         except FileNotFoundError:
             return []
         except NotAFile as exc:
@@ -70,14 +78,15 @@ class WatchList:
         self.remembered = list(dict.fromkeys(valid))
         return list(self.remembered)
 
-    def add(self, batch_id: str) -> None:
-        """Remember one more id."""
-        self.save([*self.remembered, batch_id])
+    def add(self, batch_id: str) -> str | None:
+        """Remember one more id; returns why it could not be written, if it could not."""
+        return self.save([*self.remembered, batch_id])
 
-    def discard(self, batch_id: str) -> None:
-        """Forget this id, if it was remembered."""
+    def discard(self, batch_id: str) -> str | None:
+        """Forget this id, if it was remembered; returns why that could not be written."""
         if batch_id in self.remembered:
-            self.save([i for i in self.remembered if i != batch_id])
+            return self.save([i for i in self.remembered if i != batch_id])
+        return None
 
     def _leave_alone(self, reason: str) -> list[str]:
         # Not ours to replace: saving is off for this run.
@@ -98,15 +107,22 @@ class WatchList:
             return []
         return self._leave_alone(reason)
 
-    def save(self, ids: list[str]) -> None:
-        """Remember these ids (best effort: a read-only home is not worth a crash)."""
+    def save(self, ids: list[str]) -> str | None:
+        """Remember these ids; returns why the file could not be written (a full disk,
+        a read-only home, a folder that is not private), None when it was. The list
+        in memory is kept either way: a failed write is worth a warning, not a crash."""
         self.remembered = list(dict.fromkeys(ids))
         if not self._may_write:
-            return
+            return self.problem
+        data = json.dumps({"watched": self.remembered}, indent=2).encode("utf-8")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"watched": self.remembered}, indent=2), "utf-8")
-            tmp.replace(self.path)
-        except OSError:
-            pass
+            # A profile's folder and the default state folder are ours (made 0700); a
+            # state folder the user chose is checked but never changed.
+            chosen = self.path.parent == state_dir() and state_dir_chosen()
+            private_dir(self.path.parent, tighten=not chosen)
+            write_private_file(self.path, data)
+        except NotPrivate as exc:
+            return f"cannot write the watch list: {exc}"
+        except OSError as exc:
+            return f"cannot write the watch list {self.path}: {exc.strerror or exc}"
+        return None

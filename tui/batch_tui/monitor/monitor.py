@@ -406,7 +406,8 @@ class BatchMonitor:
         self.close()
         if self._team_task is not None:
             await asyncio.gather(self._team_task, return_exceptions=True)
-        self.state.store.close()
+        # In a thread: writing what waits may wait out another program's lock.
+        await asyncio.to_thread(self.state.store.close)
         await self.state.client.aclose()
 
     # ── the loop ─────────────────────────────────────────────────────────────

@@ -56,8 +56,8 @@ class StatusBuilder:
     def notice(self) -> str | None:
         """What the status line should say about how the monitor works now."""
         state = self.state
-        if state.store.problem:
-            return state.store.problem
+        if notice := state.store.notice:
+            return notice
         if state.scheduler.full_discovery:
             return ORDER_NOTICE
         truncated = [key for key, walk in state.scheduler.walks.items() if walk.truncated]

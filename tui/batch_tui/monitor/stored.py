@@ -75,8 +75,13 @@ class StoredRows:
     def save(self) -> None:
         """Write (and, leading a team, publish) what changed since the last save."""
         state = self.state
-        if not state.dirty:
+        everything = state.store.active and state.store.catch_up
+        if not state.dirty and not everything:
             return
+        if everything:
+            # The store opened late: what was seen before it did is written too.
+            state.store.catch_up = False
+            state.dirty.update(state.fleet.snapshots)
         fleet = state.fleet.snapshots
         dirty = [fleet[i] for i in state.dirty if i in fleet]
         state.dirty.clear()

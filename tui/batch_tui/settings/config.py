@@ -41,6 +41,7 @@ from batch_tui.settings.profiles import (
     PROFILES_KEY,
     check_profiles,
     key_holders,
+    key_variables,
     profile_secrets,
     profile_values,
     shown,
@@ -375,3 +376,18 @@ def option_help(setting: Setting) -> str:
         else:
             notes.append(f"config file: {setting.file_key} = {str(setting.switch).lower()}")
     return "; ".join([setting.help, *notes])
+
+
+def hook_secrets(settings: Settings, env: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """What a hook must never see: every key configured (the one in use, the config
+    file's, every profile's) and every variable a profile reads a key from. A config
+    file that cannot be read any more gives only the key in use."""
+    try:
+        file = read_config_file(settings.config_path) if settings.config_path else {}
+    except ConfigError:
+        file = {}
+    profiles = file.get(PROFILES_KEY, {})
+    keys = [settings.api_key or "", *profile_secrets(profiles, env)]
+    if isinstance(file.get("api_key"), str):
+        keys.append(file["api_key"])
+    return [key for key in keys if key.strip()], key_variables(profiles)

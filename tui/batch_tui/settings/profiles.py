@@ -112,6 +112,15 @@ def profile_secrets(profiles: Mapping[str, Mapping[str, Any]], env: Mapping[str,
     return found
 
 
+def key_variables(profiles: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Every environment variable a profile reads its key from (``key_env``)."""
+    return [
+        table["key_env"]
+        for table in profiles.values()
+        if isinstance(table, Mapping) and isinstance(table.get("key_env"), str)
+    ]
+
+
 def key_holders(profiles: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """The profiles whose table holds a key itself (not through ``key_env``)."""
     return [name for name, table in profiles.items() if table.get("api_key")]

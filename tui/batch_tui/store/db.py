@@ -10,18 +10,33 @@ other reads, a busy timeout waits out the other's short writes, and an upsert
 keeps whichever copy of a batch is newer (a finished batch is never overwritten
 by an older running copy). Every failure is raised as ``StoreUnavailable`` with a
 one-line reason; the monitor then runs without the store and loses nothing else.
+
+On a shared host the store is private (see ``core/private.py``): its directory is
+0700 and refused when another user owns it or may write to it, the file and its
+``-wal``/``-shm`` are 0600, and a symlink at any of their paths is refused, never
+followed.
+
+Every value read back is checked as a server answer is (``api/reading.py``'s
+limits): a row with a time that is no finite unix time before 2100, a count that is
+no whole number up to ``ABSURD``, or a body that is no batch, is skipped and counted
+in ``skipped``, never fatal.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import math
+import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from batch_tui.api.models import TERMINAL_STATUSES, Batch
+from batch_tui.api.reading import ABSURD
 from batch_tui.api.shape import batch_to_json
+from batch_tui.core.private import NotPrivate, check_private_file, create_private_file, private_dir
 
 #: The schema this code writes. A store with a higher number was written by a newer
 #: batch-tui: it is left untouched and the dashboard runs without it.
@@ -32,6 +47,19 @@ MAX_BATCHES = 200_000
 SAMPLE_RETENTION = 3600.0
 #: How long to wait for another dashboard's write to finish, in milliseconds.
 BUSY_TIMEOUT_MS = 2000
+#: The latest time a stored row may carry (2100-01-01): a later one is no time this
+#: program wrote, and ``datetime`` cannot hold some of them (1e12 is year 33658).
+LATEST_MOMENT = 4102444800.0
+#: How long a read on the event loop's connection waits for another program's lock,
+#: in milliseconds: a key must never wait for the store.
+READ_TIMEOUT_MS = 40
+#: Where SQLite keeps its "a connection is open" lock in a WAL store's ``-shm`` file
+#: (the WAL index's DMS byte, 120 + 8): every open connection holds it shared.
+_DMS_BYTE = 128
+#: How a store locked when opened is reported (it is opened again later).
+LOCKED_AT_OPEN = "the local store is locked by another program"
+#: The files SQLite keeps beside a store while it is open.
+COMPANIONS = ("-wal", "-shm")
 
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -98,6 +126,44 @@ class StoreUnavailable(Exception):
     """The store cannot be used; ``str()`` is a one-line reason for the user."""
 
 
+class StoreLocked(StoreUnavailable):
+    """Another program holds the store's lock: worth trying again, never a reason to
+    delete it."""
+
+
+def is_locked(exc: BaseException) -> bool:
+    """True for SQLite's "database is locked" / "busy": another program's lock."""
+    return isinstance(exc, sqlite3.OperationalError) and any(
+        word in str(exc).lower() for word in ("locked", "busy")
+    )
+
+
+def stored_moment(value: object) -> float | None:
+    """A unix time read back from the store, or None when it is none a run could have
+    written (text, a non-finite number, before 1970 or after ``LATEST_MOMENT``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    moment = float(value)
+    return moment if math.isfinite(moment) and 0.0 <= moment <= LATEST_MOMENT else None
+
+
+def stored_count(value: object) -> int | None:
+    """A count read back from the store: a whole number from 0 to ``ABSURD``, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    return value if isinstance(value, int) and 0 <= value <= ABSURD else None
+
+
+def stored_cost(value: object) -> float | None:
+    """A cost in cents read back from the store: finite, from 0 to ``ABSURD``, else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    cost = float(value)
+    return cost if math.isfinite(cost) and 0.0 <= cost <= ABSURD else None
+
+
 @dataclass(frozen=True)
 class StoredBatch:
     """One batch as the store keeps it."""
@@ -129,26 +195,62 @@ def _stamp(batch: Batch, attribute: str) -> float | None:
 class Store:
     """A connection to one store file; see the module docstring for the guarantees."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: Path, created: bool = False) -> None:
         self._db = connection
         self.path = path
         """The database file."""
+        self.created = created
+        """True when this run created the file (it may be removed again if left empty)."""
+        self._skipped: set[tuple[str, object]] = set()
+
+    @property
+    def skipped(self) -> int:
+        """Rows read back and skipped as unusable since opening (each counted once,
+        however often it is read again)."""
+        return len(self._skipped)
 
     # ── opening ──────────────────────────────────────────────────────────────
 
     @classmethod
-    def open(cls, path: Path, *, base_url: str | None = None) -> Store:
-        """Open (or create) the store at ``path``; raises ``StoreUnavailable``."""
+    def open(
+        cls, path: Path, *, base_url: str | None = None, tighten_parent: bool = False
+    ) -> Store:
+        """Open (or create) the store at ``path``; raises ``StoreUnavailable``.
+
+        ``tighten_parent``: the folder above the store's is ours too (the default
+        state directory; an older batch-tui made it with the umask's mode), so one
+        others may read or write is made 0700 rather than refused.
+
+        The connection may be used from any one thread at a time (the caller keeps
+        it to one: ``monitor/persist.py`` uses it from its worker thread only)."""
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            for directory in (path.parent.parent, path.parent):
+                if directory.exists() or directory == path.parent:
+                    private_dir(directory, tighten=directory == path.parent or tighten_parent)
+            for companion in COMPANIONS:
+                check_private_file(path.with_name(path.name + companion))
+            created = create_private_file(path)
+            connection = sqlite3.connect(
+                path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except NotPrivate as exc:
+            raise StoreUnavailable(f"refusing the local store: {exc}; running without it") from None
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailable(f"cannot open the local store {path}: {exc}") from None
-        store = cls(connection, path)
+        store = cls(connection, path, created)
         try:
             store._prepare(base_url)
+            for companion in COMPANIONS:
+                check_private_file(path.with_name(path.name + companion))
         except sqlite3.DatabaseError as exc:
             connection.close()
+            if is_locked(exc):
+                raise StoreLocked(
+                    f"{LOCKED_AT_OPEN} ({path}); trying again in a while (nothing is lost)"
+                ) from None
             raise StoreUnavailable(
                 f"the local store {path} is not usable ({exc}); running without it "
                 "(`batch-tui store --clear` starts a new one)"
@@ -156,11 +258,16 @@ class Store:
         except StoreUnavailable:
             connection.close()
             raise
+        except NotPrivate as exc:
+            connection.close()
+            raise StoreUnavailable(f"refusing the local store: {exc}; running without it") from None
         return store
 
     def _prepare(self, base_url: str | None) -> None:
         db = self._db
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # Opening happens where the user waits (a start, a profile switch): another
+        # program's lock is given up on at once (``StoreLocked``, tried again later).
+        db.execute(f"PRAGMA busy_timeout = {READ_TIMEOUT_MS}")
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise StoreUnavailable(
@@ -169,6 +276,8 @@ class Store:
             )
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
+        # Another dashboard's short writes are waited out from here on.
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if version < SCHEMA_VERSION:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -182,8 +291,38 @@ class Store:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-        if base_url is not None:
+        # Written only when it changes: another dashboard's write lock must not hold
+        # every later start of this one.
+        if base_url is not None and self.meta("base_url") != base_url:
             self.set_meta("base_url", base_url)
+
+    def reader(self) -> Store:
+        """A second connection to the same file for reading only, which gives up after
+        ``READ_TIMEOUT_MS`` rather than wait out another program's lock (WAL lets it
+        read while this one writes)."""
+        try:
+            connection = sqlite3.connect(
+                self.path,
+                timeout=READ_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            connection.execute(f"PRAGMA busy_timeout = {READ_TIMEOUT_MS}")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open the local store {self.path}: {exc}") from None
+        return Store(connection, self.path)
+
+    def remove(self) -> None:
+        """Close and delete the store file and its companions (one this run created
+        and left empty: nothing is lost), unless another dashboard has it open."""
+        self.close()
+        if open_elsewhere(self.path) is not False:
+            return  # another dashboard has it (or that cannot be known): it stays
+        for part in (self.path, *(self.path.with_name(self.path.name + c) for c in COMPANIONS)):
+            try:
+                part.unlink(missing_ok=True)
+            except OSError:
+                pass
 
     def close(self) -> None:
         """Close the connection (safe to call twice)."""
@@ -201,19 +340,32 @@ class Store:
     def load(self, limit: int, offset: int = 0) -> list[StoredBatch]:
         """Stored batches, newest first, ``limit`` from ``offset``; unreadable rows are skipped."""
         rows = self._db.execute(
-            "SELECT body, updated_at, detail_at FROM batches "
+            "SELECT id, body, updated_at, detail_at FROM batches "
             "ORDER BY created IS NULL, created DESC, id LIMIT ? OFFSET ?",
             (limit, offset),
         ).fetchall()
         out = []
-        for body, updated_at, detail_at in rows:
-            try:
-                batch = Batch.from_json(json.loads(body))
-            except (ValueError, RecursionError):
-                continue
-            if batch.id:
-                out.append(StoredBatch(batch, float(updated_at), detail_at))
+        for key, body, updated_at, detail_at in rows:
+            row = self._row(body, updated_at, detail_at)
+            if row is None:
+                self._skipped.add(("batch", key))
+            else:
+                out.append(row)
         return out
+
+    @staticmethod
+    def _row(body: object, updated_at: object, detail_at: object) -> StoredBatch | None:
+        moment = stored_moment(updated_at)
+        detail = None if detail_at is None else stored_moment(detail_at)
+        if moment is None or (detail_at is not None and detail is None):
+            return None
+        if not isinstance(body, (str, bytes)):
+            return None
+        try:
+            batch = Batch.from_json(json.loads(body))
+        except (ValueError, RecursionError):
+            return None
+        return StoredBatch(batch, moment, detail) if batch.id else None
 
     def samples(self, batch_ids: Iterable[str]) -> dict[str, list[tuple[float, int, float | None]]]:
         """The stored progress samples of these batches, oldest first."""
@@ -223,8 +375,16 @@ class Store:
                 "SELECT at, processed, cost FROM samples WHERE batch_id = ? ORDER BY at",
                 (batch_id,),
             ).fetchall()
-            if rows:
-                out[batch_id] = [(float(a), int(p), c) for a, p, c in rows]
+            kept = []
+            for at, processed, cost in rows:
+                moment, count = stored_moment(at), stored_count(processed)
+                amount = None if cost is None else stored_cost(cost)
+                if moment is None or count is None or (cost is not None and amount is None):
+                    self._skipped.add((batch_id, at))
+                    continue
+                kept.append((moment, count, amount))
+            if kept:
+                out[batch_id] = kept
         return out
 
     def meta(self, key: str) -> str | None:
@@ -316,6 +476,58 @@ class Store:
             db.execute("ROLLBACK")
             raise
         return gone
+
+
+def open_elsewhere(path: Path) -> bool | None:
+    """True when another process has the store at ``path`` open (a running dashboard
+    holds the WAL index's DMS lock); None when that cannot be known.
+
+    Read from ``/proc/locks``, which opens nothing: opening and closing the ``-shm``
+    file here would drop every POSIX lock this process's own SQLite holds on it.
+    Elsewhere, only a process with no connection of its own may probe the lock
+    (``probe=True``, the ``store`` command)."""
+    shm = path.with_name(path.name + "-shm")
+    try:
+        info = os.lstat(shm)
+    except OSError:
+        return False  # no index: no connection is open
+    try:
+        table = Path("/proc/locks").read_text("ascii", "replace")
+    except OSError:
+        return None
+    device = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    me = str(os.getpid())
+    for line in table.splitlines():
+        fields = line.split()
+        # "1: POSIX  ADVISORY  READ 6528 fe:00:2228471 128 128" (a "->" marks waiters)
+        if "->" in fields or len(fields) < 8 or fields[5] != device or fields[4] == me:
+            continue
+        start, end = fields[6], fields[7]
+        if start.isdigit() and int(start) <= _DMS_BYTE and (end == "EOF" or int(end) >= _DMS_BYTE):
+            return True
+    return False
+
+
+def probe_open_elsewhere(path: Path) -> bool:
+    """``open_elsewhere``, falling back to trying the DMS lock where ``/proc/locks`` is
+    missing: only for a process with no connection to the store of its own."""
+    known = open_elsewhere(path)
+    if known is not None:
+        return known
+    shm = path.with_name(path.name + "-shm")
+    try:
+        fd = os.open(shm, os.O_RDWR | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _DMS_BYTE)
+    except OSError:
+        return True
+    else:
+        fcntl.lockf(fd, fcntl.LOCK_UN, 1, _DMS_BYTE)
+        return False
+    finally:
+        os.close(fd)
 
 
 def describe(path: Path) -> StoreInfo:

@@ -7,6 +7,12 @@ falls on; a finished batch whose server never said when it finished is counted
 on no day. One query sums every day at once from the covering index of the
 ``finished`` table (schema 2), and days without a finished batch come back as zeros.
 
+What is read back is checked as a server answer is: a finished row whose time,
+counts or cost no run could have written (text, infinity, a count past ``ABSURD``)
+is left out of every sum and counted in ``DayTotals.skipped``; sums are taken in
+floating point (``total()``), so a month of batches of 10^15 items each adds up
+instead of overflowing SQLite's integers.
+
 Each call opens its own read-only connection, so a worker thread can ask while
 the monitor writes on the event loop's thread (WAL lets them both go on).
 """
@@ -22,7 +28,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from batch_tui.api.models import Batch
-from batch_tui.store.db import BUSY_TIMEOUT_MS, StoreUnavailable
+from batch_tui.api.reading import ABSURD
+from batch_tui.store.db import BUSY_TIMEOUT_MS, StoreUnavailable, stored_moment
 
 #: How many days the history screen shows, today included.
 HISTORY_DAYS = 30
@@ -47,6 +54,8 @@ class DayTotals:
     failed: int = 0
     """Of those, items that failed."""
     cost_cents: float = 0.0
+    skipped: int = 0
+    """Finished rows of that day left out as unreadable (a hand-edited store)."""
 
     @property
     def failure_rate(self) -> float | None:
@@ -93,17 +102,31 @@ def daily_totals(
         value for index, (_, start, stop) in enumerate(bounds) for value in (index, start, stop)
     ]
     rows = db.execute(
-        f"WITH days (i, start, stop) AS (VALUES {values}) "
-        "SELECT i, count(f.at), coalesce(sum(f.processed), 0), "
-        "coalesce(sum(f.failed), 0), coalesce(sum(f.cost), 0.0) "
-        "FROM days LEFT JOIN finished AS f ON f.at >= days.start AND f.at < days.stop "
-        "GROUP BY i ORDER BY i",
+        f"WITH days (i, start, stop) AS (VALUES {values}), "
+        "rows AS (SELECT days.i, f.at, f.processed, f.failed, f.cost, "
+        f"({_usable('f.processed')} AND {_usable('f.failed')} AND {_usable('f.cost')}) AS ok "
+        "FROM days LEFT JOIN finished AS f ON f.at >= days.start AND f.at < days.stop) "
+        "SELECT i, count(CASE WHEN ok THEN at END), "
+        "total(CASE WHEN ok THEN processed END), total(CASE WHEN ok THEN failed END), "
+        "total(CASE WHEN ok THEN cost END), count(CASE WHEN NOT ok THEN at END) "
+        "FROM rows GROUP BY i ORDER BY i",
         params,
     ).fetchall()
     return [
-        DayTotals(day, start, stop, int(n), int(items), int(failed), float(cost))
-        for (day, start, stop), (_, n, items, failed, cost) in zip(bounds, rows, strict=True)
+        DayTotals(day, start, stop, int(n), int(items), int(failed), float(cost), int(skipped))
+        for (day, start, stop), (_, n, items, failed, cost, skipped) in zip(
+            bounds, rows, strict=True
+        )
     ]
+
+
+def _usable(column: str) -> str:
+    """SQL: the column is empty or a number from 0 to ``ABSURD`` (infinity is not; a
+    NaN is stored as NULL, which is "unknown", as the server's null is)."""
+    return (
+        f"({column} IS NULL OR (typeof({column}) IN ('integer', 'real') "
+        f"AND {column} BETWEEN 0 AND {ABSURD}))"
+    )
 
 
 def finished_between(
@@ -117,11 +140,14 @@ def finished_between(
     ).fetchall()
     out = []
     for body, finished in rows:
+        moment = stored_moment(finished)
+        if moment is None or not isinstance(body, (str, bytes)):
+            continue
         try:
             batch = Batch.from_json(json.loads(body))
         except (ValueError, RecursionError):
             continue
-        out.append(FinishedBatch(batch, float(finished)))
+        out.append(FinishedBatch(batch, moment))
     return out
 
 

@@ -34,8 +34,15 @@ class Watching:
         if not batch_id:
             return
         self.monitor.watch(batch_id)
-        if self.watchlist is not None:
-            self.watchlist.add(batch_id)
+        problem = self.watchlist.add(batch_id) if self.watchlist is not None else None
+        if problem:
+            self.node.notify(
+                f"Watching {plain(batch_id)} for this run only: {plain(problem)}",
+                severity="warning",
+                timeout=8,
+                markup=False,
+            )
+            return
         self.node.notify(f"Watching {plain(batch_id)}.", timeout=3, markup=False)
 
     def unwatch(self, batch_id: str | None) -> None:
@@ -47,6 +54,13 @@ class Watching:
             )
             return
         self.monitor.unwatch(batch_id)
-        if self.watchlist is not None:
-            self.watchlist.discard(batch_id)
+        problem = self.watchlist.discard(batch_id) if self.watchlist is not None else None
+        if problem:
+            self.node.notify(
+                f"Stopped watching {plain(batch_id)} for this run only: {plain(problem)}",
+                severity="warning",
+                timeout=8,
+                markup=False,
+            )
+            return
         self.node.notify(f"Stopped watching {plain(batch_id)}.", timeout=3, markup=False)

@@ -220,8 +220,12 @@ class HistoryScreen(Screen[FinishedOn | None]):
             table.add_row(*day_cells(days[index]), key=str(index))
         table.move_cursor(row=min(keep, table.row_count - 1))
         finished = sum(day.batches for day in days)
+        skipped = sum(day.skipped for day in days)
+        # A hand-edited store's rows are left out of the sums, and said to be.
+        rows = "row" if skipped == 1 else "rows"
+        unread = f" · {count(skipped)} unreadable stored {rows} skipped" if skipped else ""
         self._state(
-            f"{count(finished)} batches finished in {HISTORY_DAYS} days · "
+            f"{count(finished)} batches finished in {HISTORY_DAYS} days{unread} · "
             "Enter shows the highlighted day's batches in the list"
         )
 
