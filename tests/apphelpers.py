@@ -14,7 +14,7 @@ from batch_tui.settings.config import Settings
 from batch_tui.core.defaults import DEFAULT_COLUMNS
 from batch_tui.demo.server import DemoServer
 from batch_tui.ui.app import BatchTUI
-from batch_tui.ui.screens.dashboard import Dashboard
+from batch_tui.ui.dashboard.screen import Dashboard
 from batch_tui.ui.screens.history import HistoryScreen
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.integrations.watchlist import WatchList

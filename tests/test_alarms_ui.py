@@ -7,7 +7,7 @@ from apphelpers import cell, highlight_named, make_app, screen_text, settled
 from batch_tui.api.models import Batch
 from batch_tui.monitor.alarms import BatchEvent
 from batch_tui.monitor.monitor import Change
-from batch_tui.ui.alerts import stalled_message
+from batch_tui.ui.alerts.on_screen import stalled_message
 from conftest import wait_until
 
 
@@ -116,7 +116,7 @@ def test_look_of_a_batch_with_items_unaccounted_for(snap_compare, demo, demo_api
 
 
 def test_many_stalls_at_once_are_one_line_naming_the_first_few():
-    from batch_tui.ui.alerts import Alerts
+    from batch_tui.ui.alerts.on_screen import Alerts
 
     class Node:
         def __init__(self) -> None:

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from apphelpers import SIZE
 from batch_tui.monitor.monitor import Change, Snapshot
-from batch_tui.ui.alerts import ALARM_TIMEOUT, ALARM_TITLE
+from batch_tui.ui.alerts.on_screen import ALARM_TIMEOUT, ALARM_TITLE
 from batch_tui.ui.app import MAX_NOTIFICATIONS
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from apphelpers import cell, list_ids, screen_text, settled
 from batch_tui.core.format import compact
 from batch_tui.monitor.scheduler import REFRESH_COALESCE
-from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
+from batch_tui.ui.dialogs.confirm_cancel import ConfirmCancel
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorsTable
 from conftest import wait_until

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from batch_tui.ui import commands
-from batch_tui.ui.screens.dashboard import Dashboard
+from batch_tui.ui.dashboard.screen import Dashboard
 
 
 @dataclass

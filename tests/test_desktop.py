@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sys
 
-from batch_tui.ui.desktop import notification_sequence, tmux_passthrough
+from batch_tui.ui.alerts.desktop import notification_sequence, tmux_passthrough
 from conftest import TEST_KEY, soonest_to_finish, wait_until
 from test_hooks import RECORDER, recorded
 
@@ -106,7 +106,7 @@ async def test_a_failing_hook_is_told_on_screen_and_the_dashboard_goes_on(
 def test_many_events_at_once_become_one_summary():
     from batch_tui.api.models import Batch
     from batch_tui.monitor.alarms import BatchEvent
-    from batch_tui.ui.desktop import summary_notice
+    from batch_tui.ui.alerts.desktop import summary_notice
 
     events = [
         BatchEvent(kind, f"batch_{n}", Batch(id=f"batch_{n}"))

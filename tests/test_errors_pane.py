@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Static
 from apphelpers import screen_text, settled
 from batch_tui.demo.server import DemoServer
 from batch_tui.demo.simulator import Simulator
-from batch_tui.ui.screens.error_text import ErrorText
+from batch_tui.ui.dialogs.error_text import ErrorText
 from batch_tui.ui.screens.results import ResultsScreen
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorsTable

@@ -15,7 +15,7 @@ from apphelpers import history_shown, list_ids, screen_text, settled
 from batch_tui.api.models import Batch
 from batch_tui.monitor.snapshot import Snapshot
 from batch_tui.store import store_path
-from batch_tui.ui.screens.help import HelpScreen
+from batch_tui.ui.dialogs.help import HelpScreen
 from batch_tui.ui.screens.history import HistoryScreen
 from batch_tui.ui.view import FinishedOn, ListView
 from conftest import TEST_KEY, soonest_to_finish, wait_until

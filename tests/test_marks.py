@@ -13,10 +13,10 @@ from batch_tui.demo.server import DemoApi, DemoServer
 from batch_tui.demo.simulator import Simulator
 from batch_tui.core.format import money
 from batch_tui.monitor.monitor import Snapshot
-from batch_tui.ui.marks import Marks
-from batch_tui.ui.screens.bulk_outcome import BulkOutcomeScreen
-from batch_tui.ui.screens.confirm_bulk_cancel import ConfirmBulkCancel
-from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
+from batch_tui.ui.widgets.marks import Marks
+from batch_tui.ui.dialogs.bulk_outcome import BulkOutcomeScreen
+from batch_tui.ui.dialogs.confirm_bulk_cancel import ConfirmBulkCancel
+from batch_tui.ui.dialogs.confirm_cancel import ConfirmCancel
 from batch_tui.ui.widgets.marked_list import MARK_GLYPH, MarkedBatchList
 from conftest import EPOCH, SEED, wait_until
 from test_app import first_with_status, move_to, posts
@@ -312,7 +312,7 @@ async def test_hostile_names_in_the_dialog_and_the_outcome_table_are_literal(run
 async def test_no_profile_switch_while_the_marked_batches_are_being_cancelled(
     tmp_path, demo, demo_api, clock, simulator
 ):
-    from batch_tui.ui.screens.profiles import ProfilePicker
+    from batch_tui.ui.dialogs.profiles import ProfilePicker
     from test_profile_switch import dashboard_on, write_config
 
     demo_api.limiter.limit = 6  # our share: 4 a minute, so the cancels wait for it

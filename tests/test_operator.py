@@ -9,7 +9,7 @@ from rich.color import Color
 from rich.segment import Segment
 
 from apphelpers import cell, highlight_named, list_ids, screen_text, settled
-from batch_tui.ui.screens.help import HelpScreen
+from batch_tui.ui.dialogs.help import HelpScreen
 from batch_tui.ui.widgets.batch_list import BatchList
 from conftest import soonest_to_finish, wait_until
 

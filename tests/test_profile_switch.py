@@ -15,8 +15,8 @@ from batch_tui import session
 from batch_tui.settings.config import resolve_settings
 from batch_tui.demo.server import DemoApi, DemoServer
 from batch_tui.demo.simulator import Simulator
-from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
-from batch_tui.ui.screens.profiles import ProfilePicker
+from batch_tui.ui.dialogs.confirm_cancel import ConfirmCancel
+from batch_tui.ui.dialogs.profiles import ProfilePicker
 from batch_tui.ui.widgets.status_bar import StatusBar
 from batch_tui.integrations.watchlist import WatchList, default_path
 from conftest import EPOCH, wait_until

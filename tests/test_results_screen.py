@@ -82,7 +82,7 @@ async def test_a_failed_page_says_so_and_r_retries_it(run_app, demo_api):
 
 
 async def test_question_mark_shows_the_results_keys(run_app):
-    from batch_tui.ui.screens.help import HelpScreen
+    from batch_tui.ui.dialogs.help import HelpScreen
 
     async with run_app(size=SIZE) as pilot:
         await open_results(pilot, "Article verification")

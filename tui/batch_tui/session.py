@@ -16,8 +16,8 @@ from batch_tui.integrations.hooks import HookRunner
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.store import Store, StoreUnavailable, store_path
 from batch_tui.ui.app import BatchTUI
-from batch_tui.ui.keymap import resolve_keymap
-from batch_tui.ui.profile_switch import Connection, Switcher
+from batch_tui.ui.dashboard.keymap import resolve_keymap
+from batch_tui.ui.dashboard.profile_switch import Connection, Switcher
 from batch_tui.integrations.watchlist import WatchList, default_path
 
 

@@ -17,14 +17,14 @@ from batch_tui.core.defaults import DEFAULT_COLUMNS
 from batch_tui.integrations.hooks import HookRunner
 from batch_tui.monitor.monitor import BatchMonitor, Change
 from batch_tui.ui import commands
-from batch_tui.ui.alerts import ALARM_TITLE
+from batch_tui.ui.alerts.on_screen import ALARM_TITLE
 from batch_tui.ui.messages import MonitorChanged
-from batch_tui.ui.outlets import Outlets
-from batch_tui.ui.polling import POLLING, Poller
-from batch_tui.ui.profile_switch import Connection, Switcher
-from batch_tui.ui.screens.dashboard import Dashboard
+from batch_tui.ui.alerts.outlets import Outlets
+from batch_tui.ui.dashboard.polling import POLLING, Poller
+from batch_tui.ui.dashboard.profile_switch import Connection, Switcher
+from batch_tui.ui.dashboard.screen import Dashboard
 from batch_tui.ui.text import plain
-from batch_tui.ui.toast_leaks import RELEASE_EVERY, release_closed_toasts
+from batch_tui.ui.textual_compat import RELEASE_EVERY, release_closed_toasts
 from batch_tui.integrations.watchlist import WatchList
 
 #: At most this many notifications are on screen at once.

@@ -23,7 +23,7 @@ from textual.dom import DOMNode
 from textual.keys import format_key
 from textual.screen import Screen
 
-from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
+from batch_tui.ui.dialogs.confirm_cancel import ConfirmCancel
 from batch_tui.ui.widgets.batch_list import BatchList
 
 
@@ -274,7 +274,7 @@ def help_sections(
     here = _BY_ID["help"].keys_in(keymap)
     everywhere = [(k, f"{d} (here: {here})" if k == "?" != here else d) for k, d in EVERYWHERE]
     sections.append(("Everywhere", everywhere))
-    from batch_tui.ui.screens.help import results_sections  # the results screen's own
+    from batch_tui.ui.dialogs.help import results_sections  # the results screen's own
     from batch_tui.ui.screens.results import ResultsScreen
 
     for title, entries in results_sections(ResultsScreen.BINDINGS):
@@ -315,7 +315,7 @@ def key_of(node: DOMNode, command_id: str) -> str:
 def show_help(screen: Screen) -> None:
     """Open the help (``?``) for the dashboard, with the keys bound now: the app's
     ``keymap`` holds the ones the config file rebound."""
-    from batch_tui.ui.screens.help import HelpScreen  # loaded when first needed
+    from batch_tui.ui.dialogs.help import HelpScreen  # loaded when first needed
 
     screen.app.push_screen(HelpScreen(help_sections(screen, getattr(screen.app, "keymap", None))))
 

@@ -272,7 +272,7 @@ class HistoryScreen(Screen[FinishedOn | None]):
 
     def action_help(self) -> None:
         """?: the keys of this screen."""
-        from batch_tui.ui.screens.help import HelpScreen
+        from batch_tui.ui.dialogs.help import HelpScreen
 
         keys = [
             ("up / down, pageup / pagedown", "Move through the days; the day's batches follow"),

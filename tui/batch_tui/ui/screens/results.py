@@ -126,7 +126,7 @@ class ItemScreen(ModalScreen[None]):
 
     def action_help(self) -> None:
         """?: the keys here and on the results screen."""
-        from batch_tui.ui.screens.help import HelpScreen, results_sections
+        from batch_tui.ui.dialogs.help import HelpScreen, results_sections
 
         self.app.push_screen(HelpScreen(results_sections(ResultsScreen.BINDINGS)))
 
@@ -338,6 +338,6 @@ class ResultsScreen(Screen):
 
     def action_help(self) -> None:
         """?: the keys of this screen."""
-        from batch_tui.ui.screens.help import HelpScreen, results_sections
+        from batch_tui.ui.dialogs.help import HelpScreen, results_sections
 
         self.app.push_screen(HelpScreen(results_sections(self.BINDINGS)))

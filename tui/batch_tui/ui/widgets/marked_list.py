@@ -14,7 +14,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from batch_tui.ui.marks import Marks
+from batch_tui.ui.widgets.marks import Marks
 from batch_tui.ui.widgets.batch_list import BatchList
 
 #: Drawn in a marked row's first cell.

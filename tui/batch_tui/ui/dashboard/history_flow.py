@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, cast
 from batch_tui.ui.view import FinishedOn
 
 if TYPE_CHECKING:
-    from batch_tui.ui.screens.dashboard import Dashboard
+    from batch_tui.ui.dashboard.screen import Dashboard
 
 
 class HistoryActions:

@@ -19,18 +19,18 @@ from batch_tui.core.clock import Clock, to_datetime
 from batch_tui.monitor.insight import Progress
 from batch_tui.monitor.monitor import MonitorStatus, Snapshot
 from batch_tui.ui import commands
-from batch_tui.ui.alerts import Alerts
-from batch_tui.ui.cancel_flow import CancelFlow
+from batch_tui.ui.alerts.on_screen import Alerts
+from batch_tui.ui.dashboard.cancel_flow import CancelFlow
 from batch_tui.ui.export_copy import copy_batch_id, export_list
-from batch_tui.ui.history_flow import HistoryActions
-from batch_tui.ui.keymap import KeymappedScreen
-from batch_tui.ui.marking import MarkingMixin
+from batch_tui.ui.dashboard.history_flow import HistoryActions
+from batch_tui.ui.dashboard.keymap import KeymappedScreen
+from batch_tui.ui.dashboard.marking import MarkingMixin
 from batch_tui.ui.messages import MonitorChanged
-from batch_tui.ui.polling import PollingControls
-from batch_tui.ui.profile_switch import Connection, ProfileSwitching
+from batch_tui.ui.dashboard.polling import PollingControls
+from batch_tui.ui.dashboard.profile_switch import Connection, ProfileSwitching
 from batch_tui.ui.state import Counts
 from batch_tui.ui.view import ListView
-from batch_tui.ui.watching import Watching
+from batch_tui.ui.dashboard.watching import Watching
 from batch_tui.ui.widgets.batch_detail import BatchDetail
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorRows, ErrorsTable

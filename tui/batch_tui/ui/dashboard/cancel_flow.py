@@ -10,7 +10,7 @@ from textual.widget import Widget
 
 from batch_tui.api.models import Batch
 from batch_tui.monitor.monitor import BatchMonitor, CancelOutcome, Snapshot
-from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
+from batch_tui.ui.dialogs.confirm_cancel import ConfirmCancel
 from batch_tui.ui.text import plain
 
 

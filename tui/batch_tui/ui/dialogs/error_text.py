@@ -62,7 +62,7 @@ class ErrorText(ModalScreen[None]):
 
     def action_help(self) -> None:
         """?: the keys here."""
-        from batch_tui.ui.screens.help import HelpScreen
+        from batch_tui.ui.dialogs.help import HelpScreen
 
         keys = [
             ("up / down, pageup / pagedown", "Scroll the error"),

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from batch_tui.ui.profile_switch import Choice
+from batch_tui.ui.dashboard.profile_switch import Choice
 from batch_tui.ui.styles import profile_text
 from batch_tui.ui.text import inert
 

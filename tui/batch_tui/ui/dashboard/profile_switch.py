@@ -113,7 +113,7 @@ class ProfileSwitching:
                 markup=False,
             )
             return
-        from batch_tui.ui.screens.profiles import ProfilePicker  # loaded when first needed
+        from batch_tui.ui.dialogs.profiles import ProfilePicker  # loaded when first needed
 
         picker = ProfilePicker(choices(switcher, self.app.profile))
         self.node.app.push_screen(picker, callback=self.chosen)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from batch_tui.ui.bulk_cancel import BulkCancelFlow
+from batch_tui.ui.dashboard.bulk_cancel import BulkCancelFlow
 
 if TYPE_CHECKING:
     from batch_tui.monitor.monitor import BatchMonitor, Snapshot
-    from batch_tui.ui.cancel_flow import CancelFlow
+    from batch_tui.ui.dashboard.cancel_flow import CancelFlow
     from batch_tui.ui.widgets.marked_list import MarkedBatchList
 
 
