@@ -210,13 +210,14 @@ async def test_p_without_profiles_says_so_in_one_line(run_app):
 
 async def test_the_palette_and_the_help_offer_the_switch(tmp_path, clock, demo, other):
     from batch_tui.ui import commands
+    from batch_tui.ui.dashboard import help as dashboard_help
 
     path = write_config(tmp_path, demo.url, other.url)
     async with dashboard_on(path, clock) as pilot:
         app = pilot.app
         entries = {c.title: c for c in commands.palette(app.dashboard)}
         assert entries["Switch profile"].help == "key: P"
-        screen_entries = dict(commands.help_sections(app.dashboard))["Screen"]
+        screen_entries = dict(dashboard_help.help_sections(app.dashboard))["Screen"]
         assert ("P", "Switch profile") in screen_entries
         await pilot.press("ctrl+p", *"Switch profile")
         await wait_until(

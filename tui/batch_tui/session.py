@@ -11,14 +11,14 @@ from collections.abc import Callable
 
 from batch_tui.api.client import CheckClient
 from batch_tui.core.clock import Clock, system_clock
-from batch_tui.settings.config import ConfigError, Settings
 from batch_tui.integrations.hooks import HookRunner
+from batch_tui.integrations.watchlist import WatchList, default_path
 from batch_tui.monitor.monitor import BatchMonitor
+from batch_tui.settings.config import ConfigError, Settings
 from batch_tui.store import Store, StoreUnavailable, store_path
 from batch_tui.ui.app import BatchTUI
+from batch_tui.ui.connection import Connection, Switcher
 from batch_tui.ui.dashboard.keymap import resolve_keymap
-from batch_tui.ui.dashboard.profile_switch import Connection, Switcher
-from batch_tui.integrations.watchlist import WatchList, default_path
 
 
 def open_store(settings: Settings) -> tuple[Store | None, str | None]:
@@ -133,19 +133,4 @@ def make_app(
                 chosen, clock=clock, watchlist=profile_watchlist(chosen), timeout=timeout
             ),
         )
-    return BatchTUI(
-        first.monitor,
-        clock=clock,
-        read_only=first.read_only,
-        bell=first.bell,
-        watchlist=first.watchlist,
-        status=first.status,
-        warnings=first.warnings,
-        profile=first.profile,
-        profile_color=first.profile_color,
-        switcher=switcher,
-        columns=first.columns,
-        keymap=keymap,
-        notify=first.notify,
-        hooks=first.hooks,
-    )
+    return BatchTUI(first, clock=clock, switcher=switcher, keymap=keymap)

@@ -12,20 +12,17 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from batch_tui.core.clock import Clock, system_clock
+from batch_tui.monitor.monitor import Change
 from batch_tui.settings.config import Settings
-from batch_tui.core.defaults import DEFAULT_COLUMNS
-from batch_tui.integrations.hooks import HookRunner
-from batch_tui.monitor.monitor import BatchMonitor, Change
 from batch_tui.ui import commands
 from batch_tui.ui.alerts.on_screen import ALARM_TITLE
-from batch_tui.ui.messages import MonitorChanged
 from batch_tui.ui.alerts.outlets import Outlets
+from batch_tui.ui.connection import Connection, Switcher
 from batch_tui.ui.dashboard.polling import POLLING, Poller
-from batch_tui.ui.dashboard.profile_switch import Connection, Switcher
 from batch_tui.ui.dashboard.screen import Dashboard
+from batch_tui.ui.messages import MonitorChanged, ProfileChosen
 from batch_tui.ui.text import plain
 from batch_tui.ui.textual_compat import RELEASE_EVERY, release_closed_toasts
-from batch_tui.integrations.watchlist import WatchList
 
 #: At most this many notifications are on screen at once.
 MAX_NOTIFICATIONS = 4
@@ -34,7 +31,8 @@ REPLACED = frozenset({POLLING, ALARM_TITLE})
 
 
 class BatchTUI(App[int]):
-    """The batch-tui dashboard. It receives a ready ``BatchMonitor`` and a clock."""
+    """The batch-tui dashboard. It receives a ready ``Connection`` (its monitor, and
+    how the dashboard behaves) and a clock."""
 
     CSS_PATH = "app.tcss"
     TITLE = "batch-tui"
@@ -42,45 +40,21 @@ class BatchTUI(App[int]):
 
     def __init__(
         self,
-        monitor: BatchMonitor,
+        connection: Connection,
         *,
         clock: Clock = system_clock,
-        read_only: bool = False,
-        bell: bool = True,
-        watchlist: WatchList | None = None,
-        status: str | None = None,
-        warnings: tuple[str, ...] = (),
-        profile: str | None = None,
-        profile_color: str | None = None,
         switcher: Switcher | None = None,
-        columns: tuple[str, ...] = DEFAULT_COLUMNS,
         keymap: Mapping[str, str] | None = None,
-        notify: str = "none",
-        hooks: HookRunner | None = None,
     ) -> None:
         super().__init__()
         self.clock = clock
         self.keymap = dict(keymap or {})
         """Keys rebound by the config file: binding id → Textual key names
-        (``ui/keymap.py`` checked them)."""
+        (``ui/dashboard/keymap.py`` checked them)."""
         self.switcher = switcher
         """How to reach the config file's other profiles (None: ``P`` has none)."""
         self._switching = False
-        self._use(
-            Connection(
-                monitor,
-                read_only,
-                bell,
-                watchlist,
-                status,
-                warnings,
-                profile,
-                profile_color,
-                columns,
-                notify=notify,
-                hooks=hooks,
-            )
-        )
+        self._use(connection)
 
     def _use(self, connection: Connection) -> None:
         """Take this connection's monitor, with a new dashboard and poll loop for it."""
@@ -89,7 +63,7 @@ class BatchTUI(App[int]):
         self.warnings = connection.warnings
         """Problems found before the start (a config file others can read): printed
         to stderr, where the dashboard hides them, so told again once it is up."""
-        self.dashboard = Dashboard(connection, self.clock)
+        self.dashboard = Dashboard(connection, self.clock, self.switcher)
         self.outlets = Outlets(
             self, notify=connection.notify, hooks=connection.hooks, read_only=connection.read_only
         )
@@ -116,6 +90,10 @@ class BatchTUI(App[int]):
             self.notify(
                 plain(warning), title="Warning", severity="warning", timeout=30, markup=False
             )
+
+    def on_profile_chosen(self, message: ProfileChosen) -> None:
+        """The dashboard's switcher (``P``) chose a profile: reconnect to it."""
+        self.run_worker(self.switch_to(message.settings), group="switch", exclusive=True)
 
     async def switch_to(self, settings: Settings) -> None:
         """Reconnect to another profile: stop this monitor's loop, build the other's

@@ -16,7 +16,12 @@ from textual.app import App
 from textual.timer import Timer
 
 from batch_tui.monitor.alarms import BatchEvent
-from batch_tui.ui.alerts.on_screen import GATHER_SECONDS, alarm_message, finished_message, stalled_message
+from batch_tui.ui.alerts.on_screen import (
+    GATHER_SECONDS,
+    alarm_message,
+    finished_message,
+    stalled_message,
+)
 from batch_tui.ui.text import clean
 
 #: Up to this many events at once are sent one by one; more become one summary.

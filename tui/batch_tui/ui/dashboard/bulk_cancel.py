@@ -10,9 +10,9 @@ from textual.widget import Widget
 from batch_tui.api.models import Batch
 from batch_tui.monitor.bulk import FAILED, BulkOutcome
 from batch_tui.monitor.monitor import BatchMonitor, Snapshot
-from batch_tui.ui.widgets.marks import Marks
 from batch_tui.ui.dialogs.bulk_outcome import BulkOutcomeScreen
 from batch_tui.ui.dialogs.confirm_bulk_cancel import ConfirmBulkCancel, plural
+from batch_tui.ui.widgets.marks import Marks
 
 
 def split(batches: Sequence[Batch]) -> tuple[list[Batch], list[Batch]]:

@@ -1,41 +1,51 @@
 """``h`` on the dashboard: the history screen, and the list filtered to the day chosen.
 
-A mixin of the dashboard's, so its action is found where Textual looks for it.
 When the store is off there is no history: one line says why, in the words the
 status line uses.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import TYPE_CHECKING, cast
+from collections.abc import Callable
 
+from textual.widget import Widget
+
+from batch_tui.core.clock import Clock
+from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.ui.view import FinishedOn
 
-if TYPE_CHECKING:
-    from batch_tui.ui.dashboard.screen import Dashboard
 
+class HistoryBrowsing:
+    """The dashboard's ``h``: opens the last 30 days, and hands on the day chosen."""
 
-class HistoryActions:
-    """The dashboard's ``h``."""
+    def __init__(
+        self,
+        node: Widget,
+        monitor: BatchMonitor,
+        clock: Clock,
+        show_day: Callable[[FinishedOn], None],
+    ) -> None:
+        self.node = node
+        """Where the history screen is shown from."""
+        self.monitor = monitor
+        self.clock = clock
+        self.show_day = show_day
+        """Shows only the batches that finished on a day (the dashboard's filter)."""
 
-    def action_history(self) -> None:
+    def open(self) -> None:
         """The last 30 days from the local store, or why there are none."""
-        dashboard = cast("Dashboard", self)
-        link = dashboard.monitor.store
+        link = self.monitor.store
         reader = link.history()
         if reader is None:
-            dashboard.notify(
+            self.node.notify(
                 f"No history: {link.off_reason}", severity="warning", timeout=6, markup=False
             )
             return
         from batch_tui.ui.screens.history import HistoryScreen  # loaded when first needed
 
-        dashboard.app.push_screen(HistoryScreen(reader, dashboard.clock), self._day_chosen)
+        self.node.app.push_screen(HistoryScreen(reader, self.clock), self.chosen)
 
-    def _day_chosen(self, day: FinishedOn | None) -> None:
+    def chosen(self, day: FinishedOn | None) -> None:
         """Show only the batches that finished on the day chosen (Escape clears it)."""
         if day is not None:
-            dashboard = cast("Dashboard", self)
-            dashboard._set_view(replace(dashboard.view, day=day))
-            dashboard.batch_list.focus()
+            self.show_day(day)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from textual.widget import Widget
 
+from batch_tui.integrations.watchlist import WatchList
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.ui.text import plain
-from batch_tui.integrations.watchlist import WatchList
 
 
 class Watching:
