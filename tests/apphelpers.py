@@ -10,14 +10,14 @@ from textual.pilot import Pilot
 
 from batch_tui import session
 from batch_tui.core.clock import FakeClock
-from batch_tui.settings.config import Settings
 from batch_tui.core.defaults import DEFAULT_COLUMNS
 from batch_tui.demo.server import DemoServer
+from batch_tui.integrations.watchlist import WatchList
+from batch_tui.settings.config import Settings
 from batch_tui.ui.app import BatchTUI
 from batch_tui.ui.dashboard.screen import Dashboard
 from batch_tui.ui.screens.history import HistoryScreen
 from batch_tui.ui.widgets.batch_list import BatchList
-from batch_tui.integrations.watchlist import WatchList
 from conftest import TEST_KEY, wait_until
 
 #: Long enough that, on a frozen clock, nothing is polled again unless a test asks.

@@ -8,11 +8,12 @@ from batch_tui.api.models import Batch
 from batch_tui.monitor.alarms import BatchEvent
 from batch_tui.monitor.monitor import Change
 from batch_tui.ui.alerts.on_screen import stalled_message
+from batch_tui.ui.textual_compat import notifications
 from conftest import wait_until
 
 
 def told(app, title: str) -> list[str]:
-    return [n.message for n in app._notifications if n.title == title]
+    return [n.message for n in notifications(app) if n.title == title]
 
 
 async def test_a_stalled_batch_is_marked_in_its_row_and_detail_until_it_moves(
@@ -69,7 +70,7 @@ async def test_a_batch_completing_with_items_unaccounted_for_is_marked_and_told(
             "Incomplete: 12 items unaccounted for."
         ]
         assert all(
-            n.severity == "warning" for n in app._notifications if n.title == "Batch finished"
+            n.severity == "warning" for n in notifications(app) if n.title == "Batch finished"
         )
 
 

@@ -12,13 +12,14 @@ from textual.widgets import OptionList, Static
 
 from apphelpers import SIZE, list_ids, screen_text, settled
 from batch_tui import session
-from batch_tui.settings.config import resolve_settings
 from batch_tui.demo.server import DemoApi, DemoServer
 from batch_tui.demo.simulator import Simulator
+from batch_tui.integrations.watchlist import WatchList, default_path
+from batch_tui.settings.config import resolve_settings
 from batch_tui.ui.dialogs.confirm_cancel import ConfirmCancel
 from batch_tui.ui.dialogs.profiles import ProfilePicker
+from batch_tui.ui.textual_compat import notifications
 from batch_tui.ui.widgets.status_bar import StatusBar
-from batch_tui.integrations.watchlist import WatchList, default_path
 from conftest import EPOCH, wait_until
 from test_app import first_with_status, move_to, posts
 
@@ -152,7 +153,7 @@ async def test_an_unusable_profile_is_refused_and_the_dashboard_stays(
         app = pilot.app
         await pilot.press("P", "j", "j", "enter")
         await wait_until(
-            lambda: any("$NOPE, which is not set" in n.message for n in app._notifications),
+            lambda: any("$NOPE, which is not set" in n.message for n in notifications(app)),
             pilot=pilot,
         )
         assert app.profile == "alpha" and app.monitor.status.state == "ok"
@@ -201,8 +202,8 @@ async def test_p_without_profiles_says_so_in_one_line(run_app):
     async with run_app(notifications=True) as pilot:
         app = pilot.app
         await pilot.press("P")
-        await wait_until(lambda: bool(app._notifications), pilot=pilot)
-        messages = [n.message for n in app._notifications]
+        await wait_until(lambda: bool(notifications(app)), pilot=pilot)
+        messages = [n.message for n in notifications(app)]
         assert any(m.startswith("No profiles: add [profiles.NAME] tables") for m in messages)
         assert all("\n" not in m for m in messages)
         assert app.screen is app.dashboard
@@ -247,7 +248,9 @@ async def test_a_switch_that_cannot_be_built_keeps_the_dashboard(tmp_path, clock
         await pilot.press("P", "j", "enter")
         await wait_until(
             lambda: any(
-                "Cannot switch: OSError: [bold]disk full" in n.message for n in app._notifications
+                n.title == "Profile switch failed"
+                and n.message.endswith("internal error: OSError: [bold]disk full")
+                for n in notifications(app)
             ),
             pilot=pilot,
         )

@@ -14,7 +14,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed
 from batch_tui.core.clock import Clock, system_clock
 from batch_tui.monitor.monitor import Change
 from batch_tui.settings.config import Settings
-from batch_tui.ui import commands
+from batch_tui.ui import commands, workers
 from batch_tui.ui.alerts.on_screen import ALARM_TITLE
 from batch_tui.ui.alerts.outlets import Outlets
 from batch_tui.ui.connection import Connection, Switcher
@@ -22,7 +22,14 @@ from batch_tui.ui.dashboard.polling import POLLING, Poller
 from batch_tui.ui.dashboard.screen import Dashboard
 from batch_tui.ui.messages import MonitorChanged, ProfileChosen
 from batch_tui.ui.text import plain
-from batch_tui.ui.textual_compat import RELEASE_EVERY, release_closed_toasts
+from batch_tui.ui.textual_compat import (
+    RELEASE_EVERY,
+    notifications,
+    redraw_notifications,
+    release_closed_toasts,
+    take_back,
+)
+from batch_tui.ui.workers import WorkFailed
 
 #: At most this many notifications are on screen at once.
 MAX_NOTIFICATIONS = 4
@@ -93,7 +100,14 @@ class BatchTUI(App[int]):
 
     def on_profile_chosen(self, message: ProfileChosen) -> None:
         """The dashboard's switcher (``P``) chose a profile: reconnect to it."""
-        self.run_worker(self.switch_to(message.settings), group="switch", exclusive=True)
+        workers.start(
+            self,
+            self.switch_to(message.settings),
+            what="Profile switch",
+            about=message.settings.profile or "",
+            group="switch",
+            exclusive=True,
+        )
 
     async def switch_to(self, settings: Settings) -> None:
         """Reconnect to another profile: stop this monitor's loop, build the other's
@@ -103,14 +117,9 @@ class BatchTUI(App[int]):
             return
         self._switching = True
         try:
+            # A connection that cannot be built raises before anything is replaced:
+            # the dashboard in use stays, and the worker policy says why.
             connection = self.switcher.connect(settings)
-        except Exception as exc:  # a bug: the dashboard in use stays as it was
-            self._switching = False
-            self.notify(
-                f"Cannot switch: {type(exc).__name__}: {plain(exc)}", severity="error", markup=False
-            )
-            return
-        try:
             await self._replace(connection)
         finally:
             self._switching = False
@@ -138,6 +147,11 @@ class BatchTUI(App[int]):
         """A worker of the app's changed state: a stopped poll loop is said and restarted."""
         self.poller.state_changed(event)
 
+    def on_work_failed(self, message: WorkFailed) -> None:
+        """The one place a worker's failure is told (``ui/workers.py``): a toast
+        naming what failed; the screen it ran for stays as it was, usable."""
+        self.notify(message.text, title=message.title, severity="error", markup=False)
+
     def _polling_stopped(self, reason: str | None) -> None:
         self.dashboard.stopped = reason
 
@@ -152,19 +166,19 @@ class BatchTUI(App[int]):
         a newer word on polling or the failure-rate alarm, replaces the older one
         rather than stacking; past ``MAX_NOTIFICATIONS`` the oldest goes."""
         new = event.notification
-        for shown in list(self._notifications):
+        for shown in notifications(self):
             same = (shown.message, shown.title, shown.severity) == (
                 new.message,
                 new.title,
                 new.severity,
             )
             if shown is not new and (same or new.title == shown.title in REPLACED):
-                self._unnotify(shown, refresh=False)
+                take_back(self, shown)
         # (Textual adds ``new`` after this handler has run: room is kept for it.)
-        older = [shown for shown in self._notifications if shown is not new]
+        older = [shown for shown in notifications(self) if shown is not new]
         for shown in older[: max(0, len(older) - MAX_NOTIFICATIONS + 1)]:
-            self._unnotify(shown, refresh=False)
-        self._refresh_notifications()
+            take_back(self, shown)
+        redraw_notifications(self)
 
     def _monitor_changed(self, change: Change) -> None:
         self.outlets.tell(change.events)

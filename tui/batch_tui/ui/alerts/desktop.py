@@ -23,6 +23,7 @@ from batch_tui.ui.alerts.on_screen import (
     stalled_message,
 )
 from batch_tui.ui.text import clean
+from batch_tui.ui.textual_compat import write_to_terminal
 
 #: Up to this many events at once are sent one by one; more become one summary.
 MAX_NAMED = 3
@@ -110,9 +111,6 @@ class DesktopNotifier:
 
     def send(self, title: str, body: str) -> None:
         """Write one notification's sequence to the terminal, between frames."""
-        # Textual has no public raw write; its own bell and clipboard copy use the
-        # driver's write, which queues behind whatever frame is being written.
-        driver = self.app._driver
-        if driver is not None:
-            driver.write(notification_sequence(title, body, kind=self.kind, tmux=self.tmux))
+        sequence = notification_sequence(title, body, kind=self.kind, tmux=self.tmux)
+        if write_to_terminal(self.app, sequence):
             self.sent += 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
@@ -14,6 +14,7 @@ from batch_tui.core.clock import to_datetime
 from batch_tui.core.format import MISSING, count, money
 from batch_tui.integrations.export import export_results
 from batch_tui.monitor.monitor import BatchMonitor
+from batch_tui.ui import workers
 from batch_tui.ui.dialogs.help import HelpScreen, results_sections
 from batch_tui.ui.dialogs.item import ITEM_STYLES, ItemScreen
 from batch_tui.ui.export_copy import export_failed
@@ -134,9 +135,24 @@ class ResultsScreen(Screen):
             text.append_text(inert(message, "red", max_chars=200))
         self.query_one("#results-state", Static).update(text)
 
-    @work(group="results-page", exit_on_error=False)
-    async def load_more(self, look_ahead: int = LOOK_AHEAD_PAGES) -> None:
-        """Fetch the next page, unless one is on its way or there is none.
+    def load_more(self, look_ahead: int = LOOK_AHEAD_PAGES) -> None:
+        """Fetch the next page, unless one is on its way or there is none."""
+        workers.start(
+            self,
+            self._load_more(look_ahead),
+            what="Results page",
+            about=self.subject.id or "",
+            group="results-page",
+        )
+
+    def on_work_failed(self, message: workers.WorkFailed) -> None:
+        """A page failed (a bug or a hostile answer): this page is lost, not the
+        screen; the state line says so and r asks again (the app's toast names it)."""
+        if self.is_attached:
+            self._state(f"{message.text} (r retries)")
+
+    async def _load_more(self, look_ahead: int) -> None:
+        """The next page, on its way.
 
         With only failed items shown, a page without enough of them fetches the
         next by itself, but at most ``look_ahead`` pages per request of the user's:
@@ -152,10 +168,6 @@ class ResultsScreen(Screen):
         except ApiError as exc:
             if self.is_attached:
                 self._state(f"{exc.kind}: {exc.message} (r retries)")
-            return
-        except Exception as exc:  # a bug or a hostile answer costs this page, not the app
-            if self.is_attached:
-                self._state(f"internal error: {type(exc).__name__}: {exc} (r retries)")
             return
         finally:
             self.fetching = False
