@@ -13,11 +13,10 @@ from collections import Counter
 from collections.abc import Sequence
 
 from textual.app import App
-from textual.timer import Timer
 
 from batch_tui.monitor.alarms import BatchEvent
+from batch_tui.ui.alerts.batcher import Batcher
 from batch_tui.ui.alerts.on_screen import (
-    GATHER_SECONDS,
     alarm_message,
     finished_message,
     stalled_message,
@@ -85,23 +84,18 @@ class DesktopNotifier:
         self.tmux = bool(os.environ.get("TMUX")) if tmux is None else tmux
         self.sent = 0
         """Notifications sent since start."""
-        self._pending: list[BatchEvent] = []
-        self._timer: Timer | None = None
+        self._events: Batcher[BatchEvent] = Batcher(app, self._send_all)
 
     def tell(self, events: Sequence[BatchEvent]) -> None:
         """Gather these events for ``GATHER_SECONDS``, then send them (``flush``)."""
-        if self.kind == "none" or not events:
-            return
-        self._pending.extend(events)
-        if self._timer is None:
-            self._timer = self.app.set_timer(GATHER_SECONDS, self.flush)
+        if self.kind != "none":
+            self._events.add(events)
 
     def flush(self) -> None:
         """Notify the desktop of the events gathered: each, or a burst as one summary."""
-        self._timer = None
-        events, self._pending = self._pending, []
-        if not events:
-            return
+        self._events.flush()
+
+    def _send_all(self, events: list[BatchEvent]) -> None:
         if len(events) <= MAX_NAMED:
             notices = [event_notice(e, read_only=self.read_only) for e in events]
         else:
