@@ -399,3 +399,79 @@ def test_imports_inside_ui_run_downward():
         and UI_LAYERS.index(_ui_layer(target)) > UI_LAYERS.index(_ui_layer(source))
     ]
     assert upward == [], "upward imports inside ui/:\n" + "\n".join(upward)
+
+
+# ── one module for Textual's private parts; classes not assembled from mixins ──
+
+
+def _textual_private_names() -> set[str]:
+    """Every private (single-underscore) name Textual's app, screens and widgets have."""
+    from textual.app import App
+    from textual.screen import Screen
+    from textual.scroll_view import ScrollView
+    from textual.widget import Widget
+
+    # Instances too: much of Textual's state (``_driver``, ``_notifications``) is
+    # set in ``__init__``, not on the class.
+    objects = (App, Screen, Widget, ScrollView, App(), Screen(), Widget(), ScrollView())
+    return {
+        name
+        for thing in objects
+        for name in dir(thing)
+        if name.startswith("_") and not name.startswith("__")
+    }
+
+
+def _own_private_names() -> set[str]:
+    """Private names our own code defines (methods, and attributes it assigns)."""
+    names: set[str] = set()
+    for path in (PACKAGE / "ui").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                names.add(node.attr)
+    return names
+
+
+def test_textual_s_private_parts_are_used_in_one_module():
+    """An upgrade of Textual is checked against ui/textual_compat.py alone: no other
+    module imports a private module or name of Textual's, or reaches for a private
+    attribute of Textual's objects (one our own code does not define)."""
+    theirs = _textual_private_names() - _own_private_names()
+    offenders = []
+    for path in sorted((PACKAGE / "ui").rglob("*.py")):
+        if path.name == "textual_compat.py":
+            continue
+        where = path.relative_to(PACKAGE)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("textual"):
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                if "._" in f".{node.module}" or private:
+                    offenders.append(f"{where}:{node.lineno} from {node.module} import")
+            elif isinstance(node, ast.Attribute) and node.attr in theirs:
+                offenders.append(f"{where}:{node.lineno} .{node.attr}")
+    assert offenders == []
+
+
+#: Classes still assembled from mixins, for another branch to take apart (the
+#: monitor as collaborating objects, issue 17 item 1). The list only shrinks.
+KNOWN_ASSEMBLED = {"batch_tui.monitor.monitor.BatchMonitor"}
+
+
+def test_no_class_is_assembled_from_three_of_our_own_bases():
+    import importlib
+    import inspect
+
+    assembled = set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "__main__.py":
+            continue
+        module = importlib.import_module(_module_name(path))
+        for cls in vars(module).values():
+            if inspect.isclass(cls) and cls.__module__ == module.__name__:
+                ours = [b for b in cls.__bases__ if b.__module__.startswith("batch_tui")]
+                if len(ours) >= 3:
+                    assembled.add(f"{cls.__module__}.{cls.__qualname__}")
+    assert assembled - KNOWN_ASSEMBLED == set()
+    assert KNOWN_ASSEMBLED - assembled == set(), "a known class is taken apart: unlist it"
