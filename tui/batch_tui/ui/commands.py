@@ -1,13 +1,17 @@
-"""Every dashboard command in one table: its key, action, words, when it applies and group.
+"""Every dashboard command in one table: its key, action, owner, words, when it
+applies and group.
 
 The dashboard's ``BINDINGS``, the help screen (``?``) and the command palette
 (ctrl+p) are all read from ``COMMANDS``, so a command added here has a key, a
-line in the help and a palette entry at once. Whether a command applies right now
-(no cancel in read-only mode, no pane switch when both panes are on screen) is
-the table's ``when``, asked through Textual's own ``check_action``; the palette
-runs a command with ``run_action``, as a key press would. Each command's ``id`` is
-its binding id, by which the config file's ``[keys]`` rebinds it (``ui/keymap.py``,
-through Textual's keymap); the help and the palette show the keys bound now.
+line in the help and a palette entry at once. Each names the part of the
+dashboard that owns it (``target``: the list that owns the marks, watching,
+history, profile switching, polling; none for the screen's own), and the screen's
+``route`` action hands the key to it. Whether a command applies right now (no
+cancel in read-only mode) is the table's ``when``, asked through Textual's own
+``check_action``; the palette runs a command with ``run_action``, as a key press
+would. Each command's ``id`` is its binding id, by which the config file's
+``[keys]`` rebinds it (``ui/dashboard/keymap.py``, through Textual's keymap); the
+help and the palette show the keys bound now.
 """
 
 from __future__ import annotations
