@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from textual.app import App
 
-from apphelpers import screen_text, settled
+from apphelpers import screen_strips, screen_text, settled
 from batch_tui.api.models import Batch
 from batch_tui.core.format import money
 from batch_tui.demo.server import DemoApi, DemoServer
@@ -289,7 +289,7 @@ async def test_marking_every_row_renders_no_row_again():
         assert len(rows.marks) == len(snapshots)
         now_drawn = rows._rows._strips
         assert all(now_drawn.get(i) is strip for i, strip in drawn.items())  # none made again
-        lines = [strip.text for strip in app.screen._compositor.render_strips()]
+        lines = [strip.text for strip in screen_strips(app)]
         assert all(line.startswith(MARK_GLYPH) for line in lines[1:])
 
 

@@ -8,7 +8,7 @@ import json
 from rich.color import Color
 from rich.segment import Segment
 
-from apphelpers import cell, highlight_named, list_ids, screen_text, settled
+from apphelpers import cell, highlight_named, list_ids, screen_strips, screen_text, settled
 from batch_tui.ui.dialogs.help import HelpScreen
 from batch_tui.ui.textual_compat import notifications
 from batch_tui.ui.widgets.batch_list import BatchList
@@ -377,7 +377,7 @@ def status_cells(app) -> dict[str, list[Segment]]:
     """Each status word as drawn in the list (off the cursor row, whose colours are the
     cursor's): the segments on screen, with the colours the terminal gets."""
     table = app.dashboard.query_one(BatchList)
-    strips = app.screen._compositor.render_strips()
+    strips = screen_strips(app)
     top = table.region.y + 1 - round(table.scroll_y)  # the row under the header
     drawn: dict[str, list[Segment]] = {}
     for row, batch_id in enumerate(table.row_ids):
