@@ -7,17 +7,18 @@ from contextlib import asynccontextmanager
 
 from textual.css.query import NoMatches
 from textual.pilot import Pilot
+from textual.strip import Strip
 
 from batch_tui import session
 from batch_tui.core.clock import FakeClock
-from batch_tui.settings.config import Settings
 from batch_tui.core.defaults import DEFAULT_COLUMNS
 from batch_tui.demo.server import DemoServer
+from batch_tui.integrations.watchlist import WatchList
+from batch_tui.settings.config import Settings
 from batch_tui.ui.app import BatchTUI
-from batch_tui.ui.screens.dashboard import Dashboard
+from batch_tui.ui.dashboard.screen import Dashboard
 from batch_tui.ui.screens.history import HistoryScreen
 from batch_tui.ui.widgets.batch_list import BatchList
-from batch_tui.integrations.watchlist import WatchList
 from conftest import TEST_KEY, wait_until
 
 #: Long enough that, on a frozen clock, nothing is polled again unless a test asks.
@@ -123,11 +124,16 @@ def list_ids(app: BatchTUI) -> list[str]:
     return app.dashboard.query_one(BatchList).row_ids
 
 
+def screen_strips(app: BatchTUI) -> list[Strip]:
+    """Every line on screen as drawn, with its styles: what the terminal gets."""
+    # The compositor is private, but it is the one place the whole screen exists
+    # as drawn; the tests reach it only here.
+    return app.screen._compositor.render_strips()
+
+
 def screen_text(app: BatchTUI) -> str:
     """Everything on screen, as plain text lines: what a user reads."""
-    # The compositor is private, but it is the one place the whole screen exists as text.
-    strips = app.screen._compositor.render_strips()
-    return "\n".join(strip.text for strip in strips)
+    return "\n".join(strip.text for strip in screen_strips(app))
 
 
 async def highlight_named(pilot, name: str) -> str:

@@ -268,6 +268,7 @@ async def ui_update_cost(rows: int, repeats: int = 50) -> float:
     from textual._compositor import CompositorUpdate
 
     from batch_tui.ui.app import BatchTUI
+    from batch_tui.ui.connection import Connection
     from batch_tui.ui.messages import MonitorChanged
     from batch_tui.ui.widgets.batch_list import BatchList
 
@@ -275,7 +276,7 @@ async def ui_update_cost(rows: int, repeats: int = 50) -> float:
     clock = FakeClock(now)
     monitor = StaticMonitor(CheckClient("http://127.0.0.1:9", KEY), clock=clock)
     monitor.fleet.snapshots = fake_snapshots(rows, now)
-    app = BatchTUI(monitor, clock=clock)
+    app = BatchTUI(Connection(monitor), clock=clock)
     painted = asyncio.Event()
     applied = False
     stamps: list[float] = []
@@ -481,11 +482,12 @@ def bench_idle(duration: float) -> list[tuple[str, str, str]]:
 
 async def soak(polls: int) -> tuple[float, float]:
     from batch_tui.ui.app import BatchTUI
+    from batch_tui.ui.connection import Connection
 
     with demo_server("--batches", "200", "--active", "20", "--rate-limit", "0") as url:
         clock = FakeClock(time.time())
         monitor = BatchMonitor(CheckClient(url, KEY), interval=2.0, clock=clock)
-        app = BatchTUI(monitor, clock=clock)
+        app = BatchTUI(Connection(monitor), clock=clock)
         async with app.run_test(size=(140, 40)) as pilot:
             warm, before = 1000, None
             while monitor.requests_sent < polls:

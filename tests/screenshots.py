@@ -29,11 +29,11 @@ from apphelpers import (  # noqa: E402
 )
 from batch_tui import session  # noqa: E402
 from batch_tui.core.clock import FakeClock  # noqa: E402
-from batch_tui.settings.config import resolve_settings  # noqa: E402
 from batch_tui.demo.faults import Faults  # noqa: E402
 from batch_tui.demo.server import DemoApi, DemoServer  # noqa: E402
 from batch_tui.demo.simulator import Simulator  # noqa: E402
-from batch_tui.ui.screens.bulk_outcome import BulkOutcomeScreen  # noqa: E402
+from batch_tui.settings.config import resolve_settings  # noqa: E402
+from batch_tui.ui.dialogs.bulk_outcome import BulkOutcomeScreen  # noqa: E402
 from conftest import EPOCH, SEED, wait_until  # noqa: E402
 
 OUT = HERE.parent / "screenshots"

@@ -7,12 +7,13 @@ from apphelpers import cell, highlight_named, make_app, screen_text, settled
 from batch_tui.api.models import Batch
 from batch_tui.monitor.alarms import BatchEvent
 from batch_tui.monitor.monitor import Change
-from batch_tui.ui.alerts import stalled_message
+from batch_tui.ui.alerts.on_screen import stalled_message
+from batch_tui.ui.textual_compat import notifications
 from conftest import wait_until
 
 
 def told(app, title: str) -> list[str]:
-    return [n.message for n in app._notifications if n.title == title]
+    return [n.message for n in notifications(app) if n.title == title]
 
 
 async def test_a_stalled_batch_is_marked_in_its_row_and_detail_until_it_moves(
@@ -69,7 +70,7 @@ async def test_a_batch_completing_with_items_unaccounted_for_is_marked_and_told(
             "Incomplete: 12 items unaccounted for."
         ]
         assert all(
-            n.severity == "warning" for n in app._notifications if n.title == "Batch finished"
+            n.severity == "warning" for n in notifications(app) if n.title == "Batch finished"
         )
 
 
@@ -116,7 +117,7 @@ def test_look_of_a_batch_with_items_unaccounted_for(snap_compare, demo, demo_api
 
 
 def test_many_stalls_at_once_are_one_line_naming_the_first_few():
-    from batch_tui.ui.alerts import Alerts
+    from batch_tui.ui.alerts.on_screen import Alerts
 
     class Node:
         def __init__(self) -> None:

@@ -8,7 +8,7 @@ from textual.widgets import Button, Static
 from textual.widgets._toast import Toast
 
 from batch_tui.core.format import count, money
-from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
+from batch_tui.ui.dialogs.confirm_cancel import ConfirmCancel
 from conftest import wait_until
 from test_app import first_with_status, move_to, posts
 

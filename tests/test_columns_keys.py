@@ -11,16 +11,16 @@ import pytest
 
 from apphelpers import screen_text, settled
 from batch_tui.api.models import Batch
-from batch_tui.settings.config import ConfigError, resolve_settings
 from batch_tui.core.defaults import COLUMN_CHOICES, DEFAULT_COLUMNS
 from batch_tui.monitor.insight import Progress
 from batch_tui.monitor.monitor import Snapshot
+from batch_tui.settings.config import ConfigError, resolve_settings
 from batch_tui.ui import commands
 from batch_tui.ui.commands import COMMANDS
-from batch_tui.ui.keymap import command_ids, resolve_keymap
-from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
-from batch_tui.ui.screens.dashboard import Dashboard
-from batch_tui.ui.screens.help import HelpScreen
+from batch_tui.ui.dashboard.keymap import command_ids, resolve_keymap
+from batch_tui.ui.dashboard.screen import Dashboard
+from batch_tui.ui.dialogs.confirm_cancel import ConfirmCancel
+from batch_tui.ui.dialogs.help import HelpScreen
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.batch_rows import Rows
 from batch_tui.ui.widgets.columns import (

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import pytest
 
 from batch_tui.ui import commands
-from batch_tui.ui.screens.dashboard import Dashboard
+from batch_tui.ui.dashboard import help as dashboard_help
+from batch_tui.ui.dashboard.screen import Dashboard
 
 
 @dataclass
@@ -23,9 +24,18 @@ class Screen:
 
 def test_every_command_has_an_action_to_run():
     for command in commands.COMMANDS:
-        if not command.action.startswith("app."):
+        if command.target:  # one of the screen's parts owns it
+            assert callable(getattr(Dashboard.PARTS[command.target], command.action)), command
+        elif not command.action.startswith("app."):
             assert hasattr(Dashboard, f"action_{command.action}"), command
         assert command.group in commands.GROUPS, command
+
+
+def test_a_part_s_command_is_run_and_asked_about_through_the_route():
+    mark = next(c for c in commands.COMMANDS if c.binding_id == "mark")
+    assert mark.action_string == "route('batch_list', 'toggle_mark')"
+    assert not commands.applies(Screen(read_only=True), *mark.call)
+    assert commands.applies(Screen(read_only=False), *mark.call)
 
 
 def test_the_dashboard_binds_exactly_the_table():
@@ -37,7 +47,7 @@ def test_the_dashboard_binds_exactly_the_table():
 
 @pytest.mark.parametrize("read_only", [False, True])
 def test_read_only_takes_cancel_out_of_the_help(read_only):
-    sections = dict(commands.help_sections(Screen(read_only=read_only)))
+    sections = dict(dashboard_help.help_sections(Screen(read_only=read_only)))
     batches = [description for _, description in sections["Batches"]]
     assert ("Cancel batch" in batches) is not read_only
     assert ("Cancel dialog" in sections) is not read_only
@@ -46,5 +56,7 @@ def test_read_only_takes_cancel_out_of_the_help(read_only):
 def test_tab_applies_at_every_width():
     assert commands.applies(Screen(narrow=False), "switch_pane")
     assert commands.applies(Screen(narrow=True), "switch_pane")
-    keys = lambda screen: [keys for _, rows in commands.help_sections(screen) for keys, _ in rows]  # noqa: E731
+    keys = lambda screen: [
+        keys for _, rows in dashboard_help.help_sections(screen) for keys, _ in rows
+    ]  # noqa: E731
     assert "tab" in keys(Screen(narrow=True)) and "tab" in keys(Screen(narrow=False))

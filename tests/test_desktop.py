@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import sys
 
-from batch_tui.ui.desktop import notification_sequence, tmux_passthrough
+from batch_tui.ui.alerts.desktop import notification_sequence, tmux_passthrough
+from batch_tui.ui.textual_compat import notifications
 from conftest import TEST_KEY, soonest_to_finish, wait_until
 from test_hooks import RECORDER, recorded
 
@@ -95,9 +96,9 @@ async def test_a_failing_hook_is_told_on_screen_and_the_dashboard_goes_on(
         await pilot.press("r")
         expected = f"hook chat-hook: program not found (completed {spec.id})"
         await wait_until(
-            lambda: any(n.message == expected for n in app._notifications), pilot=pilot
+            lambda: any(n.message == expected for n in notifications(app)), pilot=pilot
         )
-        [told] = [n for n in app._notifications if n.message == expected]
+        [told] = [n for n in notifications(app) if n.message == expected]
         assert (told.title, told.severity) == ("Hook", "warning")
         await pilot.press("j")
         assert app.is_running
@@ -106,7 +107,7 @@ async def test_a_failing_hook_is_told_on_screen_and_the_dashboard_goes_on(
 def test_many_events_at_once_become_one_summary():
     from batch_tui.api.models import Batch
     from batch_tui.monitor.alarms import BatchEvent
-    from batch_tui.ui.desktop import summary_notice
+    from batch_tui.ui.alerts.desktop import summary_notice
 
     events = [
         BatchEvent(kind, f"batch_{n}", Batch(id=f"batch_{n}"))

@@ -10,8 +10,9 @@ from textual.widgets import DataTable, Static
 from apphelpers import screen_text, settled
 from batch_tui.demo.server import DemoServer
 from batch_tui.demo.simulator import Simulator
-from batch_tui.ui.screens.error_text import ErrorText
+from batch_tui.ui.dialogs.error_text import ErrorText
 from batch_tui.ui.screens.results import ResultsScreen
+from batch_tui.ui.textual_compat import notifications
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorsTable
 from conftest import EPOCH, SEED, wait_until
@@ -104,7 +105,7 @@ async def test_results_of_a_batch_that_failed_validation_say_what_there_is(
         await pilot.pause()
         (path,) = tmp_path.glob("batch-tui-results-*.csv")
         assert len(list(csv.DictReader(path.open()))) == kept
-        told = [n.message for n in app._notifications if n.title == "Exported"]
+        told = [n.message for n in notifications(app) if n.title == "Exported"]
         assert told and told[-1].startswith(f"Wrote {kept} validation error")
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from apphelpers import SIZE
-from batch_tui.ui.screens.error_text import ErrorText
-from batch_tui.ui.screens.help import HelpScreen
-from batch_tui.ui.screens.results import ItemScreen
+from batch_tui.ui.dialogs.error_text import ErrorText
+from batch_tui.ui.dialogs.help import HelpScreen
+from batch_tui.ui.dialogs.item import ItemScreen
 from test_errors_pane import failed_validation, highlight
 from test_results_screen import open_results
 

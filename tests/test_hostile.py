@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from apphelpers import screen_text, settled
+from apphelpers import screen_strips, screen_text, settled
+from batch_tui.core.format import count
 from batch_tui.demo.server import DemoApi, DemoServer
 from batch_tui.demo.simulator import Simulator
-from batch_tui.core.format import count
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.batch_rows import PADDING
 from conftest import EPOCH, SEED
@@ -48,7 +48,7 @@ async def highlight(pilot, batch_id: str) -> None:
 def drawn_cell(app, batch_id: str, column: str) -> str:
     """What one list cell shows on screen: the drawn line, cut at that column's cells."""
     table = app.screen.query_one(BatchList)
-    line = app.screen._compositor.render_strips()[
+    line = screen_strips(app)[
         table.region.y + 1 + table.get_row_index(batch_id) - round(table.scroll_y)
     ]
     x = table.region.x - round(table.scroll_x)

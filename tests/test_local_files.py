@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from batch_tui.integrations.watchlist import WatchList
 from batch_tui.settings import config
 from batch_tui.settings.config import ConfigError, read_config_file, resolve_settings
-from batch_tui.integrations.watchlist import WatchList
 from conftest import cli_env, run_cli
 
 KEY = "vfy_local_files_test_key"

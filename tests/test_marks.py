@@ -7,17 +7,18 @@ from datetime import UTC, datetime
 
 from textual.app import App
 
-from apphelpers import screen_text, settled
+from apphelpers import screen_strips, screen_text, settled
 from batch_tui.api.models import Batch
+from batch_tui.core.format import money
 from batch_tui.demo.server import DemoApi, DemoServer
 from batch_tui.demo.simulator import Simulator
-from batch_tui.core.format import money
 from batch_tui.monitor.monitor import Snapshot
-from batch_tui.ui.marks import Marks
-from batch_tui.ui.screens.bulk_outcome import BulkOutcomeScreen
-from batch_tui.ui.screens.confirm_bulk_cancel import ConfirmBulkCancel
-from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
+from batch_tui.ui.dialogs.bulk_outcome import BulkOutcomeScreen
+from batch_tui.ui.dialogs.confirm_bulk_cancel import ConfirmBulkCancel
+from batch_tui.ui.dialogs.confirm_cancel import ConfirmCancel
+from batch_tui.ui.textual_compat import notifications
 from batch_tui.ui.widgets.marked_list import MARK_GLYPH, MarkedBatchList
+from batch_tui.ui.widgets.marks import Marks
 from conftest import EPOCH, SEED, wait_until
 from test_app import first_with_status, move_to, posts
 
@@ -200,7 +201,7 @@ async def test_while_many_cancels_wait_for_the_budget_c_starts_no_second(
         await pilot.press("c")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmCancel)
-        assert any("Already cancelling" in n.message for n in app._notifications)
+        assert any("Already cancelling" in n.message for n in notifications(app))
         while not isinstance(app.screen, BulkOutcomeScreen):
             progress = app.monitor.status.cancelling
             if progress is not None and progress.waiting_until is not None:
@@ -288,7 +289,7 @@ async def test_marking_every_row_renders_no_row_again():
         assert len(rows.marks) == len(snapshots)
         now_drawn = rows._rows._strips
         assert all(now_drawn.get(i) is strip for i, strip in drawn.items())  # none made again
-        lines = [strip.text for strip in app.screen._compositor.render_strips()]
+        lines = [strip.text for strip in screen_strips(app)]
         assert all(line.startswith(MARK_GLYPH) for line in lines[1:])
 
 
@@ -312,7 +313,7 @@ async def test_hostile_names_in_the_dialog_and_the_outcome_table_are_literal(run
 async def test_no_profile_switch_while_the_marked_batches_are_being_cancelled(
     tmp_path, demo, demo_api, clock, simulator
 ):
-    from batch_tui.ui.screens.profiles import ProfilePicker
+    from batch_tui.ui.dialogs.profiles import ProfilePicker
     from test_profile_switch import dashboard_on, write_config
 
     demo_api.limiter.limit = 6  # our share: 4 a minute, so the cancels wait for it
@@ -324,7 +325,7 @@ async def test_no_profile_switch_while_the_marked_batches_are_being_cancelled(
         await pilot.press("P")
         await pilot.pause()
         assert not isinstance(app.screen, ProfilePicker)
-        assert any("switch profiles once" in n.message for n in app._notifications)
+        assert any("switch profiles once" in n.message for n in notifications(app))
         while not isinstance(app.screen, BulkOutcomeScreen):
             if waiting(app):
                 clock.set(app.monitor.status.cancelling.waiting_until)

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from batch_tui.api.models import Batch, BatchPage, ResultsPage
 from batch_tui.monitor.monitor import Snapshot
-from batch_tui.ui.screens.confirm_cancel import cancel_summary
+from batch_tui.ui.dialogs.confirm_cancel import cancel_summary
 from batch_tui.ui.widgets.batch_detail import detail_renderable
 from batch_tui.ui.widgets.batch_list import row_cells
 

@@ -12,13 +12,14 @@ from textual.widgets import OptionList, Static
 
 from apphelpers import SIZE, list_ids, screen_text, settled
 from batch_tui import session
-from batch_tui.settings.config import resolve_settings
 from batch_tui.demo.server import DemoApi, DemoServer
 from batch_tui.demo.simulator import Simulator
-from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
-from batch_tui.ui.screens.profiles import ProfilePicker
-from batch_tui.ui.widgets.status_bar import StatusBar
 from batch_tui.integrations.watchlist import WatchList, default_path
+from batch_tui.settings.config import resolve_settings
+from batch_tui.ui.dialogs.confirm_cancel import ConfirmCancel
+from batch_tui.ui.dialogs.profiles import ProfilePicker
+from batch_tui.ui.textual_compat import notifications
+from batch_tui.ui.widgets.status_bar import StatusBar
 from conftest import EPOCH, wait_until
 from test_app import first_with_status, move_to, posts
 
@@ -152,7 +153,7 @@ async def test_an_unusable_profile_is_refused_and_the_dashboard_stays(
         app = pilot.app
         await pilot.press("P", "j", "j", "enter")
         await wait_until(
-            lambda: any("$NOPE, which is not set" in n.message for n in app._notifications),
+            lambda: any("$NOPE, which is not set" in n.message for n in notifications(app)),
             pilot=pilot,
         )
         assert app.profile == "alpha" and app.monitor.status.state == "ok"
@@ -201,8 +202,8 @@ async def test_p_without_profiles_says_so_in_one_line(run_app):
     async with run_app(notifications=True) as pilot:
         app = pilot.app
         await pilot.press("P")
-        await wait_until(lambda: bool(app._notifications), pilot=pilot)
-        messages = [n.message for n in app._notifications]
+        await wait_until(lambda: bool(notifications(app)), pilot=pilot)
+        messages = [n.message for n in notifications(app)]
         assert any(m.startswith("No profiles: add [profiles.NAME] tables") for m in messages)
         assert all("\n" not in m for m in messages)
         assert app.screen is app.dashboard
@@ -210,13 +211,14 @@ async def test_p_without_profiles_says_so_in_one_line(run_app):
 
 async def test_the_palette_and_the_help_offer_the_switch(tmp_path, clock, demo, other):
     from batch_tui.ui import commands
+    from batch_tui.ui.dashboard import help as dashboard_help
 
     path = write_config(tmp_path, demo.url, other.url)
     async with dashboard_on(path, clock) as pilot:
         app = pilot.app
         entries = {c.title: c for c in commands.palette(app.dashboard)}
         assert entries["Switch profile"].help == "key: P"
-        screen_entries = dict(commands.help_sections(app.dashboard))["Screen"]
+        screen_entries = dict(dashboard_help.help_sections(app.dashboard))["Screen"]
         assert ("P", "Switch profile") in screen_entries
         await pilot.press("ctrl+p", *"Switch profile")
         await wait_until(
@@ -246,7 +248,9 @@ async def test_a_switch_that_cannot_be_built_keeps_the_dashboard(tmp_path, clock
         await pilot.press("P", "j", "enter")
         await wait_until(
             lambda: any(
-                "Cannot switch: OSError: [bold]disk full" in n.message for n in app._notifications
+                n.title == "Profile switch failed"
+                and n.message.endswith("internal error: OSError: [bold]disk full")
+                for n in notifications(app)
             ),
             pilot=pilot,
         )

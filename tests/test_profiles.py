@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from batch_tui.core.paths import profile_dir
+from batch_tui.integrations.watchlist import WatchList, default_path
 from batch_tui.settings import config
 from batch_tui.settings.config import ConfigError, resolve_settings
-from batch_tui.core.paths import profile_dir
 from batch_tui.store import store_path
-from batch_tui.integrations.watchlist import WatchList, default_path
 from conftest import cli_env, run_cli
 
 TOP_KEY = "vfy_top_level_key_111"

@@ -6,6 +6,7 @@ from textual.widgets import DataTable, Static
 
 from apphelpers import SIZE, highlight_named, screen_text
 from batch_tui.ui.screens.results import ResultsScreen
+from batch_tui.ui.textual_compat import notifications
 from conftest import wait_until
 
 
@@ -82,7 +83,7 @@ async def test_a_failed_page_says_so_and_r_retries_it(run_app, demo_api):
 
 
 async def test_question_mark_shows_the_results_keys(run_app):
-    from batch_tui.ui.screens.help import HelpScreen
+    from batch_tui.ui.dialogs.help import HelpScreen
 
     async with run_app(size=SIZE) as pilot:
         await open_results(pilot, "Article verification")
@@ -106,7 +107,7 @@ async def test_a_failed_export_names_the_path(run_app, tmp_path, monkeypatch):
         (tmp_path / f"batch-tui-results-{screen.subject.id}-20260115-100000.csv").mkdir()
         await pilot.press("e")
         await pilot.pause()
-        failures = [n.message for n in pilot.app._notifications if n.severity == "error"]
+        failures = [n.message for n in notifications(pilot.app) if n.severity == "error"]
         assert len(failures) == 2
         for message in failures:
             assert message.startswith(f"Export failed: cannot write {tmp_path}/batch-tui-")

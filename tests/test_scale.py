@@ -189,8 +189,8 @@ async def test_a_corrupt_store_leaves_the_monitor_running_and_says_why(tmp_path,
     path = store_path(demo.url, TEST_KEY, tmp_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"\x00garbage" * 1000)
-    from batch_tui.settings.config import Settings
     from batch_tui.session import make_monitor
+    from batch_tui.settings.config import Settings
 
     settings = Settings(api_key=TEST_KEY, base_url=demo.url, solo=True)
     import os

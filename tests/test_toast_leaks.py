@@ -17,7 +17,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 from textual.widgets._toast import Toast, ToastHolder, ToastRack
 
-from batch_tui.ui.toast_leaks import release_closed_toasts
+from batch_tui.ui.textual_compat import release_closed_toasts
 from conftest import wait_until
 
 

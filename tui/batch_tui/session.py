@@ -13,17 +13,17 @@ from collections.abc import Callable
 from batch_tui.api.client import CheckClient
 from batch_tui.core.clock import Clock, system_clock
 from batch_tui.core.paths import state_dir_chosen
-from batch_tui.settings.config import ConfigError, Settings, hook_secrets
-from batch_tui.integrations.hooks import HookRunner
 from batch_tui.hub import HubUnavailable, make_hub
+from batch_tui.integrations.hooks import HookRunner
+from batch_tui.integrations.watchlist import WatchList, default_path
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.monitor.team import Team
+from batch_tui.settings.config import ConfigError, Settings, hook_secrets
 from batch_tui.store import Store, StoreUnavailable, store_dir, store_path
 from batch_tui.store.db import StoreLocked
 from batch_tui.ui.app import BatchTUI
-from batch_tui.ui.keymap import resolve_keymap
-from batch_tui.ui.profile_switch import Connection, Switcher
-from batch_tui.integrations.watchlist import WatchList, default_path
+from batch_tui.ui.connection import Connection, Switcher
+from batch_tui.ui.dashboard.keymap import resolve_keymap
 
 
 def open_store(settings: Settings) -> tuple[Store | None, str | None, bool]:
@@ -170,19 +170,4 @@ def make_app(
                 chosen, clock=clock, watchlist=profile_watchlist(chosen), timeout=timeout
             ),
         )
-    return BatchTUI(
-        first.monitor,
-        clock=clock,
-        read_only=first.read_only,
-        bell=first.bell,
-        watchlist=first.watchlist,
-        status=first.status,
-        warnings=first.warnings,
-        profile=first.profile,
-        profile_color=first.profile_color,
-        switcher=switcher,
-        columns=first.columns,
-        keymap=keymap,
-        notify=first.notify,
-        hooks=first.hooks,
-    )
+    return BatchTUI(first, clock=clock, switcher=switcher, keymap=keymap)

@@ -12,11 +12,8 @@ import math
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from batch_tui.demo.items import ItemTable
 
 DAY = 86_400.0
 RETENTION = 30 * DAY
@@ -149,13 +146,6 @@ class BatchSpec:
             self.total_items,
             self.seconds_per_item,
         )
-
-    @cached_property
-    def items(self) -> ItemTable:
-        # Imported here: the item module formats times with this one's ``iso``.
-        from batch_tui.demo.items import ItemTable
-
-        return ItemTable(self)
 
     def processed_by(self, t: float) -> int:
         """Items done at ``t`` if nothing stopped the batch."""

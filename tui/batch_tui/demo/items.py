@@ -8,12 +8,10 @@ lookup. That keeps a list page cheap however many items a batch has.
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any
+import weakref
+from typing import Any
 
-from batch_tui.demo.batches import iso
-
-if TYPE_CHECKING:
-    from batch_tui.demo.batches import BatchSpec, State
+from batch_tui.demo.batches import BatchSpec, State, iso
 
 CLAIMS = (
     "The Earth is approximately 4.5 billion years old.",
@@ -72,7 +70,7 @@ def _prefix(values) -> list[int]:
 
 def counts(spec: BatchSpec, processed: int) -> dict[str, Any]:
     """The progress figures both the list and the detail carry, after ``processed`` items."""
-    table = spec.items
+    table = table_of(spec)
     failures = table.failures_before[processed]
     return {
         "totalItems": spec.total_items,
@@ -92,7 +90,7 @@ def _decision(confidence: float) -> str:
 
 def item_json(spec: BatchSpec, index: int, st: State) -> dict[str, Any]:
     """One entry of ``GET /v1/batch/:id/results`` for item ``index`` in state ``st``."""
-    table = spec.items
+    table = table_of(spec)
     item: dict[str, Any] = {
         "id": f"item_{spec.id[-6:]}_{index:04d}",
         "itemIndex": index,
@@ -133,3 +131,17 @@ def item_json(spec: BatchSpec, index: int, st: State) -> dict[str, Any]:
         ahead = index - st.processed
         item["status"] = "processing" if ahead == 0 else "queued" if ahead < 10 else "pending"
     return item
+
+
+#: Each live spec's items, by the spec's identity (a spec holds dicts: no hash).
+_TABLES: dict[int, ItemTable] = {}
+
+
+def table_of(spec: BatchSpec) -> ItemTable:
+    """The items of this batch, built on first use and kept while the spec lives."""
+    key = id(spec)
+    table = _TABLES.get(key)
+    if table is None:
+        table = _TABLES[key] = ItemTable(spec)
+        weakref.finalize(spec, _TABLES.pop, key, None)
+    return table

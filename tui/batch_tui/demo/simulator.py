@@ -31,7 +31,7 @@ from batch_tui.demo.batches import (
 )
 from batch_tui.demo.catalog import ChurnCatalog, SteadyCatalog, StoryCatalog
 from batch_tui.demo.fleet import FleetIndex
-from batch_tui.demo.items import CLAIMS, ITEM_ERRORS, counts, item_json
+from batch_tui.demo.items import CLAIMS, ITEM_ERRORS, counts, item_json, table_of
 
 __all__ = [
     "CLAIMS",
@@ -108,7 +108,7 @@ class Simulator:
         if fleet is not None:
             # The running batches are on every first page: draw their items up front.
             for n in self._index.open:
-                self._catalog.spec(n).items  # noqa: B018 (built and cached on first use)
+                table_of(self._catalog.spec(n))  # built and kept on first use
 
     # ── the fleet ────────────────────────────────────────────────────────────
 
@@ -161,7 +161,7 @@ class Simulator:
         """``GET /v1/batch/:id``'s full view of a batch."""
         now = self.clock() if now is None else now
         st = self.state(spec, now)
-        table = spec.items
+        table = table_of(spec)
         failed_validation = st.status == "failed" and spec.fails_validation
         return {
             "id": spec.id,

@@ -12,20 +12,24 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from batch_tui.core.clock import Clock, system_clock
+from batch_tui.monitor.monitor import Change
 from batch_tui.settings.config import Settings
-from batch_tui.core.defaults import DEFAULT_COLUMNS
-from batch_tui.integrations.hooks import HookRunner
-from batch_tui.monitor.monitor import BatchMonitor, Change
-from batch_tui.ui import commands
-from batch_tui.ui.alerts import ALARM_TITLE
-from batch_tui.ui.messages import MonitorChanged
-from batch_tui.ui.outlets import Outlets
-from batch_tui.ui.polling import POLLING, Poller
-from batch_tui.ui.profile_switch import Connection, Switcher
-from batch_tui.ui.screens.dashboard import Dashboard
+from batch_tui.ui import commands, workers
+from batch_tui.ui.alerts.on_screen import ALARM_TITLE
+from batch_tui.ui.alerts.outlets import Outlets
+from batch_tui.ui.connection import Connection, Switcher
+from batch_tui.ui.dashboard.polling import POLLING, Poller
+from batch_tui.ui.dashboard.screen import Dashboard
+from batch_tui.ui.messages import MonitorChanged, ProfileChosen
 from batch_tui.ui.text import plain
-from batch_tui.ui.toast_leaks import RELEASE_EVERY, release_closed_toasts
-from batch_tui.integrations.watchlist import WatchList
+from batch_tui.ui.textual_compat import (
+    RELEASE_EVERY,
+    notifications,
+    redraw_notifications,
+    release_closed_toasts,
+    take_back,
+)
+from batch_tui.ui.workers import WorkFailed
 
 #: At most this many notifications are on screen at once.
 MAX_NOTIFICATIONS = 4
@@ -34,7 +38,8 @@ REPLACED = frozenset({POLLING, ALARM_TITLE})
 
 
 class BatchTUI(App[int]):
-    """The batch-tui dashboard. It receives a ready ``BatchMonitor`` and a clock."""
+    """The batch-tui dashboard. It receives a ready ``Connection`` (its monitor, and
+    how the dashboard behaves) and a clock."""
 
     CSS_PATH = "app.tcss"
     TITLE = "batch-tui"
@@ -42,45 +47,21 @@ class BatchTUI(App[int]):
 
     def __init__(
         self,
-        monitor: BatchMonitor,
+        connection: Connection,
         *,
         clock: Clock = system_clock,
-        read_only: bool = False,
-        bell: bool = True,
-        watchlist: WatchList | None = None,
-        status: str | None = None,
-        warnings: tuple[str, ...] = (),
-        profile: str | None = None,
-        profile_color: str | None = None,
         switcher: Switcher | None = None,
-        columns: tuple[str, ...] = DEFAULT_COLUMNS,
         keymap: Mapping[str, str] | None = None,
-        notify: str = "none",
-        hooks: HookRunner | None = None,
     ) -> None:
         super().__init__()
         self.clock = clock
         self.keymap = dict(keymap or {})
         """Keys rebound by the config file: binding id → Textual key names
-        (``ui/keymap.py`` checked them)."""
+        (``ui/dashboard/keymap.py`` checked them)."""
         self.switcher = switcher
         """How to reach the config file's other profiles (None: ``P`` has none)."""
         self._switching = False
-        self._use(
-            Connection(
-                monitor,
-                read_only,
-                bell,
-                watchlist,
-                status,
-                warnings,
-                profile,
-                profile_color,
-                columns,
-                notify=notify,
-                hooks=hooks,
-            )
-        )
+        self._use(connection)
 
     def _use(self, connection: Connection) -> None:
         """Take this connection's monitor, with a new dashboard and poll loop for it."""
@@ -89,7 +70,7 @@ class BatchTUI(App[int]):
         self.warnings = connection.warnings
         """Problems found before the start (a config file others can read): printed
         to stderr, where the dashboard hides them, so told again once it is up."""
-        self.dashboard = Dashboard(connection, self.clock)
+        self.dashboard = Dashboard(connection, self.clock, self.switcher)
         self.outlets = Outlets(
             self, notify=connection.notify, hooks=connection.hooks, read_only=connection.read_only
         )
@@ -117,6 +98,17 @@ class BatchTUI(App[int]):
                 plain(warning), title="Warning", severity="warning", timeout=30, markup=False
             )
 
+    def on_profile_chosen(self, message: ProfileChosen) -> None:
+        """The dashboard's switcher (``P``) chose a profile: reconnect to it."""
+        workers.start(
+            self,
+            self.switch_to(message.settings),
+            what="Profile switch",
+            about=message.settings.profile or "",
+            group="switch",
+            exclusive=True,
+        )
+
     async def switch_to(self, settings: Settings) -> None:
         """Reconnect to another profile: stop this monitor's loop, build the other's
         (client, store, watch list), and show it on a fresh dashboard. One switch at
@@ -125,14 +117,9 @@ class BatchTUI(App[int]):
             return
         self._switching = True
         try:
+            # A connection that cannot be built raises before anything is replaced:
+            # the dashboard in use stays, and the worker policy says why.
             connection = self.switcher.connect(settings)
-        except Exception as exc:  # a bug: the dashboard in use stays as it was
-            self._switching = False
-            self.notify(
-                f"Cannot switch: {type(exc).__name__}: {plain(exc)}", severity="error", markup=False
-            )
-            return
-        try:
             await self._replace(connection)
         finally:
             self._switching = False
@@ -160,6 +147,11 @@ class BatchTUI(App[int]):
         """A worker of the app's changed state: a stopped poll loop is said and restarted."""
         self.poller.state_changed(event)
 
+    def on_work_failed(self, message: WorkFailed) -> None:
+        """The one place a worker's failure is told (``ui/workers.py``): a toast
+        naming what failed; the screen it ran for stays as it was, usable."""
+        self.notify(message.text, title=message.title, severity="error", markup=False)
+
     def _polling_stopped(self, reason: str | None) -> None:
         self.dashboard.stopped = reason
 
@@ -174,19 +166,19 @@ class BatchTUI(App[int]):
         a newer word on polling or the failure-rate alarm, replaces the older one
         rather than stacking; past ``MAX_NOTIFICATIONS`` the oldest goes."""
         new = event.notification
-        for shown in list(self._notifications):
+        for shown in notifications(self):
             same = (shown.message, shown.title, shown.severity) == (
                 new.message,
                 new.title,
                 new.severity,
             )
             if shown is not new and (same or new.title == shown.title in REPLACED):
-                self._unnotify(shown, refresh=False)
+                take_back(self, shown)
         # (Textual adds ``new`` after this handler has run: room is kept for it.)
-        older = [shown for shown in self._notifications if shown is not new]
+        older = [shown for shown in notifications(self) if shown is not new]
         for shown in older[: max(0, len(older) - MAX_NOTIFICATIONS + 1)]:
-            self._unnotify(shown, refresh=False)
-        self._refresh_notifications()
+            take_back(self, shown)
+        redraw_notifications(self)
 
     def _monitor_changed(self, change: Change) -> None:
         self.outlets.tell(change.events)

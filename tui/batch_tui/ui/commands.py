@@ -1,13 +1,17 @@
-"""Every dashboard command in one table: its key, action, words, when it applies and group.
+"""Every dashboard command in one table: its key, action, owner, words, when it
+applies and group.
 
 The dashboard's ``BINDINGS``, the help screen (``?``) and the command palette
 (ctrl+p) are all read from ``COMMANDS``, so a command added here has a key, a
-line in the help and a palette entry at once. Whether a command applies right now
-(no cancel in read-only mode, no pane switch when both panes are on screen) is
-the table's ``when``, asked through Textual's own ``check_action``; the palette
-runs a command with ``run_action``, as a key press would. Each command's ``id`` is
-its binding id, by which the config file's ``[keys]`` rebinds it (``ui/keymap.py``,
-through Textual's keymap); the help and the palette show the keys bound now.
+line in the help and a palette entry at once. Each names the part of the
+dashboard that owns it (``target``: the list that owns the marks, watching,
+history, profile switching, polling; none for the screen's own), and the screen's
+``route`` action hands the key to it. Whether a command applies right now (no
+cancel in read-only mode) is the table's ``when``, asked through Textual's own
+``check_action``; the palette runs a command with ``run_action``, as a key press
+would. Each command's ``id`` is its binding id, by which the config file's
+``[keys]`` rebinds it (``ui/dashboard/keymap.py``, through Textual's keymap); the
+help and the palette show the keys bound now.
 """
 
 from __future__ import annotations
@@ -22,9 +26,6 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.keys import format_key
 from textual.screen import Screen
-
-from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
-from batch_tui.ui.widgets.batch_list import BatchList
 
 
 class Situation(Protocol):
@@ -83,7 +84,8 @@ class Command:
     key: str
     """Textual key names, comma-separated: ``"plus,equals_sign"``."""
     action: str
-    """The action's name (``action_<name>`` on the dashboard), or ``app.<name>``."""
+    """The action's name (``action_<name>`` on the dashboard, or the method of the
+    ``target`` that owns it), or ``app.<name>``."""
     description: str
     """What it does, in the footer, the help and the palette."""
     group: str
@@ -99,6 +101,10 @@ class Command:
     id: str = ""
     """Its name in the config file's ``[keys]`` table and its Textual binding id
     (commands sharing a key share it); the action's name when not given."""
+    target: str = ""
+    """The part of the dashboard that owns it (``batch_list``, ``watching``,
+    ``history``…), whose method ``action`` is: the screen's ``route`` action hands
+    the key over. Empty: the screen's own ``action_<action>``."""
 
     @property
     def binding_id(self) -> str:
@@ -106,11 +112,20 @@ class Command:
         return self.id or self.action.removeprefix("app.")
 
     @property
+    def call(self) -> tuple[str, tuple[str | int, ...]]:
+        """(action, arguments) as Textual runs it and asks ``check_action`` about it:
+        ``route('watching', 'ask')`` for a command a part of the screen owns."""
+        if self.target:
+            return "route", (self.target, self.action, *self.parameters)
+        return self.action, self.parameters
+
+    @property
     def action_string(self) -> str:
         """The action as Textual binds and runs it: ``export('csv')``."""
-        if not self.parameters:
-            return self.action
-        return f"{self.action}({', '.join(repr(p) for p in self.parameters)})"
+        action, parameters = self.call
+        if not parameters:
+            return action
+        return f"{action}({', '.join(repr(p) for p in parameters)})"
 
     @property
     def keys(self) -> str:
@@ -135,7 +150,7 @@ GROUPS = ("Batches", "Find and sort", "Polling", "Export", "Watch list", "Screen
 
 #: The one table. Its order is the footer's order.
 COMMANDS: tuple[Command, ...] = (
-    Command("r", "refresh", "Refresh", "Polling", footer=True, id="refresh"),
+    Command("r", "refresh", "Refresh", "Polling", footer=True, id="refresh", target="polling"),
     Command("question_mark", "help", "Help", "Screen", footer=True, key_display="?", id="help"),
     # One key, two words: with batches marked, c cancels those instead.
     Command(
@@ -151,7 +166,15 @@ COMMANDS: tuple[Command, ...] = (
         parameters=("marked",),
         id="cancel",
     ),
-    Command("space", "toggle_mark", "Mark / unmark", "Batches", when=writable, id="mark"),
+    Command(
+        "space",
+        "toggle_mark",
+        "Mark / unmark",
+        "Batches",
+        when=writable,
+        id="mark",
+        target="batch_list",
+    ),
     Command(
         "asterisk",
         "mark_shown",
@@ -160,8 +183,17 @@ COMMANDS: tuple[Command, ...] = (
         when=writable,
         key_display="*",
         id="mark_shown",
+        target="batch_list",
     ),
-    Command("u", "clear_marks", "Unmark all", "Batches", when=writable, id="unmark_all"),
+    Command(
+        "u",
+        "clear_marks",
+        "Unmark all",
+        "Batches",
+        when=writable,
+        id="unmark_all",
+        target="batch_list",
+    ),
     Command("slash", "find", "Find", "Find and sort", footer=True, key_display="/", id="find"),
     Command(
         "s",
@@ -211,21 +243,22 @@ COMMANDS: tuple[Command, ...] = (
         id="poll_more_often",
     ),
     Command("y", "copy_id", "Copy batch id", "Batches", id="copy_id"),
-    Command("h", "history", "History by day", "Batches", id="history"),
+    Command("h", "open", "History by day", "Batches", id="history", target="history"),
     Command("e", "export", "Export list as CSV", "Export", parameters=("csv",), id="export_csv"),
     Command("E", "export", "Export list as JSON", "Export", parameters=("json",), id="export_json"),
-    Command("a", "add_watch", "Watch a batch id", "Watch list", id="watch"),
+    Command("a", "ask", "Watch a batch id", "Watch list", id="watch", target="watching"),
     Command("x", "unwatch", "Stop watching", "Watch list", id="unwatch"),
     Command("escape", "clear_find", "Clear the filter", "Find and sort", id="clear_find"),
-    Command("P", "switch_profile", "Switch profile", "Screen", id="switch_profile"),
+    Command("P", "open", "Switch profile", "Screen", id="switch_profile", target="profiles"),
     Command("q", "app.quit", "Quit", "Screen", footer=True, id="quit"),
 )
 
 # Commands that share an action (export as CSV or JSON) share when it applies,
 # unless their arguments tell them apart (pause and resume).
 _BY_ACTION = {command.action: command for command in COMMANDS}
-_BY_CALL = {(command.action, command.parameters): command for command in COMMANDS}
-_BY_ID = {command.binding_id: command for command in COMMANDS}
+_BY_CALL = {command.call: command for command in COMMANDS}
+COMMAND_BY_ID = {command.binding_id: command for command in COMMANDS}
+"""Each command by the id ``[keys]`` rebinds it by."""
 
 
 def bindings(
@@ -247,77 +280,21 @@ def bindings(
 
 def applies(screen: Situation, action: str, parameters: tuple[Any, ...] = ()) -> bool:
     """Whether ``action`` applies now: the answer ``check_action`` gives for it."""
-    command = _BY_CALL.get((action, parameters)) or _BY_ACTION.get(action)
+    command = _BY_CALL.get((action, tuple(parameters))) or _BY_ACTION.get(action)
     return command is None or command.when(screen)
 
 
 def available(screen: DOMNode) -> Iterator[Command]:
     """The commands that apply now, asked the way Textual asks: ``check_action``."""
     for command in COMMANDS:
-        if screen.check_action(command.action, command.parameters) is not False:
+        if screen.check_action(*command.call) is not False:
             yield command
-
-
-def help_sections(
-    screen: DOMNode, keymap: Mapping[str, str] | None = None
-) -> list[tuple[str, list[tuple[str, str]]]]:
-    """(section, [(keys, description)]) for the help screen: the commands that apply
-    now, by group, with the keys bound now (``keymap``: the ones rebound), then the
-    list's own keys and the cancel dialog's."""
-    rows: dict[str, list[tuple[str, str]]] = {group: [] for group in GROUPS}
-    for command in available(screen):
-        rows[command.group].append((command.keys_in(keymap), command.description))
-    sections = [(group, found) for group, found in rows.items() if found]
-    sections.append(("Moving", binding_rows(BatchList.BINDINGS)))
-    if any(command.action == "cancel_batch" for command in available(screen)):
-        sections.append(("Cancel dialog", binding_rows(ConfirmCancel.BINDINGS)))
-    here = _BY_ID["help"].keys_in(keymap)
-    everywhere = [(k, f"{d} (here: {here})" if k == "?" != here else d) for k, d in EVERYWHERE]
-    sections.append(("Everywhere", everywhere))
-    from batch_tui.ui.screens.help import results_sections  # the results screen's own
-    from batch_tui.ui.screens.results import ResultsScreen
-
-    for title, entries in results_sections(ResultsScreen.BINDINGS):
-        sections.append((title, entries))
-    sections.append(("What you see", LEGEND))
-    return sections
-
-
-#: Keys that work on every screen.
-EVERYWHERE = [
-    ("ctrl+p", "Command palette: every action by name"),
-    ("?", "Help for the screen you are on"),
-    ("ctrl+q", "Quit"),
-]
-
-#: What the marks, colours and status-line fields mean.
-LEGEND = [
-    ("!", "Stale row: its last refresh failed, or it is 3 intervals old"),
-    ("?", "The server sent values that could not be used"),
-    ("✓", "Marked (space, *): c cancels the marked batches"),
-    ("colours", "pending grey, validating blue, processing orange,"),
-    ("", "completed green, failed red, cancelled purple"),
-    ("red Failed", "Failures; white on red: the failure-rate alarm"),
-    ("stalled", "Not moved for the stall threshold (--stall-after)"),
-    ("incomplete", "Completed, but its counts do not add up"),
-    ("status line", "State, last update (yellow and 'stale' when old),"),
-    ("", "batches, next poll, retries, interval, requests a"),
-    ("", "minute, rate limit left, notices, then ✗ last error"),
-]
 
 
 def key_of(node: DOMNode, command_id: str) -> str:
     """The first key bound now to a command, as the user reads it: for advice such
     as "press c" (the app's ``keymap`` holds the keys the config file rebound)."""
-    return _BY_ID[command_id].keys_in(getattr(node.app, "keymap", None)).split(" / ")[0]
-
-
-def show_help(screen: Screen) -> None:
-    """Open the help (``?``) for the dashboard, with the keys bound now: the app's
-    ``keymap`` holds the ones the config file rebound."""
-    from batch_tui.ui.screens.help import HelpScreen  # loaded when first needed
-
-    screen.app.push_screen(HelpScreen(help_sections(screen, getattr(screen.app, "keymap", None))))
+    return COMMAND_BY_ID[command_id].keys_in(getattr(node.app, "keymap", None)).split(" / ")[0]
 
 
 def binding_rows(bindings: Iterable[Binding | tuple[str, ...]]) -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""Messages the dashboard's parts send each other."""
+"""Messages the dashboard's parts send each other and the app."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from batch_tui.monitor.monitor import Change
+from batch_tui.settings.config import Settings
 
 
 @dataclass
@@ -14,3 +15,10 @@ class MonitorChanged(Message):
     """The monitor applied a poll result; ``change`` names the batches it touched."""
 
     change: Change
+
+
+@dataclass
+class ProfileChosen(Message):
+    """The user chose another profile (``P``): the app reconnects to it."""
+
+    settings: Settings

@@ -1,1 +1,1 @@
-"""The dashboard's screens: the main view and its modal dialogs."""
+"""Full screens over the dashboard: the history by day and a batch's results."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
@@ -29,6 +29,7 @@ from batch_tui.monitor.history import (
     StoreUnavailable,
 )
 from batch_tui.monitor.insight import failure_rate
+from batch_tui.ui import workers
 from batch_tui.ui.styles import status_text
 from batch_tui.ui.text import inert
 from batch_tui.ui.view import FinishedOn
@@ -183,9 +184,28 @@ class HistoryScreen(Screen[FinishedOn | None]):
 
     # ── reading, off the event loop ──────────────────────────────────────────
 
-    @work(thread=True, exclusive=True, group="history-days", exit_on_error=False)
     def load_days(self) -> None:
         """Add up the days in a worker thread, then show them."""
+        workers.start(
+            self, self._read_days, what="Reading the history", group="history-days", exclusive=True
+        )
+
+    def load_day(self, day: DayTotals) -> None:
+        """Read one day's batches in a worker thread, then list them."""
+        workers.start(
+            self,
+            lambda: self._read_day(day),
+            what="Reading the day's batches",
+            about=day_label(day),
+            group="history-day",
+            exclusive=True,
+        )
+
+    def on_work_failed(self, message: workers.WorkFailed) -> None:
+        """A read failed: the state line says so (the app's notification too)."""
+        self._state(f"{message.title}: {message.text}")
+
+    def _read_days(self) -> None:
         try:
             days = self.reader.days(self.clock())
         except StoreUnavailable as exc:
@@ -193,9 +213,7 @@ class HistoryScreen(Screen[FinishedOn | None]):
             return
         self.app.call_from_thread(self._show_days, days)
 
-    @work(thread=True, exclusive=True, group="history-day", exit_on_error=False)
-    def load_day(self, day: DayTotals) -> None:
-        """Read one day's batches in a worker thread, then list them."""
+    def _read_day(self, day: DayTotals) -> None:
         try:
             rows = self.reader.batches(day) if day.batches else []
         except StoreUnavailable as exc:
@@ -276,7 +294,7 @@ class HistoryScreen(Screen[FinishedOn | None]):
 
     def action_help(self) -> None:
         """?: the keys of this screen."""
-        from batch_tui.ui.screens.help import HelpScreen
+        from batch_tui.ui.dialogs.help import HelpScreen
 
         keys = [
             ("up / down, pageup / pagedown", "Move through the days; the day's batches follow"),

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import json
-
-from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from batch_tui.api.errors import ApiError
 from batch_tui.api.models import Batch, ItemResult, ResultsPage
 from batch_tui.core.clock import to_datetime
-from batch_tui.integrations.export import export_results
 from batch_tui.core.format import MISSING, count, money
+from batch_tui.integrations.export import export_results
 from batch_tui.monitor.monitor import BatchMonitor
+from batch_tui.ui import workers
+from batch_tui.ui.dialogs.help import HelpScreen, results_sections
+from batch_tui.ui.dialogs.item import ITEM_STYLES, ItemScreen
 from batch_tui.ui.export_copy import export_failed
 from batch_tui.ui.styles import status_text
 from batch_tui.ui.text import inert, plain
@@ -27,7 +26,6 @@ PAGE = 50
 PREFETCH = 10
 #: With only failed items shown, at most this many pages are fetched ahead unasked.
 LOOK_AHEAD_PAGES = 5
-ITEM_STYLES = {"completed": "green", "failed": "bold red", "skipped": "magenta"}
 COLUMNS = (
     ("index", "#", 6),
     ("status", "Status", 10),
@@ -56,79 +54,6 @@ def item_cells(item: ItemResult) -> tuple[Text, ...]:
         Text(seconds, justify="right"),
         inert(item.error_message or "", "red", max_chars=200),
     )
-
-
-def item_detail(item: ItemResult) -> Table:
-    """Everything about one item: its content and context in full."""
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column(overflow="fold")
-    rows = [
-        ("Item", inert(item.id or MISSING)),
-        ("Index", Text(MISSING if item.item_index is None else str(item.item_index))),
-        ("Key", inert(item.idempotency_key or MISSING)),
-        ("Status", inert(item.status or MISSING, ITEM_STYLES.get(item.status or "", ""))),
-        ("Verdict", inert(item.verdict or MISSING)),
-        ("Confidence", Text(MISSING if item.confidence is None else f"{item.confidence:.3f}")),
-        ("Decision", inert(item.decision or MISSING)),
-        ("Cost", Text(money(item.cost_cents))),
-        (
-            "Time",
-            Text(MISSING if item.processing_time_ms is None else f"{item.processing_time_ms:,} ms"),
-        ),
-        ("Retries", Text(MISSING if item.retry_count is None else str(item.retry_count))),
-        ("Error", inert(item.error_message or MISSING, "red" if item.error_message else "")),
-        ("Content", inert(item.content or MISSING, multiline=True, max_chars=60_000)),
-        (
-            "Context",
-            inert(
-                json.dumps(item.item_context, indent=2, ensure_ascii=False)
-                if item.item_context is not None
-                else MISSING,
-                multiline=True,
-                max_chars=20_000,
-            ),
-        ),
-    ]
-    for label, value in rows:
-        grid.add_row(Text(label), value)
-    return grid
-
-
-class ItemScreen(ModalScreen[None]):
-    """One item in full; Escape goes back."""
-
-    BINDINGS = [
-        Binding("escape,q", "app.pop_screen", "Back"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-    ]
-
-    DEFAULT_CSS = """
-    ItemScreen {
-        align: center middle;
-    }
-    ItemScreen > VerticalScroll {
-        width: 90%;
-        height: 80%;
-        border: thick $primary;
-        background: $surface;
-        padding: 1 2;
-    }
-    """
-
-    def __init__(self, item: ItemResult) -> None:
-        super().__init__()
-        self.item = item
-
-    def compose(self):
-        with VerticalScroll():
-            yield Static(item_detail(self.item))
-
-    def action_help(self) -> None:
-        """?: the keys here and on the results screen."""
-        from batch_tui.ui.screens.help import HelpScreen, results_sections
-
-        self.app.push_screen(HelpScreen(results_sections(ResultsScreen.BINDINGS)))
 
 
 class ResultsScreen(Screen):
@@ -210,9 +135,24 @@ class ResultsScreen(Screen):
             text.append_text(inert(message, "red", max_chars=200))
         self.query_one("#results-state", Static).update(text)
 
-    @work(group="results-page", exit_on_error=False)
-    async def load_more(self, look_ahead: int = LOOK_AHEAD_PAGES) -> None:
-        """Fetch the next page, unless one is on its way or there is none.
+    def load_more(self, look_ahead: int = LOOK_AHEAD_PAGES) -> None:
+        """Fetch the next page, unless one is on its way or there is none."""
+        workers.start(
+            self,
+            self._load_more(look_ahead),
+            what="Results page",
+            about=self.subject.id or "",
+            group="results-page",
+        )
+
+    def on_work_failed(self, message: workers.WorkFailed) -> None:
+        """A page failed (a bug or a hostile answer): this page is lost, not the
+        screen; the state line says so and r asks again (the app's toast names it)."""
+        if self.is_attached:
+            self._state(f"{message.text} (r retries)")
+
+    async def _load_more(self, look_ahead: int) -> None:
+        """The next page, on its way.
 
         With only failed items shown, a page without enough of them fetches the
         next by itself, but at most ``look_ahead`` pages per request of the user's:
@@ -228,10 +168,6 @@ class ResultsScreen(Screen):
         except ApiError as exc:
             if self.is_attached:
                 self._state(f"{exc.kind}: {exc.message} (r retries)")
-            return
-        except Exception as exc:  # a bug or a hostile answer costs this page, not the app
-            if self.is_attached:
-                self._state(f"internal error: {type(exc).__name__}: {exc} (r retries)")
             return
         finally:
             self.fetching = False
@@ -269,7 +205,8 @@ class ResultsScreen(Screen):
 
     @on(DataTable.RowSelected)
     def _open(self, event: DataTable.RowSelected) -> None:
-        self.app.push_screen(ItemScreen(self.items[int(event.row_key.value or 0)]))
+        item = self.items[int(event.row_key.value or 0)]
+        self.app.push_screen(ItemScreen(item, results_sections(self.BINDINGS)))
 
     def action_toggle_failed(self) -> None:
         """Show only failed items, or all of them again."""
@@ -338,6 +275,4 @@ class ResultsScreen(Screen):
 
     def action_help(self) -> None:
         """?: the keys of this screen."""
-        from batch_tui.ui.screens.help import HelpScreen, results_sections
-
         self.app.push_screen(HelpScreen(results_sections(self.BINDINGS)))

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Static
 from batch_tui.api.models import ItemResult, ValidationIssue
 from batch_tui.core.format import MISSING, count
 from batch_tui.monitor.monitor import ItemErrors, Snapshot
-from batch_tui.ui.screens.error_text import ErrorText
+from batch_tui.ui.dialogs.error_text import ErrorText
 from batch_tui.ui.text import inert
 
 

@@ -1,5 +1,7 @@
-"""The batch list with marks: Space marks a batch, ``*`` every batch shown, and ``c``
-cancels the marked ones. A marked row shows ``✓`` in its first cell.
+"""The batch list with marks: Space marks a batch, ``*`` every batch shown, ``u``
+unmarks all, and ``c`` cancels the marked ones. A marked row shows ``✓`` in its
+first cell. The list owns the marks; after every change it posts ``MarksChanged``
+so the screen recounts them and the footer's ``c`` says what it would cancel.
 
 The mark is drawn over the row's cached rendering, never into it: marking (or
 unmarking) a hundred thousand rows renders no row again, and repaints only the
@@ -12,10 +14,11 @@ from collections.abc import Iterable
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.message import Message
 from textual.strip import Strip
 
-from batch_tui.ui.marks import Marks
 from batch_tui.ui.widgets.batch_list import BatchList
+from batch_tui.ui.widgets.marks import Marks
 
 #: Drawn in a marked row's first cell.
 MARK_GLYPH = "✓"
@@ -33,10 +36,36 @@ class MarkedBatchList(BatchList):
     }
     """
 
+    class MarksChanged(Message):
+        """The marks changed (a key, or a cancel of the marked batches)."""
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.marks = Marks()
-        """The batches marked to cancel together (``repaint_marks`` after a change)."""
+        """The batches marked to cancel together (``marks_changed`` after a change)."""
+
+    def toggle_mark(self) -> None:
+        """Space: mark the highlighted batch, or unmark it."""
+        batch_id = self.current_batch_id
+        if batch_id is not None:
+            self.marks.toggle(batch_id)
+            self.marks_changed([batch_id])
+
+    def mark_shown(self) -> None:
+        """``*``: mark every batch the list shows; when all are marked, unmark them."""
+        self.marks.toggle_all(self.row_ids)
+        self.marks_changed()
+
+    def clear_marks(self) -> None:
+        """``u``: unmark every batch."""
+        self.marks.clear()
+        self.marks_changed()
+
+    def marks_changed(self, batch_ids: Iterable[str] | None = None) -> None:
+        """The marks of these batches changed (None: of any number): repaint their
+        rows and tell the screen."""
+        self.repaint_marks(batch_ids)
+        self.post_message(self.MarksChanged())
 
     def repaint_marks(self, batch_ids: Iterable[str] | None = None) -> None:
         """The marks of these batches changed (None: of any number): repaint their rows."""

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from textual.widget import Widget
 
+from batch_tui.integrations.watchlist import WatchList
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.ui.text import plain
-from batch_tui.integrations.watchlist import WatchList
 
 
 class Watching:
@@ -25,7 +25,7 @@ class Watching:
 
     def ask(self) -> None:
         """Ask for a batch id, then follow it."""
-        from batch_tui.ui.screens.add_watch import AddWatch  # loaded when first needed
+        from batch_tui.ui.dialogs.add_watch import AddWatch  # loaded when first needed
 
         self.node.app.push_screen(AddWatch(), callback=self.watch)
 

@@ -13,7 +13,7 @@ from textual.widgets import Button, Static
 
 from batch_tui.api.models import Batch
 from batch_tui.core.format import money
-from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
+from batch_tui.ui.dialogs.confirm_cancel import ConfirmCancel
 from batch_tui.ui.styles import status_text
 from batch_tui.ui.text import inert
 

@@ -12,6 +12,7 @@ from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from batch_tui.monitor.monitor import BatchMonitor
+from batch_tui.ui import workers
 from batch_tui.ui.view import ListView
 from batch_tui.ui.widgets.batch_list import BatchList
 
@@ -128,8 +129,8 @@ class Poller:
         """Start the loop (again)."""
         self._restart = None
         self._started_at = time.monotonic()
-        self.worker = self.app.run_worker(
-            self.monitor.run(), name="poller", group="poller", exit_on_error=False
+        self.worker = workers.start(
+            self.app, self.monitor.run(), what="Polling", name="poller", group="poller"
         )
         self.report(None)
 

@@ -9,7 +9,7 @@ from textual.app import App
 
 from batch_tui.integrations.hooks import HookRunner
 from batch_tui.monitor.alarms import BatchEvent
-from batch_tui.ui.desktop import DesktopNotifier
+from batch_tui.ui.alerts.desktop import DesktopNotifier
 from batch_tui.ui.text import plain
 
 #: A hook's problems stay on screen this many seconds.

@@ -1,31 +1,23 @@
-"""``P``: switch to another profile of the config file without restarting.
+"""What one dashboard runs on (``Connection``), and how to reach the config file's
+other profiles (``Switcher``, ``Choice``).
 
-The app owns the switch (it holds the monitor and the poll loop, ``BatchTUI.
-switch_to``); the session supplies how a profile's settings are resolved and how a
-monitor is built for them (``Switcher``), so the wiring stays in one place. This
-module holds what a connection is, and the dashboard's side: the dialog and what
-its answer does.
+The session builds connections (client, store, watch list, hook); the app runs one
+at a time and swaps it for another on ``P`` (``BatchTUI.switch_to``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual.widget import Widget
 
-from batch_tui.settings.config import ConfigError, Settings
 from batch_tui.core.defaults import DEFAULT_COLUMNS
 from batch_tui.integrations.hooks import HookRunner
-from batch_tui.monitor.monitor import BatchMonitor
-from batch_tui.ui.styles import profile_text
-from batch_tui.ui.text import plain
 from batch_tui.integrations.watchlist import WatchList
-
-if TYPE_CHECKING:
-    from batch_tui.ui.app import BatchTUI
+from batch_tui.monitor.monitor import BatchMonitor
+from batch_tui.settings.config import ConfigError, Settings
+from batch_tui.ui.styles import profile_text
 
 
 @dataclass(frozen=True)
@@ -90,41 +82,3 @@ def choices(switcher: Switcher, current: str | None) -> list[Choice]:
             settings, problem = None, str(exc)
         found.append(Choice(name, settings, problem, name == current))
     return found
-
-
-class ProfileSwitching:
-    """Opens the switcher from the dashboard and acts on the answer."""
-
-    def __init__(self, node: Widget) -> None:
-        self.node = node
-
-    @property
-    def app(self) -> BatchTUI:
-        """The app, which owns the switch."""
-        return self.node.app  # type: ignore[return-value]
-
-    def open(self) -> None:
-        """Show the profiles; without any, say how to make some."""
-        switcher = self.app.switcher
-        if switcher is None or not switcher.names:
-            self.node.notify(
-                "No profiles: add [profiles.NAME] tables to the config file to switch services.",
-                severity="warning",
-                markup=False,
-            )
-            return
-        from batch_tui.ui.screens.profiles import ProfilePicker  # loaded when first needed
-
-        picker = ProfilePicker(choices(switcher, self.app.profile))
-        self.node.app.push_screen(picker, callback=self.chosen)
-
-    def chosen(self, choice: Choice | None) -> None:
-        """Reconnect to the chosen profile, unless it is the one in use or unusable."""
-        if choice is None:
-            return
-        if choice.settings is None:
-            self.node.notify(plain(choice.problem or ""), severity="error", markup=False)
-        elif choice.current:
-            self.node.notify(f"Already on {plain(choice.name)}.", timeout=3, markup=False)
-        else:
-            self.app.run_worker(self.app.switch_to(choice.settings), group="switch", exclusive=True)

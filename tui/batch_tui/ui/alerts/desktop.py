@@ -13,11 +13,16 @@ from collections import Counter
 from collections.abc import Sequence
 
 from textual.app import App
-from textual.timer import Timer
 
 from batch_tui.monitor.alarms import BatchEvent
-from batch_tui.ui.alerts import GATHER_SECONDS, alarm_message, finished_message, stalled_message
+from batch_tui.ui.alerts.batcher import Batcher
+from batch_tui.ui.alerts.on_screen import (
+    alarm_message,
+    finished_message,
+    stalled_message,
+)
 from batch_tui.ui.text import clean
+from batch_tui.ui.textual_compat import write_to_terminal
 
 #: Up to this many events at once are sent one by one; more become one summary.
 MAX_NAMED = 3
@@ -79,23 +84,18 @@ class DesktopNotifier:
         self.tmux = bool(os.environ.get("TMUX")) if tmux is None else tmux
         self.sent = 0
         """Notifications sent since start."""
-        self._pending: list[BatchEvent] = []
-        self._timer: Timer | None = None
+        self._events: Batcher[BatchEvent] = Batcher(app, self._send_all)
 
     def tell(self, events: Sequence[BatchEvent]) -> None:
         """Gather these events for ``GATHER_SECONDS``, then send them (``flush``)."""
-        if self.kind == "none" or not events:
-            return
-        self._pending.extend(events)
-        if self._timer is None:
-            self._timer = self.app.set_timer(GATHER_SECONDS, self.flush)
+        if self.kind != "none":
+            self._events.add(events)
 
     def flush(self) -> None:
         """Notify the desktop of the events gathered: each, or a burst as one summary."""
-        self._timer = None
-        events, self._pending = self._pending, []
-        if not events:
-            return
+        self._events.flush()
+
+    def _send_all(self, events: list[BatchEvent]) -> None:
         if len(events) <= MAX_NAMED:
             notices = [event_notice(e, read_only=self.read_only) for e in events]
         else:
@@ -105,9 +105,6 @@ class DesktopNotifier:
 
     def send(self, title: str, body: str) -> None:
         """Write one notification's sequence to the terminal, between frames."""
-        # Textual has no public raw write; its own bell and clipboard copy use the
-        # driver's write, which queues behind whatever frame is being written.
-        driver = self.app._driver
-        if driver is not None:
-            driver.write(notification_sequence(title, body, kind=self.kind, tmux=self.tmux))
+        sequence = notification_sequence(title, body, kind=self.kind, tmux=self.tmux)
+        if write_to_terminal(self.app, sequence):
             self.sent += 1

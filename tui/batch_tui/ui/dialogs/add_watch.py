@@ -4,29 +4,21 @@ from __future__ import annotations
 
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from batch_tui.settings.config import ConfigError, parse_batch_id
+from batch_tui.ui.dialogs.base import Dialog
 from batch_tui.ui.text import inert
 
 
-class AddWatch(ModalScreen[str | None]):
+class AddWatch(Dialog[str | None]):
     """A one-line prompt; Enter watches the id, Escape gives up."""
 
     BINDINGS = [Binding("escape", "give_up", "Cancel", show=False)]
 
     DEFAULT_CSS = """
-    AddWatch {
-        align: center middle;
-    }
     AddWatch > Vertical {
         width: 60;
-        max-width: 95%;
-        height: auto;
-        border: thick $primary;
-        background: $surface;
-        padding: 1 2;
     }
     AddWatch #problem {
         color: $error;

@@ -5,16 +5,16 @@ from __future__ import annotations
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from batch_tui.ui.dialogs.base import Dialog
 from batch_tui.ui.text import inert
 
 #: The most of one error that is shown (a hostile server may send megabytes).
 MAX_ERROR_CHARS = 100_000
 
 
-class ErrorText(ModalScreen[None]):
+class ErrorText(Dialog[None]):
     """One error in full, with where it comes from; Escape (or q, or Enter) goes back."""
 
     BINDINGS = [
@@ -23,15 +23,10 @@ class ErrorText(ModalScreen[None]):
     ]
 
     DEFAULT_CSS = """
-    ErrorText {
-        align: center middle;
-    }
     ErrorText > VerticalScroll {
         width: 90%;
-        height: auto;
         max-height: 80%;
         border: thick $error;
-        background: $surface;
         padding: 0 1;
     }
     ErrorText #error-source {
@@ -62,7 +57,7 @@ class ErrorText(ModalScreen[None]):
 
     def action_help(self) -> None:
         """?: the keys here."""
-        from batch_tui.ui.screens.help import HelpScreen
+        from batch_tui.ui.dialogs.help import HelpScreen
 
         keys = [
             ("up / down, pageup / pagedown", "Scroll the error"),

@@ -6,11 +6,11 @@ from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from batch_tui.api.models import Batch
 from batch_tui.core.format import count, money, percent
+from batch_tui.ui.dialogs.base import Dialog
 from batch_tui.ui.styles import status_text
 from batch_tui.ui.text import inert
 
@@ -34,7 +34,7 @@ def cancel_summary(batch: Batch) -> Table:
     return grid
 
 
-class ConfirmCancel(ModalScreen[bool]):
+class ConfirmCancel(Dialog[bool]):
     """Asks "cancel this batch?"; dismisses with True (y only) or False (n, Escape).
 
     Enter never confirms: it is the dashboard's Results key, and ``c`` followed by a
@@ -51,16 +51,9 @@ class ConfirmCancel(ModalScreen[bool]):
     ]
 
     DEFAULT_CSS = """
-    ConfirmCancel {
-        align: center middle;
-    }
     ConfirmCancel > Vertical {
         width: 64;
-        max-width: 95%;
-        height: auto;
         border: thick $error;
-        background: $surface;
-        padding: 1 2;
     }
     ConfirmCancel #question {
         text-style: bold;

@@ -6,8 +6,10 @@ from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from batch_tui.ui.commands import binding_rows
+from batch_tui.ui.dialogs.base import Dialog
 
 #: (section title, [(keys, what they do)]).
 Sections = list[tuple[str, list[tuple[str, str]]]]
@@ -42,8 +44,6 @@ def keys_table(sections: Sections) -> Table:
 
 def results_sections(bindings) -> Sections:
     """The results screen's keys (Enter on a batch), for its own ``?``."""
-    from batch_tui.ui.commands import binding_rows  # the one way bindings become rows
-
     return [
         ("Results (Enter)", [(k, d) for k, d in binding_rows(bindings) if d not in MOVING]),
         (
@@ -62,7 +62,7 @@ def results_sections(bindings) -> Sections:
 MOVING = {"Down", "Up", "Last loaded item", "First item"}
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     """A list of every key; any of Escape, q or ? closes it."""
 
     BINDINGS = [
@@ -70,17 +70,9 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     DEFAULT_CSS = """
-    HelpScreen {
-        align: center middle;
-    }
     HelpScreen > VerticalScroll {
         width: 110;
-        max-width: 95%;
-        height: auto;
         max-height: 90%;
-        border: thick $primary;
-        background: $surface;
-        padding: 1 2;
     }
     """
 

@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable, Mapping
 
 from textual.notifications import SeverityLevel
-from textual.timer import Timer
 from textual.widget import Widget
 
 from batch_tui.api.models import Batch
@@ -15,6 +14,7 @@ from batch_tui.core.format import count, duration_of, percent
 from batch_tui.monitor.alarms import BatchEvent, unaccounted
 from batch_tui.monitor.insight import failure_rate
 from batch_tui.monitor.monitor import Change, Snapshot
+from batch_tui.ui.alerts.batcher import Batcher
 from batch_tui.ui.commands import key_of
 from batch_tui.ui.text import plain
 
@@ -22,8 +22,6 @@ from batch_tui.ui.text import plain
 ALARM_TIMEOUT = 20
 #: The failure-rate alarm's title: a newer alarm replaces the one on screen.
 ALARM_TITLE = "Failure-rate alarm"
-#: Finishes within this many seconds of the first are told together.
-GATHER_SECONDS = 1.0
 #: Up to this many finishes at once are told one by one; more become one line.
 MAX_NAMED = 3
 #: The bell rings at most once in this many seconds.
@@ -114,24 +112,22 @@ class Alerts:
         """No advice to cancel when cancelling is not possible."""
         self._clock = clock
         self._rang_at: float | None = None
-        self._pending: dict[str, Batch] = {}
-        self._flush_timer: Timer | None = None
+        self._finishes: Batcher[tuple[str, Batch]] = Batcher(
+            node, self._tell_finishes, key=lambda finish: finish[0]
+        )
+        self._stalls: Batcher[BatchEvent] = Batcher(node, self._tell_stalls)
         self._alarming: dict[str, tuple[float, Batch]] = {}
-        self._stalls: list[BatchEvent] = []
-        self._stall_timer: Timer | None = None
 
     def tell(self, change: Change, snapshots: Mapping[str, Snapshot]) -> None:
         """Note every batch ``change`` finished (told shortly) or alarmed (told now)."""
-        for batch_id in change.finished:
-            if (snapshot := snapshots.get(batch_id)) is not None:
-                self._pending[batch_id] = snapshot.batch
-        if self._pending and self._flush_timer is None:
-            self._flush_timer = self.node.set_timer(GATHER_SECONDS, self.flush)
+        self._finishes.add(
+            (batch_id, snapshot.batch)
+            for batch_id in change.finished
+            if (snapshot := snapshots.get(batch_id)) is not None
+        )
         if change.alarms:
             self._alarm(change.alarms, snapshots)
-        self._stalls.extend(e for e in change.events if e.kind == "stalled")
-        if self._stalls and self._stall_timer is None:
-            self._stall_timer = self.node.set_timer(GATHER_SECONDS, self.tell_stalls)
+        self._stalls.add(e for e in change.events if e.kind == "stalled")
 
     def _alarm(self, alarms: frozenset[str], snapshots: Mapping[str, Snapshot]) -> None:
         """Replace the alarm on screen by one naming these and the recent ones."""
@@ -161,10 +157,9 @@ class Alerts:
 
     def tell_stalls(self) -> None:
         """Tell the stalls gathered so far: each by name, or many as one line."""
-        self._stall_timer = None
-        stalls, self._stalls = self._stalls, []
-        if not stalls:
-            return
+        self._stalls.flush()
+
+    def _tell_stalls(self, stalls: list[BatchEvent]) -> None:
         if len(stalls) <= MAX_NAMED:
             messages = [stalled_message(event) for event in stalls]
         else:
@@ -183,10 +178,10 @@ class Alerts:
 
     def flush(self) -> None:
         """Tell the finishes gathered so far: each by name, or a burst as one line."""
-        self._flush_timer = None
-        pending, self._pending = self._pending, {}
-        if not pending:
-            return
+        self._finishes.flush()
+
+    def _tell_finishes(self, finishes: list[tuple[str, Batch]]) -> None:
+        pending = dict(finishes)
         if len(pending) <= MAX_NAMED:
             for batch_id, batch in sorted(pending.items()):
                 message, severity = finished_message(batch_id, batch)

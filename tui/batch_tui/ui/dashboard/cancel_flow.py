@@ -9,8 +9,9 @@ from rich.text import Text
 from textual.widget import Widget
 
 from batch_tui.api.models import Batch
-from batch_tui.monitor.monitor import BatchMonitor, CancelOutcome, Snapshot
-from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
+from batch_tui.monitor.monitor import BatchMonitor, Snapshot
+from batch_tui.ui import workers
+from batch_tui.ui.dialogs.confirm_cancel import ConfirmCancel
 from batch_tui.ui.text import plain
 
 
@@ -70,13 +71,12 @@ class CancelFlow:
                 markup=False,
             )
             return
-        self.node.run_worker(self._cancel(batch_id), group="cancel", exit_on_error=False)
+        workers.start(
+            self.node, self._cancel(batch_id), what="Cancel", about=batch_id, group="cancel"
+        )
 
     async def _cancel(self, batch_id: str) -> None:
-        try:
-            outcome = await self.monitor.cancel(batch_id)
-        except Exception as exc:  # a bug: the user confirmed, so must hear what happened
-            outcome = CancelOutcome(batch_id, False, f"internal error: {type(exc).__name__}: {exc}")
+        outcome = await self.monitor.cancel(batch_id)
         if not outcome.sent:
             return
         self.node.notify(

@@ -8,11 +8,12 @@ from collections.abc import Callable, Mapping, Sequence
 from textual.widget import Widget
 
 from batch_tui.api.models import Batch
-from batch_tui.monitor.bulk import FAILED, BulkOutcome
+from batch_tui.monitor.bulk import FAILED
 from batch_tui.monitor.monitor import BatchMonitor, Snapshot
-from batch_tui.ui.marks import Marks
-from batch_tui.ui.screens.bulk_outcome import BulkOutcomeScreen
-from batch_tui.ui.screens.confirm_bulk_cancel import ConfirmBulkCancel, plural
+from batch_tui.ui import workers
+from batch_tui.ui.dialogs.bulk_outcome import BulkOutcomeScreen
+from batch_tui.ui.dialogs.confirm_bulk_cancel import ConfirmBulkCancel, plural
+from batch_tui.ui.widgets.marks import Marks
 
 
 def split(batches: Sequence[Batch]) -> tuple[list[Batch], list[Batch]]:
@@ -87,14 +88,24 @@ class BulkCancelFlow:
         self.running = True
         self.marks.clear()
         self.marks_changed()
-        self.node.run_worker(self._cancel(batch_ids), group="cancel", exit_on_error=False)
+        workers.start(
+            self.node,
+            self._cancel(batch_ids),
+            what="Cancel of the marked batches",
+            about=plural(len(batch_ids), "batch"),
+            group="cancel",
+        )
 
     async def _cancel(self, batch_ids: Sequence[str]) -> None:
         try:
             outcomes = await self.monitor.cancel_many(batch_ids)
-        except Exception as exc:  # a bug: the user confirmed, so must hear what happened
-            reason = f"internal error: {type(exc).__name__}: {exc}"
-            outcomes = [BulkOutcome(batch_id, None, FAILED, reason) for batch_id in batch_ids]
+        except Exception:
+            # Which were sent is not known: all stay marked, so c asks again (those
+            # that did stop are no longer cancellable, and are left out then). The
+            # worker policy tells what failed.
+            self.marks.add(batch_ids)
+            self.marks_changed()
+            raise
         finally:
             self.running = False
         if outcomes is None:  # another was running after all: it reports its own

@@ -13,11 +13,12 @@ from collections.abc import Iterable
 
 from textual.app import App
 from textual.binding import ActiveBinding, Binding
-from textual.keys import Keys, _character_to_key, key_to_character
+from textual.keys import Keys, key_to_character
 from textual.screen import Screen
 
 from batch_tui.settings.config import ConfigError
 from batch_tui.ui.commands import COMMANDS
+from batch_tui.ui.textual_compat import character_to_key, declared_bindings
 from batch_tui.ui.widgets.batch_list import BatchList
 
 
@@ -33,7 +34,7 @@ class KeymappedScreen(Screen):
             return active  # nothing rebound: Textual's order is the table's
         place: dict[str, int] = {}
         # The screen's own bindings as declared, before the keymap (Textual keeps them).
-        for index, bindings in enumerate(self._bindings.key_to_bindings.values()):
+        for index, bindings in enumerate(declared_bindings(self)):
             for binding in bindings:
                 place.setdefault(binding.id or binding.action, index)
 
@@ -58,14 +59,14 @@ def normalize(key: str) -> str | None:
     """A key as Textual names it (``?`` → ``question_mark``, ``F5`` → ``f5``), or
     None when it names no key."""
     if len(key) == 1:
-        # Textual's own rule for a single character (private, so kept to this spot).
-        return _character_to_key(key) if key.isprintable() and not key.isspace() else None
+        # Textual's own rule for a single character.
+        return character_to_key(key) if key.isprintable() and not key.isspace() else None
     *modifiers, base = key.split("+")
     modifiers = [modifier.lower() for modifier in modifiers]
     if len(base) > 1:
         base = base.lower()
     elif base:
-        base = _character_to_key(base.lower() if modifiers else base)
+        base = character_to_key(base.lower() if modifiers else base)
     name = "+".join([*modifiers, base])
     if name in KNOWN:
         return name

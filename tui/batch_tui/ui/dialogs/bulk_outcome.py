@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from batch_tui.monitor.bulk import CANCELLED, FAILED, FINISHED, BulkOutcome
+from batch_tui.ui.dialogs.base import Dialog
 from batch_tui.ui.text import inert
 
 #: A name longer than this is cut short in the table (the id tells batches apart).
@@ -42,22 +42,16 @@ def outcome_counts(outcomes: Sequence[BulkOutcome]) -> str:
     )
 
 
-class BulkOutcomeScreen(ModalScreen[None]):
+class BulkOutcomeScreen(Dialog[None]):
     """One row per marked batch: name, id, outcome. Escape, q or Enter closes it."""
 
     BINDINGS = [Binding("escape,q,enter", "close", "Close")]
 
     DEFAULT_CSS = """
-    BulkOutcomeScreen {
-        align: center middle;
-    }
     BulkOutcomeScreen > Vertical {
         width: 90%;
         max-width: 120;
-        height: auto;
         max-height: 85%;
-        border: thick $primary;
-        background: $surface;
         padding: 0 1;
     }
     BulkOutcomeScreen #outcome-title {

@@ -8,11 +8,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from batch_tui.ui.profile_switch import Choice
+from batch_tui.ui.connection import Choice
+from batch_tui.ui.dialogs.base import Dialog
 from batch_tui.ui.styles import profile_text
 from batch_tui.ui.text import inert
 
@@ -36,7 +36,7 @@ def choice_line(choice: Choice) -> Text:
     return line
 
 
-class ProfilePicker(ModalScreen[Choice | None]):
+class ProfilePicker(Dialog[Choice | None]):
     """The profiles, the one in use marked; Enter picks one, Escape keeps the current."""
 
     BINDINGS = [
@@ -47,17 +47,9 @@ class ProfilePicker(ModalScreen[Choice | None]):
     ]
 
     DEFAULT_CSS = """
-    ProfilePicker {
-        align: center middle;
-    }
     ProfilePicker > Vertical {
         width: 76;
-        max-width: 95%;
-        height: auto;
         max-height: 90%;
-        border: thick $primary;
-        background: $surface;
-        padding: 1 2;
     }
     ProfilePicker #title {
         text-style: bold;

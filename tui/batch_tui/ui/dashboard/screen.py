@@ -1,13 +1,16 @@
 """The main screen: batch list, detail pane, errors table and status line.
 
 The screen composes the widgets and routes: it keeps what they show as reactive
-state, bound into them with ``data_bind``, and hands each key to the module that
-does the work (``ui/commands.py`` lists them all).
+state, bound into them with ``data_bind``, and hands each key to the object that
+does the work. ``ui/commands.py`` lists them all, each with its owner: the screen
+itself, or one of its parts (the list, which owns the marks; watching; history;
+profile switching; polling), reached through the ``route`` action.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import ClassVar
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -19,18 +22,19 @@ from batch_tui.core.clock import Clock, to_datetime
 from batch_tui.monitor.insight import Progress
 from batch_tui.monitor.monitor import MonitorStatus, Snapshot
 from batch_tui.ui import commands
-from batch_tui.ui.alerts import Alerts
-from batch_tui.ui.cancel_flow import CancelFlow
+from batch_tui.ui.alerts.on_screen import Alerts
+from batch_tui.ui.connection import Connection, Switcher
+from batch_tui.ui.dashboard.bulk_cancel import BulkCancelFlow
+from batch_tui.ui.dashboard.cancel_flow import CancelFlow
+from batch_tui.ui.dashboard.history_flow import HistoryBrowsing
+from batch_tui.ui.dashboard.keymap import KeymappedScreen
+from batch_tui.ui.dashboard.polling import PollingControls
+from batch_tui.ui.dashboard.profile_switch import ProfileSwitching
+from batch_tui.ui.dashboard.watching import Watching
 from batch_tui.ui.export_copy import copy_batch_id, export_list
-from batch_tui.ui.history_flow import HistoryActions
-from batch_tui.ui.keymap import KeymappedScreen
-from batch_tui.ui.marking import MarkingMixin
 from batch_tui.ui.messages import MonitorChanged
-from batch_tui.ui.polling import PollingControls
-from batch_tui.ui.profile_switch import Connection, ProfileSwitching
 from batch_tui.ui.state import Counts
-from batch_tui.ui.view import ListView
-from batch_tui.ui.watching import Watching
+from batch_tui.ui.view import FinishedOn, ListView
 from batch_tui.ui.widgets.batch_detail import BatchDetail
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorRows, ErrorsTable
@@ -48,10 +52,20 @@ NARROW = 100
 WIDE = 180
 
 
-class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
+class Dashboard(KeymappedScreen):
     """The dashboard. It reads the monitor's snapshots and sends it commands."""
 
     BINDINGS = commands.bindings()
+
+    PARTS: ClassVar[dict[str, type]] = {
+        "batch_list": MarkedBatchList,
+        "watching": Watching,
+        "history": HistoryBrowsing,
+        "profiles": ProfileSwitching,
+        "polling": PollingControls,
+    }
+    """The parts a command of the table may name as its ``target`` (each an
+    attribute of the screen), and their classes."""
 
     highlighted: var[Snapshot | None] = var(None)
     """The snapshot of the batch under the cursor."""
@@ -76,7 +90,9 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
     wide = var(False, toggle_class="-wide")
     """The panes stand beside the list."""
 
-    def __init__(self, connection: Connection, clock: Clock) -> None:
+    def __init__(
+        self, connection: Connection, clock: Clock, switcher: Switcher | None = None
+    ) -> None:
         super().__init__()
         self.monitor = monitor = connection.monitor
         self.profile = connection.label
@@ -92,6 +108,9 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
         self.polling = PollingControls(self, monitor)
         self.watching = Watching(self, monitor, connection.watchlist)
         self.cancel_flow = CancelFlow(self, monitor, self.profile)
+        self.history = HistoryBrowsing(self, monitor, clock, self.show_day)
+        self.profiles = ProfileSwitching(self, switcher, connection.profile, self.busy_cancelling)
+        self._bulk_cancel: BulkCancelFlow | None = None
         self._ticks = 0
         self._following: str | None = None
 
@@ -159,6 +178,12 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
         self._follow_highlight()
         self._want_history()
 
+    @on(MarkedBatchList.MarksChanged)
+    def _marks_changed(self) -> None:
+        self.monitor.keep(self.batch_list.marks)  # marked rows are never let go
+        self._follow_status()
+        self.refresh_bindings()  # the footer's c says "Cancel marked" while any are
+
     def _want_history(self) -> None:
         self.polling.want_history(self.batch_list, self.view)
 
@@ -216,6 +241,11 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
         self._want_history()
         self._follow_status()
 
+    def show_day(self, day: FinishedOn) -> None:
+        """Show only the batches that finished on this day (from the history, ``h``)."""
+        self._set_view(replace(self.view, day=day))
+        self.batch_list.focus()
+
     def action_find(self) -> None:
         """Filter the list as you type."""
         find = self.query_one("#find", Input)
@@ -246,11 +276,46 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
         steps = {"status": view.next_status, "sort": view.next_sort, "flip": view.flipped}
         self._set_view(steps[step]())
 
-    # ── the other commands, each handed to the module that does it ───────────
+    # ── the other commands, each handed to the object that does it ───────────
+
+    def action_route(self, target: str, action: str, *parameters: str | int) -> None:
+        """A command one of the screen's parts owns (the table names it): hand it on."""
+        if target not in self.PARTS:
+            raise ValueError(f"no part {target!r} on the dashboard")
+        getattr(getattr(self, target), action)(*parameters)
+
+    @property
+    def bulk_cancel(self) -> BulkCancelFlow:
+        """Cancelling the marked batches (made when first wanted: the marks are the list's)."""
+        if self._bulk_cancel is None:
+            batches = self.batch_list
+            self._bulk_cancel = BulkCancelFlow(
+                self, self.monitor, batches.marks, batches.marks_changed
+            )
+        return self._bulk_cancel
+
+    def action_cancel_batch(self, _marked: str = "") -> None:
+        """Ask to cancel the marked batches, or (none marked) the highlighted one."""
+        if self.batch_list.marks or self.bulk_cancel.running:
+            self.bulk_cancel.start()
+        else:
+            self.cancel_flow.start(self.highlighted.batch if self.highlighted else None)
+
+    def busy_cancelling(self) -> bool:
+        """True (and said) while the marked batches are being cancelled: a profile
+        switch now would stop their cancels half-way."""
+        if self.bulk_cancel.running:
+            self.notify(
+                "Cancelling the marked batches; switch profiles once that is done.",
+                severity="warning",
+            )
+        return self.bulk_cancel.running
 
     def action_help(self) -> None:
         """Every key, in one place."""
-        commands.show_help(self)
+        from batch_tui.ui.dashboard.help import show_help  # loaded when first needed
+
+        show_help(self)
 
     def action_open_results(self) -> None:
         """Enter: the highlighted batch's item results."""
@@ -269,17 +334,9 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
         shown = [self.monitor.snapshots[i].batch for i in self.batch_list.row_ids]
         export_list(self, shown, fmt, to_datetime(self.clock()))
 
-    def action_add_watch(self) -> None:
-        """Ask for a batch id and follow it, now and in later runs."""
-        self.watching.ask()
-
     def action_unwatch(self) -> None:
         """Stop following the highlighted batch by name."""
         self.watching.unwatch(self.batch_list.current_batch_id)
-
-    def action_refresh(self) -> None:
-        """Fetch everything that can change, now."""
-        self.polling.refresh()
 
     def action_toggle_pause(self, _resume: str = "") -> None:
         """Pause polling, or resume it."""
@@ -290,8 +347,3 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
         """Poll less (1) or more (-1) often: the next step along the interval ladder."""
         self.polling.step_interval(direction)
         self.status = self.monitor.status
-
-    def action_switch_profile(self) -> None:
-        """``P``: another profile of the config file, reconnected without restarting."""
-        if not self.busy_cancelling():
-            ProfileSwitching(self).open()

@@ -1,0 +1,1 @@
+"""The dashboard screen and the objects it hands each command to."""

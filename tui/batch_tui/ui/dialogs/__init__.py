@@ -1,0 +1,1 @@
+"""Modal dialogs: questions and answers over the screen below."""
