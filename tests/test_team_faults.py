@@ -197,3 +197,26 @@ def test_a_directory_no_team_file_can_be_written_to_means_polling_alone(tmp_path
     )
     assert result.stdout.startswith("unavailable: cannot share through"), result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_garbage_in_redis_is_ignored_with_a_notice(demo, clock, redis_server):
+    import redis
+
+    team = team_name(demo.url, TEST_KEY)
+    async with (
+        member(demo, clock, redis_hub(redis_server, demo)) as first,
+        member(demo, clock, redis_hub(redis_server, demo)) as second,
+    ):
+        await wait_until(lambda: leading(first) or leading(second))
+        leader, follower = (first, second) if leading(first) else (second, first)
+        await wait_until(lambda: bool(follower.snapshots))
+        raw = redis.Redis.from_url(redis_server.url)
+        seq = int(raw.get(f"batch-tui:{team}:seq")) + 1
+        raw.hset(f"batch-tui:{team}:records", "batch_evil", b"\x00not json{[")
+        raw.zadd(f"batch-tui:{team}:order", {"batch_evil": seq})
+        raw.set(f"batch-tui:{team}:seq", seq)
+        clock.advance(5)
+        leader.wake()  # its next publish wakes the follower, which reads the garbage too
+        await wait_until(lambda: "unreadable values from the team ignored" in (follower.status.team or ""))
+        assert "batch_evil" not in follower.snapshots
+        assert not leading(follower) and follower.requests_sent == 0

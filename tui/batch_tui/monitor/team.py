@@ -152,7 +152,15 @@ class Team:
 
     def describe(self) -> str | None:
         """This member's role, for the status line (None for a dashboard alone on its
-        host: there is nothing to tell)."""
+        host: there is nothing to tell), and how many values read from the hub were
+        not understood and ignored."""
+        role = self._role()
+        if self.hub.skipped:
+            ignored = f"{self.hub.skipped:,} unreadable values from the team ignored"
+            return ignored if role is None else f"{role}; {ignored}"
+        return role
+
+    def _role(self) -> str | None:
         hub = "" if self.hub.label == "this host" else f"{self.hub.label}, "
         if self.problem is not None:
             return f"{hub}polling alone ({self.problem})"
