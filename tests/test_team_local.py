@@ -170,3 +170,17 @@ async def test_a_script_reads_the_leaders_batches_and_asks_the_server_nothing(
             await reader.close()
         assert len(demo.api.request_log) == asked
         assert await TeamReader.open(Settings(base_url=demo.url, api_key=TEST_KEY, direct=True)) is None
+
+
+async def test_a_follower_that_scrolls_to_the_end_reads_older_history_itself(demo, clock, tmp_path):
+    async with member(demo, clock, tmp_path) as first, member(demo, clock, tmp_path) as second:
+        await wait_until(lambda: leading(first) or leading(second))
+        leader, follower = (first, second) if leading(first) else (second, first)
+        await wait_until(
+            lambda: bool(follower.snapshots) and set(follower.snapshots) == set(leader.snapshots)
+        )
+        assert follower.status.history is not None  # it cannot know the rest yet
+        follower.want_history(True)
+        await wait_until(lambda: follower.status.history is None)
+        assert 0 < follower.requests_sent <= 2
+        assert not leading(follower)

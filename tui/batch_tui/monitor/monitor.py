@@ -134,6 +134,7 @@ class BatchMonitor:
                 refresh=self.refresh,
                 wake=state.wake.set,
                 dirty=state.dirty,
+                listed=state.listed,
                 save_followed=not team.hub.shares_store,
             )
             self.status_builder.team = self.stored.team = self.team

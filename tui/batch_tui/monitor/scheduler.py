@@ -201,10 +201,15 @@ class Scheduler(TrackingMixin, OutcomesMixin):
         """Every request with the time it falls due, and its priority (lower first)."""
         out: list[tuple[float, int, PollRequest]] = []
         if self.following:
+            # What only this dashboard's user wants: its highlighted batch, and the
+            # older history it scrolled to (the leader's user may want neither).
             if self.highlighted is not None and self.highlight_due is not None:
                 out.append((self.highlight_due, 0, PollRequest("detail", self.highlighted)))
             if self.highlighted is not None and self.errors_due is not None:
                 out.append((self.errors_due, 1, PollRequest("errors", self.highlighted)))
+            if self.history_wanted and self.history_ready and not self.history_complete:
+                stream = self._streams.setdefault("history", Stream(self.now))
+                out.append((stream.next_due, 4, self._at(PollRequest("history"))))
             return out
         statuses = {t.status for b, t in self._tracks.items() if t.listed and b not in self._gone}
         for status in SWEPT_STATUSES:

@@ -113,6 +113,7 @@ class TeamLink:
         refresh: Callable[[], None],
         wake: Callable[[], None],
         dirty: set[str],
+        listed: set[str],
         save_followed: bool,
     ) -> None:
         self.team = team
@@ -125,6 +126,7 @@ class TeamLink:
         self._refresh = refresh
         self._wake = wake
         self._dirty = dirty
+        self._listed = listed
         self.save_followed = save_followed
         """Followers write what they read to their own store (another host's leader
         cannot write this host's store)."""
@@ -183,6 +185,7 @@ class TeamLink:
                 continue
             snapshot, new = change
             changed.add(snapshot.batch.id or "")
+            self._listed.add(snapshot.batch.id or "")  # the leader's lists showed it
             if self.save_followed:
                 self._dirty.add(snapshot.batch.id or "")
             if new:
