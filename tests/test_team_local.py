@@ -184,3 +184,37 @@ async def test_a_follower_that_scrolls_to_the_end_reads_older_history_itself(dem
         await wait_until(lambda: follower.status.history is None)
         assert 0 < follower.requests_sent <= 2
         assert not leading(follower)
+
+
+async def test_store_clear_removes_a_team_file_only_when_no_dashboard_uses_it(demo, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from batch_tui.hub import team_name
+    from batch_tui.store.admin import clear_stores
+
+    team = team_name(demo.url, TEST_KEY)
+    member_script = Path(__file__).with_name("team_member.py")
+    dashboard = subprocess.Popen(
+        [sys.executable, str(member_script), demo.url, TEST_KEY, "local", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    try:
+        assert dashboard.stdout is not None
+        assert dashboard.stdout.readline().strip() == "leading"
+        (tmp_path / "team-notes.db").write_text("someone else's")  # not ours by its name
+        said = clear_stores(tmp_path)
+        assert "in use" in said and (tmp_path / f"team-{team}.db").exists()
+    finally:
+        dashboard.kill()
+        dashboard.wait()
+    said = clear_stores(tmp_path)
+    assert f"team-{team}.db" in said and f"team-{team}.lock" in said
+    assert not (tmp_path / f"team-{team}.db").exists()
+    assert not (tmp_path / f"team-{team}.lock").exists()
+    assert (tmp_path / "team-notes.db").read_text() == "someone else's"
