@@ -39,7 +39,8 @@ Bad data (batches whose story goes wrong; the share picks batches by id, so the
 same ones are picked on every request)
     ``stall=SHARE``      a batch still pending, validating or processing stops
                          moving: it is answered as it was first seen under the
-                         fault, until the fault is cleared.
+                         fault, until the fault is cleared; ``?status=`` lists
+                         it in the status it is frozen in.
     ``unaccounted=SHARE`` a completed batch's counts do not add up: some of its
                          successes (or failures) are missing.
 """
