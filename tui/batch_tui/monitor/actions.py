@@ -7,10 +7,9 @@ request is sent even while polling is paused. ``BatchMonitor`` mixes this in.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from batch_tui.api.errors import ApiError, NotFound, RateLimited, RequestRejected, Unauthorized
 from batch_tui.api.models import ResultsPage
+from batch_tui.monitor.cancels import CancelAnswer, cancel_answer, cancel_verdict, unclear_answer
 from batch_tui.monitor.parts import MonitorParts
 from batch_tui.monitor.snapshot import CancelOutcome, Change, ItemErrors, Snapshot
 
@@ -64,10 +63,12 @@ class ActionsMixin(MonitorParts):
     async def cancel(self, batch_id: str) -> CancelOutcome:
         """Send exactly one cancel for this batch, and report what really happened.
 
-        A second call while the first is in flight sends nothing. When the server's
-        answer does not say (a timeout, a 5xx, a 204 or a body that is not JSON),
-        the batch is read again and its status decides the outcome: a cancel the
-        server applied is reported as done even if its answer was lost.
+        A second call while the first is in flight sends nothing. The batch is read
+        again at once, and that read decides (``cancel_verdict``): a server that
+        answers "cancelled" (or "Cancellation requested", or names another batch)
+        while the batch still runs has only been asked, and the outcome says
+        "requested, still running". A cancel the server applied is reported as done
+        even if its answer was lost.
         """
         if batch_id in self._cancelling:
             return CancelOutcome(batch_id, False, "A cancel is already in flight", sent=False)
@@ -79,9 +80,15 @@ class ActionsMixin(MonitorParts):
             self._cancelling.discard(batch_id)
             self._wake.set()
 
-    async def _cancel_and_verify(self, batch_id: str, *, reread: bool = True) -> CancelOutcome:
-        """One POST, and the batch read again: at once, or (``reread`` False, for a
-        confirmed answer) when the scheduler's budget next allows."""
+    async def _cancel_and_verify(self, batch_id: str) -> CancelOutcome:
+        """One POST, then the batch read again at once; the read decides."""
+        answer = await self._send_cancel(batch_id)
+        if isinstance(answer, CancelOutcome):
+            return answer
+        return cancel_verdict(batch_id, answer, await self._reread(batch_id))
+
+    async def _send_cancel(self, batch_id: str) -> CancelOutcome | CancelAnswer:
+        """One POST: a refusal's outcome (nothing was cancelled), or what the server said."""
         self._sending()
         try:
             result = await self.client.cancel_batch(batch_id)
@@ -103,38 +110,10 @@ class ActionsMixin(MonitorParts):
             refused = isinstance(exc, RequestRejected | NotFound)
             return CancelOutcome(batch_id, False, exc.message, held=held, refused=refused)
         except ApiError as exc:
-            unclear: str | None = (
-                f"the answer to the cancel was unclear ({exc.kind}: {exc.message})"
-            )
-        else:
-            if result.confirmed:
-                self._show_status(batch_id, result.status)
-            unclear = None if result.confirmed else "the server's answer to the cancel was empty"
-            message: str = result.message or "Batch cancelled"
+            return unclear_answer(f"{exc.kind}: {exc.message}")
         finally:
             self._answered()
-        if unclear is None and not reread:
-            # The row already shows the server's answer; its final figures can wait.
-            self.scheduler.refresh_one(batch_id, self.clock())
-            return CancelOutcome(batch_id, True, message)
-        status = await self._reread(batch_id)
-        if unclear is None:
-            return CancelOutcome(batch_id, True, message)
-        if status == "cancelled":
-            return CancelOutcome(batch_id, True, f"cancelled ({unclear}; re-reading it shows so)")
-        if status is None:
-            return CancelOutcome(
-                batch_id, False, f"{unclear}, and the batch could not be re-read: press r to check"
-            )
-        return CancelOutcome(batch_id, False, f"{unclear}; the batch is still {status}")
-
-    def _show_status(self, batch_id: str, status: str | None) -> None:
-        """Show the server's answer at once, so no second cancel can be confirmed in the
-        moment before the re-read lands."""
-        old = self.fleet.get(batch_id)
-        if old is not None and status:
-            self.fleet.put(replace(old, batch=replace(old.batch, status=status)))
-            self._emit(Change(frozenset({batch_id})))
+        return cancel_answer(batch_id, result)
 
     async def _reread(self, batch_id: str) -> str | None:
         """Fetch the batch now (the user asked, so even while paused); its status or None."""

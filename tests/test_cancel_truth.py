@@ -1,0 +1,114 @@
+"""A cancel is what the server says it is: only a 200 for that batch whose body says
+``cancelled`` and a re-read that agrees counts as cancelled. "Cancellation requested",
+an answer naming another batch, or a batch still running after it is "requested,
+still running", for one batch and for many (a loopback server that answers so)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from batch_tui.api.client import CheckClient
+from batch_tui.monitor.bulk import CANCELLED, REQUESTED
+from batch_tui.monitor.monitor import BatchMonitor, Change
+from conftest import TEST_KEY, run_due
+from hostile_server import HostileServer, RawRequest, json_response
+
+IDS = [f"batch_run{n}" for n in range(3)]
+CREATED = "2026-01-15T09:00:0{n}Z"
+
+
+def row(batch_id: str, status: str) -> dict:
+    n = IDS.index(batch_id)
+    return {
+        "id": batch_id,
+        "name": f"job {n}",
+        "status": status,
+        "totalItems": 100,
+        "processedItems": 10,
+        "createdAt": CREATED.format(n=n),
+    }
+
+
+class LyingServer:
+    """Lists three pending batches; each cancel is answered with ``answer(id)``, and
+    the batches really become cancelled only when ``honest`` is set."""
+
+    def __init__(self, answer, *, honest: bool = False) -> None:
+        self.answer = answer
+        self.honest = honest
+        self.status = dict.fromkeys(IDS, "pending")
+
+    def __call__(self, request: RawRequest) -> bytes:
+        path = request.path
+        if path == "/v1/batch":
+            data = [row(i, self.status[i]) for i in reversed(IDS)]
+            page = {"data": data, "pagination": {"total": 3, "hasMore": False}}
+            return json_response(json.dumps(page))
+        batch_id = path.split("/")[3]
+        if request.method == "POST":
+            if self.honest:
+                self.status[batch_id] = "cancelled"
+            return json_response(json.dumps(self.answer(batch_id)))
+        return json_response(json.dumps(row(batch_id, self.status[batch_id])))
+
+
+REQUESTED_ANSWER = {"status": "processing", "message": "Cancellation requested"}
+LIES = {
+    "requested": lambda i: {"id": i, **REQUESTED_ANSWER},
+    "another id": lambda i: {"id": "batch_other", "status": "cancelled", "message": "Batch cancelled"},
+    "says cancelled, still pending": lambda i: {"id": i, "status": "cancelled", "message": "Batch cancelled"},
+}
+
+
+async def monitor_for(server: HostileServer, clock, events: list) -> BatchMonitor:
+    def collect(change: Change) -> None:
+        events.extend(change.events)
+
+    client = CheckClient(server.url, TEST_KEY)
+    monitor = BatchMonitor(client, interval=5, clock=clock, on_change=collect)
+    await run_due(monitor)
+    assert set(monitor.snapshots) == set(IDS)
+    return monitor
+
+
+@pytest.mark.parametrize("lie", LIES)
+async def test_one_cancel_the_server_did_not_carry_out_is_not_reported_as_done(clock, lie):
+    events: list = []
+    with HostileServer(LyingServer(LIES[lie])) as server:
+        monitor = await monitor_for(server, clock, events)
+        outcome = await monitor.cancel(IDS[0])
+        await monitor.aclose()
+    assert not outcome.ok and outcome.requested
+    assert "still pending" in outcome.message
+    assert monitor.snapshots[IDS[0]].batch.status == "pending"  # the row tells the truth
+    assert not [e for e in events if e.kind == "cancelled"]
+
+
+@pytest.mark.parametrize("lie", LIES)
+async def test_a_cancel_of_many_the_server_did_not_carry_out_is_requested(clock, lie):
+    events: list = []
+    with HostileServer(LyingServer(LIES[lie])) as server:
+        monitor = await monitor_for(server, clock, events)
+        outcomes = await monitor.cancel_many(IDS)
+        await monitor.aclose()
+    assert outcomes is not None
+    assert [o.outcome for o in outcomes] == [REQUESTED] * 3
+    assert all("still pending" in o.message for o in outcomes)
+    assert {s.batch.status for s in monitor.snapshots.values()} == {"pending"}
+    assert not [e for e in events if e.kind == "cancelled"]
+
+
+async def test_a_cancel_the_server_carried_out_is_cancelled_and_fires_the_event(clock):
+    events: list = []
+    answer = LIES["says cancelled, still pending"]
+    with HostileServer(LyingServer(answer, honest=True)) as server:
+        monitor = await monitor_for(server, clock, events)
+        one = await monitor.cancel(IDS[0])
+        many = await monitor.cancel_many(IDS[1:])
+        await monitor.aclose()
+    assert one.ok and not one.requested
+    assert many is not None and [o.outcome for o in many] == [CANCELLED] * 2
+    cancelled = [e.batch_id for e in events if e.kind == "cancelled"]
+    assert sorted(cancelled) == sorted(IDS)  # each once, for hooks and notifications
