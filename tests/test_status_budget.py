@@ -157,3 +157,23 @@ def test_status_active_is_accepted_on_the_command_line(tmp_path):
     assert result.returncode == 0, result.stderr
     rows = result.stdout.splitlines()[1:]
     assert rows and not any(s in row for row in rows for s in ("completed", "cancelled"))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["watch", "--demo"],  # a usage error (no id)
+        ["watch", "--demo", "--timeout", "x", "batch_abc"],
+        ["status", "--demo", "--bogus"],
+        ["status", "--demo", "--status", "nope"],
+    ],
+)
+def test_every_headless_error_starts_batch_tui_error(tmp_path, args):
+    from conftest import cli_env, run_cli
+
+    result = run_cli(args, cli_env(tmp_path), tmp_path)
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("batch-tui: error: ")
+    if "--help" in line:
+        assert f"batch-tui {args[0]} --help" in line  # which --help to read

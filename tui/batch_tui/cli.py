@@ -31,10 +31,11 @@ DEFAULT_DEMO_PORT = 8787
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors."""
+    """argparse with one-line errors, each starting ``batch-tui: error:`` (one rule
+    for every command: a script greps for one prefix), naming the help to read."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(EXIT_USAGE, f"batch-tui: error: {message} (see {self.prog} --help)\n")
 
 
 def _settings_parser(
