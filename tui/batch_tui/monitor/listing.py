@@ -85,6 +85,7 @@ class ListingMixin(MonitorParts):
                 self.scheduler.next_page(request, now)
             else:
                 self.scheduler.discovery_done(now, whole_list=not has_more)
+                self.fleet.start_announcing()
                 if not has_more and self.status_filter is None:
                     self.scheduler.history_complete = True  # the whole list fit: no history
                 walk.restart()
