@@ -84,3 +84,27 @@ def test_a_failure_alarm_fires_once_per_rise_even_when_its_row_goes_and_comes_ba
     rise = fleet.observe(lower, Snapshot(batch(600, 200), updated_at=EPOCH + 90))
     assert alarms(fleet) == ["b"]  # dropped below, then rose again: told again
     assert rise.alarm
+
+
+async def test_hooks_are_told_the_profile_and_the_server_the_event_is_from(tmp_path):
+    import sys
+
+    from batch_tui.session import connect
+    from batch_tui.settings.config import Settings
+    from test_hooks import RECORDER, event, recorded
+
+    out = tmp_path / "hook.jsonl"
+    settings = Settings(
+        api_key=TEST_KEY,
+        base_url="https://ops:pw@staging.example.com:8443",
+        profile="staging",
+        on_event=(sys.executable, "-c", RECORDER, str(out)),
+        store=False,
+    )
+    connection = connect(settings)
+    assert connection.hooks is not None
+    assert await connection.hooks.run(event()) is None
+    await connection.monitor.aclose()
+    [run] = recorded(out)
+    assert run["env"]["BATCH_PROFILE"] == "staging"
+    assert run["env"]["BATCH_BASE_URL"] == "https://staging.example.com:8443"  # no password

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from batch_tui.api.client import CheckClient
 from batch_tui.core.clock import Clock, system_clock
 from batch_tui.settings.config import ConfigError, Settings
-from batch_tui.integrations.hooks import HookRunner
+from batch_tui.integrations.hooks import HookRunner, run_context
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.store import Store, StoreUnavailable, store_path
 from batch_tui.ui.app import BatchTUI
@@ -103,7 +103,15 @@ def connect(
         profile_color=settings.profile_color,
         columns=settings.columns,
         notify=settings.notify,
-        hooks=HookRunner(settings.on_event, secret=settings.api_key) if settings.on_event else None,
+        hooks=(
+            HookRunner(
+                settings.on_event,
+                secret=settings.api_key,
+                context=run_context(settings.profile, settings.base_url),
+            )
+            if settings.on_event
+            else None
+        ),
     )
 
 
