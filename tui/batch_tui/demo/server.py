@@ -204,7 +204,10 @@ class DemoApi:
             return misbehave.endless_page(faults, offset, limit, self.simulator.clock())
         if status is not None and faults.frozen:
             return self._frozen_status_page(status, limit, offset)
-        page = self.simulator.list_json(limit=limit, offset=offset, status=status)
+        if faults.roll(faults.unordered_rate):
+            page = misbehave.oldest_first(self.simulator, status, limit, offset)
+        else:
+            page = self.simulator.list_json(limit=limit, offset=offset, status=status)
         if faults.stall_rate or faults.unaccounted_rate:
             page["data"] = [faults.doctor(row) for row in page["data"]]
         if faults.roll(faults.badlist_rate):

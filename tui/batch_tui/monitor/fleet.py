@@ -229,7 +229,7 @@ class Fleet:
                 self._event("stalled", batch, stalled_for=new.updated_at - stalled_since)
         if old is None or old.batch.status is None:
             # First seen: announced only when created since start-up (a quick failure).
-            finished = batch.is_terminal and self._created_since_start(batch)
+            finished = batch.is_terminal and self.created_since_start(batch)
         else:
             finished = batch.is_terminal and not old.batch.is_terminal
         if finished:
@@ -253,20 +253,23 @@ class Fleet:
             return replace(new, alarm=alarm, stalled_since=stalled_since)
         return new
 
-    def _created_since_start(self, batch: Batch) -> bool:
+    def created_since_start(self, batch: Batch) -> bool:
         """Created after what the first discovery pass saw: new since start-up."""
         created = batch.created_at
         after = self.announce_after
         return after is not None and created is not None and created.timestamp() > after
 
-    def start_announcing(self) -> None:
+    def start_announcing(self, floor: float | None = None) -> None:
         """The first discovery pass is over: from now on a batch created after the
-        newest one known is announced when first seen, even already finished."""
+        newest one known (and after ``floor``, when given: a list not newest first
+        may not have shown the newest yet) is announced when first seen, even
+        already finished."""
         if self.announce_after is not None:
             return
         newest = next(iter(self.snapshots.values()), None)
         created = newest.batch.created_at if newest is not None else None
-        self.announce_after = created.timestamp() if created is not None else -math.inf
+        after = created.timestamp() if created is not None else -math.inf
+        self.announce_after = after if floor is None else max(after, floor)
 
     def _event(
         self,

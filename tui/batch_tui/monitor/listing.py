@@ -4,8 +4,10 @@ Lists (sweeps, discovery and history) go one page per request; a detail fetch
 refreshes one batch. ``BatchMonitor`` mixes this in.
 Every page is a request of its own under the one rate budget. Discovery reads
 the newest pages only until one holds no batch it does not know; it checks, as it
-goes, that the list really is newest first, and when it is not it falls back to
-walking every page (slowly, within the budget) and says so in the status line.
+goes, that the list really is newest first. When it is not, the first page says
+nothing of what is new: the status sweeps find new batches instead, the scan reads
+the list through slowly in the background (``SCAN_SHARE`` of the budget), and the
+status line says so.
 """
 
 from __future__ import annotations
@@ -16,11 +18,19 @@ from batch_tui.api.errors import NotFound
 from batch_tui.api.models import Batch
 from batch_tui.monitor.paging import Walk
 from batch_tui.monitor.parts import MonitorParts
+from batch_tui.monitor.planning import SCAN_SHARE
 from batch_tui.monitor.scheduler import PAGE_SIZE, PollRequest
 from batch_tui.monitor.snapshot import Change, Snapshot, looks_different
 
 #: Said in the status line when the list turns out not to be newest first.
-ORDER_NOTICE = "the list is not newest first: discovery reads every page"
+ORDER_NOTICE = (
+    f"the list is not newest first: new batches are found by the status sweeps, "
+    f"the rest read in the background ({SCAN_SHARE:.0%} of the budget)"
+)
+#: With a list not newest first, the newest batch known says little of when the
+#: dashboard started: batches created this long before the first discovery pass
+#: are taken as known at start-up (never announced when first seen finished).
+ANNOUNCE_SKEW = 60.0
 
 
 def _in_order(previous: float | None, batches: list[Batch]) -> tuple[bool, float | None]:
@@ -62,8 +72,12 @@ class ListingMixin(MonitorParts):
         # known batch has reached what was seen before, and what lies beyond it is
         # history (loaded when wanted), not news.
         all_new = bool(batches) and not any(b.id in self.fleet for b in batches)
-        if request.kind != "sweep":
+        if request.kind == "list":
             self._check_order(request, walk, batches)
+        elif request.kind == "scan":
+            # The scan looks for what is new; old finished rows are history, loaded
+            # when wanted, not by a background read of the whole list.
+            batches = [b for b in batches if self._scan_keeps(b)]
         change = self._apply_listing(batches)
         now = self.clock()
         rows = [(b.id or "", b.status) for b in batches]
@@ -80,14 +94,20 @@ class ListingMixin(MonitorParts):
             # known yet (a first start without a store) there is nothing to join,
             # and older pages are history, loaded only when wanted.
             joined = self._known_at_walk_start.get(request.key, 0) > 0
-            wanted = (all_new and joined) or self.scheduler.full_discovery
+            wanted = all_new and joined and not self.scheduler.unordered
             if walk.page(rows, has_more, wanted=wanted, total=total):
                 self.scheduler.next_page(request, now)
             else:
                 self.scheduler.discovery_done(now, whole_list=not has_more)
-                self.fleet.start_announcing()
+                floor = now - ANNOUNCE_SKEW if self.scheduler.unordered else None
+                self.fleet.start_announcing(floor)
                 if not has_more and self.status_filter is None:
                     self.scheduler.history_complete = True  # the whole list fit: no history
+                walk.restart()
+        elif request.kind == "scan":
+            more = walk.page(rows, has_more, wanted=True, total=total)
+            self.scheduler.scan_page_done(now)
+            if not more:
                 walk.restart()
         else:
             more = walk.page(rows, has_more, wanted=True, total=total)
@@ -103,8 +123,16 @@ class ListingMixin(MonitorParts):
         previous = self._order_ok_until.get(request.key) if walk.started else None
         ok, last = _in_order(previous, batches)
         self._order_ok_until[request.key] = last
-        if not ok and not self.scheduler.full_discovery:
-            self.scheduler.full_discovery = True
+        if not ok and not self.scheduler.unordered:
+            self.scheduler.unordered = True
+
+    def _scan_keeps(self, batch: Batch) -> bool:
+        """A scanned row worth showing: known, still running, or new since start-up."""
+        return (
+            batch.id in self.fleet
+            or not batch.is_terminal
+            or self.fleet.created_since_start(batch)
+        )
 
     def _apply_listing(self, batches: list[Batch]) -> Change:
         now = self.clock()
@@ -145,7 +173,7 @@ class ListingMixin(MonitorParts):
         """What the status line should say about how the monitor works now."""
         if self.store.problem:
             return self.store.problem
-        if self.scheduler.full_discovery:
+        if self.scheduler.unordered:
             return ORDER_NOTICE
         truncated = [key for key, walk in self.scheduler.walks.items() if walk.truncated]
         if truncated:
