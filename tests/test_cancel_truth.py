@@ -10,9 +10,10 @@ import json
 import pytest
 
 from batch_tui.api.client import CheckClient
+from batch_tui.demo.server import DemoApi
 from batch_tui.monitor.bulk import CANCELLED, REQUESTED
 from batch_tui.monitor.monitor import BatchMonitor, Change
-from conftest import TEST_KEY, run_due
+from conftest import TEST_KEY, run_due, wait_until
 from hostile_server import HostileServer, RawRequest, json_response
 
 IDS = [f"batch_run{n}" for n in range(3)]
@@ -112,3 +113,32 @@ async def test_a_cancel_the_server_carried_out_is_cancelled_and_fires_the_event(
     assert many is not None and [o.outcome for o in many] == [CANCELLED] * 2
     cancelled = [e.batch_id for e in events if e.kind == "cancelled"]
     assert sorted(cancelled) == sorted(IDS)  # each once, for hooks and notifications
+
+
+class RequestedOnly(DemoApi):
+    """The demo server, but a cancel is only ever "requested": the batch runs on."""
+
+    async def cancel_batch(self, request):
+        batch_id = request.path_params["batch_id"]
+        return {"id": batch_id, **REQUESTED_ANSWER}
+
+
+async def test_the_dashboard_says_requested_still_running_not_cancelled(clock, simulator):
+    from apphelpers import cell, running
+    from test_app import first_with_status, move_to
+
+    from batch_tui.demo.server import DemoServer
+
+    target = first_with_status(simulator, "processing")
+    with DemoServer(RequestedOnly(simulator, rate_limit=0)) as server:
+        async with running(server, clock, notifications=True) as pilot:
+            app = pilot.app
+            await move_to(pilot, target["id"])
+            await pilot.press("c", "y")
+            title = "Cancel requested, still running"
+            await wait_until(lambda: any(n.title == title for n in app._notifications), pilot=pilot)
+            titles = {n.title for n in app._notifications}
+            message = next(n.message for n in app._notifications if n.title == title)
+            assert "Cancelled" not in titles
+            assert message.startswith(f"{target['id']}: requested, but the batch is still processing")
+            assert cell(app, target["id"], "status") == "processing"
