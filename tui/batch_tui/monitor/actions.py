@@ -7,6 +7,8 @@ request is sent even while polling is paused. ``BatchMonitor`` mixes this in.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from batch_tui.api.errors import ApiError, NotFound, RateLimited, RequestRejected, Unauthorized
 from batch_tui.api.models import ResultsPage
 from batch_tui.monitor.cancels import CancelAnswer, cancel_answer, cancel_verdict, unclear_answer
@@ -124,9 +126,14 @@ class ActionsMixin(MonitorParts):
             self.scheduler.refresh_one(batch_id, self.clock())
             return None
         self._save()
-        self._emit(change)
         snapshot = self.fleet.get(batch_id)
-        return snapshot.batch.status if snapshot is not None else None
+        status = snapshot.batch.status if snapshot is not None else None
+        if status == "cancelled" and batch_id in change.finished:
+            # Cancelled here: the cancel's own outcome tells the screen; the event
+            # (for hooks and the desktop) still goes out with the change.
+            change = replace(change, finished=change.finished - {batch_id})
+        self._emit(change)
+        return status
 
     def _want_item_errors(self, snapshot: Snapshot, now: float) -> None:
         """Ask for the highlighted batch's failed items when its failures changed."""
