@@ -177,3 +177,22 @@ def test_every_headless_error_starts_batch_tui_error(tmp_path, args):
     assert line.startswith("batch-tui: error: ")
     if "--help" in line:
         assert f"batch-tui {args[0]} --help" in line  # which --help to read
+
+
+def test_a_server_failing_half_way_still_prints_what_was_read():
+    pending = {"id": "batch_p1", "name": "waiting job", "status": "pending", "totalItems": 5}
+
+    def answer(request):
+        if "status=pending" in request.target:
+            page = {"data": [pending], "pagination": {"total": 1, "hasMore": False}}
+            return json_response(json.dumps(page))
+        body = b'{"error": {"code": "internal", "message": "database on fire"}}'
+        return response(500, body)
+
+    out, err = io.StringIO(), io.StringIO()
+    with HostileServer(answer) as server:
+        settings = Settings(base_url=server.url, api_key=TEST_KEY)
+        code = run_status(settings, (), as_json=False, out=out, err=err)
+    assert code == 3
+    assert "batch_p1" in out.getvalue()
+    assert "database on fire" in err.getvalue() and "only 0 validating batches read" in err.getvalue()

@@ -20,10 +20,10 @@ from functools import partial
 from typing import TextIO, TypeVar
 
 from batch_tui.api.client import CheckClient
-from batch_tui.api.errors import BadResponse, NotFound, RateLimited
+from batch_tui.api.errors import ApiError, BadResponse, NotFound, RateLimited
 from batch_tui.api.models import Batch, BatchPage
 from batch_tui.core.format import count
-from batch_tui.core.textsafe import clean
+from batch_tui.core.textsafe import clean, labelled
 from batch_tui.headless.gate import PREFIX, RequestGate
 from batch_tui.monitor.paging import MAX_SWEEP_PAGES
 from batch_tui.monitor.planning import PAGE_SIZE, SWEPT_STATUSES
@@ -75,13 +75,21 @@ class StatusReader:
         self.found = Collected()
 
     async def _ask(self, call: Callable[[], Awaitable[T]], doing: str) -> T:
-        """One request, asked again after each 429's hold, at most ``MAX_429`` times."""
+        """One request, asked again after each 429's hold, at most ``MAX_429`` times.
+        Any other failure once something was read stops the reading too (what was
+        read is still printed); before that, it is the command's error."""
         for _ in range(MAX_429):
             try:
                 return await self.gate.send(call, doing)
             except RateLimited:
                 continue
-        raise Incomplete
+            except (NotFound, BadResponse):
+                raise  # about this one request: the caller says so and goes on
+            except ApiError as exc:
+                if not self.found.batches:
+                    raise
+                raise Incomplete(labelled(exc.kind, exc.message)) from exc
+        raise Incomplete("rate limited")
 
     async def named(self, ids: tuple[str, ...]) -> Collected:
         """The named batches, each read by id."""
@@ -92,10 +100,10 @@ class StatusReader:
             except (NotFound, BadResponse) as exc:
                 self.found.problems.append(f"{clean(batch_id)}: {exc.message}")
                 continue
-            except Incomplete:
+            except Incomplete as exc:
                 unread = len(ids) - number
                 self.found.missing = (
-                    f"rate limited: {count(unread)} of the {count(len(ids))} named batches "
+                    f"{exc}: {count(unread)} of the {count(len(ids))} named batches "
                     "not read (run again later)"
                 )
                 break
@@ -142,10 +150,10 @@ class StatusReader:
             try:
                 read = partial(self.client.list_batches, status, PAGE_SIZE, offset)
                 page: BatchPage = await self._ask(read, doing)
-            except Incomplete:
+            except Incomplete as exc:
                 left = f" of {count(total)}" if total is not None else ""
                 raise Incomplete(
-                    f"rate limited: only {count(offset)}{left} {what} read; the rest are not shown"
+                    f"{exc}: only {count(offset)}{left} {what} read; the rest are not shown"
                 ) from None
             for batch in page.batches:
                 if batch.id:
