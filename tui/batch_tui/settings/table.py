@@ -312,7 +312,7 @@ SETTINGS: tuple[Setting, ...] = (
         file_type=STRING,
         flag="--status",
         metavar="STATUS",
-        help="list only batches in this status",
+        help="list only batches in this status (active: every unfinished one)",
         commands=frozenset({"dashboard", "status"}),
     ),
     Setting(
