@@ -84,3 +84,26 @@ async def test_an_unordered_list_costs_within_15_percent_of_an_ordered_one(order
     assert per_minute <= base * 1.15
     assert delays, "no batch arrived during the measurement"
     assert max(delays.values()) <= 30
+
+
+async def test_the_scan_reads_the_whole_unordered_list_through_page_after_page(clock):
+    class Offsets(DemoApi):
+        offsets: list[int] = []
+
+        async def list_batches(self, request):
+            if not request.query_params.get("status"):
+                self.offsets.append(int(request.query_params.get("offset") or 0))
+            return await super().list_batches(request)
+
+    simulator = Simulator(seed=SEED, epoch=EPOCH, clock=clock, fleet=505, active=5)
+    api = Offsets(simulator, rate_limit=LIMIT)
+    api.faults.unordered_rate = 1.0
+    with DemoServer(api) as server:
+        async with CheckClient(server.url, TEST_KEY) as client:
+            monitor = BatchMonitor(client, interval=INTERVAL, clock=clock)
+            await advance(monitor, clock, 240)
+    assert monitor.scheduler.unordered
+    # Every page once, in turn, then from the start again: nothing skipped or repeated.
+    assert api.offsets[:7] == [0, 0, 100, 200, 300, 400, 500]
+    # Old finished rows are not loaded by the scan: history loads when wanted.
+    assert len(monitor.snapshots) <= 100 + 5

@@ -72,6 +72,7 @@ class ListingMixin(MonitorParts):
         # known batch has reached what was seen before, and what lies beyond it is
         # history (loaded when wanted), not news.
         all_new = bool(batches) and not any(b.id in self.fleet for b in batches)
+        rows = [(b.id or "", b.status) for b in batches]  # what the page held, for the walk
         if request.kind == "list":
             self._check_order(request, walk, batches)
         elif request.kind == "scan":
@@ -80,7 +81,6 @@ class ListingMixin(MonitorParts):
             batches = [b for b in batches if self._scan_keeps(b)]
         change = self._apply_listing(batches)
         now = self.clock()
-        rows = [(b.id or "", b.status) for b in batches]
         has_more = page.pagination.has_more
         total = page.pagination.total
         if request.kind == "sweep":
