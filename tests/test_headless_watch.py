@@ -195,7 +195,7 @@ def test_without_wait_a_batch_not_created_yet_is_an_error(watch, simulator, demo
     spec = arrival(simulator)
     code, lines, err = watch(spec.id)
     assert (code, lines) == (3, [])
-    assert err == ["batch-tui: error: Batch not found"]  # one id: the line it always was
+    assert err == [f"batch-tui: error: {spec.id}: Batch not found"]  # the id named, always
     assert gets(demo_api, spec.id) == 1
 
 
@@ -212,7 +212,11 @@ def test_timeout_bounds_a_normal_watch_and_a_failure_outranks_it(watch, simulato
     failed = spec_named(simulator, "Support macros audit")
     code, lines, err = watch(slow.id, timeout=120, exit_status=False)
     assert code == 5
-    assert err == ["batch-tui: timed out after 120 s: " + slow.id + " processing"]
+    (line,) = err
+    # Where it stood: its status and progress when last read.
+    assert re.fullmatch(
+        rf"batch-tui: timed out after 120 s: {slow.id} processing \S+/1,000 \(\d+%\)", line
+    )
     assert lines[-1].split()[2] == "processing" and "ETA" in lines[-1]
     assert clock() == EPOCH + 120
     assert watch(slow.id, failed.id, timeout=60)[0] == 1
@@ -252,7 +256,7 @@ def test_a_429_holds_the_watch_and_it_carries_on(simulator, clock, capsys):
     with DemoServer(api) as server:
         code, lines, err = Watch(server, clock, capsys)(quick.id, interval=0.5)
     assert code == 0 and lines[-1].split()[2] == "completed"
-    assert err[:3] == ["batch-tui: rate limited; waiting 1s"] * 3
+    assert err[:3] == ["batch-tui: rate limited, waiting 1s"] * 3
     # Nothing is sent until the wait the server asked for is over.
     times = [at for at, _ in sent]
     assert [later - earlier for earlier, later in zip(times, times[1:4])] == [1, 1, 1]
@@ -327,3 +331,14 @@ def test_bad_watch_arguments_are_one_line_and_exit_2(tmp_path, args):
     result = run_cli([*args, "--demo"], cli_env(tmp_path), tmp_path)
     assert result.returncode == 2, result
     assert len(result.stderr.splitlines()) == 1 and result.stdout == ""
+
+
+def test_a_watch_held_by_429s_says_rate_limited_not_not_found(simulator, clock, capsys):
+    api = DemoApi(simulator, rate_limit=0, faults=Faults.parse("429=1000"))
+    quick = spec_named(simulator, "Product descriptions QA")
+    with DemoServer(api) as server:
+        code, lines, err = Watch(server, clock, capsys)(quick.id, wait=True, timeout=10)
+    assert code == 5 and lines == []
+    assert err[0] == "batch-tui: rate limited, waiting 1s"
+    assert err[-1] == f"batch-tui: timed out after 10 s: {quick.id} not read yet (rate limited)"
+    assert not [line for line in err if "not found" in line]

@@ -91,7 +91,7 @@ async def test_history_loads_only_when_wanted_and_within_its_share(clock):
             monitor.want_history(False)
 
 
-async def test_a_list_that_is_not_newest_first_falls_back_to_reading_every_page(clock):
+async def test_a_list_that_is_not_newest_first_is_noticed_and_said(clock):
     class OldestFirst(DemoApi):
         async def list_batches(self, request):
             data = await super().list_batches(request)
@@ -105,7 +105,7 @@ async def test_a_list_that_is_not_newest_first_falls_back_to_reading_every_page(
             monitor = BatchMonitor(client, interval=5, clock=clock)
             await run_due(monitor)
             assert monitor.status.notice == ORDER_NOTICE
-            assert monitor.scheduler.full_discovery
+            assert monitor.scheduler.unordered
 
 
 async def test_endless_pagination_is_cut_at_the_page_cap_and_said(clock):

@@ -32,10 +32,11 @@ DEFAULT_DEMO_PORT = 8787
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors."""
+    """argparse with one-line errors, each starting ``batch-tui: error:`` (one rule
+    for every command: a script greps for one prefix), naming the help to read."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(EXIT_USAGE, f"batch-tui: error: {message} (see {self.prog} --help)\n")
 
 
 def _settings_parser(
@@ -304,6 +305,15 @@ def _run_status(argv: Sequence[str]) -> int:
     parser = _settings_parser("status", "Print one snapshot of your batches and exit.")
     parser.add_argument("batch_ids", nargs="*", metavar="BATCH_ID", help="only these batches")
     parser.add_argument("--json", action="store_true", help="JSON instead of a table")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        dest="everything",
+        help=(
+            "every batch in the history, read within the rate budget (progress on "
+            "stderr); without it, every unfinished batch and the newest 100"
+        ),
+    )
     args = parser.parse_args(argv)
     from batch_tui.headless.status import run_status
 
@@ -311,7 +321,9 @@ def _run_status(argv: Sequence[str]) -> int:
         "status",
         args,
         args.batch_ids,
-        lambda settings: run_status(settings, settings.batch_ids, as_json=args.json),
+        lambda settings: run_status(
+            settings, settings.batch_ids, as_json=args.json, everything=args.everything
+        ),
     )
 
 

@@ -14,7 +14,7 @@ from batch_tui.api.client import CheckClient
 from batch_tui.core.clock import Clock, system_clock
 from batch_tui.core.paths import state_dir_chosen
 from batch_tui.hub import HubUnavailable, make_hub
-from batch_tui.integrations.hooks import HookRunner
+from batch_tui.integrations.hooks import HookRunner, run_context
 from batch_tui.integrations.watchlist import WatchList, default_path
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.monitor.team import Team
@@ -140,7 +140,11 @@ def _hooks(settings: Settings) -> HookRunner | None:
         return None
     secrets, names = hook_secrets(settings, os.environ)
     return HookRunner(
-        settings.on_event, secret=settings.api_key, secrets=secrets, secret_names=names
+        settings.on_event,
+        secret=settings.api_key,
+        secrets=secrets,
+        secret_names=names,
+        context=run_context(settings.profile, settings.base_url),
     )
 
 

@@ -36,6 +36,9 @@ class _TooDeep(Exception):
 MAX_JSON_DEPTH = 64
 #: What replaces the API key wherever a server echoes it.
 REDACTED = "<redacted>"
+#: A key shorter than this is no secret (``CHECK_API_KEY=k`` for the demo): hiding
+#: it would cut every such letter out of what the server says, so it is left alone.
+MIN_SECRET_CHARS = 8
 #: The longest wait a server can impose (``Retry-After``, ``retryAfter``), in seconds:
 #: a longer one is cut to this, after which we simply ask again.
 MAX_WAIT = 300.0
@@ -122,7 +125,7 @@ class Redactor:
         # escapes are undone by parsing; URL encodings are not).
         self._key_forms = (
             tuple(dict.fromkeys([api_key, quote(api_key, safe=""), quote_plus(api_key, safe="")]))
-            if api_key
+            if len(api_key) >= MIN_SECRET_CHARS
             else ()
         )
 

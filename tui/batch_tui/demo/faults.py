@@ -34,12 +34,15 @@ memory, or leaking its key)
     ``badlist=SHARE``    list answers whose ``data`` is ``null``, ``{}``, or
                          ``[1, "x", null]``, in turn.
     ``nested=SHARE``     a 200 body of 100,000 ``[`` then 100,000 ``]``.
+    ``unordered=SHARE``  list answers oldest first (the API does not promise an
+                         order): a new batch is on the last page, not the first.
 
 Bad data (batches whose story goes wrong; the share picks batches by id, so the
 same ones are picked on every request)
     ``stall=SHARE``      a batch still pending, validating or processing stops
                          moving: it is answered as it was first seen under the
-                         fault, until the fault is cleared.
+                         fault, until the fault is cleared; ``?status=`` lists
+                         it in the status it is frozen in.
     ``unaccounted=SHARE`` a completed batch's counts do not add up: some of its
                          successes (or failures) are missing.
 """
@@ -79,6 +82,7 @@ SPEC_KEYS = {
     "echokey": "echokey_rate",
     "badlist": "badlist_rate",
     "nested": "nested_rate",
+    "unordered": "unordered_rate",
     "stall": "stall_rate",
     "unaccounted": "unaccounted_rate",
 }
@@ -100,6 +104,7 @@ HELP: tuple[tuple[str, str], ...] = (
     ("echokey=SHARE", "401 'Invalid API key provided: <the key sent>'"),
     ("badlist=SHARE", 'list data null, {} or [1, "x", null] in turn'),
     ("nested=SHARE", "200 body of 100,000 '[' then 100,000 ']'"),
+    ("unordered=SHARE", "list answers oldest first: new batches on the last page"),
     ("stall=SHARE", "running batches (picked by id) stop moving until cleared"),
     ("unaccounted=SHARE", "completed batches (picked by id) whose counts do not add up"),
 )
@@ -138,7 +143,7 @@ class Faults:
     answers 200 with a broken body; and the hostile kinds, ``endless_rate``,
     ``gzipbomb_rate``, ``trickle_rate`` (one byte every ``trickle_every``
     seconds), ``msreset_rate``, ``hugereset_rate``, ``echokey_rate``,
-    ``badlist_rate`` and ``nested_rate``. ``burst_429`` answers the next that
+    ``badlist_rate``, ``nested_rate`` and ``unordered_rate``. ``burst_429`` answers the next that
     many requests with 429. Bad data, for the batches a share picks by id:
     ``stall_rate`` and ``unaccounted_rate`` (``doctor`` applies them).
     """
@@ -163,6 +168,7 @@ class Faults:
     echokey_rate: float = 0.0
     badlist_rate: float = 0.0
     nested_rate: float = 0.0
+    unordered_rate: float = 0.0
     stall_rate: float = 0.0
     unaccounted_rate: float = 0.0
     frozen: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)

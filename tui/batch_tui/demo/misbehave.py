@@ -2,8 +2,8 @@
 
 Each builds what goes over the wire for one kind: an endless or broken list
 page, a gzip bomb, a body nested too deep to parse, a response that trickles out
-one byte at a time, rate-limit headers and a 429 with absurd reset times, and a
-401 that echoes the key back. The server decides when; these decide what.
+one byte at a time, rate-limit headers and a 429 with absurd reset times, a
+401 that echoes the key back, and a list read oldest first. The server decides when; these decide what.
 """
 
 from __future__ import annotations
@@ -132,3 +132,21 @@ def trickle(response: Response, every: float) -> StreamingResponse:
     # No Content-Length: the body goes out chunked, as a slow stream would.
     headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
     return StreamingResponse(drip(), status_code=response.status_code, headers=headers)
+
+
+def oldest_first(simulator: Any, status: str | None, limit: int, offset: int) -> dict[str, Any]:
+    """A list page read from the other end: the whole list oldest first, so the
+    newest batches are on the last page (the API does not promise an order)."""
+    total = simulator.list_json(limit=1, status=status)["pagination"]["total"]
+    count = max(0, min(limit, total - offset))
+    start = max(0, total - offset - count)
+    rows = simulator.list_json(limit=count, offset=start, status=status)["data"] if count else []
+    return {
+        "data": rows[::-1],
+        "pagination": {
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+            "hasMore": offset + count < total,
+        },
+    }

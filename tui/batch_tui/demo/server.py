@@ -10,6 +10,7 @@ the per-minute limit, and bearer auth. ``Faults`` lets tests make it misbehave;
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import threading
@@ -201,12 +202,42 @@ class DemoApi:
         faults = self.faults
         if faults.roll(faults.endless_rate):
             return misbehave.endless_page(faults, offset, limit, self.simulator.clock())
-        page = self.simulator.list_json(limit=limit, offset=offset, status=status)
+        if status is not None and faults.frozen:
+            return self._frozen_status_page(status, limit, offset)
+        if faults.roll(faults.unordered_rate):
+            page = misbehave.oldest_first(self.simulator, status, limit, offset)
+        else:
+            page = self.simulator.list_json(limit=limit, offset=offset, status=status)
         if faults.stall_rate or faults.unaccounted_rate:
             page["data"] = [faults.doctor(row) for row in page["data"]]
         if faults.roll(faults.badlist_rate):
             page = misbehave.bad_list(faults, page)
         return page
+
+    def _frozen_status_page(self, status: str, limit: int, offset: int) -> dict[str, Any]:
+        """A page of ``?status=S`` that agrees with the unfiltered list under ``stall``:
+        a stalled batch is in the status it is frozen in, not the one it really reached.
+
+        It reads every batch really in ``S`` (cheap for the running statuses the
+        dashboard sweeps; a fault for tests and demos, not for 100,000 finished ones)."""
+        faults, simulator = self.faults, self.simulator
+        rows = simulator.list_json(limit=10**9, status=status)["data"]
+        listed = {row["id"] for row in rows}
+        for batch_id, frozen in list(faults.frozen.items()):
+            if frozen.get("status") == status and batch_id not in listed:
+                with contextlib.suppress(SimulatorError):
+                    rows.append(simulator.summary_json(simulator.find(batch_id)))
+        rows = [row for row in map(faults.doctor, rows) if row.get("status") == status]
+        rows.sort(key=lambda row: (row.get("createdAt") or "", row["id"]), reverse=True)
+        return {
+            "data": rows[offset : offset + limit],
+            "pagination": {
+                "total": len(rows),
+                "limit": limit,
+                "offset": offset,
+                "hasMore": offset + limit < len(rows),
+            },
+        }
 
     async def get_batch(self, request: Request) -> Any:
         return self.faults.doctor(self.simulator.get_json(request.path_params["batch_id"]))

@@ -1,6 +1,7 @@
 """``batch-tui watch``: follow one or more batches in plain lines until they finish.
 
-Every request goes through the same rate budget the dashboard keeps (``Budget``):
+Every request goes through the gate ``status`` uses (``gate.RequestGate``: the
+rate budget the dashboard keeps, ``Budget``, with its headroom):
 nothing is sent that the last reported ``X-RateLimit-Remaining`` less the headroom
 does not cover, and when the interval asks for more than the budget allows, every
 batch is polled less often. A 429 holds every request until ``Retry-After``.
@@ -18,6 +19,7 @@ import random
 import sys
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TextIO
 
 from batch_tui.api.client import CheckClient
@@ -27,8 +29,9 @@ from batch_tui.core.clock import Clock, system_clock, to_datetime
 from batch_tui.settings.config import Settings
 from batch_tui.core.defaults import DEFAULT_HEADROOM, MAX_INTERVAL
 from batch_tui.core.format import clock_time, count, duration_of, money, percent, utc
-from batch_tui.monitor.backoff import backoff_delay, server_wait
-from batch_tui.monitor.budget import WINDOW, Budget
+from batch_tui.headless.gate import PREFIX, RequestGate
+from batch_tui.monitor.backoff import backoff_delay
+from batch_tui.monitor.budget import WINDOW
 from batch_tui.monitor.insight import Progress
 from batch_tui.core.textsafe import clean, labelled
 
@@ -46,9 +49,6 @@ EXIT_FOR_OUTCOME = {**EXIT_FOR_STATUS, "timeout": EXIT_TIMEOUT, "error": EXIT_ER
 MAX_ISSUES_SHOWN = 10
 #: The timeout line names at most this many unfinished batches.
 MAX_NAMED = 5
-#: The shortest wait for the budget: a gate that says "not yet" is never asked
-#: again in the same instant.
-MIN_GATE_WAIT = 0.05
 
 
 def progress_line(batch: Batch, progress: Progress, now: float, label: str = "") -> str:
@@ -102,6 +102,8 @@ class Followed:
     """Failed requests in a row (for the backoff)."""
     last_line: tuple[Any, ...] | None = None
     waiting_said: bool = False
+    rate_limited: bool = False
+    """The last answer about it was a 429 (so nothing is known of it yet)."""
 
     @property
     def done(self) -> bool:
@@ -118,10 +120,19 @@ class Followed:
         return "timeout"
 
     def where(self) -> str:
-        """How far it got, for the timeout line."""
-        if self.batch is None:
-            return f"{clean(self.id)} not found yet"
-        return f"{clean(self.id)} {clean(self.batch.status or '—', max_chars=20)}"
+        """Where it stood, for the timeout line: its status and progress when last
+        read, or why it was never read."""
+        batch = self.batch
+        if batch is None:
+            if self.rate_limited:
+                return f"{clean(self.id)} not read yet (rate limited)"
+            if self.waiting_said:
+                return f"{clean(self.id)} not found yet"
+            return f"{clean(self.id)} not read yet"
+        return (
+            f"{clean(self.id)} {clean(batch.status or '—', max_chars=20)} "
+            f"{count(batch.processed_items)}/{count(batch.total_items)} ({percent(batch.progress)})"
+        )
 
 
 @dataclass
@@ -175,9 +186,11 @@ class Watcher:
         self.sleep = sleep
         self.wait = wait
         self.timeout = timeout
-        self.budget = Budget(headroom)
-        self.hold_until = 0.0
-        """No request before this (a 429's ``Retry-After``)."""
+        # The dashboard's budget and headroom, and a 429's hold: the one gate.
+        self.gate = RequestGate(
+            client, headroom=headroom, clock=clock, sleep=sleep, default_wait=interval
+        )
+        self.budget = self.gate.budget
         self.rng = random.Random()
         self.labelled = len(self.followed) > 1
 
@@ -192,13 +205,13 @@ class Watcher:
                     self._say(self._timeout_line(active))
                     return WatchResult(self.followed, timed_out=True)
                 turn = min(active, key=lambda f: f.due)
-                ready = max(turn.due, self.hold_until, self._budget_ready(now))
+                ready = max(turn.due, self.gate.ready_at(now))
                 if ready > now:
                     await self.sleep((ready if deadline is None else min(ready, deadline)) - now)
                     continue
                 await self._bounded(self._poll(turn, len(active)), deadline)
         except Unauthorized as exc:
-            self._say(f"batch-tui: {labelled('error', exc.message)}")
+            self._say(f"{PREFIX} {labelled('error', exc.message)}")
             return WatchResult(self.followed, stopped=exc)
         return WatchResult(self.followed)
 
@@ -213,11 +226,6 @@ class Watcher:
         except TimeoutError:
             pass  # the loop sees the deadline passed and says so
 
-    def _budget_ready(self, now: float) -> float:
-        if self.budget.can_send(now):
-            return now
-        return max(self.budget.next_window(now), now + MIN_GATE_WAIT)
-
     def _pace(self, active: int) -> float:
         """Seconds until a batch is asked for again: the interval, stretched so
         that polling every active batch fits the budget's steady rate."""
@@ -230,46 +238,42 @@ class Watcher:
 
     async def _poll(self, followed: Followed, active: int) -> None:
         """Ask for one batch and act on the answer."""
-        self.budget.sent(self.clock())
         try:
-            batch = await self.client.get_batch(followed.id)
+            batch = await self.gate.send(partial(self.client.get_batch, followed.id))
         except Unauthorized:
             raise
         except NotFound as exc:
-            self._observe()
+            followed.rate_limited = False
             self._not_found(followed, exc, active)
             return
-        except RateLimited as exc:
-            self._observe()
-            wait = server_wait(exc.retry_after, self.interval)
-            self.hold_until = self.clock() + wait
-            self._say(f"batch-tui: rate limited; waiting {duration_of(wait)}")
+        except RateLimited:
+            followed.rate_limited = True
+            wait = max(0.0, self.gate.hold_until - self.clock())
+            self._say(f"{PREFIX} rate limited, waiting {duration_of(wait)}")
             return
         except ApiError as exc:
-            self._observe()
+            followed.rate_limited = False
             followed.failures += 1
             problem = labelled(exc.kind, exc.message)
-            self._say(f"batch-tui: {self._who(followed)}{problem}; retrying")
+            self._say(f"{PREFIX} {self._who(followed)}{problem}; retrying")
             followed.due = self.clock() + backoff_delay(followed.failures, self.interval, self.rng)
             return
-        self._observe()
         followed.failures = 0
+        followed.rate_limited = False
         self._seen(followed, batch)
         followed.due = self.clock() + self._pace(active)
-
-    def _observe(self) -> None:
-        self.budget.observe(self.client.rate_limit, self.clock())
 
     def _not_found(self, followed: Followed, exc: NotFound, active: int) -> None:
         if self.wait and followed.batch is None:
             # Not created yet: ask again at the same pace as any other batch.
             if not followed.waiting_said:
                 followed.waiting_said = True
-                self._say(f"batch-tui: waiting for {clean(followed.id)} to be created")
+                self._say(f"{PREFIX} waiting for {clean(followed.id)} to be created")
             followed.due = self.clock() + self._pace(active)
             return
         followed.error = exc
-        self._say(f"batch-tui: {labelled('error', self._who(followed) + exc.message)}")
+        # Named even when it is the only one: "Batch not found" alone says not which.
+        self._say(f"{PREFIX} {labelled('error', f'{clean(followed.id)}: {exc.message}')}")
 
     def _seen(self, followed: Followed, batch: Batch) -> None:
         now = self.clock()
@@ -292,7 +296,7 @@ class Watcher:
         named = ", ".join(f.where() for f in active[:MAX_NAMED])
         more = f" and {len(active) - MAX_NAMED} more" if len(active) > MAX_NAMED else ""
         # In the unit the user gave it (``--timeout SECONDS``).
-        return f"batch-tui: timed out after {self.timeout:g} s: {named}{more}"
+        return f"{PREFIX} timed out after {self.timeout:g} s: {named}{more}"
 
     def _say(self, line: str) -> None:
         print(line, file=self.err, flush=True)

@@ -4,7 +4,8 @@ environment.
 The hook is an argument list (``["notify-send", "batch-tui"]``), started with
 ``create_subprocess_exec``, never through a shell: the batch's fields reach it only
 as ``BATCH_*`` environment variables, cleaned of control characters, so no server
-text is ever part of a command line. No API key reaches it: ``CHECK_API_KEY`` and
+text is ever part of a command line; ``BATCH_PROFILE`` and ``BATCH_BASE_URL`` say
+which profile and server it is from. No API key reaches it: ``CHECK_API_KEY`` and
 every variable a profile names in ``key_env`` are left out by name, and any other
 variable whose value (spaces stripped) holds a configured key or looks like one.
 
@@ -26,6 +27,7 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+from urllib.parse import urlsplit, urlunsplit
 
 from batch_tui.core.format import duration_of
 from batch_tui.monitor.alarms import BatchEvent
@@ -138,6 +140,17 @@ class _StderrTail:
         return self._tail
 
 
+def run_context(profile: str | None, base_url: str) -> dict[str, str]:
+    """``BATCH_PROFILE`` (empty without one) and ``BATCH_BASE_URL`` (any user or
+    password in it left out): with several profiles, which one the event is from."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    url = urlunsplit((parts.scheme, host, parts.path, "", "")) if parts.scheme else base_url
+    return {"BATCH_PROFILE": clean(profile or "", max_chars=200), "BATCH_BASE_URL": clean(url)}
+
+
 class HookRunner:
     """Runs the hook for each event, one at a time (see the module docstring)."""
 
@@ -151,8 +164,12 @@ class HookRunner:
         timeout: float = HOOK_TIMEOUT,
         max_queued: int = MAX_QUEUED,
         environ: Mapping[str, str] | None = None,
+        context: Mapping[str, str] | None = None,
     ) -> None:
         self.argv = tuple(argv)
+        self.context = dict(context or {})
+        """Variables every run gets besides its event's (``run_context``: which
+        profile and server the event is from)."""
         self.timeout = timeout
         self.max_queued = max_queued
         self.report: Callable[[str], None] = lambda message: None
@@ -213,7 +230,7 @@ class HookRunner:
         try:
             process = await asyncio.create_subprocess_exec(
                 *self.argv,
-                env=env,
+                env={**env, **self.context},
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.DEVNULL,  # never onto the dashboard's screen
                 stderr=write_end,

@@ -3,8 +3,8 @@
 A cancel goes through the same gate as the polls (a rejected key, a 429 hold, the
 rate budget) and the same lock, so it never overlaps another request; it is sent
 even while polling is paused, because the user asked. Exactly one is in flight per
-batch. When the server's answer does not say what happened, the batch is read
-again and its status decides.
+batch. The server's answer is a claim: the batch is read again at once, and that
+read decides (``cancels.cancel_verdict``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from batch_tui.api.errors import ApiError, NotFound, RateLimited, RequestRejected, Unauthorized
+from batch_tui.monitor.cancels import CancelAnswer, cancel_answer, cancel_verdict, unclear_answer
 from batch_tui.monitor.gate import RequestGate
 from batch_tui.monitor.listing import Lister
 from batch_tui.monitor.snapshot import CancelOutcome, Change
@@ -44,10 +45,12 @@ class Canceller:
     async def cancel(self, batch_id: str) -> CancelOutcome:
         """Send exactly one cancel for this batch, and report what really happened.
 
-        A second call while the first is in flight sends nothing. When the server's
-        answer does not say (a timeout, a 5xx, a 204 or a body that is not JSON),
-        the batch is read again and its status decides the outcome: a cancel the
-        server applied is reported as done even if its answer was lost.
+        A second call while the first is in flight sends nothing. The batch is read
+        again at once, and that read decides (``cancel_verdict``): a server that
+        answers "cancelled" (or "Cancellation requested", or names another batch)
+        while the batch still runs has only been asked, and the outcome says
+        "requested, still running". A cancel the server applied is reported as done
+        even if its answer was lost.
         """
         state = self.state
         if batch_id in state.cancelling:
@@ -55,15 +58,17 @@ class Canceller:
         state.cancelling.add(batch_id)
         try:
             async with state.lock:
-                return await self.cancel_and_verify(batch_id)
+                answer = await self.send(batch_id)
+                if isinstance(answer, CancelOutcome):
+                    return answer
+                return cancel_verdict(batch_id, answer, await self.reread(batch_id))
         finally:
             state.cancelling.discard(batch_id)
             state.wake.set()
 
-    async def cancel_and_verify(self, batch_id: str, *, reread: bool = True) -> CancelOutcome:
-        """One POST, and the batch read again: at once, or (``reread`` False, for a
-        confirmed answer) when the scheduler's budget next allows. The caller holds
-        the lock."""
+    async def send(self, batch_id: str) -> CancelOutcome | CancelAnswer:
+        """One POST: a refusal's outcome (nothing was cancelled), or what the server
+        said. The caller holds the lock."""
         state = self.state
         self.gate.sending()
         try:
@@ -86,39 +91,10 @@ class Canceller:
             refused = isinstance(exc, RequestRejected | NotFound)
             return CancelOutcome(batch_id, False, exc.message, held=held, refused=refused)
         except ApiError as exc:
-            unclear: str | None = (
-                f"the answer to the cancel was unclear ({exc.kind}: {exc.message})"
-            )
-        else:
-            if result.confirmed:
-                self._show_status(batch_id, result.status)
-            unclear = None if result.confirmed else "the server's answer to the cancel was empty"
-            message: str = result.message or "Batch cancelled"
+            return unclear_answer(f"{exc.kind}: {exc.message}")
         finally:
             self.gate.answered()
-        if unclear is None and not reread:
-            # The row already shows the server's answer; its final figures can wait.
-            state.scheduler.refresh_one(batch_id, state.clock())
-            return CancelOutcome(batch_id, True, message)
-        status = await self.reread(batch_id)
-        if unclear is None:
-            return CancelOutcome(batch_id, True, message)
-        if status == "cancelled":
-            return CancelOutcome(batch_id, True, f"cancelled ({unclear}; re-reading it shows so)")
-        if status is None:
-            return CancelOutcome(
-                batch_id, False, f"{unclear}, and the batch could not be re-read: press r to check"
-            )
-        return CancelOutcome(batch_id, False, f"{unclear}; the batch is still {status}")
-
-    def _show_status(self, batch_id: str, status: str | None) -> None:
-        """Show the server's answer at once, so no second cancel can be confirmed in the
-        moment before the re-read lands."""
-        state = self.state
-        old = state.fleet.get(batch_id)
-        if old is not None and status:
-            state.fleet.put(replace(old, batch=replace(old.batch, status=status)))
-            state.emit(Change(frozenset({batch_id})))
+        return cancel_answer(batch_id, result)
 
     async def reread(self, batch_id: str) -> str | None:
         """Fetch the batch now (the user asked, so even while paused); its status or None.
@@ -131,6 +107,11 @@ class Canceller:
             state.scheduler.refresh_one(batch_id, state.clock())
             return None
         self.stored.save()
-        state.emit(change)
         snapshot = state.fleet.get(batch_id)
-        return snapshot.batch.status if snapshot is not None else None
+        status = snapshot.batch.status if snapshot is not None else None
+        if status == "cancelled" and batch_id in change.finished:
+            # Cancelled here: the cancel's own outcome tells the screen; the event
+            # (for hooks and the desktop) still goes out with the change.
+            change = replace(change, finished=change.finished - {batch_id})
+        state.emit(change)
+        return status

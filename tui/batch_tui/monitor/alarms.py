@@ -108,3 +108,18 @@ def alarm_fields(batch: Batch, now: float, stall_after: float) -> dict[str, bool
         stalled = now - batch.created_at.timestamp() >= stall_after
     missing = unaccounted(batch) or 0 if batch.status == "completed" else None
     return {"stalled": stalled, "unaccounted": missing}
+
+
+def status_word(
+    batch: Batch, *, stalled: bool | None = False, not_found: bool = False
+) -> str:
+    """The word a batch list shows in its status column: what matters more than the
+    status first (not found, stalled, incomplete). The dashboard's rows and
+    ``status``'s table both use it."""
+    if not_found:
+        return "not found"
+    if stalled:
+        return "stalled"
+    if unaccounted(batch):
+        return "incomplete"
+    return batch.status or "—"

@@ -1,9 +1,8 @@
 """Cancelling many batches at once: one cancel each, in turn, paced by the rate budget.
 
-Each cancel is the single cancel (``Canceller.cancel_and_verify``: one POST,
-an unclear answer verified by re-reading the batch at once, a confirmed one
-re-read when the scheduler next can), sent through the same lock
-once the same gate allows it: while the budget is spent or a 429 holds, the next
+Each cancel is the single cancel (one POST, then the batch read again, and the
+read decides: ``cancels.cancel_verdict``), each request sent through the same
+lock once the same gate allows it: while the budget is spent or a 429 holds, the next
 cancel waits (and the status says so) rather than being refused. A batch that is
 already finished when its turn comes is skipped without a request. Only one cancel
 of many runs at a time.
@@ -18,6 +17,7 @@ from functools import partial
 from typing import TypeVar
 
 from batch_tui.monitor.actions import Canceller
+from batch_tui.monitor.cancels import CancelAnswer, cancel_verdict
 from batch_tui.monitor.gate import RequestGate
 from batch_tui.monitor.snapshot import BulkProgress, Change
 from batch_tui.monitor.state import MonitorState
@@ -34,6 +34,8 @@ T = TypeVar("T")
 
 #: What became of one batch: the outcome view's words.
 CANCELLED, FINISHED, FAILED = "cancelled", "already finished", "failed"
+#: The server took the cancel, but the batch read again still runs.
+REQUESTED = "requested, still running"
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,8 @@ class BulkOutcome:
     batch_id: str
     name: str | None
     outcome: str
-    """``cancelled``, ``already finished`` (nothing left to cancel) or ``failed``."""
+    """``cancelled``, ``requested, still running`` (the server took it, the batch
+    still runs), ``already finished`` (nothing left to cancel) or ``failed``."""
     message: str
     """The detail: the server's answer, the status found, or why it failed."""
 
@@ -94,26 +97,37 @@ class BulkCanceller:
             self.state.wake.set()
 
     async def _cancel_in_turn(self, batch_id: str, progress: BulkProgress) -> BulkOutcome:
-        # A confirmed answer needs no re-read now: the polls fetch the batch's final
-        # figures within the budget, not ahead of the cancels still to send.
-        send = partial(self.canceller.cancel_and_verify, batch_id, reread=False)
+        send = partial(self.canceller.send, batch_id)
         tries = 0
         while True:
             sent = await self._when_allowed(batch_id, progress, send)
             if isinstance(sent, BulkOutcome):
                 return sent
+            if isinstance(sent, CancelAnswer):
+                break
             tries += 1
             # After a 429 the gate holds the next try until the server's pause is over.
             if not sent.held or tries == HELD_TRIES:
                 break
+        reread = partial(self.canceller.reread, batch_id)
+        if isinstance(sent, CancelAnswer):
+            # The answer is a claim: the batch read again (when the gate allows) decides.
+            read = await self._when_allowed(batch_id, progress, reread)
+            status = self._status_of(batch_id) if isinstance(read, BulkOutcome) else read
+            verdict = cancel_verdict(batch_id, sent, status)
+            outcome = CANCELLED if verdict.ok else REQUESTED if verdict.requested else FAILED
+            return BulkOutcome(batch_id, self._name(batch_id), outcome, verdict.message)
         if sent.refused:
             # Often the batch finished before its cancel arrived: read it to say so.
-            read = await self._when_allowed(batch_id, progress, partial(self.canceller.reread, batch_id))
+            read = await self._when_allowed(batch_id, progress, reread)
             skipped = read if isinstance(read, BulkOutcome) else self._not_to_send(batch_id)
             if skipped is not None and skipped.outcome == FINISHED:
                 return skipped
-        outcome = CANCELLED if sent.ok else FAILED
-        return BulkOutcome(batch_id, self._name(batch_id), outcome, sent.message)
+        return BulkOutcome(batch_id, self._name(batch_id), FAILED, sent.message)
+
+    def _status_of(self, batch_id: str) -> str | None:
+        snapshot = self.state.fleet.get(batch_id)
+        return snapshot.batch.status if snapshot is not None else None
 
     async def _when_allowed(
         self, batch_id: str, progress: BulkProgress, send: Callable[[], Awaitable[T]]

@@ -4,7 +4,9 @@ Holds the snapshots in list order (newest first, as the API lists them) and keep
 that order as batches arrive without re-sorting the whole history: new rows are
 placed by binary search, so adding a page costs the page, not the organisation's
 whole history. It also notes progress samples (pace and ETA), finishes and
-failure-rate alarms as snapshots arrive.
+failure-rate alarms as snapshots arrive: a finish when a batch seen running is
+seen finished, or when a batch created since start-up is first seen finished
+(``announce_after``); an alarm once per rise of the rate past the threshold.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ def order_key(batch_id: str, batch: Batch) -> tuple[float, str]:
     (no creation time) go last."""
     created = batch.created_at
     return (-created.timestamp() if created else math.inf, batch_id)
+
+
+#: At most this many alarmed batches are remembered (each fires once per rise).
+MAX_ALARMED = 10_000
 
 
 class _Order:
@@ -95,7 +101,9 @@ class Fleet:
         self.alarm_rate = alarm_rate
         self.alarm_min_items = alarm_min_items
         self._order = _Order()
-        self._alarmed: set[str] = set()
+        self._alarmed: dict[str, None] = {}
+        """Batches whose alarm fired, until their rate is seen below the threshold
+        (not when their row goes: a row let go and read again is the same batch)."""
         self.finished_now: set[str] = set()
         """Batches seen finishing since the last ``take_events``."""
         self.alarms_now: set[str] = set()
@@ -108,6 +116,11 @@ class Fleet:
         """Batches shown that the server said do not exist (counted nowhere)."""
         self.added = 0
         """Rows added since start (new batches, history read back)."""
+        self.announce_after: float | None = None
+        """Batches created after this (server time: the newest creation seen when the
+        first discovery pass ended) are announced when first seen, in whatever state:
+        a quick failure first seen already failed fires ``failed``. None until then:
+        what was finished at start-up fires nothing."""
 
     def __contains__(self, batch_id: object) -> bool:
         return batch_id in self.snapshots
@@ -156,7 +169,6 @@ class Fleet:
         old = self.snapshots.pop(batch_id, None)
         self.missing.discard(batch_id)
         self.progress.pop(batch_id, None)
-        self._alarmed.discard(batch_id)
         self.stalls.forget(batch_id)
         if old is not None:
             self._order.discard(order_key(batch_id, old.batch))
@@ -167,7 +179,6 @@ class Fleet:
         self._order.keep_only(self.snapshots.keys())
         for batch_id in batch_ids:
             self.progress.pop(batch_id, None)
-            self._alarmed.discard(batch_id)
 
     @property
     def order(self) -> list[str]:
@@ -216,14 +227,13 @@ class Fleet:
             stalled_since, stalled_now = self.stalls.observe(batch, new.updated_at)
             if stalled_now and stalled_since is not None:
                 self._event("stalled", batch, stalled_for=new.updated_at - stalled_since)
-        if (
-            old is not None
-            and old.batch.status is not None
-            and not old.batch.is_terminal
-            and batch.is_terminal
-        ):
+        if old is None or old.batch.status is None:
+            # First seen: announced only when created since start-up (a quick failure).
+            finished = batch.is_terminal and self.created_since_start(batch)
+        else:
+            finished = batch.is_terminal and not old.batch.is_terminal
+        if finished:
             self.finished_now.add(batch_id)
-            self._alarmed.discard(batch_id)
             self._event(batch.status or "", batch, unaccounted=unaccounted(batch))
         rate = failure_rate(batch.failure_count, batch.processed_items)
         alarm = (
@@ -231,13 +241,35 @@ class Fleet:
             and rate >= self.alarm_rate
             and (batch.processed_items or 0) >= self.alarm_min_items
         )
+        if rate is not None and not alarm:
+            self._alarmed.pop(batch_id, None)  # the rate dropped: a new rise alarms again
         if alarm and batch_id not in self._alarmed and not batch.is_terminal:
-            self._alarmed.add(batch_id)
+            self._alarmed[batch_id] = None
+            while len(self._alarmed) > MAX_ALARMED:
+                del self._alarmed[next(iter(self._alarmed))]  # the oldest: a bounded memory
             self.alarms_now.add(batch_id)
             self._event("failure_alarm", batch)
         if alarm != new.alarm or stalled_since != new.stalled_since:
             return replace(new, alarm=alarm, stalled_since=stalled_since)
         return new
+
+    def created_since_start(self, batch: Batch) -> bool:
+        """Created after what the first discovery pass saw: new since start-up."""
+        created = batch.created_at
+        after = self.announce_after
+        return after is not None and created is not None and created.timestamp() > after
+
+    def start_announcing(self, floor: float | None = None) -> None:
+        """The first discovery pass is over: from now on a batch created after the
+        newest one known (and after ``floor``, when given: a list not newest first
+        may not have shown the newest yet) is announced when first seen, even
+        already finished."""
+        if self.announce_after is not None:
+            return
+        newest = next(iter(self.snapshots.values()), None)
+        created = newest.batch.created_at if newest is not None else None
+        after = created.timestamp() if created is not None else -math.inf
+        self.announce_after = after if floor is None else max(after, floor)
 
     def _event(
         self,

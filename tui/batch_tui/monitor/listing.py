@@ -4,8 +4,10 @@ Lists (sweeps, discovery and history) go one page per request; a detail fetch
 refreshes one batch.
 Every page is a request of its own under the one rate budget. Discovery reads
 the newest pages only until one holds no batch it does not know; it checks, as it
-goes, that the list really is newest first, and when it is not it falls back to
-walking every page (slowly, within the budget) and says so in the status line.
+goes, that the list really is newest first. When it is not, the first page says
+nothing of what is new: the status sweeps find new batches instead, the scan reads
+the list through slowly in the background (``SCAN_SHARE`` of the budget), and the
+status line says so.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ __all__ = ["ORDER_NOTICE", "Lister"]
 
 #: History loading starts this many rows before the end of what is known.
 HISTORY_OVERLAP = 20
+#: With a list not newest first, the newest batch known says little of when the
+#: dashboard started: batches created this long before the first discovery pass
+#: are taken as known at start-up (never announced when first seen finished).
+ANNOUNCE_SKEW = 60.0
 
 
 def _in_order(previous: float | None, batches: list[Batch]) -> tuple[bool, float | None]:
@@ -78,11 +84,15 @@ class Lister:
         # known batch has reached what was seen before, and what lies beyond it is
         # history (loaded when wanted), not news.
         all_new = bool(batches) and not any(b.id in state.fleet for b in batches)
-        if request.kind != "sweep":
+        rows = [(b.id or "", b.status) for b in batches]  # what the page held, for the walk
+        if request.kind == "list":
             self._check_order(request, walk, batches)
+        elif request.kind == "scan":
+            # The scan looks for what is new; old finished rows are history, loaded
+            # when wanted, not by a background read of the whole list.
+            batches = [b for b in batches if self._scan_keeps(b)]
         change = self._apply_listing(batches)
         now = state.clock()
-        rows = [(b.id or "", b.status) for b in batches]
         has_more = page.pagination.has_more
         total = page.pagination.total
         if request.kind == "sweep":
@@ -96,13 +106,20 @@ class Lister:
             # known yet (a first start without a store) there is nothing to join,
             # and older pages are history, loaded only when wanted.
             joined = self._known_at_walk_start.get(request.key, 0) > 0
-            wanted = (all_new and joined) or state.scheduler.full_discovery
+            wanted = all_new and joined and not state.scheduler.unordered
             if walk.page(rows, has_more, wanted=wanted, total=total):
                 state.scheduler.next_page(request, now)
             else:
                 state.scheduler.discovery_done(now, whole_list=not has_more)
+                floor = now - ANNOUNCE_SKEW if state.scheduler.unordered else None
+                state.fleet.start_announcing(floor)
                 if not has_more and state.status_filter is None:
                     state.scheduler.history_complete = True  # the whole list fit: no history
+                walk.restart()
+        elif request.kind == "scan":
+            more = walk.page(rows, has_more, wanted=True, total=total)
+            state.scheduler.scan_page_done(now)
+            if not more:
                 walk.restart()
         else:
             more = walk.page(rows, has_more, wanted=True, total=total)
@@ -119,8 +136,13 @@ class Lister:
         previous = self._order_ok_until.get(request.key) if walk.started else None
         ok, last = _in_order(previous, batches)
         self._order_ok_until[request.key] = last
-        if not ok and not state.scheduler.full_discovery:
-            state.scheduler.full_discovery = True
+        if not ok and not state.scheduler.unordered:
+            state.scheduler.unordered = True
+
+    def _scan_keeps(self, batch: Batch) -> bool:
+        """A scanned row worth showing: known, still running, or new since start-up."""
+        fleet = self.state.fleet
+        return batch.id in fleet or not batch.is_terminal or fleet.created_since_start(batch)
 
     def _apply_listing(self, batches: list[Batch]) -> Change:
         state = self.state

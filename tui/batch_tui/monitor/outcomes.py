@@ -52,6 +52,10 @@ class OutcomesMixin(SchedulerParts):
         stream.last_ok = now
         self.outage = False
 
+    def scan_page_done(self, now: float) -> None:
+        """A page of the background scan came back: the next is a scan cadence away."""
+        self._succeeded(PollRequest("scan"), now)
+
     def history_page_done(self, complete: bool, now: float) -> None:
         """A history page came back; ``complete`` when it was the last one."""
         self.history_complete = complete

@@ -24,6 +24,12 @@ PROBE_INTERVALS = 2
 SWEPT_STATUSES = ("processing", "validating", "pending")
 #: Loading older history may use at most this share of what the budget allows us.
 HISTORY_SHARE = 0.1
+#: A list that is not newest first is read through in the background (the scan,
+#: for batches created and finished between two sweeps) at most at this share.
+SCAN_SHARE = 0.02
+#: With such a list, the sweep of a status that holds no known batch runs this
+#: often at least: the sweeps are what finds a new batch, whatever the order.
+NEW_BATCH_SWEEP_EVERY = 20.0
 #: Refreshes (``r``) pressed within this many seconds of each other are one refresh.
 REFRESH_COALESCE = 2.0
 #: At most this many batches the server said do not exist are remembered.
@@ -31,7 +37,7 @@ MAX_GONE = 10_000
 #: The first page of a failing batch's results is fetched again at most this often.
 ITEM_ERRORS_EVERY = 30.0
 
-Kind = Literal["list", "sweep", "detail", "history", "errors"]
+Kind = Literal["list", "sweep", "detail", "history", "errors", "scan"]
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,7 @@ class SchedulerParts:
     factor: float
     highlight_factor: float
     outage: bool
+    unordered: bool
     history_wanted: bool
     history_complete: bool
     _last_sent: float

@@ -17,6 +17,12 @@ the user looks at), never for the finished ones.
 * **discovery** — the newest page(s) of the unfiltered list, at start and every
   ``discovery_every``, stopping at the first page that holds only known batches:
   batches that were created and finished between two sweeps are found there.
+  The API promises no order: when the list turns out not to be newest first
+  (``unordered``), the first page says nothing of what is new, so discovery stops;
+  every running status is swept (at least every ``NEW_BATCH_SWEEP_EVERY``), which
+  finds a new batch whatever the order, and the **scan** reads the whole list
+  through in the background at no more than ``SCAN_SHARE`` of the budget, for
+  batches created and finished between two sweeps.
 * **history** — older pages of the list, only while the user wants them (the cursor
   nears the end of what is loaded, a filter or find needs the rest), at no more
   than ``HISTORY_SHARE`` of the budget.
@@ -46,8 +52,10 @@ from batch_tui.monitor.planning import (
     HISTORY_SHARE,
     ITEM_ERRORS_EVERY,
     MIN_DISCOVERY_EVERY,
+    NEW_BATCH_SWEEP_EVERY,
     PAGE_SIZE,
     REFRESH_COALESCE,
+    SCAN_SHARE,
     SLOW_FACTOR,
     SWEPT_STATUSES,
     PollRequest,
@@ -121,9 +129,11 @@ class Scheduler(TrackingMixin, OutcomesMixin):
         """The history walk reached the end of the list."""
         self.following = False
         """Another member of the team polls: only what this one alone wants (its
-        highlighted batch's detail and item errors) is planned here."""
-        self.full_discovery = False
-        """The list turned out not newest-first: discovery walks every page."""
+        highlighted batch's detail, item errors, the history it scrolled to) is
+        planned here."""
+        self.unordered = False
+        """The list turned out not newest first: the sweeps find new batches and
+        the scan reads the rest in the background."""
         self._last_sent = self.now
         self._refreshed_at: float | None = None
         self._tracks: dict[str, Track] = {}
@@ -140,7 +150,21 @@ class Scheduler(TrackingMixin, OutcomesMixin):
         return max(MIN_DISCOVERY_EVERY, self.interval * DISCOVERY_FACTOR)
 
     def _sweep_every(self, status: str) -> float:
-        return self.interval * (1 if status == "processing" else SLOW_FACTOR)
+        every = self.interval * (1 if status == "processing" else SLOW_FACTOR)
+        if self.unordered and status not in self._tracked_statuses():
+            # Swept only to find new batches (the list's order cannot say).
+            every = max(every, NEW_BATCH_SWEEP_EVERY)
+        return every
+
+    def _tracked_statuses(self) -> set[str | None]:
+        return {t.status for b, t in self._tracks.items() if t.listed and b not in self._gone}
+
+    def scan_every(self) -> float:
+        """Seconds between scan pages: at most ``SCAN_SHARE`` of the allowed rate."""
+        allowed = self.budget.allowed_rate(self.now)
+        if not allowed:
+            return MIN_DISCOVERY_EVERY
+        return max(self.interval, 1 / (SCAN_SHARE * allowed))
 
     def history_every(self) -> float:
         """Seconds between history pages: at most ``HISTORY_SHARE`` of the allowed rate."""
@@ -154,6 +178,8 @@ class Scheduler(TrackingMixin, OutcomesMixin):
             return self.discovery_every * self.factor
         if request.kind == "history":
             return self.history_every()
+        if request.kind == "scan":
+            return self.scan_every()
         if request.kind == "sweep":
             return self._sweep_every(request.status or "") * self.factor
         if request.kind == "errors":
@@ -174,7 +200,7 @@ class Scheduler(TrackingMixin, OutcomesMixin):
             self.walks[key] = Walk(cap)
         walk = self.walks[key]
         if key == "list":
-            walk.max_pages = MAX_FULL_PAGES if self.full_discovery else MAX_DISCOVERY_PAGES
+            walk.max_pages = MAX_DISCOVERY_PAGES
         return walk
 
     # ── outcomes ─────────────────────────────────────────────────────────────
@@ -211,14 +237,21 @@ class Scheduler(TrackingMixin, OutcomesMixin):
                 stream = self._streams.setdefault("history", Stream(self.now))
                 out.append((stream.next_due, 4, self._at(PollRequest("history"))))
             return out
-        statuses = {t.status for b, t in self._tracks.items() if t.listed and b not in self._gone}
+        statuses = self._tracked_statuses()
         for status in SWEPT_STATUSES:
             request = PollRequest("sweep", status=status)
             walking = self.walks.get(request.key)
-            if (status in statuses or (walking and walking.started)) and self._swept(status):
+            wanted = status in statuses or (walking and walking.started) or self.unordered
+            if wanted and self._swept(status):
                 stream = self._streams.setdefault(request.key, Stream(self.now))
                 out.append((stream.next_due, 2, self._at(request)))
-        out.append((self._streams["list"].next_due, 3, self._at(PollRequest("list"))))
+        if self.unordered:
+            # The first page tells nothing new: the sweeps find new batches; the
+            # rest of the list is scanned slowly for what they cannot see.
+            stream = self._streams.setdefault("scan", Stream(self.now))
+            out.append((stream.next_due, 4, self._at(PollRequest("scan"))))
+        else:
+            out.append((self._streams["list"].next_due, 3, self._at(PollRequest("list"))))
         if self.history_wanted and self.history_ready and not self.history_complete:
             stream = self._streams.setdefault("history", Stream(self.now))
             out.append((stream.next_due, 4, self._at(PollRequest("history"))))
@@ -268,7 +301,9 @@ class Scheduler(TrackingMixin, OutcomesMixin):
 
     def _base_rates(self) -> dict[str, float]:
         """Requests per second of each recurring stream at the asked interval."""
-        counts: dict[str, int] = {}
+        counts: dict[str, int] = (
+            {status: 0 for status in SWEPT_STATUSES if self._swept(status)} if self.unordered else {}
+        )
         own_details = 0
         highlighted = 0.0
         for batch_id, track in self._tracks.items():
@@ -280,12 +315,10 @@ class Scheduler(TrackingMixin, OutcomesMixin):
                 else:
                     own_details += 1
         rates = {
-            f"sweep:{status}": math.ceil(n / PAGE_SIZE) / self._sweep_every(status)
+            f"sweep:{status}": max(1, math.ceil(n / PAGE_SIZE)) / self._sweep_every(status)
             for status, n in counts.items()
         }
-        walk = self.walks["list"]
-        pages = max(1, walk.pages if self.full_discovery else 1)
-        rates["list"] = pages / self.discovery_every
+        rates["list"] = 0.0 if self.unordered else 1 / self.discovery_every
         rates["details"] = own_details / self.interval
         if self.highlighted is not None and self.errors_due is not None:
             rates["details"] += 1 / ITEM_ERRORS_EVERY

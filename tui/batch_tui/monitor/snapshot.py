@@ -150,6 +150,9 @@ class CancelOutcome:
     refused: bool = False
     """The server refused this cancel (cannot be cancelled, not found): nothing was
     cancelled, often because the batch finished meanwhile."""
+    requested: bool = False
+    """The server took the cancel but the batch still runs (or could not be read
+    again to confirm): asked for, not done."""
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,17 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from batch_tui.monitor.planning import SCAN_SHARE
 from batch_tui.monitor.state import MonitorState
 
 if TYPE_CHECKING:
     from batch_tui.monitor.sharing import TeamLink
 
 #: Said in the status line when the list turns out not to be newest first.
-ORDER_NOTICE = "the list is not newest first: discovery reads every page"
+ORDER_NOTICE = (
+    f"the list is not newest first: new batches are found by the status sweeps, "
+    f"the rest read in the background ({SCAN_SHARE:.0%} of the budget)"
+)
 
 
 class StatusBuilder:
@@ -58,7 +62,7 @@ class StatusBuilder:
         state = self.state
         if notice := state.store.notice:
             return notice
-        if state.scheduler.full_discovery:
+        if state.scheduler.unordered:
             return ORDER_NOTICE
         truncated = [key for key, walk in state.scheduler.walks.items() if walk.truncated]
         if truncated:

@@ -143,12 +143,17 @@ def parse_base_url(value: str, source: str, *, allow_insecure_http: bool = False
     return value.strip().rstrip("/")
 
 
+#: What ``--status`` takes: a documented batch status, or ``active`` (every
+#: unfinished one), as the dashboard's ``s`` offers.
+STATUS_CHOICES: tuple[str, ...] = (*BATCH_STATUSES, "active")
+
+
 def parse_status(value: str, source: str) -> str:
-    """One of the documented batch statuses."""
+    """One of the documented batch statuses, or ``active``."""
     status = value.strip().lower()
-    if status not in BATCH_STATUSES:
+    if status not in STATUS_CHOICES:
         raise ConfigError(
-            f"{source}: unknown status {value!r} (one of: {', '.join(BATCH_STATUSES)})"
+            f"{source}: unknown status {value!r} (one of: {', '.join(STATUS_CHOICES)})"
         )
     return status
 
@@ -319,7 +324,7 @@ SETTINGS: tuple[Setting, ...] = (
         file_type=STRING,
         flag="--status",
         metavar="STATUS",
-        help="list only batches in this status",
+        help="list only batches in this status (active: every unfinished one)",
         commands=frozenset({"dashboard", "status"}),
     ),
     Setting(

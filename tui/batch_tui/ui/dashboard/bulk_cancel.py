@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from textual.widget import Widget
 
 from batch_tui.api.models import Batch
-from batch_tui.monitor.bulk import FAILED
+from batch_tui.monitor.bulk import FAILED, REQUESTED, BulkOutcome
 from batch_tui.monitor.monitor import BatchMonitor, Snapshot
 from batch_tui.ui import workers
 from batch_tui.ui.dialogs.bulk_outcome import BulkOutcomeScreen
@@ -110,7 +110,7 @@ class BulkCancelFlow:
             self.running = False
         if outcomes is None:  # another was running after all: it reports its own
             return
-        # What failed stays marked, so c tries those again.
-        self.marks.add(outcome.batch_id for outcome in outcomes if outcome.outcome == FAILED)
+        # What was not cancelled stays marked, so c tries those again.
+        self.marks.add(o.batch_id for o in outcomes if o.outcome in (FAILED, REQUESTED))
         self.marks_changed()
         self.node.app.push_screen(BulkOutcomeScreen(outcomes))

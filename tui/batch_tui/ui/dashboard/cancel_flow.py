@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from rich.text import Text
+from textual.notifications import SeverityLevel
 from textual.widget import Widget
 
 from batch_tui.api.models import Batch
@@ -79,9 +80,17 @@ class CancelFlow:
         outcome = await self.monitor.cancel(batch_id)
         if not outcome.sent:
             return
+        severity: SeverityLevel
+        if outcome.ok:
+            title, severity = "Cancelled", "information"
+        elif outcome.requested:
+            # The server took it, but the batch still runs: asked for, not done.
+            title, severity = "Cancel requested, still running", "warning"
+        else:
+            title, severity = "Cancel failed", "error"
         self.node.notify(
             f"{plain(batch_id)}: {plain(outcome.message)}",
-            title="Cancelled" if outcome.ok else "Cancel failed",
-            severity="information" if outcome.ok else "error",
+            title=title,
+            severity=severity,
             markup=False,
         )

@@ -11,20 +11,21 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from batch_tui.monitor.bulk import CANCELLED, FAILED, FINISHED, BulkOutcome
+from batch_tui.monitor.bulk import CANCELLED, FAILED, FINISHED, REQUESTED, BulkOutcome
 from batch_tui.ui.dialogs.base import Dialog
 from batch_tui.ui.text import inert
 
 #: A name longer than this is cut short in the table (the id tells batches apart).
 NAME_CHARS = 24
 #: How each outcome reads in the table.
-OUTCOME_STYLES = {CANCELLED: "green", FINISHED: "dim", FAILED: "bold red"}
+OUTCOME_STYLES = {CANCELLED: "green", REQUESTED: "yellow", FINISHED: "dim", FAILED: "bold red"}
 
 
 def outcome_cell(outcome: BulkOutcome) -> Text:
-    """``cancelled``, ``already finished (completed)`` or ``failed: why``."""
+    """``cancelled``, ``requested, still running: why``, ``already finished
+    (completed)`` or ``failed: why``."""
     text = Text(outcome.outcome, style=OUTCOME_STYLES.get(outcome.outcome, ""))
-    if outcome.outcome == FAILED:
+    if outcome.outcome in (FAILED, REQUESTED):
         text.append(": ")
         text.append_text(inert(outcome.message, max_chars=200))
     elif outcome.outcome == FINISHED:
@@ -35,10 +36,11 @@ def outcome_cell(outcome: BulkOutcome) -> Text:
 
 
 def outcome_counts(outcomes: Sequence[BulkOutcome]) -> str:
-    """``4 cancelled · 2 already finished · 1 failed``: the kinds that occurred."""
+    """``4 cancelled · 1 requested, still running · 2 already finished · 1 failed``:
+    the kinds that occurred."""
     counts = Counter(outcome.outcome for outcome in outcomes)
     return " · ".join(
-        f"{counts[kind]} {kind}" for kind in (CANCELLED, FINISHED, FAILED) if counts[kind]
+        f"{counts[kind]} {kind}" for kind in (CANCELLED, REQUESTED, FINISHED, FAILED) if counts[kind]
     )
 
 
@@ -73,9 +75,11 @@ class BulkOutcomeScreen(Dialog[None]):
         self.outcomes = tuple(outcomes)
 
     def compose(self):
-        failed = sum(1 for outcome in self.outcomes if outcome.outcome == FAILED)
+        kinds = {outcome.outcome for outcome in self.outcomes}
         note = "A finished batch had nothing left to cancel. Escape, q or Enter closes this."
-        if failed:
+        if REQUESTED in kinds:
+            note = "Those not cancelled stay marked: c tries them again. " + note
+        elif FAILED in kinds:
             note = "The failed ones stay marked: c tries them again. " + note
         with Vertical():
             yield Static(

@@ -17,7 +17,7 @@ from rich.text import Text
 
 from batch_tui.core.defaults import DEFAULT_COLUMNS
 from batch_tui.core.format import MISSING, age, compact, count, money
-from batch_tui.monitor.alarms import unaccounted
+from batch_tui.monitor.alarms import status_word
 from batch_tui.monitor.insight import Progress
 from batch_tui.monitor.monitor import Snapshot
 from batch_tui.ui.styles import INCOMPLETE_STYLE, STALLED_STYLE, progress_bar, status_text
@@ -77,13 +77,13 @@ def _name(snapshot: Snapshot, now: datetime, extras: Extras) -> Text:
 
 def _status(snapshot: Snapshot, now: datetime, extras: Extras) -> Text:
     """The status, or what matters more: not found, stalled, incomplete."""
-    if snapshot.not_found:
-        return Text("not found", style="bold red")
-    if snapshot.stalled_since is not None:
-        return Text("stalled", style=STALLED_STYLE)
-    if unaccounted(snapshot.batch):
-        return Text("incomplete", style=INCOMPLETE_STYLE)
-    return status_text(snapshot.batch.status)
+    word = status_word(
+        snapshot.batch, stalled=snapshot.stalled_since is not None, not_found=snapshot.not_found
+    )
+    if word == (snapshot.batch.status or "—"):
+        return status_text(snapshot.batch.status)
+    styles = {"not found": "bold red", "stalled": STALLED_STYLE, "incomplete": INCOMPLETE_STYLE}
+    return Text(word, style=styles[word])
 
 
 def _progress(snapshot: Snapshot, now: datetime, extras: Extras) -> Text:
