@@ -218,3 +218,42 @@ async def test_store_clear_removes_a_team_file_only_when_no_dashboard_uses_it(de
     assert not (tmp_path / f"team-{team}.db").exists()
     assert not (tmp_path / f"team-{team}.lock").exists()
     assert (tmp_path / "team-notes.db").read_text() == "someone else's"
+
+
+async def test_status_and_watch_read_the_leaders_view_and_ask_the_server_nothing(
+    demo, clock, tmp_path
+):
+    import os
+    import subprocess
+    import sys
+
+    from batch_tui.hub import team_name
+
+    env = {k: v for k, v in os.environ.items() if k != "BATCH_TUI_SOLO"}
+    env.update(BATCH_TUI_STATE_DIR=str(tmp_path), CHECK_API_KEY=TEST_KEY)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "batch_tui", *args, "--base-url", demo.url],
+            env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        )
+
+    team = team_name(demo.url, TEST_KEY)
+    async with member(demo, clock, tmp_path / "store", team=team) as leader:
+        await wait_until(lambda: leading(leader) and bool(leader.snapshots))
+        await wait_until(lambda: leader.next_request() is None and not leader.busy)
+        finished = next(i for i, s in leader.snapshots.items() if s.batch.status == "completed")
+        await asyncio.sleep(0.2)  # the team publishes what the last step saw
+        asked = len(demo.api.request_log)
+        shown = await asyncio.to_thread(cli, "status")
+        assert shown.returncode == 0, shown.stderr
+        assert "read from the team's poller (this host): no request sent" in shown.stderr
+        for batch_id, snapshot in leader.snapshots.items():
+            if not snapshot.batch.is_terminal:
+                assert batch_id in shown.stdout
+        watched = await asyncio.to_thread(cli, "watch", finished)
+        assert watched.returncode == 0, watched.stderr
+        assert "completed" in watched.stdout + watched.stderr
+        assert len(demo.api.request_log) == asked
+        direct = await asyncio.to_thread(cli, "status", "--direct")
+        assert direct.returncode == 0 and len(demo.api.request_log) > asked

@@ -25,6 +25,7 @@ from batch_tui.api.models import Batch, BatchPage
 from batch_tui.core.format import count
 from batch_tui.core.textsafe import clean, labelled
 from batch_tui.headless.gate import PREFIX, RequestGate
+from batch_tui.headless.team_view import TeamView
 from batch_tui.monitor.paging import MAX_SWEEP_PAGES
 from batch_tui.monitor.planning import PAGE_SIZE, SWEPT_STATUSES
 
@@ -172,3 +173,35 @@ class StatusReader:
             left = f" of {count(total)}" if total is not None else ""
             self.found.notes.append(f"only {count(offset)}{left} {what} read (a page cap)")
         return offset, total
+
+
+def from_team(
+    view: TeamView, ids: tuple[str, ...], status: str | None, *, everything: bool
+) -> Collected | None:
+    """What ``status`` shows, from what the team's leader published, or None when
+    the leader's view cannot answer it (a named batch it does not follow, ``--all``):
+    the command then asks the server, through the gate, as before."""
+    if everything:
+        return None
+    found = Collected()
+    found.notes.append(f"read from the team's poller ({clean(view.label)}): no request sent")
+    if ids:
+        for batch_id in ids:
+            if batch_id in view.missing:
+                found.problems.append(f"{clean(batch_id)}: Batch not found")
+            elif batch_id in view.batches:
+                found.batches[batch_id] = view.batches[batch_id]
+            else:
+                return None
+        return found
+    newest = view.newest_first()
+    running = [b for b in newest if not b.is_terminal]
+    if status == ACTIVE:
+        chosen = running
+    elif status is not None:
+        chosen = [b for b in newest if b.status == status][:PAGE_SIZE]
+    else:
+        chosen = running + [b for b in newest[:PAGE_SIZE] if b.is_terminal]
+    for batch in chosen:
+        found.batches[batch.id or ""] = batch
+    return found

@@ -25,8 +25,9 @@ from batch_tui.core.clock import Clock, system_clock
 from batch_tui.core.defaults import DEFAULT_STALL_AFTER
 from batch_tui.core.format import count, money, percent
 from batch_tui.core.textsafe import clean, labelled
-from batch_tui.headless.collect import Collected, StatusReader
+from batch_tui.headless.collect import Collected, StatusReader, from_team
 from batch_tui.headless.gate import PREFIX, RequestGate
+from batch_tui.headless.team_view import TeamReader
 from batch_tui.headless.watch import EXIT_ERROR, run_watch, watch_batch
 from batch_tui.integrations.export import batch_json
 from batch_tui.monitor.alarms import alarm_fields, status_word
@@ -138,6 +139,13 @@ def run_status(
     err = err or sys.stderr
 
     async def main() -> Collected:
+        team = await TeamReader.open(settings)
+        if team is not None:
+            # A dashboard of the team polls already: what it saw costs nothing.
+            await team.close()
+            found = from_team(team.view, ids, settings.status, everything=everything)
+            if found is not None:
+                return found
         async with CheckClient(settings.base_url, settings.api_key or "", clock=clock) as client:
             gate = RequestGate(
                 client,

@@ -29,6 +29,7 @@ from batch_tui.core.clock import Clock, system_clock, to_datetime
 from batch_tui.settings.config import Settings
 from batch_tui.core.defaults import DEFAULT_HEADROOM, MAX_INTERVAL
 from batch_tui.core.format import clock_time, count, duration_of, money, percent, utc
+from batch_tui.headless.team_view import TeamReader
 from batch_tui.headless.gate import PREFIX, RequestGate
 from batch_tui.monitor.backoff import backoff_delay
 from batch_tui.monitor.budget import WINDOW
@@ -175,8 +176,11 @@ class Watcher:
         wait: bool = False,
         timeout: float | None = None,
         headroom: float = DEFAULT_HEADROOM,
+        team: TeamReader | None = None,
     ) -> None:
         self.client = client
+        self.team = team
+        """What the team's leader publishes: batches it follows cost no request here."""
         # A duplicate id is one batch, watched once.
         self.followed = [Followed(batch_id) for batch_id in dict.fromkeys(ids)]
         self.interval = interval
@@ -204,6 +208,10 @@ class Watcher:
                 if deadline is not None and now >= deadline:
                     self._say(self._timeout_line(active))
                     return WatchResult(self.followed, timed_out=True)
+                if self.team is not None:
+                    active = await self._from_team(active, deadline)
+                    if not active:
+                        continue
                 turn = min(active, key=lambda f: f.due)
                 ready = max(turn.due, self.gate.ready_at(now))
                 if ready > now:
@@ -214,6 +222,29 @@ class Watcher:
             self._say(f"{PREFIX} {labelled('error', exc.message)}")
             return WatchResult(self.followed, stopped=exc)
         return WatchResult(self.followed)
+
+    async def _from_team(
+        self, active: list[Followed], deadline: float | None
+    ) -> list[Followed]:
+        """Take what the team's leader published for these batches, and wait for its
+        next publish while it follows them all; returns those it does not follow (they
+        are asked of the server). Without a leader any more, asks the server for all."""
+        assert self.team is not None
+        view = self.team.view
+        for followed in active:
+            batch = view.batches.get(followed.id)
+            if batch is not None and batch != followed.batch:
+                self._seen(followed, batch)
+        active = [f for f in active if not f.done]
+        unknown = [f for f in active if f.id not in view.batches]
+        if active and not unknown:
+            wait = self.interval if deadline is None else min(self.interval, deadline - self.clock())
+            if await self.team.follow(max(0.0, wait)) is None:
+                self._say(f"{PREFIX} the team's poller is gone: asking the server")
+                await self.team.close()
+                self.team = None
+                return active
+        return unknown
 
     async def _bounded(self, poll: Coroutine[Any, Any, None], deadline: float | None) -> None:
         """Run one poll, cut short when the deadline passes while it is in flight."""
@@ -338,6 +369,7 @@ def run_watch(
     (``WatchResult.exit_status``)."""
 
     async def main() -> WatchResult:
+        team = await TeamReader.open(settings)
         async with CheckClient(settings.base_url, settings.api_key or "", clock=clock) as client:
             watcher = Watcher(
                 client,
@@ -349,7 +381,12 @@ def run_watch(
                 wait=wait,
                 timeout=timeout,
                 headroom=settings.headroom,
+                team=team,
             )
-            return await watcher.run()
+            try:
+                return await watcher.run()
+            finally:
+                if watcher.team is not None:
+                    await watcher.team.close()
 
     return asyncio.run(main()).exit_status(by_outcome=exit_status)
