@@ -27,6 +27,8 @@ from batch_tui.ui.text import plain
 from batch_tui.ui.toast_leaks import RELEASE_EVERY, release_closed_toasts
 from batch_tui.integrations.watchlist import WatchList
 
+#: Seconds between the app's ticks: the status line's clocks ("next poll in 3s").
+TICK = 1.0
 #: At most this many notifications are on screen at once.
 MAX_NOTIFICATIONS = 4
 #: Notifications of these titles replace the one on screen rather than stack.
@@ -66,6 +68,7 @@ class BatchTUI(App[int]):
         self.switcher = switcher
         """How to reach the config file's other profiles (None: ``P`` has none)."""
         self._switching = False
+        self._ticks = 0
         self._use(
             Connection(
                 monitor,
@@ -105,9 +108,17 @@ class BatchTUI(App[int]):
     def on_mount(self) -> None:
         self.set_keymap(self.keymap)
         self.push_screen(self.dashboard)
-        # One timer for the app's life: a profile switch keeps it.
-        self.set_interval(RELEASE_EVERY, lambda: release_closed_toasts(self))
+        # One timer for the app's life (a profile switch keeps it): every clock on
+        # screen and the release of closed notifications move on the same tick, so
+        # an idle dashboard wakes once a second, not once per timer.
+        self.set_interval(TICK, self._tick)
         self._start()
+
+    def _tick(self) -> None:
+        self._ticks += 1
+        self.dashboard.tick()
+        if self._ticks % round(RELEASE_EVERY / TICK) == 0:
+            release_closed_toasts(self)
 
     def _start(self) -> None:
         self.monitor.on_change = self._monitor_changed

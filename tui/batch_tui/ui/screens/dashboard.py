@@ -38,8 +38,6 @@ from batch_tui.ui.widgets.marked_list import MarkedBatchList
 from batch_tui.ui.widgets.notices import Banner, ViewLine
 from batch_tui.ui.widgets.status_bar import StatusBar
 
-#: Seconds between redraws of the status line's clocks ("next poll in 3s").
-TICK = 1.0
 #: Ticks between redraws of slower clocks: ages, "3 minutes ago", run time.
 SLOW_TICKS = 5
 #: Under this width, detail and errors share one pane (Tab switches)...
@@ -130,7 +128,6 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
         self.batch_list.apply(self.monitor.snapshots, to_datetime(self.now))
         self._follow_highlight()
         self._follow_status()
-        self.set_interval(TICK, self._tick)
 
     # ── keeping the view in step with the monitor ────────────────────────────
 
@@ -176,9 +173,12 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
     def watch_highlighted(self, snapshot: Snapshot | None) -> None:
         self._item_errors_for(snapshot)
 
-    def _tick(self) -> None:
-        """Once a second the status line's clocks move on; every few seconds the list's
-        ages, stale marks and pace and the detail's relative times do (for time passing)."""
+    def tick(self) -> None:
+        """Once a second (the app's one timer) the status line's clocks move on; every
+        few seconds the list's ages, stale marks and pace and the detail's relative
+        times do (for time passing)."""
+        if not self.is_mounted:
+            return  # a profile switch's new dashboard, not shown yet
         self._ticks += 1
         self.now = self.clock()
         if self._ticks % SLOW_TICKS == 0:

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from rich.console import Console
 from rich.text import Text
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.reactive import var
 from textual.widgets import Static
 
@@ -297,8 +297,10 @@ def _measuring_console() -> Console:
 class BatchDetail(VerticalScroll):
     """A scrollable pane showing one batch's detail.
 
-    Its inputs are bound from the screen; the pane is laid out again only when the
-    words it shows change.
+    Its inputs are bound from the screen. Each line of the pane is its own one-line
+    widget, updated only when its words change: a poll of a running batch moves a
+    few numbers (processed, cost, pace, run time), and repaints those lines, not the
+    whole pane. A layout pass happens only when the number of lines changes.
     """
 
     DEFAULT_CSS = """
@@ -307,7 +309,10 @@ class BatchDetail(VerticalScroll):
         border-title-color: $text-muted;
         padding: 0 1;
     }
-    BatchDetail > Static {
+    BatchDetail > #detail-body {
+        height: auto;
+    }
+    #detail-body > Static {
         width: 1fr;
     }
     """
@@ -321,8 +326,13 @@ class BatchDetail(VerticalScroll):
     content: var[Text] = var(Text, init=False)
     """What the pane says, laid out for its width."""
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._line_widgets: list[Static] = []
+        """The pane's lines, in order (a removed one may linger in the DOM a moment)."""
+
     def compose(self):
-        yield Static(id="detail-body")
+        yield Vertical(id="detail-body")
 
     def on_mount(self) -> None:
         self.border_title = "Detail"
@@ -338,11 +348,21 @@ class BatchDetail(VerticalScroll):
     watch_snapshot = watch_progress = watch_now = on_resize = _lay_out
 
     def watch_content(self, old: Text, new: Text) -> None:
-        # A layout pass only when the number of lines changes (not on every new
-        # number): it is the costliest part of a repaint.
-        layout = _line_count(new) != _line_count(old)
-        self.query_one("#detail-body", Static).update(new, layout=layout)
+        lines, shown = _lines(new), self._line_widgets
+        for widget, was, line in zip(shown, _lines(old), lines):
+            # Fixed-size text: no layout pass (the costliest part of a repaint).
+            if line != was:
+                widget.update(line, layout=False)
+        if len(lines) > len(shown):
+            added = [Static(line) for line in lines[len(shown) :]]
+            self.query_one("#detail-body", Vertical).mount_all(added)
+            shown.extend(added)
+        elif len(lines) < len(shown):
+            for widget in shown[len(lines) :]:
+                widget.remove()
+            del shown[len(lines) :]
 
 
-def _line_count(text: Text) -> int:
-    return text.plain.count("\n") + 1 if text else 0
+def _lines(text: Text) -> list[Text]:
+    """The pane's lines, one widget each (an empty text has none)."""
+    return list(text.split("\n", allow_blank=True)) if text else []

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
+from textual.geometry import Region
 from textual.reactive import reactive, var
 from textual.strip import Strip
 from textual.widget import Widget
@@ -133,11 +136,37 @@ def status_line(
     return line
 
 
+def _cells(strip: Strip) -> list[tuple[str, Style | None]]:
+    """The strip cell by cell: (character, style); a wide character's second cell is ""."""
+    cells: list[tuple[str, Style | None]] = []
+    for text, style, _ in strip:
+        for character in text:
+            cells.append((character, style))
+            if cell_len(character) == 2:
+                cells.append(("", style))
+    return cells
+
+
+def changed_span(old: Strip, new: Strip) -> tuple[int, int] | None:
+    """The cells from the first to the last that differ between two renderings of the
+    line, as (start, end); None when the whole line must be drawn again (its width
+    changed, or a character of no single width makes the cells uncertain)."""
+    if old.cell_length != new.cell_length:
+        return None
+    before, after = _cells(old), _cells(new)
+    if len(before) != old.cell_length or len(after) != new.cell_length:
+        return None
+    differ = [x for x, (a, b) in enumerate(zip(before, after)) if a != b]
+    return (differ[0], differ[-1] + 1) if differ else (0, 0)
+
+
 class StatusBar(Widget):
     """A one-line status bar between the panes and the footer.
 
-    Its inputs are bound from the screen; the line is redrawn only when the words
-    change. Drawn with the Line API from one cached strip: the clocks move every
+    Its inputs are bound from the screen; the line is rebuilt when one of them
+    changes, and of the line only the cells that read differently are redrawn: once a
+    second that is the "next poll in" countdown and the "ago", a few cells, with no
+    layout pass. Drawn with the Line API from one cached strip: the clocks move every
     second, so the line should cost as little as a line can.
     """
 
@@ -157,8 +186,8 @@ class StatusBar(Widget):
     """How many batches there are, and how many are still running."""
     stopped: var[str | None] = var(None, init=False)
     """Why the poll loop is down, while it is."""
-    line: reactive[Text] = reactive(Text, init=False)
-    """What the status line says."""
+    line: reactive[Text] = reactive(Text, init=False, repaint=False)
+    """What the status line says (``watch_line`` repaints what changed)."""
 
     def __init__(self, *, profile: Text | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -185,14 +214,29 @@ class StatusBar(Widget):
     watch_status = watch_now = watch_counts = watch_stopped = _write_line
 
     def watch_line(self) -> None:
-        self._strip = None  # the repaint that follows renders the new words
+        old = self._strip
+        self._strip = None
+        if old is None or not self.is_mounted:
+            self.refresh()
+            return
+        span = changed_span(old, self._line_strip())
+        if span is None:
+            self.refresh()
+        elif span[1] > span[0]:
+            left = self.styles.gutter.left
+            self.refresh(Region(left + span[0], 0, span[1] - span[0], 1))
+
+    def _line_strip(self) -> Strip:
+        """The line rendered, made once per new line."""
+        if self._strip is None:
+            line = self.line.copy()
+            line.no_wrap = True
+            self._strip = Strip(list(line.render(self.app.console)))
+        return self._strip
 
     def render_line(self, y: int) -> Strip:
         width = self.content_region.width
         if y or not self.line:
             return Strip.blank(width, self.rich_style)
-        if self._strip is None:
-            line = self.line.copy()
-            line.no_wrap = True
-            self._strip = Strip(list(line.render(self.app.console)))
-        return self._strip.crop_extend(0, width, self.rich_style).apply_style(self.rich_style)
+        strip = self._line_strip()
+        return strip.crop_extend(0, width, self.rich_style).apply_style(self.rich_style)
