@@ -253,19 +253,19 @@ def detail_rows(snapshot: Snapshot, now: datetime, progress: Progress | None = N
     return rows
 
 
-def detail_renderable(
+def detail_lines(
     snapshot: Snapshot | None, now: datetime, width: int = 80, progress: Progress | None = None
-) -> Text:
-    """The pane's content, laid out for ``width`` cells: labels left, values wrapped beside them.
+) -> tuple[Text, ...]:
+    """The pane's lines, laid out for ``width`` cells: labels left, values wrapped beside them.
 
     Laid out by hand rather than with a Rich table: this is redrawn on every poll of
     the highlighted batch, and a table measures and renders each cell separately.
     """
     if snapshot is None:
-        return Text("No batch selected.", style="dim")
+        return (Text("No batch selected.", style="dim"),)
     value_width = max(10, width - LABEL_WIDTH - GAP)
     console = _measuring_console()
-    out = Text(end="")
+    out: list[Text] = []
     for label, value in detail_rows(snapshot, now, progress):
         value.overflow = "fold"
         lines = value.wrap(console, value_width) if value.cell_len > value_width else [value]
@@ -276,12 +276,21 @@ def detail_renderable(
                 head.truncate(LABEL_WIDTH, pad=True)
             else:
                 head = Text(" " * LABEL_WIDTH)
-            out.append_text(head)
-            out.append(" " * GAP)
-            out.append_text(line)
-            out.append("\n")
-    out.rstrip()
-    return out
+            row = Text(end="")
+            row.append_text(head)
+            row.append(" " * GAP)
+            row.append_text(line)
+            out.append(row)
+    if out:
+        out[-1].rstrip()
+    return tuple(out)
+
+
+def detail_renderable(
+    snapshot: Snapshot | None, now: datetime, width: int = 80, progress: Progress | None = None
+) -> Text:
+    """The pane's content as one text (``detail_lines`` joined)."""
+    return Text("\n", end="").join(detail_lines(snapshot, now, width, progress))
 
 
 LABEL_WIDTH = 9
@@ -323,11 +332,12 @@ class BatchDetail(VerticalScroll):
     """Its recent progress, for pace, ETA and burn."""
     now: var[float] = var(0.0, init=False)
     """The time relative times are shown against (never earlier than the data)."""
-    content: var[Text] = var(Text, init=False)
-    """What the pane says, laid out for its width."""
+    lines: var[tuple[Text, ...]] = var(tuple, init=False)
+    """What the pane says, laid out for its width, line by line."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
+        self._due = False
         self._line_widgets: list[Static] = []
         """The pane's lines, in order (a removed one may linger in the DOM a moment)."""
 
@@ -339,17 +349,25 @@ class BatchDetail(VerticalScroll):
         follow_theme(self, self._lay_out)
 
     def _lay_out(self) -> None:
+        self._due = False
         snapshot = self.snapshot
         # New data is news as of its arrival, even between the clock's slower ticks.
         now = max(self.now, snapshot.updated_at) if snapshot is not None else self.now
         width = self.scrollable_content_region.width
-        self.content = detail_renderable(snapshot, to_datetime(now), width, self.progress)
+        self.lines = detail_lines(snapshot, to_datetime(now), width, self.progress)
 
-    watch_snapshot = watch_progress = watch_now = on_resize = _lay_out
+    def _lay_out_soon(self) -> None:
+        """Lay out once, after the screen has set every input a poll changed (the
+        snapshot and its progress come together)."""
+        if not self._due:
+            self._due = True
+            self.call_later(self._lay_out)
 
-    def watch_content(self, old: Text, new: Text) -> None:
-        lines, shown = _lines(new), self._line_widgets
-        for widget, was, line in zip(shown, _lines(old), lines):
+    watch_snapshot = watch_progress = watch_now = on_resize = _lay_out_soon
+
+    def watch_lines(self, old: tuple[Text, ...], lines: tuple[Text, ...]) -> None:
+        shown = self._line_widgets
+        for widget, was, line in zip(shown, old, lines):
             # Fixed-size text: no layout pass (the costliest part of a repaint).
             if line != was:
                 widget.update(line, layout=False)
@@ -362,7 +380,3 @@ class BatchDetail(VerticalScroll):
                 widget.remove()
             del shown[len(lines) :]
 
-
-def _lines(text: Text) -> list[Text]:
-    """The pane's lines, one widget each (an empty text has none)."""
-    return list(text.split("\n", allow_blank=True)) if text else []
