@@ -7,6 +7,7 @@ does the work (``ui/commands.py`` lists them all).
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from textual import events, on
@@ -38,8 +39,8 @@ from batch_tui.ui.widgets.marked_list import MarkedBatchList
 from batch_tui.ui.widgets.notices import Banner, ViewLine
 from batch_tui.ui.widgets.status_bar import StatusBar
 
-#: Ticks between redraws of slower clocks: ages, "3 minutes ago", run time.
-SLOW_TICKS = 5
+#: Seconds between redraws of slower clocks: ages, "3 minutes ago", run time.
+SLOW_EVERY = 5.0
 #: Under this width, detail and errors share one pane (Tab switches)...
 NARROW = 100
 #: ...and from this one on, the list and the panes stand side by side.
@@ -90,7 +91,7 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
         self.polling = PollingControls(self, monitor)
         self.watching = Watching(self, monitor, connection.watchlist)
         self.cancel_flow = CancelFlow(self, monitor, self.profile)
-        self._ticks = 0
+        self._slow_at = time.monotonic()
         self._following: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -133,6 +134,7 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
 
     @on(MonitorChanged)
     def _monitor_changed(self, message: MonitorChanged) -> None:
+        message.handled = True
         change = message.change
         self.batch_list.marks.forget(change.removed)
         if change.changed or change.removed or change.reordered:
@@ -179,9 +181,10 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
         times do (for time passing)."""
         if not self.is_mounted:
             return  # a profile switch's new dashboard, not shown yet
-        self._ticks += 1
         self.now = self.clock()
-        if self._ticks % SLOW_TICKS == 0:
+        # Real seconds, not ticks: a poll's news puts the tick off (the app's tick).
+        if time.monotonic() - self._slow_at >= SLOW_EVERY:
+            self._slow_at = time.monotonic()
             self.moment = self.now
             self.batch_list.refresh_times(self.monitor.snapshots, to_datetime(self.now))
             self._follow_highlight()

@@ -337,7 +337,6 @@ class BatchDetail(VerticalScroll):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._due = False
         self._line_widgets: list[Static] = []
         """The pane's lines, in order (a removed one may linger in the DOM a moment)."""
 
@@ -349,21 +348,15 @@ class BatchDetail(VerticalScroll):
         follow_theme(self, self._lay_out)
 
     def _lay_out(self) -> None:
-        self._due = False
         snapshot = self.snapshot
         # New data is news as of its arrival, even between the clock's slower ticks.
         now = max(self.now, snapshot.updated_at) if snapshot is not None else self.now
         width = self.scrollable_content_region.width
         self.lines = detail_lines(snapshot, to_datetime(now), width, self.progress)
 
-    def _lay_out_soon(self) -> None:
-        """Lay out once, after the screen has set every input a poll changed (the
-        snapshot and its progress come together)."""
-        if not self._due:
-            self._due = True
-            self.call_later(self._lay_out)
-
-    watch_snapshot = watch_progress = watch_now = on_resize = _lay_out_soon
+    # In step with the inputs, so the new words are drawn in the same frame as the
+    # poll's rows and status line (one frame per poll, not two).
+    watch_snapshot = watch_progress = watch_now = on_resize = _lay_out
 
     def watch_lines(self, old: tuple[Text, ...], lines: tuple[Text, ...]) -> None:
         shown = self._line_widgets

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from rich.cells import cell_len
-from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region
 from textual.reactive import reactive, var
@@ -136,28 +135,43 @@ def status_line(
     return line
 
 
-def _cells(strip: Strip) -> list[tuple[str, Style | None]]:
-    """The strip cell by cell: (character, style); a wide character's second cell is ""."""
-    cells: list[tuple[str, Style | None]] = []
-    for text, style, _ in strip:
-        for character in text:
-            cells.append((character, style))
-            if cell_len(character) == 2:
-                cells.append(("", style))
-    return cells
-
-
 def changed_span(old: Strip, new: Strip) -> tuple[int, int] | None:
-    """The cells from the first to the last that differ between two renderings of the
-    line, as (start, end); None when the whole line must be drawn again (its width
-    changed, or a character of no single width makes the cells uncertain)."""
+    """The cells from the first segment to the last that differ between two renderings
+    of the line, as (start, end); (0, 0) when none does; None when the whole line must
+    be drawn again (its width changed)."""
     if old.cell_length != new.cell_length:
         return None
-    before, after = _cells(old), _cells(new)
-    if len(before) != old.cell_length or len(after) != new.cell_length:
-        return None
-    differ = [x for x, (a, b) in enumerate(zip(before, after)) if a != b]
-    return (differ[0], differ[-1] + 1) if differ else (0, 0)
+    before, after = list(old), list(new)
+    if before == after:
+        return (0, 0)
+    shorter = min(len(before), len(after))
+    head = 0
+    while head < shorter and before[head] == after[head]:
+        head += 1
+    tail = 0
+    while tail < shorter - head and before[-1 - tail] == after[-1 - tail]:
+        tail += 1
+    start = sum(cell_len(segment.text) for segment in before[:head])
+    end = old.cell_length - sum(cell_len(segment.text) for segment in before[len(before) - tail :])
+    if head < len(before) - tail and head < len(after) - tail:
+        # Within the first and last segments that differ, the words they share.
+        first, again = before[head], after[head]
+        if first.style == again.style:
+            start += cell_len(_shared(first.text, again.text))
+        last, again = before[-1 - tail], after[-1 - tail]
+        if last.style == again.style:
+            end -= cell_len(_shared(last.text[::-1], again.text[::-1]))
+    return (start, max(start, end))
+
+
+def _shared(a: str, b: str) -> str:
+    """The longest start two strings share."""
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return a[:n]
 
 
 class StatusBar(Widget):
