@@ -129,6 +129,8 @@ class BatchTUI(App[int]):
         self._ticker = self.set_timer(TICK, self._tick, name="tick")
 
     def _tick(self) -> None:
+        if self._exit:
+            return  # shutting down: the dashboard's widgets may be gone already
         self._arm_tick()
         self.dashboard.tick()
         if time.monotonic() - self._released_at >= RELEASE_EVERY:

@@ -179,8 +179,8 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
         """Once a second (the app's one timer) the status line's clocks move on; every
         few seconds the list's ages, stale marks and pace and the detail's relative
         times do (for time passing)."""
-        if not self.is_mounted:
-            return  # a profile switch's new dashboard, not shown yet
+        if not self.is_mounted or self._closing or self._closed:
+            return  # a profile switch's new dashboard not shown yet, or the old one going
         self.now = self.clock()
         # Real seconds, not ticks: a poll's news puts the tick off (the app's tick).
         if time.monotonic() - self._slow_at >= SLOW_EVERY:
