@@ -312,8 +312,7 @@ def _settle_garbage_collector() -> None:
     objects are looked at less often. Cyclic garbage is still freed, a little later."""
     import gc
 
-    gc.collect()
-    gc.freeze()
+    gc.freeze()  # no collection first: it would cost start-up more than it frees
     _, middle, old = gc.get_threshold()
     gc.set_threshold(GC_YOUNG, middle, old)
 
