@@ -6,6 +6,7 @@ quotes it). From the repository root:
     .venv/bin/python tests/benchmark.py            # the full run, about 32 minutes
     .venv/bin/python tests/benchmark.py --quick    # shorter runs, for a rough look
     .venv/bin/python tests/benchmark.py --only 6   # one benchmark (repeatable)
+    .venv/bin/python tests/benchmark.py --only 8   # idle CPU against Textual's own, ~1.5 min
 
 1. Request cost: 200 batches, 20 active, interval 2 s, rate limit off; batch-tui's
    engine against the naive baseline (one loop per batch calling
@@ -16,7 +17,9 @@ quotes it). From the repository root:
    list, to the next frame painted.
 4. Idle cost: the real app in a pseudo-terminal, 200 batches / 20 active,
    interval 2 s; and a soak of 10,000 polls on a fast fake clock.
-5. Start-up: process start to the first batch rows drawn.
+5. Start-up: process start to the first batch rows drawn, each run followed by one
+   of an empty Textual app (tests/reference_app.py --empty) as the floor; and what
+   importing batch_tui.cli, batch_tui.session (the app) and textual.app costs.
 6. History: cost follows activity, not history. Side by side, 200, 2,000, 20,000
    and 100,000 finished batches with 20 active, limit 200/min, interval 2 s. The
    demo server runs in this process and notes every answer and which batches it
@@ -30,6 +33,13 @@ quotes it). From the repository root:
 7. History screen (h): a store of 200,000 finished batches, every one of them in
    the last 30 days (the most the query can meet); the 30 days summed, one day's
    batches listed, and the one-time upgrade of such a store from schema 1.
+8. Idle cost against Textual's own: the real app in 140x40 pseudo-terminals,
+   interval 2 s, 200 batches / 20 active with the store off and on, and 10,000
+   batches / 20 active with the store on, all beside a reference Textual app doing
+   the same visible work (tests/reference_app.py: 40 rows, 20 changed every 2 s,
+   each its own widget updated only when it changed, a status line redrawn every
+   second), their CPU measured over the same 60 s (20 s with --quick): the ratio
+   is the figure, as absolute ones vary between machines.
 9. One poller per organisation (``bench_team.py``): 1, 5 and 10 dashboards on one
    host, and 3 hosts sharing a Redis hub, side by side.
 """
@@ -49,7 +59,7 @@ import tempfile
 import termios
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -356,7 +366,10 @@ class PtyApp:
         *,
         state_dir: Path | None = None,
         args: tuple[str, ...] = (),
+        command: list[str] | None = None,
     ) -> None:
+        """``args``: more of batch-tui's options (``--no-store``); ``command``: run this
+        instead of batch-tui (the reference apps), in the same terminal."""
         if state_dir is None:
             self._own_state = tempfile.TemporaryDirectory(prefix="batch-tui-bench-")
             state_dir = Path(self._own_state.name)
@@ -374,11 +387,11 @@ class PtyApp:
             BATCH_TUI_STATE_DIR=str(state_dir),
         )
         self.started = time.perf_counter()
+        if command is None:
+            command = [sys.executable, "-m", "batch_tui", "--base-url", url]
+            command += ["--interval", str(interval), *args]
         self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "batch_tui", "--base-url", url, "--interval", str(interval),
-                *args,
-            ],
+            command,
             stdin=slave,
             stdout=slave,
             stderr=slave,
@@ -511,20 +524,112 @@ def bench_soak(polls: int) -> list[tuple[str, str, str]]:
     ]
 
 
+#: The reference Textual apps (``tests/reference_app.py``): the dashboard's visible
+#: work and nothing else, and one line of text (start-up's floor).
+REFERENCE = [sys.executable, str(ROOT / "tests" / "reference_app.py")]
+EMPTY_APP = [*REFERENCE, "--empty"]
+
+
+def import_seconds(module: str) -> float:
+    """What importing ``module`` costs a fresh interpreter (``-X importtime``'s total)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for line in reversed(done.stderr.splitlines()):
+        fields = line.split("|")
+        if len(fields) == 3 and fields[2].strip() == module:
+            return int(fields[1]) / 1e6
+    raise RuntimeError(f"no import time for {module}")
+
+
 def bench_start(runs: int = 5) -> list[tuple[str, str, str]]:
-    times = []
+    """Start-up to first rows, each run followed by one of an empty Textual app (the
+    same terminal, the same machine, the same moment): the floor it is measured against."""
+    times, empty = [], []
     with demo_server("--batches", "200", "--active", "20", "--rate-limit", "0") as url:
         for _ in range(runs):
             app = PtyApp(url, interval=2.0)
             times.append(wait_for_rows(app))
             app.quit()
+            reference = PtyApp(url, 2.0, command=EMPTY_APP)
+            empty.append(wait_for_rows(reference))
+            reference.quit()
+    imports = {m: import_seconds(m) for m in ("batch_tui.cli", "batch_tui.session", "textual.app")}
     return [
         (
             "5. start-up to first rows",
             f"median {statistics.median(times):.2f} s of {runs} (min {min(times):.2f}, max {max(times):.2f})",
-            "<= 1.0 s",
+            "<= 0.5 s",
+        ),
+        (
+            "5. start-up, an empty Textual app",
+            f"median {statistics.median(empty):.2f} s of {runs} (min {min(empty):.2f}, max {max(empty):.2f})",
+            "",
+        ),
+        (
+            "5. import time",
+            ", ".join(f"{m} {t * 1000:.0f} ms" for m, t in imports.items()),
+            "",
+        ),
+    ]
+
+
+# ── 8. idle cost against Textual's own ───────────────────────────────────────
+
+#: The scenarios of benchmark 8: (name, demo server options, batch-tui options).
+IDLE_SCENARIOS = (
+    ("200 batches / 20 active, store off", ("--batches", "200"), ("--no-store",)),
+    ("200 batches / 20 active, store on", ("--batches", "200"), ()),
+    ("10,000 batches / 20 active, store on", ("--batches", "10000"), ()),
+)
+
+
+def bench_idle_ratio(duration: float, settle: float = 10) -> list[tuple[str, str, str]]:
+    """Idle CPU of the real app beside the reference app, measured over the same
+    seconds: every scenario and the reference run at once, each in its own 140x40
+    pseudo-terminal, interval 2 s. Absolute figures vary between machines (and with
+    what else the machine does); the ratio is the figure that travels."""
+    with ExitStack() as stack:
+        urls = {}
+        for _, server, _ in IDLE_SCENARIOS:
+            if server not in urls:
+                running = demo_server(*server, "--active", "20", "--rate-limit", "0")
+                urls[server] = stack.enter_context(running)
+        apps = [PtyApp(urls[server], 2.0, args=args) for _, server, args in IDLE_SCENARIOS]
+        reference = PtyApp("", 2.0, command=REFERENCE)
+        everyone = [*apps, reference]
+        for app in everyone:
+            wait_for_rows(app, timeout=60)
+        time.sleep(settle)  # start-up and the first pages are over
+        before = [(app.cpu_seconds(), app.bytes_out) for app in everyone]
+        wall_before = time.monotonic()
+        time.sleep(duration)
+        wall = time.monotonic() - wall_before
+        after = [(app.cpu_seconds(), app.bytes_out) for app in everyone]
+        for app in everyone:
+            app.quit()
+    cpu = [(a[0] - b[0]) / wall * 100 for a, b in zip(after, before)]
+    drawn = [(a[1] - b[1]) / wall / 1024 for a, b in zip(after, before)]
+    rows = [
+        (
+            "8. idle, reference Textual app",
+            f"CPU {cpu[-1]:.2f}% of one core; draws {drawn[-1]:.1f} KB/s",
+            "",
         )
     ]
+    for (name, _, _), app_cpu, app_drawn in zip(IDLE_SCENARIOS, cpu, drawn):
+        rows.append(
+            (
+                f"8. idle, {name}",
+                f"CPU {app_cpu:.2f}% ({app_cpu / cpu[-1]:.2f}x the reference); "
+                f"draws {app_drawn:.1f} KB/s",
+                "<= 1.5x",
+            )
+        )
+    return rows
 
 
 # ── 6. history: cost follows activity, not history ───────────────────────────
@@ -928,14 +1033,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs (figures are rougher)")
     parser.add_argument(
-        "--only", type=int, choices=[*range(1, 8), 9], action="append", help="run only these"
+        "--only", type=int, choices=range(1, 10), action="append", help="run only these"
     )
     args = parser.parse_args()
     cost_seconds, budget_seconds, idle_seconds, polls = (
         (30, 90, 15, 2000) if args.quick else (120, 180, 60, 10_000)
     )
+    ratio_seconds = 20 if args.quick else 60
     history_seconds, rss_settle, rss_cap = (90, 5, 30) if args.quick else (240, 10, 90)
-    wanted = set(args.only or [*range(1, 8), 9])
+    wanted = set(args.only or range(1, 10))
     team_warmup, team_measure = (20, 40) if args.quick else (60, 120)
     rows: list[tuple[str, str, str]] = []
     history_results: list[dict] = []
@@ -954,6 +1060,7 @@ def main() -> None:
         (5, bench_start),
         (6, history),
         (7, bench_history_screen),
+        (8, lambda: bench_idle_ratio(ratio_seconds)),
         (9, lambda: bench_team(team_warmup, team_measure)),
     ):
         if number in wanted:

@@ -3,12 +3,14 @@ and swaps both for another profile's (``P``, ``switch_to``)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import Notify
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from batch_tui.core.clock import Clock, system_clock
@@ -31,6 +33,10 @@ from batch_tui.ui.textual_compat import (
 )
 from batch_tui.ui.workers import WorkFailed
 
+#: Seconds between the app's ticks: the status line's clocks ("next poll in 3s").
+TICK = 1.0
+#: A monitor step that changed nothing but the status.
+NO_CHANGE = Change()
 #: At most this many notifications are on screen at once.
 MAX_NOTIFICATIONS = 4
 #: Notifications of these titles replace the one on screen rather than stack.
@@ -61,6 +67,10 @@ class BatchTUI(App[int]):
         self.switcher = switcher
         """How to reach the config file's other profiles (None: ``P`` has none)."""
         self._switching = False
+        self._ticker: Timer | None = None
+        self._unread: MonitorChanged | None = None
+        """The last news posted to the dashboard (``handled`` once it has read it)."""
+        self._released_at = time.monotonic()
         self._use(connection)
 
     def _use(self, connection: Connection) -> None:
@@ -86,11 +96,30 @@ class BatchTUI(App[int]):
     def on_mount(self) -> None:
         self.set_keymap(self.keymap)
         self.push_screen(self.dashboard)
-        # One timer for the app's life: a profile switch keeps it.
-        self.set_interval(RELEASE_EVERY, lambda: release_closed_toasts(self))
+        self._arm_tick()
         self._start()
 
+    def _arm_tick(self) -> None:
+        """The next tick, a second from now. One timer for the app's life (a profile
+        switch keeps it): every clock on screen and the release of closed
+        notifications move on it. A poll's news redraws the clocks too, so it puts
+        the tick off by a second: an idle dashboard draws one frame a second plus
+        the polls', not a tick's frame a moment before or after each poll's."""
+        if self._ticker is not None:
+            self._ticker.stop()
+        self._ticker = self.set_timer(TICK, self._tick, name="tick")
+
+    def _tick(self) -> None:
+        if self._exit:
+            return  # shutting down: the dashboard's widgets may be gone already
+        self._arm_tick()
+        self.dashboard.tick()
+        if time.monotonic() - self._released_at >= RELEASE_EVERY:
+            self._released_at = time.monotonic()
+            release_closed_toasts(self)
+
     def _start(self) -> None:
+        self._unread = None  # a new dashboard has read nothing yet, and owes nothing
         self.monitor.on_change = self._monitor_changed
         self.poller.start()
         for warning in self.warnings:
@@ -182,7 +211,16 @@ class BatchTUI(App[int]):
 
     def _monitor_changed(self, change: Change) -> None:
         self.outlets.tell(change.events)
-        self.dashboard.post_message(MonitorChanged(change))
+        unread = self._unread
+        if change == NO_CHANGE and unread is not None and not unread.handled:
+            # Nothing but the status moved (the loop's "next poll" as it goes idle),
+            # and the dashboard has yet to read the news before: it will read the
+            # monitor's status as it is by then, so one redraw shows both.
+            return
+        self._unread = MonitorChanged(change)
+        self.dashboard.post_message(self._unread)
+        if self._ticker is not None:
+            self._arm_tick()  # the dashboard redraws the clocks with the news
 
     async def on_unmount(self) -> None:
         self.outlets.close()

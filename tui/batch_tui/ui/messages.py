@@ -15,6 +15,8 @@ class MonitorChanged(Message):
     """The monitor applied a poll result; ``change`` names the batches it touched."""
 
     change: Change
+    handled: bool = False
+    """Set once the dashboard has read it (later news with nothing in it can wait)."""
 
 
 @dataclass

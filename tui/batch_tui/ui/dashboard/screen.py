@@ -9,6 +9,7 @@ profile switching; polling), reached through the ``route`` action.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import ClassVar
 
@@ -42,10 +43,8 @@ from batch_tui.ui.widgets.marked_list import MarkedBatchList
 from batch_tui.ui.widgets.notices import Banner, ViewLine
 from batch_tui.ui.widgets.status_bar import StatusBar
 
-#: Seconds between redraws of the status line's clocks ("next poll in 3s").
-TICK = 1.0
-#: Ticks between redraws of slower clocks: ages, "3 minutes ago", run time.
-SLOW_TICKS = 5
+#: Seconds between redraws of slower clocks: ages, "3 minutes ago", run time.
+SLOW_EVERY = 5.0
 #: Under this width, detail and errors share one pane (Tab switches)...
 NARROW = 100
 #: ...and from this one on, the list and the panes stand side by side.
@@ -111,7 +110,7 @@ class Dashboard(KeymappedScreen):
         self.history = HistoryBrowsing(self, monitor, clock, self.show_day)
         self.profiles = ProfileSwitching(self, switcher, connection.profile, self.busy_cancelling)
         self._bulk_cancel: BulkCancelFlow | None = None
-        self._ticks = 0
+        self._slow_at = time.monotonic()
         self._following: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -149,12 +148,12 @@ class Dashboard(KeymappedScreen):
         self.batch_list.apply(self.monitor.snapshots, to_datetime(self.now))
         self._follow_highlight()
         self._follow_status()
-        self.set_interval(TICK, self._tick)
 
     # ── keeping the view in step with the monitor ────────────────────────────
 
     @on(MonitorChanged)
     def _monitor_changed(self, message: MonitorChanged) -> None:
+        message.handled = True
         change = message.change
         self.batch_list.marks.forget(change.removed)
         if change.changed or change.removed or change.reordered:
@@ -201,12 +200,16 @@ class Dashboard(KeymappedScreen):
     def watch_highlighted(self, snapshot: Snapshot | None) -> None:
         self._item_errors_for(snapshot)
 
-    def _tick(self) -> None:
-        """Once a second the status line's clocks move on; every few seconds the list's
-        ages, stale marks and pace and the detail's relative times do (for time passing)."""
-        self._ticks += 1
+    def tick(self) -> None:
+        """Once a second (the app's one timer) the status line's clocks move on; every
+        few seconds the list's ages, stale marks and pace and the detail's relative
+        times do (for time passing)."""
+        if not self.is_mounted or self._closing or self._closed:
+            return  # a profile switch's new dashboard not shown yet, or the old one going
         self.now = self.clock()
-        if self._ticks % SLOW_TICKS == 0:
+        # Real seconds, not ticks: a poll's news puts the tick off (the app's tick).
+        if time.monotonic() - self._slow_at >= SLOW_EVERY:
+            self._slow_at = time.monotonic()
             self.moment = self.now
             self.batch_list.refresh_times(self.monitor.snapshots, to_datetime(self.now))
             self._follow_highlight()

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from rich.console import Console
 from rich.text import Text
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.reactive import var
 from textual.widgets import Static
 
@@ -253,19 +253,19 @@ def detail_rows(snapshot: Snapshot, now: datetime, progress: Progress | None = N
     return rows
 
 
-def detail_renderable(
+def detail_lines(
     snapshot: Snapshot | None, now: datetime, width: int = 80, progress: Progress | None = None
-) -> Text:
-    """The pane's content, laid out for ``width`` cells: labels left, values wrapped beside them.
+) -> tuple[Text, ...]:
+    """The pane's lines, laid out for ``width`` cells: labels left, values wrapped beside them.
 
     Laid out by hand rather than with a Rich table: this is redrawn on every poll of
     the highlighted batch, and a table measures and renders each cell separately.
     """
     if snapshot is None:
-        return Text("No batch selected.", style="dim")
+        return (Text("No batch selected.", style="dim"),)
     value_width = max(10, width - LABEL_WIDTH - GAP)
     console = _measuring_console()
-    out = Text(end="")
+    out: list[Text] = []
     for label, value in detail_rows(snapshot, now, progress):
         value.overflow = "fold"
         lines = value.wrap(console, value_width) if value.cell_len > value_width else [value]
@@ -276,12 +276,21 @@ def detail_renderable(
                 head.truncate(LABEL_WIDTH, pad=True)
             else:
                 head = Text(" " * LABEL_WIDTH)
-            out.append_text(head)
-            out.append(" " * GAP)
-            out.append_text(line)
-            out.append("\n")
-    out.rstrip()
-    return out
+            row = Text(end="")
+            row.append_text(head)
+            row.append(" " * GAP)
+            row.append_text(line)
+            out.append(row)
+    if out:
+        out[-1].rstrip()
+    return tuple(out)
+
+
+def detail_renderable(
+    snapshot: Snapshot | None, now: datetime, width: int = 80, progress: Progress | None = None
+) -> Text:
+    """The pane's content as one text (``detail_lines`` joined)."""
+    return Text("\n", end="").join(detail_lines(snapshot, now, width, progress))
 
 
 LABEL_WIDTH = 9
@@ -297,8 +306,10 @@ def _measuring_console() -> Console:
 class BatchDetail(VerticalScroll):
     """A scrollable pane showing one batch's detail.
 
-    Its inputs are bound from the screen; the pane is laid out again only when the
-    words it shows change.
+    Its inputs are bound from the screen. Each line of the pane is its own one-line
+    widget, updated only when its words change: a poll of a running batch moves a
+    few numbers (processed, cost, pace, run time), and repaints those lines, not the
+    whole pane. A layout pass happens only when the number of lines changes.
     """
 
     DEFAULT_CSS = """
@@ -307,7 +318,10 @@ class BatchDetail(VerticalScroll):
         border-title-color: $text-muted;
         padding: 0 1;
     }
-    BatchDetail > Static {
+    BatchDetail > #detail-body {
+        height: auto;
+    }
+    #detail-body > Static {
         width: 1fr;
     }
     """
@@ -318,11 +332,16 @@ class BatchDetail(VerticalScroll):
     """Its recent progress, for pace, ETA and burn."""
     now: var[float] = var(0.0, init=False)
     """The time relative times are shown against (never earlier than the data)."""
-    content: var[Text] = var(Text, init=False)
-    """What the pane says, laid out for its width."""
+    lines: var[tuple[Text, ...]] = var(tuple, init=False)
+    """What the pane says, laid out for its width, line by line."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._line_widgets: list[Static] = []
+        """The pane's lines, in order (a removed one may linger in the DOM a moment)."""
 
     def compose(self):
-        yield Static(id="detail-body")
+        yield Vertical(id="detail-body")
 
     def on_mount(self) -> None:
         self.border_title = "Detail"
@@ -333,16 +352,24 @@ class BatchDetail(VerticalScroll):
         # New data is news as of its arrival, even between the clock's slower ticks.
         now = max(self.now, snapshot.updated_at) if snapshot is not None else self.now
         width = self.scrollable_content_region.width
-        self.content = detail_renderable(snapshot, to_datetime(now), width, self.progress)
+        self.lines = detail_lines(snapshot, to_datetime(now), width, self.progress)
 
+    # In step with the inputs, so the new words are drawn in the same frame as the
+    # poll's rows and status line (one frame per poll, not two).
     watch_snapshot = watch_progress = watch_now = on_resize = _lay_out
 
-    def watch_content(self, old: Text, new: Text) -> None:
-        # A layout pass only when the number of lines changes (not on every new
-        # number): it is the costliest part of a repaint.
-        layout = _line_count(new) != _line_count(old)
-        self.query_one("#detail-body", Static).update(new, layout=layout)
+    def watch_lines(self, old: tuple[Text, ...], lines: tuple[Text, ...]) -> None:
+        shown = self._line_widgets
+        for widget, was, line in zip(shown, old, lines):
+            # Fixed-size text: no layout pass (the costliest part of a repaint).
+            if line != was:
+                widget.update(line, layout=False)
+        if len(lines) > len(shown):
+            added = [Static(line) for line in lines[len(shown) :]]
+            self.query_one("#detail-body", Vertical).mount_all(added)
+            shown.extend(added)
+        elif len(lines) < len(shown):
+            for widget in shown[len(lines) :]:
+                widget.remove()
+            del shown[len(lines) :]
 
-
-def _line_count(text: Text) -> int:
-    return text.plain.count("\n") + 1 if text else 0

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from rich.cells import cell_len
 from rich.text import Text
+from textual.geometry import Region
 from textual.reactive import reactive, var
 from textual.strip import Strip
 from textual.widget import Widget
@@ -137,11 +139,52 @@ def status_line(
     return line
 
 
+def changed_span(old: Strip, new: Strip) -> tuple[int, int] | None:
+    """The cells from the first segment to the last that differ between two renderings
+    of the line, as (start, end); (0, 0) when none does; None when the whole line must
+    be drawn again (its width changed)."""
+    if old.cell_length != new.cell_length:
+        return None
+    before, after = list(old), list(new)
+    if before == after:
+        return (0, 0)
+    shorter = min(len(before), len(after))
+    head = 0
+    while head < shorter and before[head] == after[head]:
+        head += 1
+    tail = 0
+    while tail < shorter - head and before[-1 - tail] == after[-1 - tail]:
+        tail += 1
+    start = sum(cell_len(segment.text) for segment in before[:head])
+    end = old.cell_length - sum(cell_len(segment.text) for segment in before[len(before) - tail :])
+    if head < len(before) - tail and head < len(after) - tail:
+        # Within the first and last segments that differ, the words they share.
+        first, again = before[head], after[head]
+        if first.style == again.style:
+            start += cell_len(_shared(first.text, again.text))
+        last, again = before[-1 - tail], after[-1 - tail]
+        if last.style == again.style:
+            end -= cell_len(_shared(last.text[::-1], again.text[::-1]))
+    return (start, max(start, end))
+
+
+def _shared(a: str, b: str) -> str:
+    """The longest start two strings share."""
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return a[:n]
+
+
 class StatusBar(Widget):
     """A one-line status bar between the panes and the footer.
 
-    Its inputs are bound from the screen; the line is redrawn only when the words
-    change. Drawn with the Line API from one cached strip: the clocks move every
+    Its inputs are bound from the screen; the line is rebuilt when one of them
+    changes, and of the line only the cells that read differently are redrawn: once a
+    second that is the "next poll in" countdown and the "ago", a few cells, with no
+    layout pass. Drawn with the Line API from one cached strip: the clocks move every
     second, so the line should cost as little as a line can.
     """
 
@@ -161,8 +204,8 @@ class StatusBar(Widget):
     """How many batches there are, and how many are still running."""
     stopped: var[str | None] = var(None, init=False)
     """Why the poll loop is down, while it is."""
-    line: reactive[Text] = reactive(Text, init=False)
-    """What the status line says."""
+    line: reactive[Text] = reactive(Text, init=False, repaint=False)
+    """What the status line says (``watch_line`` repaints what changed)."""
 
     def __init__(self, *, profile: Text | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -189,14 +232,29 @@ class StatusBar(Widget):
     watch_status = watch_now = watch_counts = watch_stopped = _write_line
 
     def watch_line(self) -> None:
-        self._strip = None  # the repaint that follows renders the new words
+        old = self._strip
+        self._strip = None
+        if old is None or not self.is_mounted:
+            self.refresh()
+            return
+        span = changed_span(old, self._line_strip())
+        if span is None:
+            self.refresh()
+        elif span[1] > span[0]:
+            left = self.styles.gutter.left
+            self.refresh(Region(left + span[0], 0, span[1] - span[0], 1))
+
+    def _line_strip(self) -> Strip:
+        """The line rendered, made once per new line."""
+        if self._strip is None:
+            line = self.line.copy()
+            line.no_wrap = True
+            self._strip = Strip(list(line.render(self.app.console)))
+        return self._strip
 
     def render_line(self, y: int) -> Strip:
         width = self.content_region.width
         if y or not self.line:
             return Strip.blank(width, self.rich_style)
-        if self._strip is None:
-            line = self.line.copy()
-            line.no_wrap = True
-            self._strip = Strip(list(line.render(self.app.console)))
-        return self._strip.crop_extend(0, width, self.rich_style).apply_style(self.rich_style)
+        strip = self._line_strip()
+        return strip.crop_extend(0, width, self.rich_style).apply_style(self.rich_style)
