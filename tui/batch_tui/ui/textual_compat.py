@@ -29,6 +29,7 @@ from collections.abc import Iterator
 
 from textual._styles_cache import StylesCache
 from textual.app import App
+from textual.screen import Screen
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.keys import _character_to_key
@@ -84,3 +85,9 @@ def release_closed_toasts(app: App) -> None:
                 if holder.id not in live:
                     holder.remove()
     StylesCache.get_inner_outer.cache_clear()
+
+
+def is_going(screen: Screen[object]) -> bool:
+    """True while a screen is being closed or is closed (Textual keeps that in private
+    flags): work for it must not start any more."""
+    return bool(getattr(screen, "_closing", False) or getattr(screen, "_closed", False))

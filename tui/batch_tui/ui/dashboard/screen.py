@@ -42,6 +42,7 @@ from batch_tui.ui.widgets.errors_table import ErrorRows, ErrorsTable
 from batch_tui.ui.widgets.marked_list import MarkedBatchList
 from batch_tui.ui.widgets.notices import Banner, ViewLine
 from batch_tui.ui.widgets.status_bar import StatusBar
+from batch_tui.ui.textual_compat import is_going
 
 #: Seconds between redraws of slower clocks: ages, "3 minutes ago", run time.
 SLOW_EVERY = 5.0
@@ -204,7 +205,7 @@ class Dashboard(KeymappedScreen):
         """Once a second (the app's one timer) the status line's clocks move on; every
         few seconds the list's ages, stale marks and pace and the detail's relative
         times do (for time passing)."""
-        if not self.is_mounted or self._closing or self._closed:
+        if not self.is_mounted or is_going(self):
             return  # a profile switch's new dashboard not shown yet, or the old one going
         self.now = self.clock()
         # Real seconds, not ticks: a poll's news puts the tick off (the app's tick).
