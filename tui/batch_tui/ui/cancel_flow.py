@@ -25,6 +25,9 @@ class CancelFlow:
         self.monitor = monitor
         self.dialog: ConfirmCancel | None = None
         """The confirmation, while it is open."""
+        self.in_flight: set[str] = set()
+        """Batches whose cancel was sent and not yet answered (a profile switch now
+        would lose the answer: it waits, ``busy_cancelling``)."""
 
     def start(self, batch: Batch | None) -> None:
         """Ask to cancel this batch, if it can be cancelled."""
@@ -70,6 +73,7 @@ class CancelFlow:
                 markup=False,
             )
             return
+        self.in_flight.add(batch_id)
         self.node.run_worker(self._cancel(batch_id), group="cancel", exit_on_error=False)
 
     async def _cancel(self, batch_id: str) -> None:
@@ -77,6 +81,8 @@ class CancelFlow:
             outcome = await self.monitor.cancel(batch_id)
         except Exception as exc:  # a bug: the user confirmed, so must hear what happened
             outcome = CancelOutcome(batch_id, False, f"internal error: {type(exc).__name__}: {exc}")
+        finally:
+            self.in_flight.discard(batch_id)
         if not outcome.sent:
             return
         self.node.notify(

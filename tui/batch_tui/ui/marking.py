@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from batch_tui.ui.bulk_cancel import BulkCancelFlow
+from batch_tui.ui.text import plain
 
 if TYPE_CHECKING:
     from batch_tui.monitor.monitor import BatchMonitor, Snapshot
@@ -44,14 +45,23 @@ class MarkingMixin:
             self.cancel_flow.start(self.highlighted.batch if self.highlighted else None)
 
     def busy_cancelling(self) -> bool:
-        """True (and said) while the marked batches are being cancelled: a profile
-        switch now would stop their cancels half-way."""
+        """True (and said) while a cancel is in flight, of the marked batches or of
+        one: a profile switch now would stop it half-way or lose its answer."""
         if self.bulk_cancel.running:
             self.notify(  # type: ignore[attr-defined]
                 "Cancelling the marked batches; switch profiles once that is done.",
                 severity="warning",
             )
-        return self.bulk_cancel.running
+            return True
+        if self.cancel_flow.in_flight:
+            ids = ", ".join(sorted(self.cancel_flow.in_flight))
+            self.notify(  # type: ignore[attr-defined]
+                f"Cancelling {plain(ids)}; switch profiles once the server has answered.",
+                severity="warning",
+                markup=False,
+            )
+            return True
+        return False
 
     def action_toggle_mark(self) -> None:
         """Space: mark the highlighted batch, or unmark it."""

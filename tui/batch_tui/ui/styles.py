@@ -61,6 +61,13 @@ def follow_theme(widget: Widget, restyle: Callable[[], None]) -> None:
     widget.app.theme_changed_signal.subscribe(widget, changed)
 
 
+def unfollow_theme(widget: Widget) -> None:
+    """Stop following the theme (call on unmount): the app's signal holds its
+    subscribers' callbacks, and through them the widget, its screen and every row,
+    for the app's life otherwise (a profile switch would leak a whole dashboard)."""
+    widget.app.theme_changed_signal.unsubscribe(widget)
+
+
 #: A status the API does not document is shown as sent, in italics.
 UNKNOWN_STATUS_STYLE = "italic"
 

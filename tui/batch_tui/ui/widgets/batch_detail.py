@@ -35,7 +35,13 @@ from batch_tui.monitor.insight import (
     projected_cost_cents,
 )
 from batch_tui.monitor.monitor import Snapshot
-from batch_tui.ui.styles import INCOMPLETE_STYLE, STALLED_STYLE, follow_theme, status_text
+from batch_tui.ui.styles import (
+    INCOMPLETE_STYLE,
+    STALLED_STYLE,
+    follow_theme,
+    status_text,
+    unfollow_theme,
+)
 from batch_tui.ui.text import inert
 
 
@@ -327,6 +333,9 @@ class BatchDetail(VerticalScroll):
     def on_mount(self) -> None:
         self.border_title = "Detail"
         follow_theme(self, self._lay_out)
+
+    def on_unmount(self) -> None:
+        unfollow_theme(self)
 
     def _lay_out(self) -> None:
         snapshot = self.snapshot

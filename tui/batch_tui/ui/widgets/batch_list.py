@@ -26,7 +26,7 @@ from textual.strip import Strip
 from batch_tui.core.defaults import DEFAULT_COLUMNS
 from batch_tui.monitor.insight import Progress
 from batch_tui.monitor.monitor import Change, Snapshot
-from batch_tui.ui.styles import follow_theme
+from batch_tui.ui.styles import follow_theme, unfollow_theme
 from batch_tui.ui.view import ListView
 from batch_tui.ui.widgets.batch_rows import Rows, header_strip
 from batch_tui.ui.widgets.columns import cell_keys, layout, row_cells, row_width
@@ -200,6 +200,9 @@ class BatchList(ScrollView, can_focus=True):
 
     def on_mount(self) -> None:
         follow_theme(self, self.restyle)
+
+    def on_unmount(self) -> None:
+        unfollow_theme(self)
 
     def restyle(self) -> None:
         """Draw every row again in the palette now in use."""
