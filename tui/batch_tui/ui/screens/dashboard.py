@@ -35,7 +35,7 @@ from batch_tui.ui.widgets.batch_detail import BatchDetail
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorRows, ErrorsTable
 from batch_tui.ui.widgets.marked_list import MarkedBatchList
-from batch_tui.ui.widgets.notices import Banner, ViewLine
+from batch_tui.ui.widgets.notices import Banner, NewAboveLine, ViewLine
 from batch_tui.ui.widgets.status_bar import StatusBar
 
 #: Seconds between redraws of the status line's clocks ("next poll in 3s").
@@ -65,6 +65,8 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
     """How many batches there are, how many run, how many the list shows."""
     view: var[ListView] = var(ListView)
     """The list's filter and order."""
+    new_above: var[int] = var(0)
+    """New batches out of sight above the list's first row on screen."""
     now: var[float] = var(0.0)
     """The time, moved on every tick: the status line's clocks."""
     moment: var[float] = var(0.0)
@@ -101,6 +103,7 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
             placeholder="find: part of an id or a name (Enter keeps it, Escape clears)", id="find"
         )
         yield ViewLine(id="view").data_bind(Dashboard.view, Dashboard.counts)
+        yield NewAboveLine(id="new-above").data_bind(Dashboard.new_above)
         with Container(id="body"):
             profile = self.profile.plain if self.profile else ""
             batches = MarkedBatchList(self.columns, self.monitor.progress, profile, id="batches")
@@ -158,6 +161,10 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
         self.monitor.highlight(event.batch_id)
         self._follow_highlight()
         self._want_history()
+
+    @on(BatchList.NewAbove)
+    def _new_above(self, event: BatchList.NewAbove) -> None:
+        self.new_above = event.count
 
     def _want_history(self) -> None:
         self.polling.want_history(self.batch_list, self.view)

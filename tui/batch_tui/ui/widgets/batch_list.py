@@ -76,6 +76,19 @@ class Highlighted(Message, namespace="batch_list"):
         return self.batch_list
 
 
+@dataclass
+class NewAbove(Message, namespace="batch_list"):
+    """How many new batches arrived above the first row on screen since the list was
+    last at its top (0: none, or the user has seen them): ``BatchList.NewAbove``."""
+
+    batch_list: BatchList
+    count: int
+
+    @property
+    def control(self) -> BatchList:
+        return self.batch_list
+
+
 class BatchList(ScrollView, can_focus=True):
     """The list of batches. ``apply()`` diffs snapshots against what is shown.
 
@@ -97,6 +110,7 @@ class BatchList(ScrollView, can_focus=True):
     DEFAULT_CSS = LIST_CSS
 
     Highlighted: TypeAlias = Highlighted
+    NewAbove: TypeAlias = NewAbove
 
     cursor_row: reactive[int] = reactive(0, repaint=False)
     """The index of the highlighted row."""
@@ -104,6 +118,9 @@ class BatchList(ScrollView, can_focus=True):
     """Which batches are shown, and in what order (bound from the screen)."""
     profile: var[str] = var("", init=False)
     """The active profile's name, for the ``profile`` column (bound from the screen)."""
+    new_above: var[int] = var(0, init=False)
+    """New batches that arrived above the first row on screen, unseen (the list
+    scrolled elsewhere keeps its place, so they are counted rather than shown)."""
 
     def __init__(
         self,
@@ -173,9 +190,12 @@ class BatchList(ScrollView, can_focus=True):
         one, every row is redrawn.
         """
         keep_id, keep_offset = self.current_batch_id, self.cursor_row - round(self.scroll_y)
+        at_top, shown_before = round(self.scroll_y) == 0, self._rows.index
         reorder, dirty = self._rows.update(snapshots, now, change, self.view)
         if reorder:
-            self._reorder(keep_id, keep_offset)
+            self._reorder(keep_id, keep_offset, stay_at_top=at_top)
+            if shown_before:
+                self._count_new_above(shown_before)
         else:
             self._refresh_rows(dirty)
         self._announce()
@@ -192,11 +212,32 @@ class BatchList(ScrollView, can_focus=True):
             self._rows.forget()
             self.refresh()
 
-    def _reorder(self, keep_id: str | None, keep_offset: int) -> None:
+    def _reorder(self, keep_id: str | None, keep_offset: int, stay_at_top: bool = False) -> None:
         self._rows.reorder(self.view)
         self.virtual_size = Size(row_width(self.columns), len(self._rows) + 1)
+        if stay_at_top and keep_id in self._rows.index:
+            # A list at its top stays there: new rows push the cursor's batch down
+            # rather than arrive out of sight above it.
+            keep_offset = self._rows.index[keep_id]
         self._restore_cursor(keep_id, keep_offset)
         self.refresh()
+
+    def _count_new_above(self, shown_before: Mapping[str, int]) -> None:
+        """Count the rows new to the list that are now above the first row on screen."""
+        top = round(self.scroll_y)
+        if top == 0:
+            return
+        order = self._rows.order
+        arrived = sum(1 for batch_id in order[:top] if batch_id not in shown_before)
+        self.new_above += arrived
+
+    def watch_new_above(self, count: int) -> None:
+        self.post_message(self.NewAbove(self, count))
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(new_value) == 0:
+            self.new_above = 0  # at the top, every new row is in sight
 
     def on_mount(self) -> None:
         follow_theme(self, self.restyle)

@@ -1,0 +1,32 @@
+"""Snapshot tests of what the operator relies on at the edges: new batches arrived
+above a scrolled list, an unreachable server, history still loading."""
+
+from __future__ import annotations
+
+import pytest
+
+from apphelpers import make_app, settled
+from batch_tui.ui.widgets.batch_list import BatchList
+from conftest import wait_until
+
+
+@pytest.fixture
+def demo(demo):
+    """The demo server with the real default budget, as in test_snapshots."""
+    demo.api.limiter.limit = 200
+    return demo
+
+
+def test_new_batches_above_a_scrolled_list(snap_compare, demo, clock, simulator):
+    async def run_before(pilot) -> None:
+        await settled(pilot)
+        table = pilot.app.screen.query_one(BatchList)
+        await pilot.press(*(["j"] * 30), "k", "k", "k")
+        await settled(pilot)
+        before = table.row_count
+        clock.advance(simulator.arrival_every * 3 + 1)
+        await pilot.press("r")
+        await wait_until(lambda: table.row_count == before + 3, pilot=pilot)
+        await settled(pilot)
+
+    assert snap_compare(make_app(demo, clock), terminal_size=(120, 24), run_before=run_before)
