@@ -30,3 +30,19 @@ def test_new_batches_above_a_scrolled_list(snap_compare, demo, clock, simulator)
         await settled(pilot)
 
     assert snap_compare(make_app(demo, clock), terminal_size=(120, 24), run_before=run_before)
+
+
+def test_empty_list_with_a_connection_error(snap_compare, clock):
+    from batch_tui import session
+    from batch_tui.settings.config import Settings
+    from conftest import TEST_KEY
+
+    # Port 9 (discard): nothing listens there on a test machine, and the port is fixed.
+    settings = Settings(api_key=TEST_KEY, base_url="http://127.0.0.1:9", interval=30.0)
+    app = session.make_app(settings, clock=clock)
+
+    async def run_before(pilot) -> None:
+        await wait_until(lambda: app.monitor.status.state == "error", pilot=pilot)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 30), run_before=run_before)

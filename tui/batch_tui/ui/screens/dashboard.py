@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Container
@@ -21,6 +22,8 @@ from batch_tui.monitor.monitor import MonitorStatus, Snapshot
 from batch_tui.ui import commands
 from batch_tui.ui.alerts import Alerts
 from batch_tui.ui.cancel_flow import CancelFlow
+from batch_tui.ui.commands import key_of
+from batch_tui.ui.empty_state import NO_BATCH, Empty, empty_state, host_of
 from batch_tui.ui.export_copy import copy_batch_id, export_list
 from batch_tui.ui.history_flow import HistoryActions
 from batch_tui.ui.keymap import KeymappedScreen
@@ -65,6 +68,12 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
     """How many batches there are, how many run, how many the list shows."""
     view: var[ListView] = var(ListView)
     """The list's filter and order."""
+    empty: var[Empty] = var(Empty)
+    """What the list's place and the panes say while the list is empty, and why."""
+    list_empty: var[Text | None] = var(None)
+    """The list's part of ``empty`` (bound into the list)."""
+    pane_empty: var[str] = var(NO_BATCH)
+    """The panes' part of ``empty`` (bound into the detail)."""
     new_above: var[int] = var(0)
     """New batches out of sight above the list's first row on screen."""
     now: var[float] = var(0.0)
@@ -107,12 +116,13 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
         with Container(id="body"):
             profile = self.profile.plain if self.profile else ""
             batches = MarkedBatchList(self.columns, self.monitor.progress, profile, id="batches")
-            yield batches.data_bind(Dashboard.view)
+            yield batches.data_bind(Dashboard.view, empty=Dashboard.list_empty)
             with Container(id="lower"):
                 yield BatchDetail(id="detail").data_bind(
                     snapshot=Dashboard.highlighted,
                     progress=Dashboard.progress,
                     now=Dashboard.moment,
+                    placeholder=Dashboard.pane_empty,
                 )
                 yield ErrorsTable(id="errors").data_bind(rows=Dashboard.error_rows)
         yield StatusBar(id="status", profile=self.profile).data_bind(
@@ -173,6 +183,12 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
         """Bind what the monitor says about polling, and how many batches there are."""
         self.status = self.monitor.status
         self.counts = Counts.of(self.monitor, self.batch_list, len(self.batch_list.marks))
+        host = host_of(self.monitor.client.base_url)
+        self.empty = empty_state(self.status, self.counts, self.view, host, key_of(self, "refresh"))
+
+    def watch_empty(self, empty: Empty) -> None:
+        self.list_empty, self.pane_empty = empty.list, empty.panes
+        self._item_errors_for(self.highlighted)
 
     def _follow_highlight(self) -> None:
         """Bind the batch under the cursor, as the monitor holds it now."""
@@ -197,7 +213,7 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
     def _item_errors_for(self, snapshot: Snapshot | None) -> None:
         """Show this batch's validation errors and the failed items the monitor fetched."""
         known = self.monitor.item_errors.get(snapshot.batch.id or "") if snapshot else None
-        self.error_rows = ErrorRows.of(snapshot, known)
+        self.error_rows = ErrorRows.of(snapshot, known, self.empty.panes)
 
     # ── which commands apply, and fitting the pane ───────────────────────────
 

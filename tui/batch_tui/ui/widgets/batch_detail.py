@@ -35,6 +35,7 @@ from batch_tui.monitor.insight import (
     projected_cost_cents,
 )
 from batch_tui.monitor.monitor import Snapshot
+from batch_tui.ui.empty_state import NO_BATCH
 from batch_tui.ui.styles import (
     INCOMPLETE_STYLE,
     STALLED_STYLE,
@@ -260,7 +261,11 @@ def detail_rows(snapshot: Snapshot, now: datetime, progress: Progress | None = N
 
 
 def detail_renderable(
-    snapshot: Snapshot | None, now: datetime, width: int = 80, progress: Progress | None = None
+    snapshot: Snapshot | None,
+    now: datetime,
+    width: int = 80,
+    progress: Progress | None = None,
+    placeholder: str = NO_BATCH,
 ) -> Text:
     """The pane's content, laid out for ``width`` cells: labels left, values wrapped beside them.
 
@@ -268,7 +273,7 @@ def detail_renderable(
     the highlighted batch, and a table measures and renders each cell separately.
     """
     if snapshot is None:
-        return Text("No batch selected.", style="dim")
+        return Text(placeholder, style="dim")
     value_width = max(10, width - LABEL_WIDTH - GAP)
     console = _measuring_console()
     out = Text(end="")
@@ -324,6 +329,8 @@ class BatchDetail(VerticalScroll):
     """Its recent progress, for pace, ETA and burn."""
     now: var[float] = var(0.0, init=False)
     """The time relative times are shown against (never earlier than the data)."""
+    placeholder: var[str] = var(NO_BATCH, init=False)
+    """What the pane says while no batch is highlighted (why the list is empty)."""
     content: var[Text] = var(Text, init=False)
     """What the pane says, laid out for its width."""
 
@@ -342,9 +349,11 @@ class BatchDetail(VerticalScroll):
         # New data is news as of its arrival, even between the clock's slower ticks.
         now = max(self.now, snapshot.updated_at) if snapshot is not None else self.now
         width = self.scrollable_content_region.width
-        self.content = detail_renderable(snapshot, to_datetime(now), width, self.progress)
+        self.content = detail_renderable(
+            snapshot, to_datetime(now), width, self.progress, self.placeholder
+        )
 
-    watch_snapshot = watch_progress = watch_now = on_resize = _lay_out
+    watch_snapshot = watch_progress = watch_now = watch_placeholder = on_resize = _lay_out
 
     def watch_content(self, old: Text, new: Text) -> None:
         # A layout pass only when the number of lines changes (not on every new

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TypeAlias
 
 from rich.segment import Segment
+from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
@@ -118,6 +119,9 @@ class BatchList(ScrollView, can_focus=True):
     """Which batches are shown, and in what order (bound from the screen)."""
     profile: var[str] = var("", init=False)
     """The active profile's name, for the ``profile`` column (bound from the screen)."""
+    empty: var[Text | None] = var(None, init=False)
+    """What to say in the rows' place while there are none (bound from the screen):
+    why the list is empty, never a blank."""
     new_above: var[int] = var(0, init=False)
     """New batches that arrived above the first row on screen, unseen (the list
     scrolled elsewhere keeps its place, so they are counted rather than shown)."""
@@ -137,6 +141,7 @@ class BatchList(ScrollView, can_focus=True):
         self.set_reactive(BatchList.profile, profile)
         self._announced: str | None = None
         self._header: Strip | None = None
+        self._empty_lines: tuple[tuple[Text | None, int], list[Strip]] | None = None
         self.columns = layout(120, chosen)
         """The columns shown: as many of the chosen as fit the list's width (``fit``)."""
 
@@ -230,6 +235,26 @@ class BatchList(ScrollView, can_focus=True):
         order = self._rows.order
         arrived = sum(1 for batch_id in order[:top] if batch_id not in shown_before)
         self.new_above += arrived
+
+    def watch_empty(self) -> None:
+        if not self._rows:
+            self.refresh()
+
+    def _empty_line(self, line: int, width: int) -> Strip | None:
+        """Line ``line`` of the words shown instead of rows, wrapped to ``width``."""
+        key = (self.empty, width)
+        if self._empty_lines is None or self._empty_lines[0] != key:
+            strips: list[Strip] = []
+            if self.empty is not None:
+                console = self.app.console
+                text = self.empty.copy()
+                text.overflow = "fold"
+                for part in text.wrap(console, max(10, width - 2)):
+                    segments = [Segment(" "), *part.render(console)]
+                    strips.append(Strip(segments).adjust_cell_length(width))
+            self._empty_lines = (key, strips)
+        strips = self._empty_lines[1]
+        return strips[line] if 0 <= line < len(strips) else None
 
     def watch_new_above(self, count: int) -> None:
         self.post_message(self.NewAbove(self, count))
@@ -341,6 +366,11 @@ class BatchList(ScrollView, can_focus=True):
             style = base + self.get_component_rich_style("batch-list--header")
             return self._header.crop_extend(scroll_x, scroll_x + width, style).apply_style(style)
         row = round(self.scroll_y) + y - 1
+        if not self._rows:
+            # A blank line between the header and the words, as a paragraph.
+            words = self._empty_line(y - 2, width)
+            if words is not None:
+                return words.apply_style(base)
         if not 0 <= row < len(self._rows):
             return Strip.blank(width, base)
         strip = self._rows.strip(self._rows.order[row], self.columns, self.app.console)

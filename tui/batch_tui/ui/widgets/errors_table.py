@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Static
 from batch_tui.api.models import ItemResult, ValidationIssue
 from batch_tui.core.format import MISSING, count
 from batch_tui.monitor.monitor import ItemErrors, Snapshot
+from batch_tui.ui.empty_state import NO_BATCH
 from batch_tui.ui.screens.error_text import ErrorText
 from batch_tui.ui.text import inert
 
@@ -35,12 +36,16 @@ class ErrorRows:
     """How many results were looked at for failed items (the first page)."""
     failure_count: int | None = None
     """How many items of the batch failed in all."""
+    placeholder: str = NO_BATCH
+    """What to say while no batch is highlighted (why the list is empty)."""
 
     @classmethod
-    def of(cls, snapshot: Snapshot | None, errors: ItemErrors | None) -> ErrorRows:
+    def of(
+        cls, snapshot: Snapshot | None, errors: ItemErrors | None, placeholder: str = NO_BATCH
+    ) -> ErrorRows:
         """The rows for this snapshot and the failed items the monitor fetched."""
         if snapshot is None:
-            return cls()
+            return cls(placeholder=placeholder)
         return cls(
             snapshot.batch.id,
             snapshot.has_detail,
@@ -73,7 +78,7 @@ class ErrorRows:
     def empty_message(self) -> str:
         """What to say instead of rows (empty when there are rows)."""
         if self.batch_id is None:
-            return "No batch selected."
+            return self.placeholder
         if self.not_found:
             return "Not found: the server has no batch with this id."
         if not self.has_detail and not self.items:
