@@ -69,6 +69,8 @@ class ListingMixin(MonitorParts):
         rows = [(b.id or "", b.status) for b in batches]
         has_more = page.pagination.has_more
         total = page.pagination.total
+        if request.kind != "sweep" and total is not None:
+            self.server_total = total  # the list as shown (a status sweep counts one status)
         if request.kind == "sweep":
             if walk.page(rows, has_more, wanted=True, total=total):
                 self.scheduler.next_page(request, now)

@@ -125,6 +125,10 @@ class BatchMonitor(
         self.kept: frozenset[str] = frozenset()
         """Batches held whatever the window: the user's marks (``keep``)."""
         self.gap_before: str | None = None
+        self.server_total: int | None = None
+        """How many batches the server's list says it has (its ``pagination.total``,
+        as last read; None until a page has said)."""
+        self._most_held = 0
         self._history_from: int | None = None
         self._end_held = False
         self._added_at_pass = 0
@@ -153,6 +157,14 @@ class BatchMonitor(
     def missing(self) -> set[str]:
         """Batches shown that the server said do not exist (counted nowhere)."""
         return self.fleet.missing
+
+    @property
+    def known_total(self) -> int:
+        """How many batches there are, as far as known: the server's total, or the
+        most ever held (never fewer because the memory window let rows go)."""
+        held = len(self.fleet.snapshots) - len(self.fleet.missing)
+        self._most_held = max(self._most_held, held)
+        return max(self.server_total or 0, self._most_held)
 
     @property
     def progress(self) -> dict[str, Progress]:

@@ -42,6 +42,7 @@ class MonitorParts:
     _known_at_walk_start: dict[str, int]
     _history_from: int | None
     gap_before: str | None
+    server_total: int | None
     """The first row after a gap in the list (rows let go above it, see
     ``window``): history is wanted when the cursor comes near it."""
 

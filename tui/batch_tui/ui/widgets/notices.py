@@ -27,7 +27,14 @@ def view_text(view: ListView, counts: Counts) -> Text | None:
     """What the filter line says (None: no line): only when the list is filtered or sorted."""
     if view.is_default:
         return None
-    text = Text(f"showing {counts.shown} of {counts.total} · ")
+    if counts.not_loaded:
+        # A find looks through what is loaded: say how much that is, and what is not.
+        text = Text(
+            f"showing {counts.shown:,} of {counts.loaded:,} loaded · "
+            f"{counts.not_loaded:,} not loaded yet · "
+        )
+    else:
+        text = Text(f"showing {counts.shown:,} of {counts.total:,} · ")
     text.append_text(inert(view.describe(), max_chars=200))
     return text
 

@@ -96,11 +96,11 @@ def status_line(
         line.append_text(profile)
         line.append("  ")
     line.append_text(_state(status, now, stopped))
-    line.append(f"  {batches} batches, {active} active", style="bold")
+    line.append(f"  {batches:,} batches, {active:,} active", style="bold")
     if status.history:
         line.append(f" ({status.history})", style="dim")
     if marked:
-        line.append(f"  ✓ {marked} marked", style="bold")
+        line.append(f"  ✓ {marked:,} marked", style="bold")
     if status.cancelling is not None:
         line.append_text(_cancelling(status.cancelling, now))
     if status.user_paused:
