@@ -55,3 +55,24 @@ async def test_a_big_server_counts_what_it_has_not_what_is_loaded(run_app, clock
             loaded = len(app.monitor.snapshots)
             assert loaded < 3_000
             assert "3,000 batches" in screen_text(app)
+
+
+async def test_find_looks_a_full_id_up_on_the_server(run_app, clock):
+    from batch_tui.demo.server import DemoApi, DemoServer
+    from batch_tui.demo.simulator import Simulator
+    from conftest import EPOCH, wait_until
+
+    simulator = Simulator(seed=3, epoch=EPOCH, clock=clock, fleet=3_000, active=20)
+    api = DemoApi(simulator, rate_limit=0)
+    with DemoServer(api) as big:
+        async with run_app(server=big) as pilot:
+            app = pilot.app
+            old = simulator.list_json(limit=1, offset=2_900)["data"][0]
+            assert old["id"] not in app.monitor.snapshots
+            await pilot.press("slash", *old["id"])
+            await wait_until(lambda: app.dashboard.highlighted is not None, pilot=pilot)
+            await wait_until(
+                lambda: app.dashboard.highlighted.batch.name == old["name"], pilot=pilot
+            )
+            assert ("GET", f"/v1/batch/{old['id']}") in api.request_log
+            assert old["name"] in screen_text(app)

@@ -55,6 +55,20 @@ class CommandsMixin(MonitorParts):
         self._emit(change)
         return change
 
+    def look_up(self, batch_id: str) -> None:
+        """A find named this whole id and nothing loaded has it: show it as a row of
+        its own, so the cursor lands on it and its detail is fetched at once (the
+        highlighted batch's rule); the server's answer fills the row, or says it has
+        no such batch. Held like any row, never followed for good (``watch`` is that)."""
+        if batch_id in self.fleet:
+            return
+        now = self.clock()
+        self.fleet.put(
+            Snapshot(Batch(id=batch_id), updated_at=now, planned_interval=self.scheduler.interval)
+        )
+        self._emit(Change(frozenset({batch_id}), reordered=True))
+        self._wake.set()
+
     def unwatch(self, batch_id: str) -> Change:
         """Stop following this batch by name; it stays while a list shows it."""
         self.watched = tuple(i for i in self.watched if i != batch_id)

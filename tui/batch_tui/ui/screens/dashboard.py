@@ -7,6 +7,7 @@ does the work (``ui/commands.py`` lists them all).
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from rich.text import Text
@@ -16,6 +17,7 @@ from textual.containers import Container
 from textual.reactive import var
 from textual.widgets import Footer, Input
 
+from batch_tui.api.reading import batch_id_problem
 from batch_tui.core.clock import Clock, to_datetime
 from batch_tui.monitor.insight import Progress
 from batch_tui.monitor.monitor import MonitorStatus, Snapshot
@@ -41,6 +43,8 @@ from batch_tui.ui.widgets.marked_list import MarkedBatchList
 from batch_tui.ui.widgets.notices import Banner, NewAboveLine, ViewLine
 from batch_tui.ui.widgets.status_bar import StatusBar
 
+#: A whole batch id as the API makes them: a find for one is looked up at once.
+FULL_ID = re.compile(r"batch_[0-9a-f]{12}")
 #: Seconds between redraws of the status line's clocks ("next poll in 3s").
 TICK = 1.0
 #: Ticks between redraws of slower clocks: ages, "3 minutes ago", run time.
@@ -248,10 +252,20 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
     @on(Input.Changed, "#find")
     def _find_changed(self, event: Input.Changed) -> None:
         self._set_view(replace(self.view, text=event.value))
+        if FULL_ID.fullmatch(event.value.strip()):
+            self._look_up(event.value.strip())
 
     @on(Input.Submitted, "#find")
     def _find_submitted(self, event: Input.Submitted) -> None:
+        self._look_up(event.value.strip())
         self.batch_list.focus()
+
+    def _look_up(self, text: str) -> None:
+        """A find for an id that nothing loaded matches asks the server for it
+        directly: the history may be far from loaded (98,000 batches are not
+        walked for one id)."""
+        if self.counts.shown == 0 and " " not in text and batch_id_problem(text) is None:
+            self.monitor.look_up(text)
 
     def action_clear_find(self) -> None:
         """Escape: clear the text filter (and a status filter given on the command
