@@ -46,3 +46,15 @@ def test_empty_list_with_a_connection_error(snap_compare, clock):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 30), run_before=run_before)
+
+
+def test_partial_history(snap_compare, clock):
+    from apphelpers import history_shown
+    from batch_tui.demo.server import DemoApi, DemoServer
+    from batch_tui.demo.simulator import Simulator
+    from conftest import EPOCH
+
+    simulator = Simulator(seed=3, epoch=EPOCH, clock=clock, fleet=20_000, active=10)
+    with DemoServer(DemoApi(simulator, rate_limit=0)) as big:
+        app = make_app(big, clock, store=True, api_key="vfy_snapshot_partial_history")
+        assert snap_compare(app, terminal_size=(140, 40), run_before=history_shown)

@@ -31,7 +31,12 @@ class HistoryActions:
             return
         from batch_tui.ui.screens.history import HistoryScreen  # loaded when first needed
 
-        dashboard.app.push_screen(HistoryScreen(reader, dashboard.clock), self._day_chosen)
+        counts = dashboard.counts
+        partial = None
+        if dashboard.monitor.status.history:
+            partial = f"{counts.loaded:,} of {counts.total:,} batches loaded"
+        screen = HistoryScreen(reader, dashboard.clock, partial)
+        dashboard.app.push_screen(screen, self._day_chosen)
 
     def _day_chosen(self, day: FinishedOn | None) -> None:
         """Show only the batches that finished on the day chosen (Escape clears it)."""
