@@ -50,6 +50,12 @@ def marked(screen: Situation) -> int:
     return getattr(counts, "marked", 0)
 
 
+def read_only(screen: Situation) -> bool:
+    """Applies only when the dashboard is read-only (the keys that would change
+    something say why they do not)."""
+    return screen.read_only
+
+
 def cancel_one(screen: Situation) -> bool:
     """``c`` cancels the highlighted batch: writable, and nothing is marked."""
     return writable(screen) and not marked(screen)
@@ -152,6 +158,19 @@ COMMANDS: tuple[Command, ...] = (
         id="cancel",
     ),
     Command("space", "toggle_mark", "Mark / unmark", "Batches", when=writable, id="mark"),
+    # Read-only, the cancel and mark keys say so rather than do nothing.
+    Command(
+        "c", "read_only", "Cancel (off: read-only)", "Batches", when=read_only, id="cancel"
+    ),
+    Command(
+        "space",
+        "read_only",
+        "Mark (off: read-only)",
+        "Batches",
+        when=read_only,
+        parameters=("mark",),
+        id="mark",
+    ),
     Command(
         "asterisk",
         "mark_shown",

@@ -64,11 +64,21 @@ class MarkingMixin:
         return False
 
     def action_toggle_mark(self) -> None:
-        """Space: mark the highlighted batch, or unmark it."""
+        """Space: mark the highlighted batch, or unmark it, and move on to the next
+        (marking a run of batches is Space, Space, Space)."""
         batch_id = self.batch_list.current_batch_id
         if batch_id is not None:
             self.batch_list.marks.toggle(batch_id)
             self._marks_changed([batch_id])
+            self.batch_list.action_move("down")
+
+    def action_read_only(self, _key: str = "") -> None:
+        """``c`` or Space on a read-only dashboard: say why nothing happens."""
+        self.notify(  # type: ignore[attr-defined]
+            "read-only: cancelling is off (the dashboard was started with --read-only).",
+            severity="warning",
+            timeout=4,
+        )
 
     def action_mark_shown(self) -> None:
         """``*``: mark every batch the list shows; when all are marked, unmark them."""

@@ -68,10 +68,17 @@ class ErrorRows:
         elif kept:
             parts.append(f"{count(kept)} validation")
         if self.items or self.scanned:
-            failed = f"{count(len(self.items))}"
-            if self.failure_count is not None and self.failure_count > len(self.items):
-                failed += f" of {count(self.failure_count)}"
-            parts.append(f"{failed} failed (first {count(self.scanned)} items)")
+            if not self.items and self.failure_count:
+                # The body says none failed here: the title must not read "0 of 4".
+                parts.append(
+                    f"{count(self.failure_count)} failed, none in the first "
+                    f"{count(self.scanned)} items"
+                )
+            else:
+                failed = f"{count(len(self.items))}"
+                if self.failure_count is not None and self.failure_count > len(self.items):
+                    failed += f" of {count(self.failure_count)}"
+                parts.append(f"{failed} failed (first {count(self.scanned)} items)")
         return "Errors: " + " · ".join(parts) if parts else "Errors"
 
     @property
@@ -83,6 +90,11 @@ class ErrorRows:
             return "Not found: the server has no batch with this id."
         if not self.has_detail and not self.items:
             return "Loading…"
+        if not self.validation and not self.items and self.failure_count and self.scanned:
+            return (
+                f"None of the first {count(self.scanned)} items failed; "
+                f"{count(self.failure_count)} failed further on (Enter: the results)."
+            )
         if not self.validation and not self.items:
             return "No validation errors and no failed items."
         return ""

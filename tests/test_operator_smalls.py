@@ -1,0 +1,74 @@
+"""The operator's smaller items, each seen: read-only feedback, the budget's pace
+rounded, status sorted by lifecycle, Space moving on, the empty watch prompt, the
+errors pane's title agreeing with its body, counts grouped."""
+
+from __future__ import annotations
+
+from apphelpers import screen_text, settled
+from batch_tui.api.models import Batch
+from batch_tui.monitor.monitor import ItemErrors, MonitorStatus, Snapshot
+from batch_tui.ui.widgets.batch_list import BatchList
+from batch_tui.ui.widgets.errors_table import ErrorRows
+from batch_tui.ui.widgets.status_bar import status_line
+from conftest import EPOCH, wait_until
+
+
+async def test_read_only_says_cancelling_is_off_for_c_and_space(run_app):
+    async with run_app(read_only=True, notifications=True) as pilot:
+        app = pilot.app
+        for key in ("c", "space"):
+            app.clear_notifications()
+            await pilot.press(key)
+            await pilot.pause()
+            said = [n.message for n in app._notifications]
+            assert any("read-only: cancelling is off" in m for m in said), (key, said)
+
+
+def test_the_budget_pace_is_rounded_sensibly():
+    status = MonitorStatus(state="ok", last_success=EPOCH, interval=0.5, effective_interval=0.569)
+    line = status_line(status, EPOCH + 1, batches=18_780, active=1_234).plain
+    assert "(budget allows 0.6s)" in line
+    assert "18,780 batches, 1,234 active" in line
+
+
+async def test_sorting_by_status_puts_running_batches_first(run_app):
+    async with run_app() as pilot:
+        app = pilot.app
+        await pilot.press("o")  # created → status
+        await settled(pilot)
+        table = app.screen.query_one(BatchList)
+        statuses = [app.monitor.snapshots[i].batch.status for i in table.row_ids]
+        assert app.dashboard.view.sort == "status"
+        assert statuses[0] == "processing"
+        assert statuses.index("cancelled") > statuses.index("completed")
+
+
+async def test_space_marks_and_moves_down(run_app):
+    async with run_app() as pilot:
+        app = pilot.app
+        table = app.screen.query_one(BatchList)
+        first = table.current_batch_id
+        await pilot.press("space")
+        await settled(pilot)
+        assert first in table.marks and table.cursor_row == 1
+        await pilot.press("space")
+        await settled(pilot)
+        assert len(table.marks) == 2 and table.cursor_row == 2
+
+
+async def test_an_empty_watch_prompt_asks_for_an_id(run_app):
+    async with run_app() as pilot:
+        app = pilot.app
+        await pilot.press("a", "enter")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "type a batch id" in text.lower()
+        assert "it is empty" not in text
+
+
+def test_the_errors_title_agrees_with_an_empty_body():
+    batch = Batch(id="batch_1", status="processing", failure_count=4)
+    rows = ErrorRows.of(Snapshot(batch, updated_at=EPOCH, detail_at=EPOCH), ItemErrors(4, EPOCH, (), 100))
+    assert "0 of 4" not in rows.title
+    assert rows.title == "Errors: 4 failed, none in the first 100 items"
+    assert rows.empty_message.startswith("None of the first 100 items failed")
