@@ -79,3 +79,21 @@ async def test_a_cancel_in_flight_holds_the_switch_and_is_reported(
         await pilot.pause()
         assert any(n.title == "Cancelled" for n in app._notifications)
         await switch(pilot, "beta")  # and now the switch goes ahead
+
+
+async def test_the_old_profiles_alarm_leaves_with_it(tmp_path, clock, demo):
+    from batch_tui.demo.server import DemoApi, DemoServer
+    from batch_tui.demo.simulator import Simulator
+    from batch_tui.ui.alerts import ALARM_TITLE
+    from conftest import EPOCH
+
+    # Beta runs nothing, so raises no alarm of its own that would replace alpha's.
+    quiet = Simulator(seed=4, epoch=EPOCH, clock=clock, fleet=5, active=0)
+    with DemoServer(DemoApi(quiet, rate_limit=0)) as calm:
+        path = write_config(tmp_path, demo.url, calm.url)
+        async with dashboard_on(path, clock, notifications=True) as pilot:
+            app = pilot.app
+            app.notify("Run 4: 33% of processed items failed", title=ALARM_TITLE, timeout=100)
+            await pilot.pause()
+            await switch(pilot, "beta")
+            assert not [n.message for n in app._notifications if n.title == ALARM_TITLE]

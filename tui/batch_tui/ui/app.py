@@ -17,7 +17,7 @@ from batch_tui.core.defaults import DEFAULT_COLUMNS
 from batch_tui.integrations.hooks import HookRunner
 from batch_tui.monitor.monitor import BatchMonitor, Change
 from batch_tui.ui import commands
-from batch_tui.ui.alerts import ALARM_TITLE
+from batch_tui.ui.alerts import ALARM_TITLE, STALL_TITLE
 from batch_tui.ui.messages import MonitorChanged
 from batch_tui.ui.outlets import Outlets
 from batch_tui.ui.polling import POLLING, Poller
@@ -27,10 +27,15 @@ from batch_tui.ui.text import plain
 from batch_tui.ui.toast_leaks import RELEASE_EVERY, release_closed_toasts
 from batch_tui.integrations.watchlist import WatchList
 
-#: At most this many notifications are on screen at once.
-MAX_NOTIFICATIONS = 4
+#: At most this many notifications are on screen at once (more would cover the panes).
+MAX_NOTIFICATIONS = 3
 #: Notifications of these titles replace the one on screen rather than stack.
 REPLACED = frozenset({POLLING, ALARM_TITLE})
+#: Notifications that say how a profile's batches stand now, not what happened:
+#: gone with the profile when ``P`` switches (the other's would say otherwise).
+PROFILE_STATE = frozenset({POLLING, ALARM_TITLE, STALL_TITLE})
+#: Seconds the start's warnings stay (the same text went to stderr).
+WARNING_TIMEOUT = 12
 
 
 class BatchTUI(App[int]):
@@ -114,7 +119,11 @@ class BatchTUI(App[int]):
         self.poller.start()
         for warning in self.warnings:
             self.notify(
-                plain(warning), title="Warning", severity="warning", timeout=30, markup=False
+                plain(warning),
+                title="Warning",
+                severity="warning",
+                timeout=WARNING_TIMEOUT,
+                markup=False,
             )
 
     async def switch_to(self, settings: Settings) -> None:
@@ -153,6 +162,12 @@ class BatchTUI(App[int]):
         if self.screen is not old_dashboard and old_dashboard in self.screen_stack:
             old_dashboard.pop_until_active()
         await self.switch_screen(self.dashboard)
+        for shown in list(self._notifications):
+            if shown.title in PROFILE_STATE:
+                self._unnotify(shown, refresh=False)
+        # Redrawn from the app's own context, not this worker's: toasts made here
+        # would keep the old screen (the context's active node) alive in their timers.
+        self.call_next(self._refresh_notifications)
         self._start()
         await old_monitor.aclose()
 
