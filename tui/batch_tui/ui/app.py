@@ -23,6 +23,7 @@ from batch_tui.ui.outlets import Outlets
 from batch_tui.ui.polling import POLLING, Poller
 from batch_tui.ui.profile_switch import Connection, Switcher
 from batch_tui.ui.screens.dashboard import Dashboard
+from batch_tui.ui.styles import readable_footer
 from batch_tui.ui.text import plain
 from batch_tui.ui.toast_leaks import RELEASE_EVERY, release_closed_toasts
 from batch_tui.integrations.watchlist import WatchList
@@ -183,6 +184,10 @@ class BatchTUI(App[int]):
         yield from super().get_system_commands(screen)
         if screen is self.dashboard:
             yield from commands.palette(screen, self.keymap)
+
+    def get_css_variables(self) -> dict[str, str]:
+        """The theme's variables, with the footer's keys made readable (``readable_footer``)."""
+        return readable_footer(super().get_css_variables())
 
     def on_notify(self, event: Notify) -> None:
         """A notification that repeats one still on screen (ten presses of ``-``), or
