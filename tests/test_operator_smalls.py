@@ -72,3 +72,27 @@ def test_the_errors_title_agrees_with_an_empty_body():
     assert "0 of 4" not in rows.title
     assert rows.title == "Errors: 4 failed, none in the first 100 items"
     assert rows.empty_message.startswith("None of the first 100 items failed")
+
+
+async def test_at_140_columns_the_errors_get_the_room_the_detail_does_not_need(run_app):
+    from apphelpers import highlight_status
+    from batch_tui.ui.widgets.batch_detail import BatchDetail
+    from batch_tui.ui.widgets.errors_table import ErrorsTable
+
+    async with run_app(size=(140, 36)) as pilot:
+        app = pilot.app
+        await highlight_status("processing")(pilot)
+        detail = app.dashboard.query_one(BatchDetail)
+        errors = app.dashboard.query_one(ErrorsTable)
+        content = detail.content.plain.splitlines()
+        assert all(line.strip() for line in content)
+        created = next(line for line in content if line.startswith("Created"))
+        assert created.rstrip().endswith("ago)")  # its longest line fits: nothing wraps
+        assert errors.table.columns[errors.table.ordered_columns[2].key].width >= 40
+        # Error text too long for its column is cut with an ellipsis, never mid-word bare.
+        text = screen_text(app)
+        lines = [line for line in text.splitlines() if "item #" in line]
+        assert lines
+        for line in lines:
+            cell = line.split("item #", 1)[1].split(None, 1)[1].rstrip(" │▏▕▌▐█")
+            assert not cell.endswith(("unavai", "lengt", "not be")), line

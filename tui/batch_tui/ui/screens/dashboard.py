@@ -51,6 +51,8 @@ TICK = 1.0
 SLOW_TICKS = 5
 #: Under this width, detail and errors share one pane (Tab switches)...
 NARROW = 100
+#: From this width the detail pane is given only what it needs (the errors the rest)...
+ROOMY = 130
 #: ...and from this one on, the list and the panes stand side by side.
 WIDE = 180
 
@@ -90,6 +92,8 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
     """Detail and errors share one pane (Tab switches)."""
     wide = var(False, toggle_class="-wide")
     """The panes stand beside the list."""
+    roomy = var(False, toggle_class="-roomy")
+    """Under the list, the detail pane has more room than it needs: the errors get it."""
 
     def __init__(self, connection: Connection, clock: Clock) -> None:
         super().__init__()
@@ -227,6 +231,7 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
     def on_resize(self, event: events.Resize) -> None:
         self.narrow = event.size.width < NARROW
         self.wide = event.size.width >= WIDE
+        self.roomy = ROOMY <= event.size.width < WIDE
 
     def action_switch_pane(self) -> None:
         """Tab: the focus moves between the list and the errors table (where Enter

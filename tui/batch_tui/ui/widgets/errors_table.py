@@ -18,6 +18,23 @@ from batch_tui.ui.screens.error_text import ErrorText
 from batch_tui.ui.text import inert
 
 
+#: The source and row columns' widths, and what the table's cell padding and
+#: scroll bar take besides; the error column has the rest, at least ``MIN_ERROR_WIDTH``.
+SOURCE_WIDTH = 10
+ROW_WIDTH = 10
+FIXED_WIDTH = SOURCE_WIDTH + ROW_WIDTH + 3 * 2 + 2
+MIN_ERROR_WIDTH = 16
+
+
+def cut(text: Text, width: int) -> Text:
+    """``text`` on one line of ``width`` cells, ending in "…" when it was longer."""
+    if text.cell_len <= width:
+        return text
+    text = text.copy()
+    text.truncate(width, overflow="ellipsis")
+    return text
+
+
 @dataclass(frozen=True)
 class ErrorRows:
     """Everything the errors table shows; the table is refilled only when this changes
@@ -128,13 +145,17 @@ class ErrorsTable(Vertical):
     rows: var[ErrorRows] = var(ErrorRows)
     """What the table shows (bound from the screen)."""
 
+    _error_width = MIN_ERROR_WIDTH
+
     def compose(self):
         yield Static("", id="errors-empty")
-        table: DataTable[Text] = DataTable(cursor_type="row", id="errors-rows")
-        table.add_column("Source", width=10, key="source")
-        table.add_column("Row / item", width=10, key="row")
-        table.add_column("Error (⏎ all)", key="error")
-        yield table
+        yield DataTable(cursor_type="row", id="errors-rows")
+
+    def on_resize(self) -> None:
+        width = max(MIN_ERROR_WIDTH, self.scrollable_content_region.width - FIXED_WIDTH)
+        if width != self._error_width:
+            self._error_width = width
+            self.watch_rows(self.rows)
 
     @property
     def table(self) -> DataTable:
@@ -156,13 +177,19 @@ class ErrorsTable(Vertical):
 
     def watch_rows(self, rows: ErrorRows) -> None:
         table = self.query_one(DataTable)
-        table.clear()
+        width = self._error_width
+        # The error column takes what the pane has left, and text longer than that
+        # ends in "…" (the table's own cut drops letters without a sign).
+        table.clear(columns=True)
+        table.add_column("Source", width=SOURCE_WIDTH, key="source")
+        table.add_column("Row / item", width=ROW_WIDTH, key="row")
+        table.add_column("Error (⏎ all)", width=width, key="error")
         for index, issue in enumerate(rows.validation):
             row = Text(where("row", issue.row), justify="right")
             table.add_row(
                 Text("validation", style="yellow"),
                 row,
-                inert(issue.error or MISSING, max_chars=200),
+                cut(inert(issue.error or MISSING, max_chars=200), width),
                 key=f"v{index}",
             )
         for index, item in enumerate(rows.items):
@@ -170,7 +197,7 @@ class ErrorsTable(Vertical):
             table.add_row(
                 Text("item", style="red"),
                 number,
-                inert(item.error_message or MISSING, max_chars=200),
+                cut(inert(item.error_message or MISSING, max_chars=200), width),
                 key=f"i{index}",
             )
         message = rows.empty_message
