@@ -96,3 +96,19 @@ async def test_at_140_columns_the_errors_get_the_room_the_detail_does_not_need(r
         for line in lines:
             cell = line.split("item #", 1)[1].split(None, 1)[1].rstrip(" │▏▕▌▐█")
             assert not cell.endswith(("unavai", "lengt", "not be")), line
+
+
+async def test_the_footer_offers_the_list_back_while_the_errors_have_focus(run_app):
+    from apphelpers import highlight_status
+
+    async with run_app(size=(120, 36)) as pilot:
+        app = pilot.app
+        await highlight_status("failed")(pilot)
+        footer = lambda: screen_text(app).splitlines()[-1]  # noqa: E731
+        assert "tab Errors" in footer()
+        await pilot.press("tab")
+        await pilot.pause()
+        assert "tab List" in footer() and "tab Errors" not in footer()
+        await pilot.press("tab")
+        await pilot.pause()
+        assert "tab Errors" in footer()

@@ -77,6 +77,16 @@ def running(screen: Situation) -> bool:
     return not paused(screen)
 
 
+def on_errors(screen: Situation) -> bool:
+    """Applies while the errors pane is what the user looks at (Tab goes back)."""
+    return bool(getattr(screen, "errors_in_front", False))
+
+
+def on_list(screen: Situation) -> bool:
+    """Applies while the list is what the user looks at (Tab goes to the errors)."""
+    return not on_errors(screen)
+
+
 def narrow(screen: Situation) -> bool:
     """Applies only when detail and errors share one pane."""
     return screen.narrow
@@ -198,7 +208,20 @@ COMMANDS: tuple[Command, ...] = (
         "O", "step_view", "Reverse sort", "Find and sort", parameters=("flip",), id="reverse_sort"
     ),
     Command("enter", "open_results", "Results", "Batches", footer=True, id="results"),
-    Command("tab", "switch_pane", "Errors", "Screen", footer=True, id="switch_pane"),
+    # One key, two words: the footer says where Tab goes from here.
+    Command(
+        "tab", "switch_pane", "Errors", "Screen", footer=True, when=on_list, id="switch_pane"
+    ),
+    Command(
+        "tab",
+        "switch_pane",
+        "List",
+        "Screen",
+        footer=True,
+        when=on_errors,
+        parameters=("list",),
+        id="switch_pane",
+    ),
     # One key, two words: the footer says what p would do now.
     Command("p", "toggle_pause", "Pause", "Polling", footer=True, when=running, id="pause"),
     Command(

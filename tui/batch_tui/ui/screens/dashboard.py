@@ -233,13 +233,22 @@ class Dashboard(MarkingMixin, HistoryActions, KeymappedScreen):
         self.wide = event.size.width >= WIDE
         self.roomy = ROOMY <= event.size.width < WIDE
 
-    def action_switch_pane(self) -> None:
+    @property
+    def errors_in_front(self) -> bool:
+        """The errors pane is what the user looks at: focused, or (narrow) shown in
+        the detail's place."""
+        if self.narrow:
+            return self.has_class("-show-errors")
+        return self.query_one(ErrorsTable).table.has_focus
+
+    def action_switch_pane(self, _to: str = "") -> None:
         """Tab: the focus moves between the list and the errors table (where Enter
         shows an error in full); when narrow, the errors take the detail's place."""
         errors = self.query_one(ErrorsTable)
-        to_errors = not (self.has_class("-show-errors") if self.narrow else errors.table.has_focus)
+        to_errors = not self.errors_in_front
         self.set_class(self.narrow and to_errors, "-show-errors")
         (errors.table if to_errors and errors.table.display else self.batch_list).focus()
+        self.refresh_bindings()
 
     # ── find and sort ────────────────────────────────────────────────────────
 
