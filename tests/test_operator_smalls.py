@@ -112,3 +112,13 @@ async def test_the_footer_offers_the_list_back_while_the_errors_have_focus(run_a
         await pilot.press("tab")
         await pilot.pause()
         assert "tab Errors" in footer()
+
+
+async def test_at_200_columns_the_list_grows_and_shows_names_whole(run_app):
+    async with run_app(size=(200, 50)) as pilot:
+        app = pilot.app
+        table = app.screen.query_one(BatchList)
+        assert table.region.width >= 136
+        text = screen_text(app)
+        for snapshot in app.monitor.snapshots.values():
+            assert snapshot.batch.name in text
