@@ -25,6 +25,7 @@ from batch_tui.ui.profile_switch import Connection, Switcher
 from batch_tui.ui.screens.dashboard import Dashboard
 from batch_tui.ui.styles import readable_footer
 from batch_tui.ui.text import plain
+from batch_tui.ui.tmux_check import first_time, passthrough_problem
 from batch_tui.ui.toast_leaks import RELEASE_EVERY, release_closed_toasts
 from batch_tui.integrations.watchlist import WatchList
 
@@ -118,6 +119,10 @@ class BatchTUI(App[int]):
     def _start(self) -> None:
         self.monitor.on_change = self._monitor_changed
         self.poller.start()
+        if self.connection.notify != "none":
+            problem = first_time(passthrough_problem())
+            if problem is not None:
+                self.notify(problem, title="tmux", severity="warning", timeout=15, markup=False)
         for warning in self.warnings:
             self.notify(
                 plain(warning),

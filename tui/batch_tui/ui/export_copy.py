@@ -10,6 +10,7 @@ from textual.widget import Widget
 
 from batch_tui.api.models import Batch
 from batch_tui.ui.text import plain
+from batch_tui.ui.tmux_check import clipboard_problem, first_time
 
 
 def copy_batch_id(node: Widget, batch: Batch | None) -> None:
@@ -21,6 +22,9 @@ def copy_batch_id(node: Widget, batch: Batch | None) -> None:
     node.app.copy_to_clipboard(batch_id)
     # The terminal may ignore the write (tmux needs set-clipboard on): say what was done.
     node.notify(f"Sent {batch_id} to the terminal clipboard (OSC 52).", timeout=3, markup=False)
+    problem = first_time(clipboard_problem())
+    if problem is not None:
+        node.notify(problem, title="tmux", severity="warning", timeout=10, markup=False)
 
 
 def export_failed(exc: OSError) -> str:
