@@ -122,3 +122,37 @@ async def test_at_200_columns_the_list_grows_and_shows_names_whole(run_app):
         text = screen_text(app)
         for snapshot in app.monitor.snapshots.values():
             assert snapshot.batch.name in text
+
+
+def words_split(table, width: int, sections) -> list[str]:
+    """Description words that do not appear whole on any line of the table drawn at ``width``."""
+    import re
+
+    from rich.console import Console
+
+    console = Console(width=width, record=True, color_system=None)
+    console.print(table)
+    tokens = set(re.findall(r"[\w'-]+", console.export_text()))
+    words = {w for _, rows in sections for _, d in rows for w in re.findall(r"[\w'-]+", d)}
+    return sorted(w for w in words if w not in tokens)
+
+
+def test_help_never_splits_words_in_a_small_terminal():
+    from batch_tui.ui.commands import binding_rows
+    from batch_tui.ui.screens.help import keys_table
+    from batch_tui.ui.screens.history import HistoryScreen
+
+    from batch_tui.ui.commands import COMMANDS
+
+    sections = [("Batches", [(c.keys, c.description) for c in COMMANDS])]
+    sections.append(("Moving", binding_rows(BatchList.BINDINGS)))
+    sections.append(("Everywhere", [("ctrl+p", "Command palette: every action by name")]))
+    assert words_split(keys_table(sections, width=52), 52, sections) == []
+    history = [("History (h)", [("enter", "Back to the list, showing only the batches finished that day")])]
+    table = keys_table(history, width=100)
+    assert words_split(table, 100, history) == []
+    from rich.console import Console
+
+    console = Console(width=100, record=True, color_system=None)
+    console.print(table)
+    assert "Back to the list, showing only the batches finished that day" in console.export_text()
