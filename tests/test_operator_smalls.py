@@ -156,3 +156,18 @@ def test_help_never_splits_words_in_a_small_terminal():
     console = Console(width=100, record=True, color_system=None)
     console.print(table)
     assert "Back to the list, showing only the batches finished that day" in console.export_text()
+
+
+async def test_the_export_notification_keeps_the_file_name_whole(run_app, tmp_path, monkeypatch):
+    deep = tmp_path / "a-rather-long-folder-name-for-exports" / "and-another-level"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    async with run_app(size=(120, 36), notifications=True) as pilot:
+        app = pilot.app
+        await pilot.press("e")
+        await pilot.pause()
+        (path,) = deep.glob("batch-tui-*.csv")
+        (toast,) = [n for n in app._notifications if n.title == "Exported"]
+        assert path.name in toast.message.splitlines()  # a line of its own: never wrapped
+        await pilot.pause()
+        assert path.name in screen_text(app)

@@ -42,4 +42,10 @@ def export_list(node: Widget, batches: Sequence[Batch], fmt: str, now: datetime)
     except OSError as exc:
         node.notify(export_failed(exc), severity="error", markup=False)
         return
-    node.notify(f"Wrote {len(batches)} batches to {plain(path)}", title="Exported", markup=False)
+    node.notify(written_to(f"{len(batches):,} batches", path), title="Exported", markup=False)
+
+
+def written_to(what: str, path: Path) -> str:
+    """``Wrote 12 batches to`` / the file's name / ``in`` its folder: each on a line of
+    its own, so a narrow notification never wraps inside the name."""
+    return f"Wrote {what} to\n{plain(path.name)}\nin {plain(path.parent)}"

@@ -18,9 +18,9 @@ from batch_tui.core.clock import to_datetime
 from batch_tui.integrations.export import export_results
 from batch_tui.core.format import MISSING, count, money
 from batch_tui.monitor.monitor import BatchMonitor
-from batch_tui.ui.export_copy import export_failed
+from batch_tui.ui.export_copy import export_failed, written_to
 from batch_tui.ui.styles import status_text
-from batch_tui.ui.text import inert, plain
+from batch_tui.ui.text import inert
 
 PAGE = 50
 #: Load the next page when the cursor comes this close to the last loaded row.
@@ -298,7 +298,7 @@ class ResultsScreen(Screen):
         written = f"{count(len(self.items))} loaded items"
         if self.subject.validation_errors:
             written = f"{self._validation_words()} and {written}"
-        self.notify(f"Wrote {written} to {plain(path)}", title="Exported", markup=False)
+        self.notify(written_to(written, path), title="Exported", markup=False)
 
     def _validation_words(self) -> str:
         """``3 validation errors``, or ``the first 1,000 of 4,200 validation errors``."""
