@@ -56,3 +56,38 @@ async def test_a_scrolled_list_counts_the_new_batches_above_until_home(
         await settled(pilot)
         assert table.scroll_y == 0 and table.cursor_row == 0
         assert "new batch" not in screen_text(app)
+
+
+async def test_a_new_batch_shows_at_the_top_of_a_2000_row_list_within_a_discovery_period(
+    run_app, clock
+):
+    from batch_tui.demo.server import DemoApi, DemoServer
+    from batch_tui.demo.simulator import Simulator
+    from conftest import EPOCH
+
+    simulator = Simulator(seed=3, epoch=EPOCH, clock=clock, fleet=2_000, active=5)
+    with DemoServer(DemoApi(simulator, rate_limit=0)) as big:
+        async with run_app(server=big, interval=5.0) as pilot:
+            app = pilot.app
+            table = app.screen.query_one(BatchList)
+            while table.row_count < 2_000:  # the whole history, as the cursor nears its end
+                await pilot.press("end")
+                clock.advance(1)
+                app.monitor.wake()
+                await pilot.pause(0.05)
+            await pilot.press("home")
+            await settled(pilot)
+            known = set(table.row_ids)
+            newest = lambda: simulator.list_json(limit=1)["data"][0]["id"]  # noqa: E731
+            while newest() in known:  # on until the next batch is created
+                clock.advance(1)
+            arrived, target = clock(), newest()
+            period = app.monitor.scheduler.discovery_every
+            while target not in table.row_ids:  # time moves on, no key is pressed
+                assert clock() - arrived <= period, "not shown within a discovery period"
+                clock.advance(1)
+                app.monitor.wake()
+                await pilot.pause(0.02)
+            await settled(pilot)
+            assert table.row_ids[0] == target and table.scroll_y == 0
+            assert target in screen_text(app)
