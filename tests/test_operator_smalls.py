@@ -171,3 +171,15 @@ async def test_the_export_notification_keeps_the_file_name_whole(run_app, tmp_pa
         assert path.name in toast.message.splitlines()  # a line of its own: never wrapped
         await pilot.pause()
         assert path.name in screen_text(app)
+
+
+def test_demo_warns_about_no_profile_it_does_not_use(tmp_path):
+    from test_profiles import CONFIG, resolve, write
+
+    path = write(tmp_path, CONFIG, mode=0o644)
+    real = resolve(path)
+    assert any("profile 'staging'" in w for w in real.warnings)  # the file is in use: said
+    demo = resolve(path, demo=True)
+    assert demo.profiles == ()
+    # The demo reads no key from the file, and offers no profile: it names none.
+    assert not any("profile" in w for w in demo.warnings), demo.warnings
