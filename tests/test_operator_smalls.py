@@ -183,3 +183,18 @@ def test_demo_warns_about_no_profile_it_does_not_use(tmp_path):
     assert demo.profiles == ()
     # The demo reads no key from the file, and offers no profile: it names none.
     assert not any("profile" in w for w in demo.warnings), demo.warnings
+
+
+def test_text_cut_to_a_table_column_ends_in_an_ellipsis():
+    from batch_tui.api.models import ItemResult
+    from batch_tui.store.history import FinishedBatch
+    from batch_tui.ui.screens.history import BATCH_COLUMNS, batch_cells
+    from batch_tui.ui.screens.results import COLUMNS, item_cells
+
+    item = ItemResult("i1", 3, status="failed", error_message="Content exceeds maximum length " * 3)
+    error = item_cells(item)[-1]
+    assert error.cell_len == COLUMNS[-1][2] and error.plain.endswith("…")
+    assert error.plain.startswith("Content exceeds maximum length")
+    row = FinishedBatch(Batch(id="batch_1", name="Encyclopedia diff sample, second run"), EPOCH)
+    name = batch_cells(row)[0]
+    assert name.cell_len == BATCH_COLUMNS[0][1] and name.plain.endswith("…")

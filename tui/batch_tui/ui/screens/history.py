@@ -30,7 +30,7 @@ from batch_tui.monitor.history import (
 )
 from batch_tui.monitor.insight import failure_rate
 from batch_tui.ui.styles import status_text
-from batch_tui.ui.text import inert
+from batch_tui.ui.text import cut, inert
 from batch_tui.ui.view import FinishedOn
 from batch_tui.ui.widgets.day_charts import FIGURES, DayChart
 
@@ -87,7 +87,7 @@ def batch_cells(row: FinishedBatch) -> tuple[Text, ...]:
     """One of the day's batches: its name shown inertly, never as markup."""
     batch = row.batch
     return (
-        inert(batch.name or batch.id or MISSING, max_chars=120),
+        cut(inert(batch.name or batch.id or MISSING, max_chars=120), BATCH_COLUMNS[0][1]),
         status_text(batch.status),
         Text(compact(batch.processed_items), justify="right"),
         Text(percent(failure_rate(batch.failure_count, batch.processed_items)), justify="right"),

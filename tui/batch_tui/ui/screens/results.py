@@ -20,7 +20,7 @@ from batch_tui.core.format import MISSING, count, money
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.ui.export_copy import export_failed, written_to
 from batch_tui.ui.styles import status_text
-from batch_tui.ui.text import inert
+from batch_tui.ui.text import cut, inert
 
 PAGE = 50
 #: Load the next page when the cursor comes this close to the last loaded row.
@@ -46,7 +46,7 @@ def item_cells(item: ItemResult) -> tuple[Text, ...]:
     seconds = (
         MISSING if item.processing_time_ms is None else f"{item.processing_time_ms / 1000:.1f}s"
     )
-    return (
+    cells = (
         Text(MISSING if item.item_index is None else str(item.item_index), justify="right"),
         inert(item.status or MISSING, ITEM_STYLES.get(item.status or "", ""), max_chars=20),
         inert(item.verdict or MISSING, max_chars=20),
@@ -56,6 +56,7 @@ def item_cells(item: ItemResult) -> tuple[Text, ...]:
         Text(seconds, justify="right"),
         inert(item.error_message or "", "red", max_chars=200),
     )
+    return tuple(cut(cell, width) for cell, (_, _, width) in zip(cells, COLUMNS, strict=True))
 
 
 def item_detail(item: ItemResult) -> Table:

@@ -15,7 +15,7 @@ from batch_tui.core.format import MISSING, count
 from batch_tui.monitor.monitor import ItemErrors, Snapshot
 from batch_tui.ui.empty_state import NO_BATCH
 from batch_tui.ui.screens.error_text import ErrorText
-from batch_tui.ui.text import inert
+from batch_tui.ui.text import cut, inert
 
 
 #: The source and row columns' widths, and what the table's cell padding and
@@ -24,15 +24,6 @@ SOURCE_WIDTH = 10
 ROW_WIDTH = 10
 FIXED_WIDTH = SOURCE_WIDTH + ROW_WIDTH + 3 * 2 + 2
 MIN_ERROR_WIDTH = 16
-
-
-def cut(text: Text, width: int) -> Text:
-    """``text`` on one line of ``width`` cells, ending in "…" when it was longer."""
-    if text.cell_len <= width:
-        return text
-    text = text.copy()
-    text.truncate(width, overflow="ellipsis")
-    return text
 
 
 @dataclass(frozen=True)
