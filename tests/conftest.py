@@ -45,6 +45,14 @@ SEED = 7
 TEST_KEY = "vfy_test_not_a_real_key"
 
 
+@pytest.fixture(autouse=True)
+def _outside_tmux(monkeypatch):
+    """Tests run as if outside tmux, whatever terminal runs them (the dashboard asks
+    a surrounding tmux about passthrough and the clipboard); the tmux tests start
+    their own."""
+    monkeypatch.delenv("TMUX", raising=False)
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     """A clock frozen at EPOCH; tests move it with ``advance``."""

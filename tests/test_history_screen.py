@@ -58,7 +58,8 @@ async def test_h_shows_the_days_batches_finished_into_the_store(run_app, clock, 
         assert rows[-1][0] == "Wed 12-17"
         # Today's batches, newest first, with the one that just finished on top.
         await wait_until(lambda: len(day_batch_names(screen)) == 4, pilot=pilot)
-        assert day_batch_names(screen)[0] == spec.name
+        shown = day_batch_names(screen)[0]  # cut to its column with an ellipsis
+        assert shown == spec.name or (shown.endswith("…") and spec.name.startswith(shown[:-1]))
         text = screen_text(app)
         assert "Batches / day · 6 finished" in text
         assert "Thu 2026-01-15: 4 finished" in text

@@ -143,6 +143,7 @@ class BatchMonitor:
             state.status = replace(state.status, team=team.describe())
         self._team_task: asyncio.Task[None] | None = None
         self._closed = False
+        self._most_held = 0
         self.stored.load_first()
         now = clock()
         for batch_id in state.watched:
@@ -252,6 +253,19 @@ class BatchMonitor:
         return self.state.fleet.missing
 
     @property
+    def server_total(self) -> int | None:
+        """How many batches the server's list says it has (None until a page said)."""
+        return self.state.server_total
+
+    @property
+    def known_total(self) -> int:
+        """How many batches there are, as far as known: the server's total, or the
+        most ever held (never fewer because the memory window let rows go)."""
+        fleet = self.state.fleet
+        self._most_held = max(self._most_held, len(fleet.snapshots) - len(fleet.missing))
+        return max(self.state.server_total or 0, self._most_held)
+
+    @property
     def progress(self) -> dict[str, Progress]:
         """Each running batch's recent progress, for throughput, ETA and burn rate."""
         return self.state.fleet.progress
@@ -308,6 +322,24 @@ class BatchMonitor:
         change = Change(frozenset({batch_id}), reordered=added)
         self._emit(change)
         return change
+
+    def look_up(self, batch_id: str) -> None:
+        """A find named this whole id and nothing loaded has it: show it as a row of
+        its own, so the cursor lands on it and its detail is fetched at once (the
+        highlighted batch's rule); the server's answer fills the row, or says it has
+        no such batch. Held like any row, never followed for good (``watch`` is that)."""
+        state = self.state
+        if batch_id in state.fleet:
+            return
+        state.fleet.put(
+            Snapshot(
+                Batch(id=batch_id),
+                updated_at=state.clock(),
+                planned_interval=state.scheduler.interval,
+            )
+        )
+        self._emit(Change(frozenset({batch_id}), reordered=True))
+        state.wake.set()
 
     def unwatch(self, batch_id: str) -> Change:
         """Stop following this batch by name; it stays while a list shows it."""

@@ -57,6 +57,9 @@ class MonitorState:
     ``window``): history is wanted when the cursor comes near it."""
     history_from: int | None = None
     """Where the server's history walk starts again after the window let rows go."""
+    server_total: int | None = None
+    """How many batches the server's list says it has (its ``pagination.total``, as
+    last read; None until a page has said)."""
     requests_sent: int = 0
     """Every request sent since start (polls, results pages and cancels)."""
     failures: Counter[str] = field(default_factory=Counter)

@@ -310,7 +310,8 @@ def _resolve(
         )
     return Settings(
         **values,
-        warnings=_warnings(path, file, secret_keys, profiles),
+        # The demo offers no profile (``P`` says so): its warnings name none either.
+        warnings=_warnings(path, file, secret_keys, {} if values[demo.name] else profiles),
         profile_color=profiles[name].get("color") if name is not None else None,
         profiles=() if values[demo.name] else tuple(profiles),
     )

@@ -17,12 +17,13 @@ from batch_tui.core.clock import Clock, system_clock
 from batch_tui.monitor.monitor import Change
 from batch_tui.settings.config import Settings
 from batch_tui.ui import commands, workers
-from batch_tui.ui.alerts.on_screen import ALARM_TITLE
+from batch_tui.ui.alerts.on_screen import ALARM_TITLE, STALL_TITLE
 from batch_tui.ui.alerts.outlets import Outlets
 from batch_tui.ui.connection import Connection, Switcher
 from batch_tui.ui.dashboard.polling import POLLING, Poller
 from batch_tui.ui.dashboard.screen import Dashboard
 from batch_tui.ui.messages import MonitorChanged, ProfileChosen
+from batch_tui.ui.styles import readable_footer
 from batch_tui.ui.text import plain
 from batch_tui.ui.textual_compat import (
     RELEASE_EVERY,
@@ -31,16 +32,22 @@ from batch_tui.ui.textual_compat import (
     release_closed_toasts,
     take_back,
 )
+from batch_tui.ui.tmux_check import first_time, passthrough_problem
 from batch_tui.ui.workers import WorkFailed
 
 #: Seconds between the app's ticks: the status line's clocks ("next poll in 3s").
 TICK = 1.0
 #: A monitor step that changed nothing but the status.
 NO_CHANGE = Change()
-#: At most this many notifications are on screen at once.
-MAX_NOTIFICATIONS = 4
+#: At most this many notifications are on screen at once (more would cover the panes).
+MAX_NOTIFICATIONS = 3
 #: Notifications of these titles replace the one on screen rather than stack.
 REPLACED = frozenset({POLLING, ALARM_TITLE})
+#: Notifications that say how a profile's batches stand now, not what happened:
+#: gone with the profile when ``P`` switches (the other's would say otherwise).
+PROFILE_STATE = frozenset({POLLING, ALARM_TITLE, STALL_TITLE})
+#: Seconds the start's warnings stay (the same text went to stderr).
+WARNING_TIMEOUT = 12
 
 
 class BatchTUI(App[int]):
@@ -122,9 +129,17 @@ class BatchTUI(App[int]):
         self._unread = None  # a new dashboard has read nothing yet, and owes nothing
         self.monitor.on_change = self._monitor_changed
         self.poller.start()
+        if self.connection.notify != "none":
+            problem = first_time(passthrough_problem())
+            if problem is not None:
+                self.notify(problem, title="tmux", severity="warning", timeout=15, markup=False)
         for warning in self.warnings:
             self.notify(
-                plain(warning), title="Warning", severity="warning", timeout=30, markup=False
+                plain(warning),
+                title="Warning",
+                severity="warning",
+                timeout=WARNING_TIMEOUT,
+                markup=False,
             )
 
     def on_profile_chosen(self, message: ProfileChosen) -> None:
@@ -169,6 +184,12 @@ class BatchTUI(App[int]):
         if self.screen is not old_dashboard and old_dashboard in self.screen_stack:
             old_dashboard.pop_until_active()
         await self.switch_screen(self.dashboard)
+        for shown in list(self._notifications):
+            if shown.title in PROFILE_STATE:
+                self._unnotify(shown, refresh=False)
+        # Redrawn from the app's own context, not this worker's: toasts made here
+        # would keep the old screen (the context's active node) alive in their timers.
+        self.call_next(self._refresh_notifications)
         self._start()
         await old_monitor.aclose()
 
@@ -189,6 +210,10 @@ class BatchTUI(App[int]):
         yield from super().get_system_commands(screen)
         if screen is self.dashboard:
             yield from commands.palette(screen, self.keymap)
+
+    def get_css_variables(self) -> dict[str, str]:
+        """The theme's variables, with the footer's keys made readable (``readable_footer``)."""
+        return readable_footer(super().get_css_variables())
 
     def on_notify(self, event: Notify) -> None:
         """A notification that repeats one still on screen (ten presses of ``-``), or

@@ -51,6 +51,12 @@ def marked(screen: Situation) -> int:
     return getattr(counts, "marked", 0)
 
 
+def read_only(screen: Situation) -> bool:
+    """Applies only when the dashboard is read-only (the keys that would change
+    something say why they do not)."""
+    return screen.read_only
+
+
 def cancel_one(screen: Situation) -> bool:
     """``c`` cancels the highlighted batch: writable, and nothing is marked."""
     return writable(screen) and not marked(screen)
@@ -70,6 +76,16 @@ def paused(screen: Situation) -> bool:
 def running(screen: Situation) -> bool:
     """Applies while polling runs."""
     return not paused(screen)
+
+
+def on_errors(screen: Situation) -> bool:
+    """Applies while the errors pane is what the user looks at (Tab goes back)."""
+    return bool(getattr(screen, "errors_in_front", False))
+
+
+def on_list(screen: Situation) -> bool:
+    """Applies while the list is what the user looks at (Tab goes to the errors)."""
+    return not on_errors(screen)
 
 
 def narrow(screen: Situation) -> bool:
@@ -175,6 +191,19 @@ COMMANDS: tuple[Command, ...] = (
         id="mark",
         target="batch_list",
     ),
+    # Read-only, the cancel and mark keys say so rather than do nothing.
+    Command(
+        "c", "read_only", "Cancel (off: read-only)", "Batches", when=read_only, id="cancel"
+    ),
+    Command(
+        "space",
+        "read_only",
+        "Mark (off: read-only)",
+        "Batches",
+        when=read_only,
+        parameters=("mark",),
+        id="mark",
+    ),
     Command(
         "asterisk",
         "mark_shown",
@@ -211,7 +240,20 @@ COMMANDS: tuple[Command, ...] = (
         "O", "step_view", "Reverse sort", "Find and sort", parameters=("flip",), id="reverse_sort"
     ),
     Command("enter", "open_results", "Results", "Batches", footer=True, id="results"),
-    Command("tab", "switch_pane", "Errors", "Screen", footer=True, id="switch_pane"),
+    # One key, two words: the footer says where Tab goes from here.
+    Command(
+        "tab", "switch_pane", "Errors", "Screen", footer=True, when=on_list, id="switch_pane"
+    ),
+    Command(
+        "tab",
+        "switch_pane",
+        "List",
+        "Screen",
+        footer=True,
+        when=on_errors,
+        parameters=("list",),
+        id="switch_pane",
+    ),
     # One key, two words: the footer says what p would do now.
     Command("p", "toggle_pause", "Pause", "Polling", footer=True, when=running, id="pause"),
     Command(

@@ -10,6 +10,7 @@ from textual.widget import Widget
 
 from batch_tui.api.models import Batch
 from batch_tui.ui.text import plain
+from batch_tui.ui.tmux_check import clipboard_problem, first_time
 
 
 def copy_batch_id(node: Widget, batch: Batch | None) -> None:
@@ -21,6 +22,9 @@ def copy_batch_id(node: Widget, batch: Batch | None) -> None:
     node.app.copy_to_clipboard(batch_id)
     # The terminal may ignore the write (tmux needs set-clipboard on): say what was done.
     node.notify(f"Sent {batch_id} to the terminal clipboard (OSC 52).", timeout=3, markup=False)
+    problem = first_time(clipboard_problem())
+    if problem is not None:
+        node.notify(problem, title="tmux", severity="warning", timeout=10, markup=False)
 
 
 def export_failed(exc: OSError) -> str:
@@ -38,4 +42,10 @@ def export_list(node: Widget, batches: Sequence[Batch], fmt: str, now: datetime)
     except OSError as exc:
         node.notify(export_failed(exc), severity="error", markup=False)
         return
-    node.notify(f"Wrote {len(batches)} batches to {plain(path)}", title="Exported", markup=False)
+    node.notify(written_to(f"{len(batches):,} batches", path), title="Exported", markup=False)
+
+
+def written_to(what: str, path: Path) -> str:
+    """``Wrote 12 batches to`` / the file's name / ``in`` its folder: each on a line of
+    its own, so a narrow notification never wraps inside the name."""
+    return f"Wrote {what} to\n{plain(path.name)}\nin {plain(path.parent)}"

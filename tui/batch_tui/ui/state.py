@@ -25,6 +25,9 @@ class Known(Protocol):
     @property
     def missing(self) -> AbstractSet[str]: ...
 
+    @property
+    def known_total(self) -> int: ...
+
     def active_count(self) -> int: ...
 
 
@@ -42,9 +45,17 @@ class Counts:
     how many are marked."""
 
     total: int = 0
+    """How many the server has, as far as known (not only those held in memory)."""
     active: int = 0
     shown: int = 0
     marked: int = 0
+    loaded: int = 0
+    """How many are held now (what a find or a filter looks through)."""
+
+    @property
+    def not_loaded(self) -> int:
+        """How many the server has that are not held now."""
+        return max(0, self.total - self.loaded)
 
     @classmethod
     def of(cls, monitor: Known, rows: Shown, marked: int = 0) -> Counts:
@@ -53,9 +64,11 @@ class Counts:
         # Counted by the (few) missing ids, not by the rows: a status update must not
         # cost the length of the history.
         hidden = sum(1 for batch_id in missing if _has_row(rows, batch_id))
+        loaded = len(monitor.snapshots) - len(missing)
         return cls(
-            total=len(monitor.snapshots) - len(missing),
+            total=max(monitor.known_total, loaded),
             active=monitor.active_count(),
             shown=rows.row_count - hidden,
             marked=marked,
+            loaded=loaded,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
+from textual.color import Color, ColorParseError
 from textual.theme import Theme
 from textual.widget import Widget
 
@@ -15,14 +16,17 @@ from batch_tui.ui.text import inert
 #: NO_COLOR, by the terminal layer). The bar colours go with them.
 DARK_PALETTE: dict[str, str] = {
     "pending": "grey50",
-    "validating": "dodger_blue2",
+    "validating": "dodger_blue1",
     "processing": "bold dark_orange",
     "completed": "green3",
-    "failed": "bold red3",
+    "failed": "bold indian_red1",
     "cancelled": "medium_purple",
     "bar-done": "green3",
     "bar-active": "dark_orange",
 }
+#: The failure-rate alarm's cell: explicit shades (the terminal's "white" and "red"
+#: are remapped by themes to a 2.4:1 pair); white on a deep red is over 5:1.
+ALARM_CELL_STYLE = "bold grey100 on red3"
 #: The marks that take a status's place in the list: no movement for the stall
 #: threshold, and a completed batch whose counts do not add up.
 STALLED_STYLE = "bold black on yellow"
@@ -59,6 +63,51 @@ def follow_theme(widget: Widget, restyle: Callable[[], None]) -> None:
 
     changed(widget.app.current_theme)
     widget.app.theme_changed_signal.subscribe(widget, changed)
+
+
+def unfollow_theme(widget: Widget) -> None:
+    """Stop following the theme (call on unmount): the app's signal holds its
+    subscribers' callbacks, and through them the widget, its screen and every row,
+    for the app's life otherwise (a profile switch would leak a whole dashboard)."""
+    widget.app.theme_changed_signal.unsubscribe(widget)
+
+
+#: The least contrast a colour that carries meaning may have (WCAG's minimum for
+#: large text and interface parts; the README promises it).
+MIN_CONTRAST = 3.0
+
+
+def contrast(first: Color, second: Color) -> float:
+    """The WCAG contrast ratio of two colours (1 to 21)."""
+
+    def luminance(color: Color) -> float:
+        channels = [c / 255 for c in color.rgb]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def readable_footer(variables: dict[str, str]) -> dict[str, str]:
+    """The theme's CSS variables, with the footer's key colour darkened (on a light
+    footer) or lightened (on a dark one) until it stands out 3:1: several light
+    themes draw the keys at 1.9 to 2.9:1."""
+    try:
+        key = Color.parse(variables["footer-key-foreground"])
+        background = Color.parse(variables["footer-background"])
+    except (KeyError, ColorParseError):
+        return variables
+    if key.a < 1 or background.a < 1:
+        return variables  # blended with what lies beneath: not ours to judge
+    step = (lambda c: c.darken(0.05)) if background.brightness > 0.5 else (
+        lambda c: c.lighten(0.05)
+    )
+    for _ in range(20):
+        if contrast(key, background) >= MIN_CONTRAST + 0.1:
+            break
+        key = step(key)
+    return {**variables, "footer-key-foreground": key.hex}
 
 
 #: A status the API does not document is shown as sent, in italics.

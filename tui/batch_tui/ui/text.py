@@ -16,9 +16,19 @@ from rich.text import Text
 
 from batch_tui.core.textsafe import MAX_CHARS, REPLACEMENT, clean, labelled, plain
 
-__all__ = ["MAX_CHARS", "REPLACEMENT", "clean", "inert", "labelled", "plain"]
+__all__ = ["MAX_CHARS", "REPLACEMENT", "clean", "cut", "inert", "labelled", "plain"]
 
 
 def inert(value: object, style: str = "", **options: object) -> Text:
     """Server text as a Rich ``Text``: shown literally, never parsed as markup."""
     return Text(clean(value, **options), style=style, end="")  # type: ignore[arg-type]
+
+
+def cut(text: Text, width: int) -> Text:
+    """``text`` on one line of ``width`` cells, ending in "…" when it was longer (a
+    table's own cut drops letters without a sign: ``Content exceeds maximum lengt``)."""
+    if text.cell_len <= width:
+        return text
+    text = text.copy()
+    text.truncate(width, overflow="ellipsis")
+    return text

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from batch_tui.api.models import BATCH_STATUSES, TERMINAL_STATUSES
+from batch_tui.api.models import TERMINAL_STATUSES
 from batch_tui.monitor.insight import failure_rate
 from batch_tui.monitor.monitor import Snapshot
 
@@ -21,12 +21,22 @@ STATUS_VIEWS = ("all", "active", "completed", "failed", "cancelled")
 SORT_KEYS = ("created", "status", "progress", "cost", "failure rate")
 
 
+#: Sorting by status, highest first: what still runs, then what waits, then what
+#: is over (failed before completed, cancelled last), as an operator reads them.
+STATUS_RANK = {
+    status: rank
+    for rank, status in enumerate(
+        ("cancelled", "completed", "failed", "pending", "validating", "processing")
+    )
+}
+
+
 def _sort_value(sort: str, snapshot: Snapshot) -> Any:
     batch = snapshot.batch
     if sort == "created":
         return batch.created_at.timestamp() if batch.created_at else None
     if sort == "status":
-        return BATCH_STATUSES.index(batch.status) if batch.status in BATCH_STATUSES else None
+        return STATUS_RANK.get(batch.status or "")
     if sort == "progress":
         return batch.progress
     if sort == "cost":

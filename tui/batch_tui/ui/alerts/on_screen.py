@@ -22,6 +22,8 @@ from batch_tui.ui.text import plain
 ALARM_TIMEOUT = 20
 #: The failure-rate alarm's title: a newer alarm replaces the one on screen.
 ALARM_TITLE = "Failure-rate alarm"
+#: The title of a stalled batch's notification.
+STALL_TITLE = "Batch stalled"
 #: Up to this many finishes at once are told one by one; more become one line.
 MAX_NAMED = 3
 #: The bell rings at most once in this many seconds.
@@ -169,7 +171,7 @@ class Alerts:
         for message in messages:
             self.node.notify(
                 message,
-                title="Batch stalled",
+                title=STALL_TITLE,
                 severity="warning",
                 timeout=ALARM_TIMEOUT,
                 markup=False,

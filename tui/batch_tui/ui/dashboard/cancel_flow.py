@@ -27,6 +27,9 @@ class CancelFlow:
         self.monitor = monitor
         self.dialog: ConfirmCancel | None = None
         """The confirmation, while it is open."""
+        self.in_flight: set[str] = set()
+        """Batches whose cancel was sent and not yet answered (a profile switch now
+        would lose the answer: it waits, ``busy_cancelling``)."""
 
     def start(self, batch: Batch | None) -> None:
         """Ask to cancel this batch, if it can be cancelled."""
@@ -72,12 +75,16 @@ class CancelFlow:
                 markup=False,
             )
             return
+        self.in_flight.add(batch_id)
         workers.start(
             self.node, self._cancel(batch_id), what="Cancel", about=batch_id, group="cancel"
         )
 
     async def _cancel(self, batch_id: str) -> None:
-        outcome = await self.monitor.cancel(batch_id)
+        try:
+            outcome = await self.monitor.cancel(batch_id)
+        finally:
+            self.in_flight.discard(batch_id)
         if not outcome.sent:
             return
         severity: SeverityLevel

@@ -24,6 +24,7 @@ class HistoryBrowsing:
         monitor: BatchMonitor,
         clock: Clock,
         show_day: Callable[[FinishedOn], None],
+        partial: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.node = node
         """Where the history screen is shown from."""
@@ -31,6 +32,8 @@ class HistoryBrowsing:
         self.clock = clock
         self.show_day = show_day
         """Shows only the batches that finished on a day (the dashboard's filter)."""
+        self.partial = partial
+        """How much of the history is loaded, while not all of it is (None: all)."""
 
     def open(self) -> None:
         """The last 30 days from the local store, or why there are none."""
@@ -43,7 +46,8 @@ class HistoryBrowsing:
             return
         from batch_tui.ui.screens.history import HistoryScreen  # loaded when first needed
 
-        self.node.app.push_screen(HistoryScreen(reader, self.clock), self.chosen)
+        partial = self.partial()
+        self.node.app.push_screen(HistoryScreen(reader, self.clock, partial), self.chosen)
 
     def chosen(self, day: FinishedOn | None) -> None:
         """Show only the batches that finished on the day chosen (Escape clears it)."""

@@ -9,16 +9,19 @@ profile switching; polling), reached through the ``route`` action.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 from typing import ClassVar
 
+from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.reactive import var
 from textual.widgets import Footer, Input
 
+from batch_tui.api.reading import batch_id_problem
 from batch_tui.core.clock import Clock, to_datetime
 from batch_tui.monitor.insight import Progress
 from batch_tui.monitor.monitor import MonitorStatus, Snapshot
@@ -32,6 +35,8 @@ from batch_tui.ui.dashboard.keymap import KeymappedScreen
 from batch_tui.ui.dashboard.polling import PollingControls
 from batch_tui.ui.dashboard.profile_switch import ProfileSwitching
 from batch_tui.ui.dashboard.watching import Watching
+from batch_tui.ui.commands import key_of
+from batch_tui.ui.empty_state import NO_BATCH, Empty, empty_state, host_of
 from batch_tui.ui.export_copy import copy_batch_id, export_list
 from batch_tui.ui.messages import MonitorChanged
 from batch_tui.ui.state import Counts
@@ -40,14 +45,19 @@ from batch_tui.ui.widgets.batch_detail import BatchDetail
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorRows, ErrorsTable
 from batch_tui.ui.widgets.marked_list import MarkedBatchList
-from batch_tui.ui.widgets.notices import Banner, ViewLine
+from batch_tui.ui.widgets.notices import Banner, NewAboveLine, ViewLine
 from batch_tui.ui.widgets.status_bar import StatusBar
+from batch_tui.ui.text import plain
 from batch_tui.ui.textual_compat import is_going
 
+#: A whole batch id as the API makes them: a find for one is looked up at once.
+FULL_ID = re.compile(r"batch_[0-9a-f]{12}")
 #: Seconds between redraws of slower clocks: ages, "3 minutes ago", run time.
 SLOW_EVERY = 5.0
 #: Under this width, detail and errors share one pane (Tab switches)...
 NARROW = 100
+#: From this width the detail pane is given only what it needs (the errors the rest)...
+ROOMY = 130
 #: ...and from this one on, the list and the panes stand side by side.
 WIDE = 180
 
@@ -79,6 +89,14 @@ class Dashboard(KeymappedScreen):
     """How many batches there are, how many run, how many the list shows."""
     view: var[ListView] = var(ListView)
     """The list's filter and order."""
+    empty: var[Empty] = var(Empty)
+    """What the list's place and the panes say while the list is empty, and why."""
+    list_empty: var[Text | None] = var(None)
+    """The list's part of ``empty`` (bound into the list)."""
+    pane_empty: var[str] = var(NO_BATCH)
+    """The panes' part of ``empty`` (bound into the detail)."""
+    new_above: var[int] = var(0)
+    """New batches out of sight above the list's first row on screen."""
     now: var[float] = var(0.0)
     """The time, moved on every tick: the status line's clocks."""
     moment: var[float] = var(0.0)
@@ -89,6 +107,8 @@ class Dashboard(KeymappedScreen):
     """Detail and errors share one pane (Tab switches)."""
     wide = var(False, toggle_class="-wide")
     """The panes stand beside the list."""
+    roomy = var(False, toggle_class="-roomy")
+    """Under the list, the detail pane has more room than it needs: the errors get it."""
 
     def __init__(
         self, connection: Connection, clock: Clock, switcher: Switcher | None = None
@@ -108,7 +128,7 @@ class Dashboard(KeymappedScreen):
         self.polling = PollingControls(self, monitor)
         self.watching = Watching(self, monitor, connection.watchlist)
         self.cancel_flow = CancelFlow(self, monitor, self.profile)
-        self.history = HistoryBrowsing(self, monitor, clock, self.show_day)
+        self.history = HistoryBrowsing(self, monitor, clock, self.show_day, self._history_loaded)
         self.profiles = ProfileSwitching(self, switcher, connection.profile, self.busy_cancelling)
         self._bulk_cancel: BulkCancelFlow | None = None
         self._slow_at = time.monotonic()
@@ -120,15 +140,17 @@ class Dashboard(KeymappedScreen):
             placeholder="find: part of an id or a name (Enter keeps it, Escape clears)", id="find"
         )
         yield ViewLine(id="view").data_bind(Dashboard.view, Dashboard.counts)
+        yield NewAboveLine(id="new-above").data_bind(Dashboard.new_above)
         with Container(id="body"):
             profile = self.profile.plain if self.profile else ""
             batches = MarkedBatchList(self.columns, self.monitor.progress, profile, id="batches")
-            yield batches.data_bind(Dashboard.view)
+            yield batches.data_bind(Dashboard.view, empty=Dashboard.list_empty)
             with Container(id="lower"):
                 yield BatchDetail(id="detail").data_bind(
                     snapshot=Dashboard.highlighted,
                     progress=Dashboard.progress,
                     now=Dashboard.moment,
+                    placeholder=Dashboard.pane_empty,
                 )
                 yield ErrorsTable(id="errors").data_bind(rows=Dashboard.error_rows)
         yield StatusBar(id="status", profile=self.profile).data_bind(
@@ -184,6 +206,10 @@ class Dashboard(KeymappedScreen):
         self._follow_status()
         self.refresh_bindings()  # the footer's c says "Cancel marked" while any are
 
+    @on(BatchList.NewAbove)
+    def _new_above(self, event: BatchList.NewAbove) -> None:
+        self.new_above = event.count
+
     def _want_history(self) -> None:
         self.polling.want_history(self.batch_list, self.view)
 
@@ -191,6 +217,12 @@ class Dashboard(KeymappedScreen):
         """Bind what the monitor says about polling, and how many batches there are."""
         self.status = self.monitor.status
         self.counts = Counts.of(self.monitor, self.batch_list, len(self.batch_list.marks))
+        host = host_of(self.monitor.client.base_url)
+        self.empty = empty_state(self.status, self.counts, self.view, host, key_of(self, "refresh"))
+
+    def watch_empty(self, empty: Empty) -> None:
+        self.list_empty, self.pane_empty = empty.list, empty.panes
+        self._item_errors_for(self.highlighted)
 
     def _follow_highlight(self) -> None:
         """Bind the batch under the cursor, as the monitor holds it now."""
@@ -219,7 +251,7 @@ class Dashboard(KeymappedScreen):
     def _item_errors_for(self, snapshot: Snapshot | None) -> None:
         """Show this batch's validation errors and the failed items the monitor fetched."""
         known = self.monitor.item_errors.get(snapshot.batch.id or "") if snapshot else None
-        self.error_rows = ErrorRows.of(snapshot, known)
+        self.error_rows = ErrorRows.of(snapshot, known, self.empty.panes)
 
     # ── which commands apply, and fitting the pane ───────────────────────────
 
@@ -229,14 +261,24 @@ class Dashboard(KeymappedScreen):
     def on_resize(self, event: events.Resize) -> None:
         self.narrow = event.size.width < NARROW
         self.wide = event.size.width >= WIDE
+        self.roomy = ROOMY <= event.size.width < WIDE
 
-    def action_switch_pane(self) -> None:
+    @property
+    def errors_in_front(self) -> bool:
+        """The errors pane is what the user looks at: focused, or (narrow) shown in
+        the detail's place."""
+        if self.narrow:
+            return self.has_class("-show-errors")
+        return self.query_one(ErrorsTable).table.has_focus
+
+    def action_switch_pane(self, _to: str = "") -> None:
         """Tab: the focus moves between the list and the errors table (where Enter
         shows an error in full); when narrow, the errors take the detail's place."""
         errors = self.query_one(ErrorsTable)
-        to_errors = not (self.has_class("-show-errors") if self.narrow else errors.table.has_focus)
+        to_errors = not self.errors_in_front
         self.set_class(self.narrow and to_errors, "-show-errors")
         (errors.table if to_errors and errors.table.display else self.batch_list).focus()
+        self.refresh_bindings()
 
     # ── find and sort ────────────────────────────────────────────────────────
 
@@ -259,10 +301,20 @@ class Dashboard(KeymappedScreen):
     @on(Input.Changed, "#find")
     def _find_changed(self, event: Input.Changed) -> None:
         self._set_view(replace(self.view, text=event.value))
+        if FULL_ID.fullmatch(event.value.strip()):
+            self._look_up(event.value.strip())
 
     @on(Input.Submitted, "#find")
     def _find_submitted(self, event: Input.Submitted) -> None:
+        self._look_up(event.value.strip())
         self.batch_list.focus()
+
+    def _look_up(self, text: str) -> None:
+        """A find for an id that nothing loaded matches asks the server for it
+        directly: the history may be far from loaded (98,000 batches are not
+        walked for one id)."""
+        if self.counts.shown == 0 and " " not in text and batch_id_problem(text) is None:
+            self.monitor.look_up(text)
 
     def action_clear_find(self) -> None:
         """Escape: clear the text filter (and a status filter given on the command
@@ -306,14 +358,38 @@ class Dashboard(KeymappedScreen):
             self.cancel_flow.start(self.highlighted.batch if self.highlighted else None)
 
     def busy_cancelling(self) -> bool:
-        """True (and said) while the marked batches are being cancelled: a profile
-        switch now would stop their cancels half-way."""
+        """True (and said) while a cancel is in flight, of the marked batches or of
+        one: a profile switch now would stop it half-way or lose its answer."""
         if self.bulk_cancel.running:
             self.notify(
                 "Cancelling the marked batches; switch profiles once that is done.",
                 severity="warning",
             )
-        return self.bulk_cancel.running
+            return True
+        if self.cancel_flow.in_flight:
+            ids = ", ".join(sorted(self.cancel_flow.in_flight))
+            self.notify(
+                f"Cancelling {plain(ids)}; switch profiles once the server has answered.",
+                severity="warning",
+                markup=False,
+            )
+            return True
+        return False
+
+    def _history_loaded(self) -> str | None:
+        """How much of the history is loaded, for the history screen's title (None:
+        all of it)."""
+        if not self.monitor.status.history:
+            return None
+        return f"{self.counts.loaded:,} of {self.counts.total:,} batches loaded"
+
+    def action_read_only(self, _key: str = "") -> None:
+        """``c`` or Space on a read-only dashboard: say why nothing happens."""
+        self.notify(
+            "read-only: cancelling is off (the dashboard was started with --read-only).",
+            severity="warning",
+            timeout=4,
+        )
 
     def action_help(self) -> None:
         """Every key, in one place."""

@@ -33,6 +33,9 @@ class AddWatch(Dialog[str | None]):
             yield Static("", id="problem")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self.query_one("#problem", Static).update("Type a batch id (batch_…), then Enter.")
+            return
         try:
             batch_id = parse_batch_id(event.value.strip())
         except ConfigError as exc:

@@ -19,7 +19,8 @@ def _section_grid(sections: Sections) -> Table:
     """Keys and what they do, section by section, in one column."""
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold cyan", no_wrap=True)
-    table.add_column(overflow="fold")
+    # Words wrap whole; only a word longer than the column is folded.
+    table.add_column(overflow="fold", ratio=1)
     for number, (title, rows) in enumerate(sections):
         if number:
             table.add_row(Text(""), Text(""))
@@ -29,8 +30,16 @@ def _section_grid(sections: Sections) -> Table:
     return table
 
 
-def keys_table(sections: Sections) -> Table:
-    """Every section's keys, in two columns of about equal length."""
+#: Below this many columns (or with one section) the help is one column: two side
+#: by side would squeeze the descriptions to a word or two a line.
+TWO_COLUMNS = 100
+
+
+def keys_table(sections: Sections, width: int = TWO_COLUMNS) -> Table:
+    """Every section's keys, in two columns of about equal length (one, when the
+    screen is narrow or there is a single section)."""
+    if width < TWO_COLUMNS or len(sections) < 2:
+        return _section_grid(sections)
     lines = [len(rows) + 2 for _, rows in sections]
     half, split = sum(lines) / 2, len(sections)
     for index in range(len(sections)):
@@ -82,5 +91,5 @@ class HelpScreen(Dialog[None]):
 
     def compose(self):
         with VerticalScroll():
-            yield Static(keys_table(self.sections))
+            yield Static(keys_table(self.sections, self.app.size.width))
             yield Static(Text("Escape, q or ? closes this.", style="dim"))

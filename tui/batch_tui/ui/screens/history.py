@@ -31,7 +31,7 @@ from batch_tui.monitor.history import (
 from batch_tui.monitor.insight import failure_rate
 from batch_tui.ui import workers
 from batch_tui.ui.styles import status_text
-from batch_tui.ui.text import inert
+from batch_tui.ui.text import cut, inert
 from batch_tui.ui.view import FinishedOn
 from batch_tui.ui.widgets.day_charts import FIGURES, DayChart
 
@@ -66,11 +66,29 @@ def day_cells(day: DayTotals) -> tuple[Text, ...]:
     )
 
 
+def not_loaded_cells(day: DayTotals) -> tuple[Text, ...]:
+    """A day the history has not reached yet: unknown, never zero."""
+    dim = "dim italic"
+    return (
+        Text(day.day.strftime("%a %m-%d")),
+        Text("not yet", style=dim, justify="right"),
+        *(Text(MISSING, style=dim, justify="right") for _ in DAY_COLUMNS[2:]),
+    )
+
+
+def loaded_from(days: list[DayTotals], partial: str | None) -> int:
+    """Where the days the history has reached begin (oldest first): while it still
+    loads, the days before the oldest with a finished batch are not known, not zero."""
+    if partial is None:
+        return 0
+    return next((index for index, day in enumerate(days) if day.batches), len(days))
+
+
 def batch_cells(row: FinishedBatch) -> tuple[Text, ...]:
     """One of the day's batches: its name shown inertly, never as markup."""
     batch = row.batch
     return (
-        inert(batch.name or batch.id or MISSING, max_chars=120),
+        cut(inert(batch.name or batch.id or MISSING, max_chars=120), BATCH_COLUMNS[0][1]),
         status_text(batch.status),
         Text(compact(batch.processed_items), justify="right"),
         Text(percent(failure_rate(batch.failure_count, batch.processed_items)), justify="right"),
@@ -136,10 +154,13 @@ class HistoryScreen(Screen[FinishedOn | None]):
     }
     """
 
-    def __init__(self, reader: HistoryReader, clock: Clock) -> None:
+    def __init__(self, reader: HistoryReader, clock: Clock, partial: str | None = None) -> None:
         super().__init__()
         self.reader = reader
         self.clock = clock
+        self.partial = partial
+        """How much of the server's history is loaded, while not all of it is
+        (``1,680 of 100,000 batches loaded``); None when it all is."""
         self.days: list[DayTotals] = []
         """Oldest first, as the charts draw them (the table lists them newest first)."""
         self.shown_day: DayTotals | None = None
@@ -151,10 +172,12 @@ class HistoryScreen(Screen[FinishedOn | None]):
         zone = f"UTC{offset[:3]}:{offset[3:]}"
         if local.tzname() not in ("UTC", zone):
             zone = f"{local.tzname()}, {zone}"
+        if self.partial is None:
+            title = f"History: batches finished in the last {HISTORY_DAYS} days"
+        else:
+            title = f"History so far ({self.partial}; still loading)"
         yield Static(
-            Text(
-                f"History: batches finished in the last {HISTORY_DAYS} days, by local day ({zone})"
-            ),
+            Text(f"{title}, by local day ({zone})"),
             id="history-title",
             classes="history-line",
         )
@@ -229,21 +252,30 @@ class HistoryScreen(Screen[FinishedOn | None]):
         if not self.is_attached:
             return  # closed while the store was read
         self.days = days
+        start = loaded_from(days, self.partial)
         for chart in self.query(DayChart):
-            chart.show(days)
+            chart.show(days[start:])
         table = self.query_one("#days", DataTable)
         keep = table.cursor_row
         table.clear()
         for index in range(len(days) - 1, -1, -1):
-            table.add_row(*day_cells(days[index]), key=str(index))
+            cells = day_cells(days[index]) if index >= start else not_loaded_cells(days[index])
+            if self.partial is not None and index == start:
+                # The oldest day reached is loaded only in part: "at least".
+                cells = (cells[0], Text(f"{count(days[index].batches)}+", justify="right"), *cells[2:])
+            table.add_row(*cells, key=str(index))
         table.move_cursor(row=min(keep, table.row_count - 1))
         finished = sum(day.batches for day in days)
         skipped = sum(day.skipped for day in days)
         # A hand-edited store's rows are left out of the sums, and said to be.
         rows = "row" if skipped == 1 else "rows"
         unread = f" · {count(skipped)} unreadable stored {rows} skipped" if skipped else ""
+        if self.partial is None:
+            span = f"in {HISTORY_DAYS} days"
+        else:
+            span = f"in the {len(days) - start} newest days loaded so far (older: not yet loaded)"
         self._state(
-            f"{count(finished)} batches finished in {HISTORY_DAYS} days{unread} · "
+            f"{count(finished)} batches finished {span}{unread} · "
             "Enter shows the highlighted day's batches in the list"
         )
 

@@ -17,9 +17,9 @@ from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.ui import workers
 from batch_tui.ui.dialogs.help import HelpScreen, results_sections
 from batch_tui.ui.dialogs.item import ITEM_STYLES, ItemScreen
-from batch_tui.ui.export_copy import export_failed
+from batch_tui.ui.export_copy import export_failed, written_to
 from batch_tui.ui.styles import status_text
-from batch_tui.ui.text import inert, plain
+from batch_tui.ui.text import cut, inert
 
 PAGE = 50
 #: Load the next page when the cursor comes this close to the last loaded row.
@@ -44,7 +44,7 @@ def item_cells(item: ItemResult) -> tuple[Text, ...]:
     seconds = (
         MISSING if item.processing_time_ms is None else f"{item.processing_time_ms / 1000:.1f}s"
     )
-    return (
+    cells = (
         Text(MISSING if item.item_index is None else str(item.item_index), justify="right"),
         inert(item.status or MISSING, ITEM_STYLES.get(item.status or "", ""), max_chars=20),
         inert(item.verdict or MISSING, max_chars=20),
@@ -54,6 +54,7 @@ def item_cells(item: ItemResult) -> tuple[Text, ...]:
         Text(seconds, justify="right"),
         inert(item.error_message or "", "red", max_chars=200),
     )
+    return tuple(cut(cell, width) for cell, (_, _, width) in zip(cells, COLUMNS, strict=True))
 
 
 class ResultsScreen(Screen):
@@ -235,7 +236,7 @@ class ResultsScreen(Screen):
         written = f"{count(len(self.items))} loaded items"
         if self.subject.validation_errors:
             written = f"{self._validation_words()} and {written}"
-        self.notify(f"Wrote {written} to {plain(path)}", title="Exported", markup=False)
+        self.notify(written_to(written, path), title="Exported", markup=False)
 
     def _validation_words(self) -> str:
         """``3 validation errors``, or ``the first 1,000 of 4,200 validation errors``."""

@@ -35,7 +35,14 @@ from batch_tui.monitor.insight import (
     projected_cost_cents,
 )
 from batch_tui.monitor.monitor import Snapshot
-from batch_tui.ui.styles import INCOMPLETE_STYLE, STALLED_STYLE, follow_theme, status_text
+from batch_tui.ui.empty_state import NO_BATCH
+from batch_tui.ui.styles import (
+    INCOMPLETE_STYLE,
+    STALLED_STYLE,
+    follow_theme,
+    status_text,
+    unfollow_theme,
+)
 from batch_tui.ui.text import inert
 
 
@@ -254,7 +261,11 @@ def detail_rows(snapshot: Snapshot, now: datetime, progress: Progress | None = N
 
 
 def detail_lines(
-    snapshot: Snapshot | None, now: datetime, width: int = 80, progress: Progress | None = None
+    snapshot: Snapshot | None,
+    now: datetime,
+    width: int = 80,
+    progress: Progress | None = None,
+    placeholder: str = NO_BATCH,
 ) -> tuple[Text, ...]:
     """The pane's lines, laid out for ``width`` cells: labels left, values wrapped beside them.
 
@@ -262,7 +273,7 @@ def detail_lines(
     the highlighted batch, and a table measures and renders each cell separately.
     """
     if snapshot is None:
-        return (Text("No batch selected.", style="dim"),)
+        return (Text(placeholder, style="dim"),)
     value_width = max(10, width - LABEL_WIDTH - GAP)
     console = _measuring_console()
     out: list[Text] = []
@@ -332,6 +343,8 @@ class BatchDetail(VerticalScroll):
     """Its recent progress, for pace, ETA and burn."""
     now: var[float] = var(0.0, init=False)
     """The time relative times are shown against (never earlier than the data)."""
+    placeholder: var[str] = var(NO_BATCH, init=False)
+    """What the pane says while no batch is highlighted (why the list is empty)."""
     lines: var[tuple[Text, ...]] = var(tuple, init=False)
     """What the pane says, laid out for its width, line by line."""
 
@@ -347,16 +360,21 @@ class BatchDetail(VerticalScroll):
         self.border_title = "Detail"
         follow_theme(self, self._lay_out)
 
+    def on_unmount(self) -> None:
+        unfollow_theme(self)
+
     def _lay_out(self) -> None:
         snapshot = self.snapshot
         # New data is news as of its arrival, even between the clock's slower ticks.
         now = max(self.now, snapshot.updated_at) if snapshot is not None else self.now
         width = self.scrollable_content_region.width
-        self.lines = detail_lines(snapshot, to_datetime(now), width, self.progress)
+        self.lines = detail_lines(
+            snapshot, to_datetime(now), width, self.progress, self.placeholder
+        )
 
     # In step with the inputs, so the new words are drawn in the same frame as the
     # poll's rows and status line (one frame per poll, not two).
-    watch_snapshot = watch_progress = watch_now = on_resize = _lay_out
+    watch_snapshot = watch_progress = watch_now = watch_placeholder = on_resize = _lay_out
 
     def watch_lines(self, old: tuple[Text, ...], lines: tuple[Text, ...]) -> None:
         shown = self._line_widgets

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TypeAlias
 
 from rich.segment import Segment
+from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
@@ -26,7 +27,7 @@ from textual.strip import Strip
 from batch_tui.core.defaults import DEFAULT_COLUMNS
 from batch_tui.monitor.insight import Progress
 from batch_tui.monitor.monitor import Change, Snapshot
-from batch_tui.ui.styles import follow_theme
+from batch_tui.ui.styles import follow_theme, unfollow_theme
 from batch_tui.ui.view import ListView
 from batch_tui.ui.widgets.batch_rows import Rows, header_strip
 from batch_tui.ui.widgets.columns import cell_keys, layout, row_cells, row_width
@@ -76,6 +77,19 @@ class Highlighted(Message, namespace="batch_list"):
         return self.batch_list
 
 
+@dataclass
+class NewAbove(Message, namespace="batch_list"):
+    """How many new batches arrived above the first row on screen since the list was
+    last at its top (0: none, or the user has seen them): ``BatchList.NewAbove``."""
+
+    batch_list: BatchList
+    count: int
+
+    @property
+    def control(self) -> BatchList:
+        return self.batch_list
+
+
 class BatchList(ScrollView, can_focus=True):
     """The list of batches. ``apply()`` diffs snapshots against what is shown.
 
@@ -97,6 +111,7 @@ class BatchList(ScrollView, can_focus=True):
     DEFAULT_CSS = LIST_CSS
 
     Highlighted: TypeAlias = Highlighted
+    NewAbove: TypeAlias = NewAbove
 
     cursor_row: reactive[int] = reactive(0, repaint=False)
     """The index of the highlighted row."""
@@ -104,6 +119,12 @@ class BatchList(ScrollView, can_focus=True):
     """Which batches are shown, and in what order (bound from the screen)."""
     profile: var[str] = var("", init=False)
     """The active profile's name, for the ``profile`` column (bound from the screen)."""
+    empty: var[Text | None] = var(None, init=False)
+    """What to say in the rows' place while there are none (bound from the screen):
+    why the list is empty, never a blank."""
+    new_above: var[int] = var(0, init=False)
+    """New batches that arrived above the first row on screen, unseen (the list
+    scrolled elsewhere keeps its place, so they are counted rather than shown)."""
 
     def __init__(
         self,
@@ -120,6 +141,7 @@ class BatchList(ScrollView, can_focus=True):
         self.set_reactive(BatchList.profile, profile)
         self._announced: str | None = None
         self._header: Strip | None = None
+        self._empty_lines: tuple[tuple[Text | None, int], list[Strip]] | None = None
         self.columns = layout(120, chosen)
         """The columns shown: as many of the chosen as fit the list's width (``fit``)."""
 
@@ -173,9 +195,12 @@ class BatchList(ScrollView, can_focus=True):
         one, every row is redrawn.
         """
         keep_id, keep_offset = self.current_batch_id, self.cursor_row - round(self.scroll_y)
+        at_top, shown_before = round(self.scroll_y) == 0, self._rows.index
         reorder, dirty = self._rows.update(snapshots, now, change, self.view)
         if reorder:
-            self._reorder(keep_id, keep_offset)
+            self._reorder(keep_id, keep_offset, stay_at_top=at_top)
+            if shown_before:
+                self._count_new_above(shown_before)
         else:
             self._refresh_rows(dirty)
         self._announce()
@@ -192,14 +217,58 @@ class BatchList(ScrollView, can_focus=True):
             self._rows.forget()
             self.refresh()
 
-    def _reorder(self, keep_id: str | None, keep_offset: int) -> None:
+    def _reorder(self, keep_id: str | None, keep_offset: int, stay_at_top: bool = False) -> None:
         self._rows.reorder(self.view)
         self.virtual_size = Size(row_width(self.columns), len(self._rows) + 1)
+        if stay_at_top and keep_id in self._rows.index:
+            # A list at its top stays there: new rows push the cursor's batch down
+            # rather than arrive out of sight above it.
+            keep_offset = self._rows.index[keep_id]
         self._restore_cursor(keep_id, keep_offset)
         self.refresh()
 
+    def _count_new_above(self, shown_before: Mapping[str, int]) -> None:
+        """Count the rows new to the list that are now above the first row on screen."""
+        top = round(self.scroll_y)
+        if top == 0:
+            return
+        order = self._rows.order
+        arrived = sum(1 for batch_id in order[:top] if batch_id not in shown_before)
+        self.new_above += arrived
+
+    def watch_empty(self) -> None:
+        if not self._rows:
+            self.refresh()
+
+    def _empty_line(self, line: int, width: int) -> Strip | None:
+        """Line ``line`` of the words shown instead of rows, wrapped to ``width``."""
+        key = (self.empty, width)
+        if self._empty_lines is None or self._empty_lines[0] != key:
+            strips: list[Strip] = []
+            if self.empty is not None:
+                console = self.app.console
+                text = self.empty.copy()
+                text.overflow = "fold"
+                for part in text.wrap(console, max(10, width - 2)):
+                    segments = [Segment(" "), *part.render(console)]
+                    strips.append(Strip(segments).adjust_cell_length(width))
+            self._empty_lines = (key, strips)
+        strips = self._empty_lines[1]
+        return strips[line] if 0 <= line < len(strips) else None
+
+    def watch_new_above(self, count: int) -> None:
+        self.post_message(self.NewAbove(self, count))
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(new_value) == 0:
+            self.new_above = 0  # at the top, every new row is in sight
+
     def on_mount(self) -> None:
         follow_theme(self, self.restyle)
+
+    def on_unmount(self) -> None:
+        unfollow_theme(self)
 
     def restyle(self) -> None:
         """Draw every row again in the palette now in use."""
@@ -297,6 +366,11 @@ class BatchList(ScrollView, can_focus=True):
             style = base + self.get_component_rich_style("batch-list--header")
             return self._header.crop_extend(scroll_x, scroll_x + width, style).apply_style(style)
         row = round(self.scroll_y) + y - 1
+        if not self._rows:
+            # A blank line between the header and the words, as a paragraph.
+            words = self._empty_line(y - 2, width)
+            if words is not None:
+                return words.apply_style(base)
         if not 0 <= row < len(self._rows):
             return Strip.blank(width, base)
         strip = self._rows.strip(self._rows.order[row], self.columns, self.app.console)

@@ -20,7 +20,13 @@ from batch_tui.core.format import MISSING, age, compact, count, money
 from batch_tui.monitor.alarms import status_word
 from batch_tui.monitor.insight import Progress
 from batch_tui.monitor.monitor import Snapshot
-from batch_tui.ui.styles import INCOMPLETE_STYLE, STALLED_STYLE, progress_bar, status_text
+from batch_tui.ui.styles import (
+    ALARM_CELL_STYLE,
+    INCOMPLETE_STYLE,
+    STALLED_STYLE,
+    progress_bar,
+    status_text,
+)
 from batch_tui.ui.text import inert
 
 Cells = tuple[Text, ...]
@@ -96,7 +102,7 @@ def _progress(snapshot: Snapshot, now: datetime, extras: Extras) -> Text:
 def _failed(snapshot: Snapshot, now: datetime, extras: Extras) -> Text:
     failures = snapshot.batch.failure_count
     # The failure-rate alarm: hard to miss from across the room.
-    style = "bold white on red" if snapshot.alarm else "red" if failures else ""
+    style = ALARM_CELL_STYLE if snapshot.alarm else "red" if failures else ""
     return Text(count(failures), style=style, justify="right")
 
 

@@ -13,8 +13,17 @@ from textual.widgets import DataTable, Static
 from batch_tui.api.models import ItemResult, ValidationIssue
 from batch_tui.core.format import MISSING, count
 from batch_tui.monitor.monitor import ItemErrors, Snapshot
+from batch_tui.ui.empty_state import NO_BATCH
 from batch_tui.ui.dialogs.error_text import ErrorText
-from batch_tui.ui.text import inert
+from batch_tui.ui.text import cut, inert
+
+
+#: The source and row columns' widths, and what the table's cell padding and
+#: scroll bar take besides; the error column has the rest, at least ``MIN_ERROR_WIDTH``.
+SOURCE_WIDTH = 10
+ROW_WIDTH = 10
+FIXED_WIDTH = SOURCE_WIDTH + ROW_WIDTH + 3 * 2 + 2
+MIN_ERROR_WIDTH = 16
 
 
 @dataclass(frozen=True)
@@ -35,12 +44,16 @@ class ErrorRows:
     """How many results were looked at for failed items (the first page)."""
     failure_count: int | None = None
     """How many items of the batch failed in all."""
+    placeholder: str = NO_BATCH
+    """What to say while no batch is highlighted (why the list is empty)."""
 
     @classmethod
-    def of(cls, snapshot: Snapshot | None, errors: ItemErrors | None) -> ErrorRows:
+    def of(
+        cls, snapshot: Snapshot | None, errors: ItemErrors | None, placeholder: str = NO_BATCH
+    ) -> ErrorRows:
         """The rows for this snapshot and the failed items the monitor fetched."""
         if snapshot is None:
-            return cls()
+            return cls(placeholder=placeholder)
         return cls(
             snapshot.batch.id,
             snapshot.has_detail,
@@ -63,21 +76,33 @@ class ErrorRows:
         elif kept:
             parts.append(f"{count(kept)} validation")
         if self.items or self.scanned:
-            failed = f"{count(len(self.items))}"
-            if self.failure_count is not None and self.failure_count > len(self.items):
-                failed += f" of {count(self.failure_count)}"
-            parts.append(f"{failed} failed (first {count(self.scanned)} items)")
+            if not self.items and self.failure_count:
+                # The body says none failed here: the title must not read "0 of 4".
+                parts.append(
+                    f"{count(self.failure_count)} failed, none in the first "
+                    f"{count(self.scanned)} items"
+                )
+            else:
+                failed = f"{count(len(self.items))}"
+                if self.failure_count is not None and self.failure_count > len(self.items):
+                    failed += f" of {count(self.failure_count)}"
+                parts.append(f"{failed} failed (first {count(self.scanned)} items)")
         return "Errors: " + " · ".join(parts) if parts else "Errors"
 
     @property
     def empty_message(self) -> str:
         """What to say instead of rows (empty when there are rows)."""
         if self.batch_id is None:
-            return "No batch selected."
+            return self.placeholder
         if self.not_found:
             return "Not found: the server has no batch with this id."
         if not self.has_detail and not self.items:
             return "Loading…"
+        if not self.validation and not self.items and self.failure_count and self.scanned:
+            return (
+                f"None of the first {count(self.scanned)} items failed; "
+                f"{count(self.failure_count)} failed further on (Enter: the results)."
+            )
         if not self.validation and not self.items:
             return "No validation errors and no failed items."
         return ""
@@ -111,13 +136,17 @@ class ErrorsTable(Vertical):
     rows: var[ErrorRows] = var(ErrorRows)
     """What the table shows (bound from the screen)."""
 
+    _error_width = MIN_ERROR_WIDTH
+
     def compose(self):
         yield Static("", id="errors-empty")
-        table: DataTable[Text] = DataTable(cursor_type="row", id="errors-rows")
-        table.add_column("Source", width=10, key="source")
-        table.add_column("Row / item", width=10, key="row")
-        table.add_column("Error (⏎ all)", key="error")
-        yield table
+        yield DataTable(cursor_type="row", id="errors-rows")
+
+    def on_resize(self) -> None:
+        width = max(MIN_ERROR_WIDTH, self.scrollable_content_region.width - FIXED_WIDTH)
+        if width != self._error_width:
+            self._error_width = width
+            self.watch_rows(self.rows)
 
     @property
     def table(self) -> DataTable:
@@ -139,13 +168,19 @@ class ErrorsTable(Vertical):
 
     def watch_rows(self, rows: ErrorRows) -> None:
         table = self.query_one(DataTable)
-        table.clear()
+        width = self._error_width
+        # The error column takes what the pane has left, and text longer than that
+        # ends in "…" (the table's own cut drops letters without a sign).
+        table.clear(columns=True)
+        table.add_column("Source", width=SOURCE_WIDTH, key="source")
+        table.add_column("Row / item", width=ROW_WIDTH, key="row")
+        table.add_column("Error (⏎ all)", width=width, key="error")
         for index, issue in enumerate(rows.validation):
             row = Text(where("row", issue.row), justify="right")
             table.add_row(
                 Text("validation", style="yellow"),
                 row,
-                inert(issue.error or MISSING, max_chars=200),
+                cut(inert(issue.error or MISSING, max_chars=200), width),
                 key=f"v{index}",
             )
         for index, item in enumerate(rows.items):
@@ -153,7 +188,7 @@ class ErrorsTable(Vertical):
             table.add_row(
                 Text("item", style="red"),
                 number,
-                inert(item.error_message or MISSING, max_chars=200),
+                cut(inert(item.error_message or MISSING, max_chars=200), width),
                 key=f"i{index}",
             )
         message = rows.empty_message

@@ -45,11 +45,13 @@ class MarkedBatchList(BatchList):
         """The batches marked to cancel together (``marks_changed`` after a change)."""
 
     def toggle_mark(self) -> None:
-        """Space: mark the highlighted batch, or unmark it."""
+        """Space: mark the highlighted batch, or unmark it, and move on to the next
+        (marking a run of batches is Space, Space, Space)."""
         batch_id = self.current_batch_id
         if batch_id is not None:
             self.marks.toggle(batch_id)
             self.marks_changed([batch_id])
+            self.action_move("down")
 
     def mark_shown(self) -> None:
         """``*``: mark every batch the list shows; when all are marked, unmark them."""

@@ -27,9 +27,24 @@ def view_text(view: ListView, counts: Counts) -> Text | None:
     """What the filter line says (None: no line): only when the list is filtered or sorted."""
     if view.is_default:
         return None
-    text = Text(f"showing {counts.shown} of {counts.total} · ")
+    if counts.not_loaded:
+        # A find looks through what is loaded: say how much that is, and what is not.
+        text = Text(
+            f"showing {counts.shown:,} of {counts.loaded:,} loaded · "
+            f"{counts.not_loaded:,} not loaded yet · "
+        )
+    else:
+        text = Text(f"showing {counts.shown:,} of {counts.total:,} · ")
     text.append_text(inert(view.describe(), max_chars=200))
     return text
+
+
+def new_above_text(count: int) -> Text | None:
+    """What the line above the list says of new batches out of sight above it."""
+    if count <= 0:
+        return None
+    noun, them = ("batch", "it") if count == 1 else ("batches", "them")
+    return Text(f"↑ {count:,} new {noun} above — Home to see {them}", style="bold")
 
 
 class Notice(Static):
@@ -68,3 +83,13 @@ class ViewLine(Notice):
         self.message = view_text(self.view, self.counts)
 
     watch_view = watch_counts = _describe
+
+
+class NewAboveLine(Notice):
+    """ "↑ 3 new batches above — Home to see them" (bound to the dashboard's count)."""
+
+    new_above: var[int] = var(0, init=False)
+    """New batches out of sight above the list's first row on screen."""
+
+    def watch_new_above(self, count: int) -> None:
+        self.message = new_above_text(count)

@@ -79,6 +79,15 @@ def _cancelling(progress: BulkProgress, now: float) -> Text:
     return text
 
 
+def pace_text(seconds: float) -> str:
+    """A poll interval as read at a glance: ``0.6s``, ``12s``, ``2m 30s``."""
+    if seconds < 10:
+        return f"{max(seconds, 0.1):.1f}s".replace(".0s", "s")
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    return duration(timedelta(seconds=seconds))
+
+
 def status_line(
     status: MonitorStatus,
     now: float,
@@ -98,7 +107,7 @@ def status_line(
         line.append_text(profile)
         line.append("  ")
     line.append_text(_state(status, now, stopped))
-    line.append(f"  {batches} batches, {active} active", style="bold")
+    line.append(f"  {batches:,} batches, {active:,} active", style="bold")
     if status.team:
         # Which part this dashboard plays in its team: the one polling, or a follower.
         line.append("  ⇄ ", style="dim")
@@ -106,7 +115,7 @@ def status_line(
     if status.history:
         line.append(f" ({status.history})", style="dim")
     if marked:
-        line.append(f"  ✓ {marked} marked", style="bold")
+        line.append(f"  ✓ {marked:,} marked", style="bold")
     if status.cancelling is not None:
         line.append_text(_cancelling(status.cancelling, now))
     if status.user_paused:
@@ -122,7 +131,7 @@ def status_line(
     line.append(f"  every {status.interval:g}s", style="dim")
     if abs(status.effective_interval - status.interval) > 0.05:
         allowed = status.effective_interval
-        pace = f"{allowed:.3g}s" if allowed < 60 else duration(timedelta(seconds=allowed))
+        pace = pace_text(allowed)
         line.append(f" (budget allows {pace})", style="yellow")
     line.append(f"  {status.requests_last_minute} req/min", style="dim")
     limits = status.rate_limit
