@@ -1,6 +1,6 @@
 """Regenerate the README's screenshots: the real app on the demo server, on a frozen clock.
 
-Run from the repository root:  .venv/bin/python tests/screenshots.py
+Run from the repository root:  .venv/bin/python tools/screenshots.py
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 os.environ["TZ"] = "UTC"  # the history screen's local days
 time.tzset()
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+# The app builders and frozen-clock constants the Pilot tests use live in tests/.
+sys.path.insert(0, str(HERE.parent / "tests"))
 
 from apphelpers import (  # noqa: E402
     CHOSEN_COLUMNS,

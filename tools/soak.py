@@ -3,8 +3,8 @@
 Not a test (pytest does not collect it): it runs for ``--minutes`` and prints a
 table. From the repository root:
 
-    .venv/bin/python tests/soak.py                 # 30 minutes, the acceptance run
-    .venv/bin/python tests/soak.py --minutes 5     # a rough look
+    .venv/bin/python tools/soak.py                 # 30 minutes, the acceptance run
+    .venv/bin/python tools/soak.py --minutes 5     # a rough look
 
 It starts ``batch-tui demo-server --churn 5 --rate-limit 1000`` in its own process
 (five new batches a second, each finished about ten seconds later: some ten
@@ -46,7 +46,7 @@ BASELINE_AT = 120.0
 """Growth is measured from this many seconds after the first rows were drawn."""
 
 TRACE_HOOK = '''
-"""Installed by tests/soak.py for one run: tracemalloc snapshots of the app, on a timer."""
+"""Installed by tools/soak.py for one run: tracemalloc snapshots of the app, on a timer."""
 import os, threading, time, tracemalloc
 
 _DIR = os.environ.get("BATCH_TUI_SOAK_TRACE_DIR")

@@ -20,7 +20,7 @@ from batch_tui.monitor.scheduler import REFRESH_COALESCE
 from conftest import wait_until
 
 SECRET = "vfy_secret_DO_NOT_SHOW_0123456789"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_key_is_nowhere_on_screen_in_notifications_or_screenshots(run_app, demo_api, clock):
@@ -65,7 +65,7 @@ def test_key_is_not_in_settings_repr_or_help():
 
 
 def test_no_committed_screenshot_or_snapshot_holds_a_key():
-    pictures = [*ROOT.glob("screenshots/*.svg"), *ROOT.glob("tests/__snapshots__/**/*.svg")]
+    pictures = [*ROOT.glob("screenshots/*.svg"), *ROOT.glob("tests/**/__snapshots__/**/*.svg")]
     assert pictures
     for picture in pictures:
         text = picture.read_text(encoding="utf-8")

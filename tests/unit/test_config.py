@@ -540,7 +540,7 @@ def test_repr_shows_every_field_and_redacts_the_key(tmp_path):
 
 
 def test_the_readme_holds_the_table_rendered_from_the_settings():
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     start, end = "<!-- settings-table -->\n", "<!-- /settings-table -->"
     assert readme.count(start) == 1 and readme.count(end) == 1
     shown = readme.split(start, 1)[1].split(end, 1)[0]

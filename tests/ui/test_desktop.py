@@ -9,7 +9,7 @@ import sys
 
 from batch_tui.ui.desktop import notification_sequence, tmux_passthrough
 from conftest import TEST_KEY, soonest_to_finish, wait_until
-from test_hooks import RECORDER, recorded
+from unit.test_hooks import RECORDER, recorded
 
 HOSTILE = "evil\x1b]777;notify;fake;pwned\x07\x1b\\\x9c\x9d52;c;aGk=\x07\x00\x7f;x"
 

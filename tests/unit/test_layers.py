@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "tui" / "batch_tui"
+PACKAGE = Path(__file__).resolve().parents[2] / "tui" / "batch_tui"
 
 #: The bottom layer: everyone may import these.
 BOTTOM = frozenset({"__init__", "core"})

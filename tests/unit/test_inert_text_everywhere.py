@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-UI = Path(__file__).resolve().parents[1] / "tui" / "batch_tui" / "ui"
+UI = Path(__file__).resolve().parents[2] / "tui" / "batch_tui" / "ui"
 SHOWN_BY = {"notify", "update", "Static", "Label", "Button"}
 
 

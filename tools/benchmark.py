@@ -3,9 +3,9 @@
 Not a test: it measures and prints a table (the README's "Performance" section
 quotes it). From the repository root:
 
-    .venv/bin/python tests/benchmark.py            # the full run, about 32 minutes
-    .venv/bin/python tests/benchmark.py --quick    # shorter runs, for a rough look
-    .venv/bin/python tests/benchmark.py --only 6   # one benchmark (repeatable)
+    .venv/bin/python tools/benchmark.py            # the full run, about 32 minutes
+    .venv/bin/python tools/benchmark.py --quick    # shorter runs, for a rough look
+    .venv/bin/python tools/benchmark.py --only 6   # one benchmark (repeatable)
 
 1. Request cost: 200 batches, 20 active, interval 2 s, rate limit off; batch-tui's
    engine against the naive baseline (one loop per batch calling
@@ -53,6 +53,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+# The shared test helpers (the demo server in its own process) live in tests/.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from batch_tui.api.client import CheckClient  # noqa: E402
 from batch_tui.api.errors import ApiError  # noqa: E402
