@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from textual.css.query import NoMatches
+from textual.notifications import Notification
 from textual.pilot import Pilot
 
 from batch_tui import session
 from batch_tui.core.clock import FakeClock
-from batch_tui.settings.config import Settings
 from batch_tui.core.defaults import DEFAULT_COLUMNS
 from batch_tui.demo.server import DemoServer
+from batch_tui.integrations.watchlist import WatchList
+from batch_tui.settings.config import Settings, resolve_settings
 from batch_tui.ui.app import BatchTUI
 from batch_tui.ui.screens.dashboard import Dashboard
 from batch_tui.ui.screens.history import HistoryScreen
+from batch_tui.ui.screens.results import ResultsScreen
 from batch_tui.ui.widgets.batch_list import BatchList
-from batch_tui.integrations.watchlist import WatchList
-from conftest import TEST_KEY, wait_until
+from helpers import TEST_KEY, wait_until
 
 #: Long enough that, on a frozen clock, nothing is polled again unless a test asks.
 TEST_INTERVAL = 30.0
@@ -198,3 +201,90 @@ async def with_history(pilot, clock: FakeClock) -> None:
     dashboard.alerts.flush()
     dashboard.alerts.tell_stalls()
     await settled(pilot)
+
+
+def notifications(app: BatchTUI) -> list[Notification]:
+    """The notifications the app holds, oldest first: what its toasts show or showed.
+
+    Textual keeps them in a private attribute; this is the one place the tests read it."""
+    return list(app._notifications)
+
+
+def first_with_status(simulator, status: str) -> dict:
+    """The newest batch the simulator shows in this status."""
+    rows = simulator.list_json(limit=100)["data"]
+    return next(row for row in rows if row["status"] == status)
+
+
+async def move_to(pilot, batch_id: str) -> None:
+    """Move the list cursor down (with j) until it rests on ``batch_id``."""
+    table = pilot.app.screen.query_one(BatchList)
+    target = table.get_row_index(batch_id)
+    await pilot.press(*(["k"] * table.cursor_row))
+    await pilot.press(*(["j"] * target))
+    await settled(pilot)
+    assert table.current_batch_id == batch_id
+
+
+def posts(demo_api) -> list[str]:
+    """The paths the demo server was sent a POST to, in order (cancels)."""
+    return [path for method, path in demo_api.request_log if method == "POST"]
+
+
+async def highlight_where(pilot, predicate) -> str:
+    """Move the cursor to the first batch whose snapshot matches, and wait for it."""
+    app = pilot.app
+    table = app.dashboard.query_one(BatchList)
+    target = next(i for i, s in app.monitor.snapshots.items() if predicate(s.batch))
+    table.move_cursor(table.get_row_index(target))
+    await settled(pilot)
+    await wait_until(lambda: app.dashboard.error_rows.has_detail, pilot=pilot)
+    await pilot.pause()
+    return target
+
+
+def failed_validation(batch) -> bool:
+    """The demo's failed batch: it failed validation (its rows come with its detail)."""
+    return batch.status == "failed"
+
+
+async def open_results(pilot, name: str) -> ResultsScreen:
+    """Highlight the batch called ``name``, press Enter and wait for its first page."""
+    app = pilot.app
+    await highlight_named(pilot, name)
+    await pilot.press("enter")
+    screen = app.screen
+    assert isinstance(screen, ResultsScreen)
+    await wait_until(lambda: screen.total is not None, pilot=pilot)
+    await pilot.pause()
+    return screen
+
+
+def write_two_profiles(tmp_path: Path, alpha_url: str, beta_url: str) -> Path:
+    """A config with profiles alpha (key in the file) and beta (key in $BETA_KEY)."""
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "interval = 30\n"
+        f'[profiles.alpha]\nbase_url = "{alpha_url}"\napi_key = "vfy_alpha"\ncolor = "green"\n'
+        f'[profiles.beta]\nbase_url = "{beta_url}"\nkey_env = "BETA_KEY"\ncolor = "red"\n',
+        encoding="utf-8",
+    )
+    path.chmod(0o600)
+    return path
+
+
+@asynccontextmanager
+async def dashboard_on(path: Path, clock, profile: str = "alpha", notifications=False):
+    """The app as the command line builds it, on ``profile``, able to switch."""
+    env = {"BETA_KEY": "vfy_beta"}
+
+    def resolve(name: str):
+        return resolve_settings(cli={"config": str(path), "profile": name}, env=env)
+
+    settings = resolve(profile)
+    app = session.make_app(
+        settings, clock=clock, watchlist=session.profile_watchlist(settings), resolve=resolve
+    )
+    async with app.run_test(size=SIZE, notifications=notifications) as pilot:
+        await settled(pilot)
+        yield pilot

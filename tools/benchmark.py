@@ -53,6 +53,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+# The app keeps its watch list and local store here, never in the user's own state directory.
+os.environ.setdefault("BATCH_TUI_STATE_DIR", tempfile.mkdtemp(prefix="batch-tui-state-"))
 # The shared test helpers (the demo server in its own process) live in tests/.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
@@ -65,7 +67,7 @@ from batch_tui.demo.server import DemoApi, DemoServer  # noqa: E402
 from batch_tui.demo.simulator import Simulator  # noqa: E402
 from batch_tui.monitor.monitor import BatchMonitor, Change, Snapshot  # noqa: E402
 from batch_tui.store import Store, StoredBatch  # noqa: E402
-from conftest import start_demo_process  # noqa: E402
+from helpers import start_demo_process  # noqa: E402
 
 KEY = "vfy_benchmark_key"
 ROOT = Path(__file__).resolve().parents[1]
@@ -180,7 +182,8 @@ def bench_request_cost(duration: float) -> list[tuple[str, str, str]]:
             (
                 f"1. request cost, {name}",
                 f"{per_minute:.0f} req/min; age p50 {percentile(ages, 0.5):.2f} s, "
-                f"p95 {percentile(ages, 0.95):.2f} s ({percentile(ages, 0.95) / interval:.2f}x interval)",
+                f"p95 {percentile(ages, 0.95):.2f} s "
+                f"({percentile(ages, 0.95) / interval:.2f}x interval)",
                 "",
             )
         )
@@ -488,7 +491,8 @@ def bench_soak(polls: int) -> list[tuple[str, str, str]]:
     return [
         (
             f"4. soak, {polls:,} polls",
-            f"RSS {before:.0f} MB after 1,000 polls, {after:.0f} MB after {polls:,}: +{after - before:.1f} MB",
+            f"RSS {before:.0f} MB after 1,000 polls, "
+            f"{after:.0f} MB after {polls:,}: +{after - before:.1f} MB",
             "<= +5 MB",
         )
     ]
@@ -504,7 +508,8 @@ def bench_start(runs: int = 5) -> list[tuple[str, str, str]]:
     return [
         (
             "5. start-up to first rows",
-            f"median {statistics.median(times):.2f} s of {runs} (min {min(times):.2f}, max {max(times):.2f})",
+            f"median {statistics.median(times):.2f} s of {runs} "
+            f"(min {min(times):.2f}, max {max(times):.2f})",
             "<= 1.0 s",
         )
     ]
@@ -895,7 +900,8 @@ def bench_history_screen(rows: int = 200_000) -> list[tuple[str, str, str]]:
             "≤ 250 ms",
         ),
         (
-            f"7. one day's batches listed (the first {len(listed):,} of its {max(d.batches for d in days):,})",
+            f"7. one day's batches listed "
+            f"(the first {len(listed):,} of its {max(d.batches for d in days):,})",
             f"{statistics.median(day_ms):.0f} ms",
             "≤ 250 ms",
         ),
@@ -951,7 +957,8 @@ def main() -> None:
     if history_results:
         print_history_table(history_results)
     print(
-        f"\n{os.cpu_count()} cores, Python {sys.version.split()[0]}, {time.monotonic() - started:.0f} s"
+        f"\n{os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"{time.monotonic() - started:.0f} s"
     )
 
 

@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+# The app keeps its watch list and local store here, never in the user's own state directory.
+os.environ.setdefault("BATCH_TUI_STATE_DIR", tempfile.mkdtemp(prefix="batch-tui-state-"))
 os.environ["TZ"] = "UTC"  # the history screen's local days
 time.tzset()
 HERE = Path(__file__).resolve().parent
@@ -30,12 +32,12 @@ from apphelpers import (  # noqa: E402
 )
 from batch_tui import session  # noqa: E402
 from batch_tui.core.clock import FakeClock  # noqa: E402
-from batch_tui.settings.config import resolve_settings  # noqa: E402
 from batch_tui.demo.faults import Faults  # noqa: E402
 from batch_tui.demo.server import DemoApi, DemoServer  # noqa: E402
 from batch_tui.demo.simulator import Simulator  # noqa: E402
+from batch_tui.settings.config import resolve_settings  # noqa: E402
 from batch_tui.ui.screens.bulk_outcome import BulkOutcomeScreen  # noqa: E402
-from conftest import EPOCH, SEED, wait_until  # noqa: E402
+from helpers import EPOCH, SEED, wait_until  # noqa: E402
 
 OUT = HERE.parent / "screenshots"
 

@@ -39,7 +39,8 @@ import time
 from pathlib import Path
 
 from benchmark import PtyApp, wait_for_rows
-from conftest import start_demo_process
+
+from helpers import start_demo_process
 
 SAMPLE_EVERY = 30.0
 BASELINE_AT = 120.0

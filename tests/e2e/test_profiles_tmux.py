@@ -5,13 +5,7 @@ from __future__ import annotations
 import re
 import sys
 
-import test_tmux
-from test_tmux import clean_env
-
-pytestmark = test_tmux.pytestmark
-# The same fixtures as the other tmux tests: a private tmux server, demo processes.
-tmux = test_tmux.tmux
-demo_process = test_tmux.demo_process
+from terminal import clean_env
 
 IDS = re.compile(r"batch_[0-9a-f]{12}")
 

@@ -6,13 +6,7 @@ from __future__ import annotations
 import json
 import sys
 
-import test_tmux
-from test_tmux import clean_env, terminal_was_driven
-
-pytestmark = test_tmux.pytestmark
-# The same fixtures as the other tmux tests: a private tmux server, demo processes.
-tmux = test_tmux.tmux
-demo_process = test_tmux.demo_process
+from terminal import clean_env, terminal_was_driven
 
 HOOK = "import os, sys; open(sys.argv[1], 'a').write(os.environ['BATCH_EVENT'] + ' ' + os.environ['BATCH_ID'] + '\\n')"
 
@@ -33,7 +27,7 @@ def test_stalls_and_unaccounted_items_are_shown_told_and_hooked(tmux, tmp_path, 
         env,
     )
     tmux.wait_for(lambda s: "connected" in s and "incomplete" in s)
-    tmux.wait_for(lambda s: "stalled" in s and "Batch stalled" in s, timeout=40)
+    tmux.wait_for(lambda s: "stalled" in s and "Batch stalled" in s, timeout=90)
     assert terminal_was_driven(tmux.screen(attributes=True)) == []
     told = events.read_text().split()
     assert "stalled" in told and "completed" not in told  # history finished: no hook

@@ -3,16 +3,16 @@ notification, against the demo server on a frozen clock."""
 
 from __future__ import annotations
 
-from apphelpers import cell, highlight_named, make_app, screen_text, settled
+from apphelpers import cell, highlight_named, make_app, notifications, screen_text, settled
 from batch_tui.api.models import Batch
 from batch_tui.monitor.alarms import BatchEvent
 from batch_tui.monitor.monitor import Change
 from batch_tui.ui.alerts import stalled_message
-from conftest import wait_until
+from helpers import wait_until
 
 
 def told(app, title: str) -> list[str]:
-    return [n.message for n in app._notifications if n.title == title]
+    return [n.message for n in notifications(app) if n.title == title]
 
 
 async def test_a_stalled_batch_is_marked_in_its_row_and_detail_until_it_moves(
@@ -69,7 +69,7 @@ async def test_a_batch_completing_with_items_unaccounted_for_is_marked_and_told(
             "Incomplete: 12 items unaccounted for."
         ]
         assert all(
-            n.severity == "warning" for n in app._notifications if n.title == "Batch finished"
+            n.severity == "warning" for n in notifications(app) if n.title == "Batch finished"
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from apphelpers import SIZE
+from apphelpers import SIZE, notifications
 from batch_tui.monitor.monitor import Change, Snapshot
 from batch_tui.ui.alerts import ALARM_TIMEOUT, ALARM_TITLE
 from batch_tui.ui.app import MAX_NOTIFICATIONS
@@ -31,7 +31,7 @@ def failing(app, n: int) -> dict[str, Snapshot]:
 
 
 def alarms_shown(app) -> list[str]:
-    return [n.message for n in app._notifications if n.title == ALARM_TITLE]
+    return [n.message for n in notifications(app) if n.title == ALARM_TITLE]
 
 
 async def test_alarms_are_one_notification_naming_the_recent_ones(run_app, clock):
@@ -61,6 +61,6 @@ async def test_no_more_than_a_few_notifications_at_once(run_app, clock):
         for k in range(10):
             app.notify(f"export {k} written", markup=False)
         await pilot.pause()
-        assert [n.message for n in app._notifications] == [
+        assert [n.message for n in notifications(app)] == [
             f"export {k} written" for k in range(10 - MAX_NOTIFICATIONS, 10)
         ]

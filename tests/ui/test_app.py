@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-from apphelpers import cell, list_ids, screen_text, settled
+from apphelpers import (
+    cell,
+    first_with_status,
+    list_ids,
+    move_to,
+    notifications,
+    posts,
+    screen_text,
+    settled,
+)
 from batch_tui.core.format import compact
 from batch_tui.monitor.scheduler import REFRESH_COALESCE
 from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorsTable
-from conftest import wait_until
-
-
-def first_with_status(simulator, status: str) -> dict:
-    """The newest batch the simulator shows in this status."""
-    rows = simulator.list_json(limit=100)["data"]
-    return next(row for row in rows if row["status"] == status)
-
-
-async def move_to(pilot, batch_id: str) -> None:
-    """Move the list cursor down (with j) until it rests on ``batch_id``."""
-    table = pilot.app.screen.query_one(BatchList)
-    target = table.get_row_index(batch_id)
-    await pilot.press(*(["k"] * table.cursor_row))
-    await pilot.press(*(["j"] * target))
-    await settled(pilot)
-    assert table.current_batch_id == batch_id
-
-
-def posts(demo_api) -> list[str]:
-    return [path for method, path in demo_api.request_log if method == "POST"]
+from helpers import wait_until
 
 
 async def test_start_up_lists_every_batch_with_its_status(run_app, clock, simulator):
@@ -104,7 +93,7 @@ async def test_confirmed_cancel_sends_one_post_and_the_row_turns_cancelled(
         await pilot.press("y")
         await wait_until(lambda: cell(app, target["id"], "status") == "cancelled", pilot=pilot)
         assert posts(demo_api) == [f"/v1/batch/{target['id']}/cancel"]
-        assert any("cancelled successfully" in n.message for n in app._notifications)
+        assert any("cancelled successfully" in n.message for n in notifications(app))
 
 
 async def test_enter_never_confirms_and_repeated_keys_send_one_post(
@@ -148,7 +137,7 @@ async def test_cancel_on_a_completed_batch_is_refused_with_a_reason(
         await move_to(pilot, done["id"])
         await pilot.press("c")
         assert not isinstance(app.screen, ConfirmCancel)
-        messages = [n.message for n in app._notifications]
+        messages = [n.message for n in notifications(app)]
         assert any("is completed" in m and "can be cancelled" in m for m in messages)
         assert posts(demo_api) == []
 
@@ -341,7 +330,7 @@ async def test_a_refused_cancel_shows_the_server_message_and_refetches_the_batch
         gets_before = demo_api.request_log.count(("GET", f"/v1/batch/{target['id']}"))
         await pilot.press("y")
         await wait_until(
-            lambda: any("Batch not found" in n.message for n in app._notifications), pilot=pilot
+            lambda: any("Batch not found" in n.message for n in notifications(app)), pilot=pilot
         )
         demo_api.faults.clear()
         await wait_until(
@@ -367,7 +356,7 @@ async def test_a_confirm_after_the_batch_finished_sends_nothing(
         await pilot.press("y")
         await pilot.pause()
         assert posts(demo_api) == []
-        assert any("nothing was sent" in n.message for n in app._notifications)
+        assert any("nothing was sent" in n.message for n in notifications(app))
 
 
 async def test_a_cancel_that_breaks_unexpectedly_says_so(run_app, simulator, monkeypatch):
@@ -382,7 +371,7 @@ async def test_a_cancel_that_breaks_unexpectedly_says_so(run_app, simulator, mon
         await move_to(pilot, target["id"])
         await pilot.press("c", "y")
         await wait_until(
-            lambda: any(n.title == "Cancel failed" for n in app._notifications), pilot=pilot
+            lambda: any(n.title == "Cancel failed" for n in notifications(app)), pilot=pilot
         )
-        message = next(n.message for n in app._notifications if n.title == "Cancel failed")
+        message = next(n.message for n in notifications(app) if n.title == "Cancel failed")
         assert message == f"{target['id']}: internal error: RuntimeError: kaput"

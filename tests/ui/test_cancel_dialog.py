@@ -7,10 +7,10 @@ from itertools import product
 from textual.widgets import Button, Static
 from textual.widgets._toast import Toast
 
+from apphelpers import first_with_status, move_to, posts
 from batch_tui.core.format import count, money
 from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
-from conftest import wait_until
-from test_app import first_with_status, move_to, posts
+from helpers import wait_until
 
 
 async def test_the_dialog_shows_progress_and_cost_as_the_batch_moves_on(

@@ -11,10 +11,10 @@ import pytest
 
 from apphelpers import screen_text, settled
 from batch_tui.api.models import Batch
-from batch_tui.settings.config import ConfigError, resolve_settings
 from batch_tui.core.defaults import COLUMN_CHOICES, DEFAULT_COLUMNS
 from batch_tui.monitor.insight import Progress
 from batch_tui.monitor.monitor import Snapshot
+from batch_tui.settings.config import ConfigError, resolve_settings
 from batch_tui.ui import commands
 from batch_tui.ui.commands import COMMANDS
 from batch_tui.ui.keymap import command_ids, resolve_keymap
@@ -31,7 +31,7 @@ from batch_tui.ui.widgets.columns import (
     rough,
     row_width,
 )
-from conftest import cli_env, run_cli
+from helpers import cli_env, run_cli
 
 NOW = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
 CHOSEN = ("name", "status", "progress", "failed", "cost", "eta", "age")

@@ -3,11 +3,11 @@ exist shows as not found and is counted nowhere."""
 
 from __future__ import annotations
 
-from apphelpers import screen_text, settled
+from apphelpers import notifications, screen_text, settled
+from batch_tui.integrations.watchlist import WatchList
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorsTable
-from batch_tui.integrations.watchlist import WatchList
-from conftest import wait_until
+from helpers import wait_until
 
 MISSING_ID = "batch_doesnotexist"
 
@@ -77,6 +77,6 @@ async def test_warnings_from_before_the_start_are_shown_in_the_dashboard(run_app
     async with run_app(
         warnings=(readable,), watchlist=WatchList(corrupt), notifications=True
     ) as pilot:
-        warnings = [n.message for n in pilot.app._notifications if n.title == "Warning"]
+        warnings = [n.message for n in notifications(pilot.app) if n.title == "Warning"]
         assert warnings[0] == readable and "watched.json" in warnings[1]
         assert "others can read it" in screen_text(pilot.app)

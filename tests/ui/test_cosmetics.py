@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from apphelpers import SIZE, screen_text
+from apphelpers import SIZE, notifications, screen_text
 
 
 async def test_the_footer_offers_resume_while_paused(run_app):
@@ -23,7 +23,7 @@ async def test_y_says_the_id_was_sent_to_the_terminal_clipboard(run_app):
         app = pilot.app
         await pilot.press("y")
         await pilot.pause()
-        (message,) = [n.message for n in app._notifications if "clipboard" in n.message]
+        (message,) = [n.message for n in notifications(app) if "clipboard" in n.message]
         assert "Sent" in message and "terminal clipboard (OSC 52)" in message
         assert "Copied" not in message
 

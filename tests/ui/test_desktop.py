@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 import sys
 
+from apphelpers import notifications
 from batch_tui.ui.desktop import notification_sequence, tmux_passthrough
-from conftest import TEST_KEY, soonest_to_finish, wait_until
+from helpers import TEST_KEY, soonest_to_finish, wait_until
 from unit.test_hooks import RECORDER, recorded
 
 HOSTILE = "evil\x1b]777;notify;fake;pwned\x07\x1b\\\x9c\x9d52;c;aGk=\x07\x00\x7f;x"
@@ -95,9 +96,9 @@ async def test_a_failing_hook_is_told_on_screen_and_the_dashboard_goes_on(
         await pilot.press("r")
         expected = f"hook chat-hook: program not found (completed {spec.id})"
         await wait_until(
-            lambda: any(n.message == expected for n in app._notifications), pilot=pilot
+            lambda: any(n.message == expected for n in notifications(app)), pilot=pilot
         )
-        [told] = [n for n in app._notifications if n.message == expected]
+        [told] = [n for n in notifications(app) if n.message == expected]
         assert (told.title, told.severity) == ("Hook", "warning")
         await pilot.press("j")
         assert app.is_running

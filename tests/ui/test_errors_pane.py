@@ -7,38 +7,21 @@ import csv
 import pytest
 from textual.widgets import DataTable, Static
 
-from apphelpers import screen_text, settled
+from apphelpers import failed_validation, highlight_where, notifications, screen_text, settled
 from batch_tui.demo.server import DemoServer
 from batch_tui.demo.simulator import Simulator
 from batch_tui.ui.screens.error_text import ErrorText
 from batch_tui.ui.screens.results import ResultsScreen
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorsTable
-from conftest import EPOCH, SEED, wait_until
-
-
-async def highlight(pilot, predicate) -> str:
-    """Move the cursor to the first batch whose snapshot matches, and wait for it."""
-    app = pilot.app
-    table = app.dashboard.query_one(BatchList)
-    target = next(i for i, s in app.monitor.snapshots.items() if predicate(s.batch))
-    table.move_cursor(table.get_row_index(target))
-    await settled(pilot)
-    await wait_until(lambda: app.dashboard.error_rows.has_detail, pilot=pilot)
-    await pilot.pause()
-    return target
-
-
-def failed_validation(batch) -> bool:
-    """The demo's failed batch: it failed validation (its rows come with its detail)."""
-    return batch.status == "failed"
+from helpers import EPOCH, SEED, wait_until
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 36), (200, 45)])
 async def test_tab_moves_the_focus_to_the_errors_and_enter_opens_one_in_full(run_app, size):
     async with run_app(size=size) as pilot:
         app = pilot.app
-        await highlight(pilot, failed_validation)
+        await highlight_where(pilot, failed_validation)
         errors = app.dashboard.query_one(ErrorsTable)
         await pilot.press("tab")
         await pilot.pause()
@@ -71,7 +54,7 @@ def hostile(clock):
 async def test_a_ten_thousand_character_error_is_shown_whole_and_wrapped(run_app, hostile):
     async with run_app(server=hostile, size=(120, 36)) as pilot:
         app = pilot.app
-        await highlight(pilot, failed_validation)
+        await highlight_where(pilot, failed_validation)
         errors = app.dashboard.query_one(ErrorsTable)
         row = next(n for n, i in enumerate(errors.rows.validation) if len(i.error or "") >= 10_000)
         await pilot.press("tab")
@@ -90,7 +73,7 @@ async def test_results_of_a_batch_that_failed_validation_say_what_there_is(
     monkeypatch.chdir(tmp_path)
     async with run_app(size=(120, 36), notifications=True) as pilot:
         app = pilot.app
-        await highlight(pilot, failed_validation)
+        await highlight_where(pilot, failed_validation)
         kept = len(app.dashboard.highlighted.batch.validation_errors)
         await pilot.press("enter")
         screen = app.screen
@@ -104,14 +87,14 @@ async def test_results_of_a_batch_that_failed_validation_say_what_there_is(
         await pilot.pause()
         (path,) = tmp_path.glob("batch-tui-results-*.csv")
         assert len(list(csv.DictReader(path.open()))) == kept
-        told = [n.message for n in app._notifications if n.title == "Exported"]
+        told = [n.message for n in notifications(app) if n.title == "Exported"]
         assert told and told[-1].startswith(f"Wrote {kept} validation error")
 
 
 async def test_the_errors_title_says_what_the_failed_items_are_out_of(run_app):
     async with run_app(size=(120, 36)) as pilot:
         app = pilot.app
-        target = await highlight(pilot, lambda b: b.name == "Newsroom claims: morning desk")
+        target = await highlight_where(pilot, lambda b: b.name == "Newsroom claims: morning desk")
         await wait_until(lambda: target in app.monitor.item_errors, pilot=pilot)
         await settled(pilot)
         errors = app.dashboard.query_one(ErrorsTable)

@@ -12,7 +12,7 @@ import pytest
 from apphelpers import screen_text
 from batch_tui.demo.server import DemoServer
 from batch_tui.ui.app import BatchTUI
-from conftest import wait_until
+from helpers import wait_until
 
 INTERVAL = 5.0
 SIZE = (160, 36)

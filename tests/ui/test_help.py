@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from apphelpers import SIZE
+from apphelpers import SIZE, failed_validation, highlight_where, open_results
 from batch_tui.ui.screens.error_text import ErrorText
 from batch_tui.ui.screens.help import HelpScreen
 from batch_tui.ui.screens.results import ItemScreen
-from test_errors_pane import failed_validation, highlight
-from test_results_screen import open_results
 
 
 def rows(help_screen: HelpScreen) -> dict[str, str]:
@@ -36,7 +34,7 @@ async def test_question_mark_works_on_the_item_and_error_screens(run_app):
         assert isinstance(pilot.app.screen, HelpScreen)
         await pilot.press("escape", "escape", "escape")
         assert pilot.app.screen is pilot.app.dashboard
-        await highlight(pilot, failed_validation)
+        await highlight_where(pilot, failed_validation)
         await pilot.press("tab", "enter")
         assert isinstance(pilot.app.screen, ErrorText)
         await pilot.press("question_mark")

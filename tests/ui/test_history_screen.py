@@ -11,14 +11,14 @@ from datetime import UTC, datetime
 
 from textual.widgets import DataTable
 
-from apphelpers import history_shown, list_ids, screen_text, settled
+from apphelpers import history_shown, list_ids, notifications, screen_text, settled
 from batch_tui.api.models import Batch
 from batch_tui.monitor.snapshot import Snapshot
 from batch_tui.store import store_path
 from batch_tui.ui.screens.help import HelpScreen
 from batch_tui.ui.screens.history import HistoryScreen
 from batch_tui.ui.view import FinishedOn, ListView
-from conftest import TEST_KEY, soonest_to_finish, wait_until
+from helpers import TEST_KEY, soonest_to_finish, wait_until
 
 SIZE = (140, 40)
 
@@ -100,7 +100,7 @@ async def test_h_without_the_store_says_why(run_app):
         await pilot.press("h")
         await pilot.pause()
         assert app.screen is app.dashboard
-        said = [n.message for n in app._notifications if n.message.startswith("No history")]
+        said = [n.message for n in notifications(app) if n.message.startswith("No history")]
         assert said == [
             "No history: the local store is off (--no-store, or store = false in the config)"
         ]
@@ -116,7 +116,7 @@ async def test_h_with_an_unusable_store_names_the_problem(run_app, demo):
             await pilot.press("h")
             await pilot.pause()
             assert app.screen is app.dashboard
-            (said,) = [n.message for n in app._notifications if "No history" in n.message]
+            (said,) = [n.message for n in notifications(app) if "No history" in n.message]
             assert said.startswith("No history: the local store") and "not usable" in said
     finally:
         path.unlink()

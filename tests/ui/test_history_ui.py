@@ -3,12 +3,12 @@ and the status line says what is loaded and when the store is off."""
 
 from __future__ import annotations
 
-from apphelpers import screen_text, settled
+from apphelpers import notifications, screen_text, settled
 from batch_tui.demo.server import DemoApi, DemoServer
 from batch_tui.demo.simulator import Simulator
 from batch_tui.store import store_path
 from batch_tui.ui.widgets.status_bar import StatusBar
-from conftest import EPOCH, TEST_KEY, wait_until
+from helpers import EPOCH, TEST_KEY, wait_until
 
 
 def status_text(app) -> str:
@@ -125,13 +125,13 @@ async def test_a_burst_of_finishes_is_one_notification_and_one_bell(run_app, clo
             )
             for n in range(12)
         }
-        before = len(app._notifications)
+        before = len(notifications(app))
         alerts = app.dashboard.alerts
         for batch_id in snapshots:  # twelve finishes in quick succession
             alerts.tell(Change(finished=frozenset({batch_id})), snapshots)
         alerts.flush()
         await pilot.pause()
-        new = list(app._notifications)[before:]
+        new = notifications(app)[before:]
         assert [n.message for n in new] == ["12 batches finished: 10 completed, 2 failed."]
         assert rings == [1]
         alerts.tell(Change(finished=frozenset({"batch_burst00"})), snapshots)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import pytest
 
 from apphelpers import screen_text, settled
+from batch_tui.core.format import count
 from batch_tui.demo.server import DemoApi, DemoServer
 from batch_tui.demo.simulator import Simulator
-from batch_tui.core.format import count
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.batch_rows import PADDING
-from conftest import EPOCH, SEED
+from helpers import EPOCH, SEED
 
 SIZE = (120, 36)
 #: Bidi overrides and isolates: they would reorder what the user reads.

@@ -7,19 +7,27 @@ from datetime import UTC, datetime
 
 from textual.app import App
 
-from apphelpers import screen_text, settled
+from apphelpers import (
+    dashboard_on,
+    first_with_status,
+    move_to,
+    notifications,
+    posts,
+    screen_text,
+    settled,
+    write_two_profiles,
+)
 from batch_tui.api.models import Batch
+from batch_tui.core.format import money
 from batch_tui.demo.server import DemoApi, DemoServer
 from batch_tui.demo.simulator import Simulator
-from batch_tui.core.format import money
 from batch_tui.monitor.monitor import Snapshot
 from batch_tui.ui.marks import Marks
 from batch_tui.ui.screens.bulk_outcome import BulkOutcomeScreen
 from batch_tui.ui.screens.confirm_bulk_cancel import ConfirmBulkCancel
 from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
 from batch_tui.ui.widgets.marked_list import MARK_GLYPH, MarkedBatchList
-from conftest import EPOCH, SEED, wait_until
-from test_app import first_with_status, move_to, posts
+from helpers import EPOCH, SEED, wait_until
 
 
 def marked_rows(app) -> list[str]:
@@ -200,7 +208,7 @@ async def test_while_many_cancels_wait_for_the_budget_c_starts_no_second(
         await pilot.press("c")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmCancel)
-        assert any("Already cancelling" in n.message for n in app._notifications)
+        assert any("Already cancelling" in n.message for n in notifications(app))
         while not isinstance(app.screen, BulkOutcomeScreen):
             progress = app.monitor.status.cancelling
             if progress is not None and progress.waiting_until is not None:
@@ -313,10 +321,9 @@ async def test_no_profile_switch_while_the_marked_batches_are_being_cancelled(
     tmp_path, demo, demo_api, clock, simulator
 ):
     from batch_tui.ui.screens.profiles import ProfilePicker
-    from test_profile_switch import dashboard_on, write_config
 
     demo_api.limiter.limit = 6  # our share: 4 a minute, so the cancels wait for it
-    path = write_config(tmp_path, demo.url, demo.url)
+    path = write_two_profiles(tmp_path, demo.url, demo.url)
     async with dashboard_on(path, clock, notifications=True) as pilot:
         app = pilot.app
         await pilot.press("s", "asterisk", "c", "y")
@@ -324,7 +331,7 @@ async def test_no_profile_switch_while_the_marked_batches_are_being_cancelled(
         await pilot.press("P")
         await pilot.pause()
         assert not isinstance(app.screen, ProfilePicker)
-        assert any("switch profiles once" in n.message for n in app._notifications)
+        assert any("switch profiles once" in n.message for n in notifications(app))
         while not isinstance(app.screen, BulkOutcomeScreen):
             if waiting(app):
                 clock.set(app.monitor.status.cancelling.waiting_until)

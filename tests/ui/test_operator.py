@@ -8,10 +8,10 @@ import json
 from rich.color import Color
 from rich.segment import Segment
 
-from apphelpers import cell, highlight_named, list_ids, screen_text, settled
+from apphelpers import cell, highlight_named, list_ids, notifications, screen_text, settled
 from batch_tui.ui.screens.help import HelpScreen
 from batch_tui.ui.widgets.batch_list import BatchList
-from conftest import soonest_to_finish, wait_until
+from helpers import soonest_to_finish, wait_until
 
 SIZE = (140, 40)
 
@@ -162,7 +162,7 @@ async def test_e_and_shift_e_export_the_list_as_shown(run_app, clock, tmp_path, 
         assert all(r["status"] == "completed" for r in rows)
         (json_path,) = tmp_path.glob("*.json")
         assert [b["id"] for b in json.loads(json_path.read_text())] == shown
-        assert any(str(csv_path.name) in n.message for n in app._notifications)
+        assert any(str(csv_path.name) in n.message for n in notifications(app))
 
 
 async def finish_one_batch(pilot, clock, simulator) -> str:
@@ -172,7 +172,7 @@ async def finish_one_batch(pilot, clock, simulator) -> str:
     clock.set(spec.finishes_at + 1)
     await pilot.press("r")
     await wait_until(
-        lambda: any(n.title == "Batch finished" for n in app._notifications), pilot=pilot
+        lambda: any(n.title == "Batch finished" for n in notifications(app)), pilot=pilot
     )
     return spec.id
 
@@ -184,7 +184,7 @@ async def test_a_finished_batch_is_announced_with_the_bell(run_app, clock, simul
         app.bell = lambda: rings.append(1)
         finished = await finish_one_batch(pilot, clock, simulator)
         assert rings
-        message = next(n.message for n in app._notifications if n.title == "Batch finished")
+        message = next(n.message for n in notifications(app) if n.title == "Batch finished")
         assert finished in message and "completed" in message
 
 
@@ -204,7 +204,7 @@ async def test_a_high_failure_rate_raises_the_alarm_but_never_cancels(run_app, d
         assert [app.monitor.snapshots[i].batch.name for i in alarmed] == [
             "Newsroom claims: morning desk"
         ]
-        alarms = [n for n in app._notifications if n.title == "Failure-rate alarm"]
+        alarms = [n for n in notifications(app) if n.title == "Failure-rate alarm"]
         assert len(alarms) == 1 and "Consider cancelling" in alarms[0].message
         table = app.dashboard.query_one(BatchList)
         table.move_cursor(table.get_row_index(alarmed[0]))
@@ -215,7 +215,7 @@ async def test_a_high_failure_rate_raises_the_alarm_but_never_cancels(run_app, d
         clock.advance(30)
         await pilot.press("r")
         await settled(pilot)
-        assert len([n for n in app._notifications if n.title == "Failure-rate alarm"]) == 1
+        assert len([n for n in notifications(app) if n.title == "Failure-rate alarm"]) == 1
 
 
 async def test_pace_eta_and_burn_appear_once_there_is_history(run_app, clock, simulator):
@@ -314,7 +314,7 @@ async def test_a_adds_a_watched_id_that_is_remembered_and_x_forgets_it(run_app, 
         # A batch the API lists cannot be unwatched: it says why.
         table.move_cursor(0)
         await pilot.press("x")
-        assert any("only added ids" in n.message for n in app._notifications)
+        assert any("only added ids" in n.message for n in notifications(app))
 
 
 async def test_narrow_terminals_share_one_pane_and_tab_switches_it(run_app, clock):

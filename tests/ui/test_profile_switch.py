@@ -4,23 +4,27 @@ cancel question."""
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
-from pathlib import Path
-
 import pytest
 from textual.widgets import OptionList, Static
 
-from apphelpers import SIZE, list_ids, screen_text, settled
-from batch_tui import session
-from batch_tui.settings.config import resolve_settings
+from apphelpers import (
+    dashboard_on,
+    first_with_status,
+    list_ids,
+    move_to,
+    notifications,
+    posts,
+    screen_text,
+    settled,
+    write_two_profiles,
+)
 from batch_tui.demo.server import DemoApi, DemoServer
 from batch_tui.demo.simulator import Simulator
+from batch_tui.integrations.watchlist import WatchList, default_path
 from batch_tui.ui.screens.confirm_cancel import ConfirmCancel
 from batch_tui.ui.screens.profiles import ProfilePicker
 from batch_tui.ui.widgets.status_bar import StatusBar
-from batch_tui.integrations.watchlist import WatchList, default_path
-from conftest import EPOCH, wait_until
-from test_app import first_with_status, move_to, posts
+from helpers import EPOCH, wait_until
 
 
 @pytest.fixture
@@ -38,35 +42,6 @@ def other_api(other_simulator) -> DemoApi:
 def other(other_api):
     with DemoServer(other_api) as server:
         yield server
-
-
-def write_config(tmp_path: Path, alpha_url: str, beta_url: str) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        "interval = 30\n"
-        f'[profiles.alpha]\nbase_url = "{alpha_url}"\napi_key = "vfy_alpha"\ncolor = "green"\n'
-        f'[profiles.beta]\nbase_url = "{beta_url}"\nkey_env = "BETA_KEY"\ncolor = "red"\n',
-        encoding="utf-8",
-    )
-    path.chmod(0o600)
-    return path
-
-
-@asynccontextmanager
-async def dashboard_on(path: Path, clock, profile: str = "alpha", notifications=False):
-    """The app as the command line builds it, on ``profile``, able to switch."""
-    env = {"BETA_KEY": "vfy_beta"}
-
-    def resolve(name: str):
-        return resolve_settings(cli={"config": str(path), "profile": name}, env=env)
-
-    settings = resolve(profile)
-    app = session.make_app(
-        settings, clock=clock, watchlist=session.profile_watchlist(settings), resolve=resolve
-    )
-    async with app.run_test(size=SIZE, notifications=notifications) as pilot:
-        await settled(pilot)
-        yield pilot
 
 
 def status_text(app) -> str:
@@ -93,7 +68,7 @@ async def test_p_switches_to_the_other_server_and_back(
     alpha_ids = [row["id"] for row in simulator.list_json(limit=100)["data"]]
     beta_ids = [row["id"] for row in other_simulator.list_json(limit=100)["data"]]
     assert not set(alpha_ids) & set(beta_ids)
-    path = write_config(tmp_path, demo.url, other.url)
+    path = write_two_profiles(tmp_path, demo.url, other.url)
     async with dashboard_on(path, clock) as pilot:
         app = pilot.app
         assert list_ids(app) == alpha_ids
@@ -114,7 +89,7 @@ async def test_p_switches_to_the_other_server_and_back(
 
 
 async def test_the_profile_column_names_the_profile_in_use(tmp_path, clock, demo, other):
-    path = write_config(tmp_path, demo.url, other.url)
+    path = write_two_profiles(tmp_path, demo.url, other.url)
     path.write_text('columns = ["name", "profile"]\n' + path.read_text(), encoding="utf-8")
     async with dashboard_on(path, clock) as pilot:
         app = pilot.app
@@ -126,7 +101,7 @@ async def test_the_profile_column_names_the_profile_in_use(tmp_path, clock, demo
 
 
 async def test_the_switcher_lists_every_profile_and_marks_the_current_one(tmp_path, clock, demo):
-    path = write_config(tmp_path, demo.url, "https://beta.example.com")
+    path = write_two_profiles(tmp_path, demo.url, "https://beta.example.com")
     path.write_text(
         path.read_text() + '[profiles.broken]\nkey_env = "NOT_SET_ANYWHERE"\n', encoding="utf-8"
     )
@@ -146,13 +121,13 @@ async def test_the_switcher_lists_every_profile_and_marks_the_current_one(tmp_pa
 async def test_an_unusable_profile_is_refused_and_the_dashboard_stays(
     tmp_path, clock, demo, other, simulator
 ):
-    path = write_config(tmp_path, demo.url, other.url)
+    path = write_two_profiles(tmp_path, demo.url, other.url)
     path.write_text(path.read_text() + '[profiles.broken]\nkey_env = "NOPE"\n', encoding="utf-8")
     async with dashboard_on(path, clock, notifications=True) as pilot:
         app = pilot.app
         await pilot.press("P", "j", "j", "enter")
         await wait_until(
-            lambda: any("$NOPE, which is not set" in n.message for n in app._notifications),
+            lambda: any("$NOPE, which is not set" in n.message for n in notifications(app)),
             pilot=pilot,
         )
         assert app.profile == "alpha" and app.monitor.status.state == "ok"
@@ -162,7 +137,7 @@ async def test_an_unusable_profile_is_refused_and_the_dashboard_stays(
 async def test_the_cancel_question_names_the_profile(
     tmp_path, clock, demo, other, other_simulator, other_api
 ):
-    path = write_config(tmp_path, demo.url, other.url)
+    path = write_two_profiles(tmp_path, demo.url, other.url)
     async with dashboard_on(path, clock) as pilot:
         app = pilot.app
         await switch(pilot, "beta")
@@ -178,7 +153,7 @@ async def test_the_cancel_question_names_the_profile(
 
 
 async def test_each_profile_remembers_its_own_watch_list(tmp_path, clock, demo, other):
-    path = write_config(tmp_path, demo.url, other.url)
+    path = write_two_profiles(tmp_path, demo.url, other.url)
     for name in ("alpha", "beta"):
         default_path(name).unlink(missing_ok=True)
     async with dashboard_on(path, clock) as pilot:
@@ -201,8 +176,8 @@ async def test_p_without_profiles_says_so_in_one_line(run_app):
     async with run_app(notifications=True) as pilot:
         app = pilot.app
         await pilot.press("P")
-        await wait_until(lambda: bool(app._notifications), pilot=pilot)
-        messages = [n.message for n in app._notifications]
+        await wait_until(lambda: bool(notifications(app)), pilot=pilot)
+        messages = [n.message for n in notifications(app)]
         assert any(m.startswith("No profiles: add [profiles.NAME] tables") for m in messages)
         assert all("\n" not in m for m in messages)
         assert app.screen is app.dashboard
@@ -211,7 +186,7 @@ async def test_p_without_profiles_says_so_in_one_line(run_app):
 async def test_the_palette_and_the_help_offer_the_switch(tmp_path, clock, demo, other):
     from batch_tui.ui import commands
 
-    path = write_config(tmp_path, demo.url, other.url)
+    path = write_two_profiles(tmp_path, demo.url, other.url)
     async with dashboard_on(path, clock) as pilot:
         app = pilot.app
         entries = {c.title: c for c in commands.palette(app.dashboard)}
@@ -238,7 +213,7 @@ async def test_a_switch_that_cannot_be_built_keeps_the_dashboard(tmp_path, clock
     def broken(settings):
         raise OSError("[bold]disk full")
 
-    path = write_config(tmp_path, demo.url, other.url)
+    path = write_two_profiles(tmp_path, demo.url, other.url)
     async with dashboard_on(path, clock, notifications=True) as pilot:
         app = pilot.app
         shown = list_ids(app)
@@ -246,7 +221,7 @@ async def test_a_switch_that_cannot_be_built_keeps_the_dashboard(tmp_path, clock
         await pilot.press("P", "j", "enter")
         await wait_until(
             lambda: any(
-                "Cannot switch: OSError: [bold]disk full" in n.message for n in app._notifications
+                "Cannot switch: OSError: [bold]disk full" in n.message for n in notifications(app)
             ),
             pilot=pilot,
         )

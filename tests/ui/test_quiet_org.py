@@ -9,7 +9,7 @@ from apphelpers import TEST_INTERVAL
 from batch_tui.demo.simulator import Simulator
 from batch_tui.monitor.planning import DISCOVERY_FACTOR
 from batch_tui.ui.widgets.status_bar import StatusBar
-from conftest import EPOCH, SEED, wait_until
+from helpers import EPOCH, SEED, wait_until
 
 DISCOVERY_EVERY = TEST_INTERVAL * DISCOVERY_FACTOR
 

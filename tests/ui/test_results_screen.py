@@ -4,21 +4,9 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Static
 
-from apphelpers import SIZE, highlight_named, screen_text
+from apphelpers import SIZE, highlight_named, notifications, open_results, screen_text
 from batch_tui.ui.screens.results import ResultsScreen
-from conftest import wait_until
-
-
-async def open_results(pilot, name: str) -> ResultsScreen:
-    """Highlight the batch called ``name``, press Enter and wait for its first page."""
-    app = pilot.app
-    await highlight_named(pilot, name)
-    await pilot.press("enter")
-    screen = app.screen
-    assert isinstance(screen, ResultsScreen)
-    await wait_until(lambda: screen.total is not None, pilot=pilot)
-    await pilot.pause()
-    return screen
+from helpers import wait_until
 
 
 async def test_results_draw_title_footer_and_notifications_at_once(run_app, tmp_path, monkeypatch):
@@ -106,7 +94,7 @@ async def test_a_failed_export_names_the_path(run_app, tmp_path, monkeypatch):
         (tmp_path / f"batch-tui-results-{screen.subject.id}-20260115-100000.csv").mkdir()
         await pilot.press("e")
         await pilot.pause()
-        failures = [n.message for n in pilot.app._notifications if n.severity == "error"]
+        failures = [n.message for n in notifications(pilot.app) if n.severity == "error"]
         assert len(failures) == 2
         for message in failures:
             assert message.startswith(f"Export failed: cannot write {tmp_path}/batch-tui-")

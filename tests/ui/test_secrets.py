@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from apphelpers import screen_text
+from apphelpers import notifications, screen_text
 from batch_tui.api.client import CheckClient
 from batch_tui.api.errors import ApiError
-from batch_tui.settings.config import ConfigError, resolve_settings
 from batch_tui.monitor.scheduler import REFRESH_COALESCE
-from conftest import wait_until
+from batch_tui.settings.config import ConfigError, resolve_settings
+from helpers import wait_until
 
 SECRET = "vfy_secret_DO_NOT_SHOW_0123456789"
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +40,7 @@ async def test_key_is_nowhere_on_screen_in_notifications_or_screenshots(run_app,
         await wait_until(lambda: app.monitor.status.state == "unauthorized", pilot=pilot)
         await pilot.pause()
         seen += [screen_text(app), app.export_screenshot()]
-        seen += [f"{n.title} {n.message}" for n in app._notifications]
+        seen += [f"{n.title} {n.message}" for n in notifications(app)]
         seen += [repr(app.monitor.client), repr(app.monitor.status), str(app.monitor.snapshots)]
     for text in seen:
         assert SECRET not in text

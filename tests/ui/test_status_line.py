@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from textual.widgets._toast import ToastRack
 
-from apphelpers import screen_text
+from apphelpers import notifications, screen_text
 from batch_tui.monitor.monitor import MonitorStatus
 from batch_tui.ui.widgets.status_bar import StatusBar, status_line
-from conftest import EPOCH, wait_until
+from helpers import EPOCH, wait_until
 
 ERROR = "connection failed: GET /v1/batch: All connection attempts failed"
 
@@ -71,7 +71,7 @@ async def test_repeated_notifications_merge_and_the_status_line_stays_visible(ru
         app = pilot.app
         await pilot.press(*["minus"] * 10)
         await pilot.pause()
-        polling = [n for n in app._notifications if n.title == "Polling"]
+        polling = [n for n in notifications(app) if n.title == "Polling"]
         assert len(polling) == 1 and polling[0].message == "Polling every 0.5s."
         rack = app.screen.query_one(ToastRack)
         bar = app.dashboard.query_one(StatusBar)

@@ -18,7 +18,7 @@ from textual.widgets import Static
 from textual.widgets._toast import Toast, ToastHolder, ToastRack
 
 from batch_tui.ui.toast_leaks import release_closed_toasts
-from conftest import wait_until
+from helpers import wait_until
 
 
 class _Notifier(App[None]):

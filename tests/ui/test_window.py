@@ -14,7 +14,7 @@ from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.store import Store, store_path
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.status_bar import StatusBar
-from conftest import EPOCH, TEST_KEY, advance, run_due, wait_until
+from helpers import EPOCH, TEST_KEY, advance, run_due, wait_until
 
 KEEP = 20
 

@@ -8,11 +8,11 @@ import json
 from datetime import UTC, datetime
 
 from batch_tui.api.models import Batch
-from batch_tui.settings.config import Settings
 from batch_tui.headless.status import run_status
 from batch_tui.monitor.alarms import StallWatch, alarm_fields, unaccounted
 from batch_tui.monitor.monitor import BatchMonitor, Change
-from conftest import TEST_KEY, advance, run_due, soonest_to_finish
+from batch_tui.settings.config import Settings
+from helpers import TEST_KEY, advance, run_due, soonest_to_finish
 
 STALL_AFTER = 60.0
 

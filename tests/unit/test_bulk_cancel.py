@@ -9,7 +9,7 @@ from batch_tui.api.client import CheckClient
 from batch_tui.demo.server import DemoApi, DemoServer
 from batch_tui.monitor.bulk import CANCELLED, FAILED, FINISHED
 from batch_tui.monitor.monitor import BatchMonitor
-from conftest import TEST_KEY, run_due, wait_until
+from helpers import TEST_KEY, run_due, wait_until
 
 
 def posts(api: DemoApi) -> list[str]:

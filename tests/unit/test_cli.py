@@ -12,7 +12,7 @@ import pytest
 
 from batch_tui import __version__
 from batch_tui.settings.config import SETTINGS
-from conftest import cli_env, run_cli
+from helpers import cli_env, run_cli
 
 SECRET = "vfy_secret_for_help_test"
 

@@ -26,7 +26,7 @@ from batch_tui.api.errors import (
 )
 from batch_tui.api.models import Batch, CancelResult, ValidationIssue
 from batch_tui.demo.server import DemoApi, DemoServer
-from conftest import EPOCH, TEST_KEY
+from helpers import EPOCH, TEST_KEY
 
 CANNOT_CANCEL_MESSAGE = "Cannot cancel batch. Batch not found or already completed/cancelled."
 

@@ -15,12 +15,8 @@ FILE_KEY = "vfy_from_the_config_file_456"
 KEY_ENV = "CHECK_API_KEY"
 
 
-@pytest.fixture(autouse=True)
-def no_real_config(tmp_path, monkeypatch) -> Path:
-    """Point the default config path into tmp_path so a developer's real config never leaks in."""
-    path = tmp_path / "default-config" / "config.toml"
-    monkeypatch.setattr(config, "default_config_path", lambda: path)
-    return path
+#: A developer's own config file never leaks in (the fixture is in conftest.py).
+pytestmark = pytest.mark.usefixtures("no_real_config")
 
 
 def write_config(tmp_path: Path, text: str, name: str = "config.toml") -> Path:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from batch_tui.demo.faults import SPEC_KEYS
-from conftest import start_demo_process
+from helpers import start_demo_process
 
 
 @pytest.fixture
@@ -64,18 +64,32 @@ def test_demo_server_with_a_hundred_thousand_batches_serves_any_page(serve):
 
 
 def test_demo_server_with_churn_serves_a_stream_of_short_batches(serve):
+    # The churn runs on the server's real clock, so the counts are checked against the
+    # time measured around the requests, never against a fixed sleep: a loaded machine
+    # that answers late sees more batches, and the bounds move with it.
+    started = time.monotonic()
     url = serve("--churn", "5", "--rate-limit", "0")
     headers = {"Authorization": "Bearer anything"}
     with httpx.Client(base_url=url, headers=headers) as http:
+        asked = time.monotonic()
         first = http.get("/v1/batch", params={"limit": 100}).json()
-        time.sleep(1.5)
-        later = http.get("/v1/batch", params={"limit": 100}).json()
-        statuses = {row["status"] for row in later["data"]}
+        answered = time.monotonic()
+        deadline = answered + 30
+        while True:
+            sent = time.monotonic()
+            later = http.get("/v1/batch", params={"limit": 100}).json()
+            received = time.monotonic()
+            new = later["pagination"]["total"] - first["pagination"]["total"]
+            statuses = {row["status"] for row in later["data"]}
+            if new >= 5 and {"pending", "validating", "processing", "completed"} <= statuses:
+                break
+            assert received < deadline, f"{new} new batches, statuses {statuses}"
+            time.sleep(0.1)
         one = http.get(f"/v1/batch/{later['data'][0]['id']}").json()
-    # A minute of history at the start, then five more a second.
-    assert 300 <= first["pagination"]["total"] <= 310
-    assert 5 <= later["pagination"]["total"] - first["pagination"]["total"] <= 10
-    assert {"pending", "validating", "processing", "completed"} <= statuses
+    # A minute of history at the start (its epoch is the whole second the server started
+    # in, so up to a second before we did), then five more a second.
+    assert 300 <= first["pagination"]["total"] <= 301 + 5 * (answered - started + 1)
+    assert 5 * (sent - answered) - 1 <= new <= 5 * (received - asked) + 1
     assert later["data"][0]["createdAt"] >= first["data"][0]["createdAt"]
     assert one["id"] == later["data"][0]["id"]
 

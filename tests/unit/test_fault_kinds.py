@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from batch_tui.demo.faults import Faults, FaultSpecError
-from conftest import EPOCH, TEST_KEY
+from helpers import EPOCH, TEST_KEY
 
 MiB = 1 << 20
 

@@ -17,7 +17,7 @@ import pytest
 from batch_tui.core.clock import FakeClock
 from batch_tui.demo.catalog import FIRST_FINISH, SLOT_PERIOD
 from batch_tui.demo.simulator import Simulator, SimulatorError
-from conftest import EPOCH, SEED
+from helpers import EPOCH, SEED
 
 DAY = 86_400
 STATUSES = (None, "pending", "validating", "processing", "completed", "failed", "cancelled")

@@ -12,7 +12,7 @@ import pytest
 
 from batch_tui.api.client import CheckClient
 from batch_tui.headless.status import watch_batch
-from conftest import TEST_KEY
+from helpers import TEST_KEY
 
 
 def run(*args: str) -> subprocess.CompletedProcess:

@@ -16,7 +16,7 @@ import pytest
 
 from batch_tui.api.client import CheckClient
 from batch_tui.headless.status import watch_batch
-from conftest import TEST_KEY, cli_env, run_cli
+from helpers import TEST_KEY, cli_env, run_cli
 from hostile_server import HostileServer, RawRequest, json_response
 
 DEEP = "[" * 100_000 + "]" * 100_000

@@ -15,11 +15,11 @@ from datetime import datetime
 
 import pytest
 
-from batch_tui.settings.config import Settings
 from batch_tui.demo.faults import Faults
 from batch_tui.demo.server import DemoApi, DemoServer
 from batch_tui.headless.status import run_status, run_watch
-from conftest import EPOCH, TEST_KEY, cli_env, run_cli, soonest_to_finish
+from batch_tui.settings.config import Settings
+from helpers import EPOCH, TEST_KEY, cli_env, run_cli, soonest_to_finish
 
 LINE = re.compile(r"^\d\d:\d\d:\d\d UTC  (\S+)  (\w+)  ")
 

@@ -14,13 +14,8 @@ import pytest
 from batch_tui.api.models import Batch
 from batch_tui.integrations.hooks import HookRunner
 from batch_tui.monitor.alarms import BatchEvent
-from conftest import TEST_KEY, wait_until
+from helpers import RECORDER, TEST_KEY, recorded, wait_until
 
-#: A hook that writes its argument list and environment to the file named first.
-RECORDER = (
-    "import json, os, sys; "
-    "open(sys.argv[1], 'a').write(json.dumps({'argv': sys.argv[2:], 'env': dict(os.environ)}) + '\\n')"
-)
 HOSTILE_NAME = "$(touch pwned); `touch pwned2` ; rm -rf ~ \x1b]0;owned\x07\x07 'q\" | tee x"
 
 
@@ -37,10 +32,6 @@ def event(kind: str = "completed", name: str = "Daily fact check", **more) -> Ba
         created_at=datetime(2026, 1, 15, 10, 0, tzinfo=UTC),
     )
     return BatchEvent(kind, "batch_abc123", batch, **more)
-
-
-def recorded(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 async def test_a_hook_runs_with_the_batch_in_its_environment_and_never_through_a_shell(
@@ -113,11 +104,13 @@ async def test_a_hook_that_hangs_is_killed_after_the_timeout_and_reported(tmp_pa
         "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
         "open(sys.argv[1], 'w').write(str(child.pid)); time.sleep(60)"
     )
-    runner = HookRunner([sys.executable, "-c", script, str(pid_file)], timeout=1.0)
+    # Three seconds: long enough that a busy machine has started both processes (and
+    # written the pid) before the hook is stopped.
+    runner = HookRunner([sys.executable, "-c", script, str(pid_file)], timeout=3.0)
     # Bounded: a hook's child holding its stderr open must not hold the runner.
-    problem = await asyncio.wait_for(runner.run(event("failure_alarm")), 5)
+    problem = await asyncio.wait_for(runner.run(event("failure_alarm")), 30)
     assert problem == (
-        f"hook {Path(sys.executable).name}: still running after 1s, stopped "
+        f"hook {Path(sys.executable).name}: still running after 3s, stopped "
         "(failure_alarm batch_abc123)"
     )
     child = Path(f"/proc/{pid_file.read_text()}/stat")

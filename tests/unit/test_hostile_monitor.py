@@ -9,7 +9,7 @@ from __future__ import annotations
 from batch_tui.monitor.backoff import MAX_SERVER_WAIT
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.monitor.scheduler import REFRESH_COALESCE
-from conftest import TEST_KEY, advance, run_due
+from helpers import TEST_KEY, advance, run_due
 
 
 async def test_an_absurd_retry_after_holds_five_minutes_at_most_and_r_probes_at_once(

@@ -38,7 +38,7 @@ from batch_tui.api.errors import (
     Unauthorized,
 )
 from batch_tui.api.models import MAX_BATCH_ID_CHARS, batch_id_problem
-from conftest import TEST_KEY
+from helpers import TEST_KEY
 from hostile_server import HostileServer, json_response, response
 
 NOW = 1_800_000_000.0  # a fixed "now" for the client, so reset times compare exactly

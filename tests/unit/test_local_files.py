@@ -15,19 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from batch_tui.settings import config
-from batch_tui.settings.config import ConfigError, read_config_file, resolve_settings
 from batch_tui.integrations.watchlist import WatchList
-from conftest import cli_env, run_cli
+from batch_tui.settings.config import ConfigError, read_config_file, resolve_settings
+from helpers import cli_env, run_cli
 
 KEY = "vfy_local_files_test_key"
 
 
-@pytest.fixture(autouse=True)
-def no_real_config(tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "default-config" / "config.toml"
-    monkeypatch.setattr(config, "default_config_path", lambda: path)
-    return path
+#: A developer's own config file never leaks in (the fixture is in conftest.py).
+pytestmark = pytest.mark.usefixtures("no_real_config")
 
 
 def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,7 @@ from batch_tui.api.client import CheckClient
 from batch_tui.demo.server import DemoApi, DemoServer
 from batch_tui.demo.simulator import Simulator
 from batch_tui.monitor.monitor import BatchMonitor
-from conftest import EPOCH, TEST_KEY, advance, run_due, soonest_to_finish, wait_until
+from helpers import EPOCH, TEST_KEY, advance, run_due, soonest_to_finish, wait_until
 
 
 def gets(demo_api: DemoApi, batch_id: str) -> int:

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from batch_tui.settings import config
-from batch_tui.settings.config import ConfigError, resolve_settings
 from batch_tui.core.paths import profile_dir
-from batch_tui.store import store_path
 from batch_tui.integrations.watchlist import WatchList, default_path
-from conftest import cli_env, run_cli
+from batch_tui.settings.config import ConfigError, resolve_settings
+from batch_tui.store import store_path
+from helpers import cli_env, run_cli
 
 TOP_KEY = "vfy_top_level_key_111"
 STAGING_KEY = "vfy_staging_key_222"
@@ -39,10 +38,8 @@ interval = 30
 """
 
 
-@pytest.fixture(autouse=True)
-def no_real_config(tmp_path, monkeypatch) -> None:
-    """A developer's own config file never leaks in."""
-    monkeypatch.setattr(config, "default_config_path", lambda: tmp_path / "none.toml")
+#: A developer's own config file never leaks in (the fixture is in conftest.py).
+pytestmark = pytest.mark.usefixtures("no_real_config")
 
 
 def write(tmp_path: Path, text: str = CONFIG, mode: int = 0o600) -> Path:

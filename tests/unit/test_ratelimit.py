@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from batch_tui.core.clock import FakeClock
 from batch_tui.demo.ratelimit import RateLimiter
-from conftest import EPOCH
+from helpers import EPOCH
 
 # EPOCH is 10:00:00 UTC, the start of a one-minute window.
 WINDOW_END = int(EPOCH) + 60

@@ -20,7 +20,7 @@ from batch_tui.monitor.listing import ORDER_NOTICE
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.monitor.snapshot import UNCONFIRMED
 from batch_tui.store import Store, store_path
-from conftest import EPOCH, TEST_KEY, advance, run_due, soonest_to_finish
+from helpers import EPOCH, TEST_KEY, advance, run_due, soonest_to_finish
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
@@ -189,8 +189,8 @@ async def test_a_corrupt_store_leaves_the_monitor_running_and_says_why(tmp_path,
     path = store_path(demo.url, TEST_KEY, tmp_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"\x00garbage" * 1000)
-    from batch_tui.settings.config import Settings
     from batch_tui.session import make_monitor
+    from batch_tui.settings.config import Settings
 
     settings = Settings(api_key=TEST_KEY, base_url=demo.url)
     import os
@@ -342,7 +342,7 @@ async def test_stored_history_is_drawn_only_when_wanted_and_costs_no_request(
     from batch_tui.api.models import Batch
     from batch_tui.monitor.persist import FIRST_ROWS
     from batch_tui.store import StoredBatch
-    from conftest import wait_until
+    from helpers import wait_until
 
     store = open_store(tmp_path, demo.url)
     old = datetime(2025, 1, 1, tzinfo=UTC).timestamp()

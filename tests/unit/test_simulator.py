@@ -10,7 +10,7 @@ import pytest
 
 from batch_tui.core.clock import FakeClock
 from batch_tui.demo.simulator import VALIDATION_ERRORS, Simulator, SimulatorError
-from conftest import EPOCH, SEED
+from helpers import EPOCH, SEED
 
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 CANNOT_CANCEL_MESSAGE = "Cannot cancel batch. Batch not found or already completed/cancelled."
