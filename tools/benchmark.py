@@ -1,6 +1,6 @@
 """Benchmarks of the polling engine and the dashboard, against the demo server.
 
-Not a test: it measures and prints a table (the README's "Performance" section
+Not a test: it measures and prints a table (docs/performance.md
 quotes it). From the repository root:
 
     .venv/bin/python tools/benchmark.py            # the full run, about 32 minutes

@@ -1,4 +1,5 @@
-"""Regenerate the README's screenshots: the real app on the demo server, on a frozen clock.
+"""Regenerate the screenshots of the README and docs/: the real app on the demo server,
+on a frozen clock.
 
 Run from the repository root:  .venv/bin/python tools/screenshots.py
 """

@@ -535,13 +535,14 @@ def test_repr_shows_every_field_and_redacts_the_key(tmp_path):
     assert "api_key=None" in repr(resolve(cli={"demo": True}, env={}))
 
 
-def test_the_readme_holds_the_table_rendered_from_the_settings():
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+def test_the_settings_page_holds_the_table_rendered_from_the_settings():
+    page = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
+    text = page.read_text(encoding="utf-8")
     start, end = "<!-- settings-table -->\n", "<!-- /settings-table -->"
-    assert readme.count(start) == 1 and readme.count(end) == 1
-    shown = readme.split(start, 1)[1].split(end, 1)[0]
+    assert text.count(start) == 1 and text.count(end) == 1
+    shown = text.split(start, 1)[1].split(end, 1)[0]
     assert shown == config.settings_table_markdown(), (
-        "README's settings table is out of date; replace it with "
+        "docs/settings.md's settings table is out of date; replace it with "
         "batch_tui.settings.config.settings_table_markdown()"
     )
 
