@@ -354,9 +354,11 @@ async def test_a_confirm_after_the_batch_finished_sends_nothing(
         app.monitor.refresh()
         await wait_until(lambda: cell(app, target["id"], "status") == "completed", pilot=pilot)
         await pilot.press("y")
-        await pilot.pause()
+        # The answer goes through the dialog's dismissal: wait for what it says, not a pause.
+        await wait_until(
+            lambda: any("nothing was sent" in n.message for n in notifications(app)), pilot=pilot
+        )
         assert posts(demo_api) == []
-        assert any("nothing was sent" in n.message for n in notifications(app))
 
 
 async def test_a_cancel_that_breaks_unexpectedly_says_so(run_app, simulator, monkeypatch):
