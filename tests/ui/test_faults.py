@@ -11,11 +11,15 @@ import pytest
 
 from apphelpers import screen_text
 from batch_tui.demo.server import DemoServer
+from batch_tui.monitor.backoff import BACKOFF_CAP
 from batch_tui.ui.app import BatchTUI
 from helpers import wait_until
 
 INTERVAL = 5.0
 SIZE = (160, 36)
+#: The client's timeout: far above what a loopback answer takes even on a machine
+#: busy with other work, and below the hang the demo server is told to make.
+TIMEOUT = 2.0
 
 
 async def settle(pilot) -> None:
@@ -43,7 +47,7 @@ def fresh(app: BatchTUI, now: float) -> bool:
 
 FAULTS = {
     "5xx": ({"error_rate": 1.0}, "server error"),
-    "hang past the timeout": ({"hang_rate": 1.0, "hang_for": 3.0}, "timeout"),
+    "hang past the timeout": ({"hang_rate": 1.0, "hang_for": 2 * TIMEOUT}, "timeout"),
     "dropped connections": ({"drop_rate": 1.0}, "connection failed"),
     "malformed bodies": ({"malformed_rate": 1.0}, "bad response"),
 }
@@ -54,7 +58,7 @@ async def test_the_app_survives_the_fault_says_so_backs_off_and_recovers(
     fault, run_app, demo_api, clock
 ):
     settings, condition = FAULTS[fault]
-    async with run_app(size=SIZE, interval=INTERVAL, timeout=0.5) as pilot:
+    async with run_app(size=SIZE, interval=INTERVAL, timeout=TIMEOUT) as pilot:
         app = pilot.app
         assert fresh(app, clock())
         for name, value in settings.items():
@@ -97,14 +101,21 @@ async def test_recovers_when_the_server_is_stopped_and_started_again_on_the_same
     server = DemoServer(demo_api).start()
     port = server.port
     try:
-        async with run_app(server=server, size=SIZE, interval=INTERVAL, timeout=0.5) as pilot:
+        async with run_app(server=server, size=SIZE, interval=INTERVAL, timeout=TIMEOUT) as pilot:
             app = pilot.app
             server.stop()
             await let_time_pass(pilot, clock, 45)
             assert app.is_running
             assert "connection failed" in screen_text(app)
             server = DemoServer(demo_api, port=port).start()
+            # Each endpoint retries after its own backoff (full jitter, up to BACKOFF_CAP
+            # after this many failures), so every batch is fresh again within that and
+            # two intervals, whichever way the jitter fell.
             await let_time_pass(pilot, clock, 2 * INTERVAL)
+            for _ in range(round(BACKOFF_CAP / 0.5)):
+                if fresh(app, clock()):
+                    break
+                await let_time_pass(pilot, clock, 0.5)
             assert fresh(app, clock())
             assert app.monitor.status.state == "ok"
     finally:
