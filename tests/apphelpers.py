@@ -11,7 +11,7 @@ from textual.notifications import Notification
 from textual.pilot import Pilot
 
 from batch_tui import session
-from batch_tui.core.clock import FakeClock
+from batch_tui.core.clock import FakeClock, to_datetime
 from batch_tui.core.defaults import DEFAULT_COLUMNS
 from batch_tui.demo.server import DemoServer
 from batch_tui.integrations.watchlist import WatchList
@@ -191,8 +191,9 @@ CHOSEN_COLUMNS = (
 
 async def with_history(pilot, clock: FakeClock) -> None:
     """Two minutes of polls, so that pace and ETA have something to say; the
-    alerts those polls raised are told at once rather than a real second later, so
-    a picture never depends on how fast the machine drew it."""
+    alerts those polls raised, and the ages two minutes on, are shown at once rather
+    than a real second later, so a picture never depends on how fast the machine
+    drew it."""
     for _ in range(4):
         clock.advance(30)
         pilot.app.monitor.refresh()
@@ -200,6 +201,12 @@ async def with_history(pilot, clock: FakeClock) -> None:
     dashboard = next(s for s in pilot.app.screen_stack if isinstance(s, Dashboard))
     dashboard.alerts.flush()
     dashboard.alerts.tell_stalls()
+    # The ages and relative times as the dashboard's real-time tick shows them after
+    # two minutes, drawn now rather than whenever a tick falls: a slow machine's tick
+    # fell inside the picture's run, a fast one's did not.
+    now = clock()
+    dashboard.now = dashboard.moment = now
+    dashboard.batch_list.refresh_times(pilot.app.monitor.snapshots, to_datetime(now))
     await settled(pilot)
 
 
