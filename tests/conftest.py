@@ -1,18 +1,16 @@
-"""Shared fixtures: a frozen clock, the simulator, and the demo server on real loopback HTTP."""
+"""Fixtures every folder shares: a frozen clock, the simulator, and the demo server on real
+loopback HTTP. Plain helpers (waiting on a condition, the CLI in a process) are in helpers.py,
+which tests import by name; conftest modules are never imported."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import socket
 import ssl
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -33,16 +31,12 @@ from batch_tui.api.client import CheckClient  # noqa: E402
 from batch_tui.core.clock import FakeClock  # noqa: E402
 from batch_tui.demo.server import DemoApi, DemoServer  # noqa: E402
 from batch_tui.demo.simulator import Simulator  # noqa: E402
+from helpers import EPOCH, SEED, TEST_KEY, free_port  # noqa: E402
 
 # Property tests: a moderate count in CI; HYPOTHESIS_PROFILE=thorough runs 10,000 each.
 hypothesis_settings.register_profile("default", max_examples=200, deadline=None)
 hypothesis_settings.register_profile("thorough", max_examples=10_000, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
-
-#: The frozen instant every deterministic test starts from.
-EPOCH = datetime(2026, 1, 15, 10, 0, 0, tzinfo=UTC).timestamp()
-SEED = 7
-TEST_KEY = "vfy_test_not_a_real_key"
 
 
 @pytest.fixture(autouse=True)
@@ -93,116 +87,6 @@ async def client(demo: DemoServer):
     """A client pointed at the demo server."""
     async with CheckClient(demo.url, TEST_KEY) as api_client:
         yield api_client
-
-
-@pytest.fixture
-def run_app(demo, clock):
-    """Start the real app (built by ``session.make_app``) against the demo server with
-    the frozen clock: ``async with run_app(size=..., **options) as pilot``. The pilot
-    is handed over once the screen shows what the monitor holds. ``server=`` runs it
-    against another demo server."""
-    from apphelpers import running
-
-    def run_app(*, server: DemoServer | None = None, **options):
-        return running(server or demo, clock, **options)
-
-    return run_app
-
-
-async def wait_until(predicate: Callable[[], bool], *, timeout: float = 10.0, pilot=None) -> None:
-    """Wait for a condition the app reaches by itself (e.g. an HTTP answer), or fail.
-
-    This waits for an event, not for a length of time: it returns as soon as the
-    predicate holds, and the timeout only bounds a test that would otherwise hang.
-    """
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        if pilot is not None:
-            await pilot.pause(0.01)
-        else:
-            await asyncio.sleep(0.01)
-
-
-async def run_due(monitor) -> None:
-    """Perform every request a ``BatchMonitor`` has due now, one at a time, as its loop would."""
-    while (request := monitor.next_request()) is not None:
-        await monitor.step(request)
-
-
-async def advance(monitor, clock: FakeClock, seconds: float, step: float = 1.0) -> None:
-    """Let ``seconds`` of fake time pass, answering whatever falls due on the way."""
-    for _ in range(round(seconds / step)):
-        clock.advance(step)
-        await run_due(monitor)
-
-
-def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The current environment minus batch-tui's own variables, with the config and
-    home looked up in ``tmp_path``, plus ``extra``: what a command-line test runs in."""
-    clean = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in ("CHECK_API_KEY", "CHECK_API_BASE_URL", "BATCH_TUI_INTERVAL")
-    }
-    clean.update(XDG_CONFIG_HOME=str(tmp_path / "xdg"), HOME=str(tmp_path / "home"), **extra)
-    return clean
-
-
-def run_cli(
-    args: list[str], env: dict[str, str], cwd: Path, *, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    """``batch-tui ARGS`` in its own process, no input, output captured (a bounded wait:
-    a command that blocks fails the test instead of hanging it)."""
-    return subprocess.run(
-        [sys.executable, "-m", "batch_tui", *args],
-        env=env,
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def soonest_to_finish(simulator: Simulator, now: float):
-    """The processing batch that will complete first: for tests that watch one finish."""
-    return min(
-        (s for s in simulator.specs(now) if simulator.state(s, now).status == "processing"),
-        key=lambda s: s.finishes_at,
-    )
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_demo_process(
-    *args: str, port: int | None = None, env: dict[str, str] | None = None
-) -> tuple[subprocess.Popen, str]:
-    """``batch-tui demo-server`` in its own process; returns it and its URL once it accepts."""
-    port = port or free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "batch_tui", "demo-server", "--port", str(port), *args],
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, f"http://127.0.0.1:{port}"
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                problem = process.stderr.read().decode()
-                raise RuntimeError(f"demo server did not start: {problem}") from None
-            time.sleep(0.05)
 
 
 class RedisServer:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-
 DAY = 86_400.0
 RETENTION = 30 * DAY
 """How long results are kept (the Pro plan's 30 days)."""

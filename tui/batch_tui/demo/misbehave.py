@@ -3,7 +3,8 @@
 Each builds what goes over the wire for one kind: an endless or broken list
 page, a gzip bomb, a body nested too deep to parse, a response that trickles out
 one byte at a time, rate-limit headers and a 429 with absurd reset times, a
-401 that echoes the key back, and a list read oldest first. The server decides when; these decide what.
+401 that echoes the key back, and a list read oldest first. The server decides when;
+these decide what.
 """
 
 from __future__ import annotations

@@ -26,15 +26,15 @@ from batch_tui.api.client import CheckClient
 from batch_tui.api.errors import ApiError, NotFound, RateLimited, Unauthorized
 from batch_tui.api.models import Batch
 from batch_tui.core.clock import Clock, system_clock, to_datetime
-from batch_tui.settings.config import Settings
 from batch_tui.core.defaults import DEFAULT_HEADROOM, MAX_INTERVAL
 from batch_tui.core.format import clock_time, count, duration_of, money, percent, utc
-from batch_tui.headless.team_view import TeamReader
+from batch_tui.core.textsafe import clean, labelled
 from batch_tui.headless.gate import PREFIX, RequestGate
+from batch_tui.headless.team_view import TeamReader
 from batch_tui.monitor.backoff import backoff_delay
 from batch_tui.monitor.budget import WINDOW
 from batch_tui.monitor.insight import Progress
-from batch_tui.core.textsafe import clean, labelled
+from batch_tui.settings.config import Settings
 
 #: ``watch --exit-status``: the exit status for each final state. 2 is taken by
 #: usage errors and 3 by "cannot watch", so cancelled has a code of its own.
@@ -238,7 +238,9 @@ class Watcher:
         active = [f for f in active if not f.done]
         unknown = [f for f in active if f.id not in view.batches]
         if active and not unknown:
-            wait = self.interval if deadline is None else min(self.interval, deadline - self.clock())
+            wait = self.interval
+            if deadline is not None:
+                wait = min(wait, deadline - self.clock())
             if await self.team.follow(max(0.0, wait)) is None:
                 self._say(f"{PREFIX} the team's poller is gone: asking the server")
                 await self.team.close()

@@ -1,1 +1,2 @@
-"""What batch-tui hands to the world outside the dashboard: event hooks, exports and the remembered watch list."""
+"""What batch-tui hands to the world outside the dashboard: event hooks, exports and the
+remembered watch list."""

@@ -30,8 +30,8 @@ from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 from batch_tui.core.format import duration_of
-from batch_tui.monitor.alarms import BatchEvent
 from batch_tui.core.textsafe import clean
+from batch_tui.monitor.alarms import BatchEvent
 
 #: Seconds a hook may run before it is killed.
 HOOK_TIMEOUT = 10.0

@@ -15,7 +15,7 @@ from batch_tui.api.errors import ApiError, NotFound, RateLimited, RequestRejecte
 from batch_tui.monitor.cancels import CancelAnswer, cancel_answer, cancel_verdict, unclear_answer
 from batch_tui.monitor.gate import RequestGate
 from batch_tui.monitor.listing import Lister
-from batch_tui.monitor.snapshot import CancelOutcome, Change
+from batch_tui.monitor.snapshot import CancelOutcome
 from batch_tui.monitor.state import MonitorState
 from batch_tui.monitor.status import StatusBuilder
 from batch_tui.monitor.stored import StoredRows

@@ -76,5 +76,8 @@ def cancel_verdict(batch_id: str, answer: CancelAnswer, status: str | None) -> C
         # Still running, and nothing says the cancel ever arrived.
         return CancelOutcome(batch_id, False, f"{answer.note}; the batch is still {shown}")
     return CancelOutcome(
-        batch_id, False, f"requested, but the batch is still {shown} ({answer.note})", requested=True
+        batch_id,
+        False,
+        f"requested, but the batch is still {shown} ({answer.note})",
+        requested=True,
     )

@@ -301,9 +301,9 @@ class Scheduler(TrackingMixin, OutcomesMixin):
 
     def _base_rates(self) -> dict[str, float]:
         """Requests per second of each recurring stream at the asked interval."""
-        counts: dict[str, int] = (
-            {status: 0 for status in SWEPT_STATUSES if self._swept(status)} if self.unordered else {}
-        )
+        counts: dict[str, int] = {}
+        if self.unordered:
+            counts = {status: 0 for status in SWEPT_STATUSES if self._swept(status)}
         own_details = 0
         highlighted = 0.0
         for batch_id, track in self._tracks.items():

@@ -80,8 +80,11 @@ def status_from_json(data: dict[str, Any]) -> dict[str, Any]:
     limit = data.get("rate_limit")
     if isinstance(limit, list) and len(limit) == 3:
         count, remaining, reset = limit
-        if all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in (count, remaining)):
-            if reset is None or _finite(reset) is not None:
+        counts_ok = all(
+            v is None or (isinstance(v, int) and not isinstance(v, bool))
+            for v in (count, remaining)
+        )
+        if counts_ok and (reset is None or _finite(reset) is not None):
                 out["rate_limit"] = RateLimit(count, remaining, reset)
     return out
 

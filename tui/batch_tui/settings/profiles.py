@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from batch_tui.settings.table import _FILE_SETTINGS, ConfigError
 from batch_tui.core.textsafe import clean
+from batch_tui.settings.table import _FILE_SETTINGS, ConfigError
 
 #: The config file's key that holds the profile tables.
 PROFILES_KEY = "profiles"

@@ -29,11 +29,11 @@ from collections.abc import Iterator
 
 from textual._styles_cache import StylesCache
 from textual.app import App
-from textual.screen import Screen
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.keys import _character_to_key
 from textual.notifications import Notification
+from textual.screen import Screen
 from textual.widgets._toast import ToastHolder, ToastRack
 
 #: How often closed notifications are released, in seconds.

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from textual.widget import Widget
 
 from batch_tui.api.models import Batch
-from batch_tui.monitor.bulk import FAILED, REQUESTED, BulkOutcome
+from batch_tui.monitor.bulk import FAILED, REQUESTED
 from batch_tui.monitor.monitor import BatchMonitor, Snapshot
 from batch_tui.ui import workers
 from batch_tui.ui.dialogs.bulk_outcome import BulkOutcomeScreen

@@ -27,6 +27,7 @@ from batch_tui.monitor.insight import Progress
 from batch_tui.monitor.monitor import MonitorStatus, Snapshot
 from batch_tui.ui import commands
 from batch_tui.ui.alerts.on_screen import Alerts
+from batch_tui.ui.commands import key_of
 from batch_tui.ui.connection import Connection, Switcher
 from batch_tui.ui.dashboard.bulk_cancel import BulkCancelFlow
 from batch_tui.ui.dashboard.cancel_flow import CancelFlow
@@ -35,11 +36,12 @@ from batch_tui.ui.dashboard.keymap import KeymappedScreen
 from batch_tui.ui.dashboard.polling import PollingControls
 from batch_tui.ui.dashboard.profile_switch import ProfileSwitching
 from batch_tui.ui.dashboard.watching import Watching
-from batch_tui.ui.commands import key_of
 from batch_tui.ui.empty_state import NO_BATCH, Empty, empty_state, host_of
 from batch_tui.ui.export_copy import copy_batch_id, export_list
 from batch_tui.ui.messages import MonitorChanged
 from batch_tui.ui.state import Counts
+from batch_tui.ui.text import plain
+from batch_tui.ui.textual_compat import is_going
 from batch_tui.ui.view import FinishedOn, ListView
 from batch_tui.ui.widgets.batch_detail import BatchDetail
 from batch_tui.ui.widgets.batch_list import BatchList
@@ -47,8 +49,6 @@ from batch_tui.ui.widgets.errors_table import ErrorRows, ErrorsTable
 from batch_tui.ui.widgets.marked_list import MarkedBatchList
 from batch_tui.ui.widgets.notices import Banner, NewAboveLine, ViewLine
 from batch_tui.ui.widgets.status_bar import StatusBar
-from batch_tui.ui.text import plain
-from batch_tui.ui.textual_compat import is_going
 
 #: A whole batch id as the API makes them: a find for one is looked up at once.
 FULL_ID = re.compile(r"batch_[0-9a-f]{12}")

@@ -39,9 +39,8 @@ def outcome_counts(outcomes: Sequence[BulkOutcome]) -> str:
     """``4 cancelled · 1 requested, still running · 2 already finished · 1 failed``:
     the kinds that occurred."""
     counts = Counter(outcome.outcome for outcome in outcomes)
-    return " · ".join(
-        f"{counts[kind]} {kind}" for kind in (CANCELLED, REQUESTED, FINISHED, FAILED) if counts[kind]
-    )
+    kinds = (CANCELLED, REQUESTED, FINISHED, FAILED)
+    return " · ".join(f"{counts[kind]} {kind}" for kind in kinds if counts[kind])
 
 
 class BulkOutcomeScreen(Dialog[None]):

@@ -262,7 +262,8 @@ class HistoryScreen(Screen[FinishedOn | None]):
             cells = day_cells(days[index]) if index >= start else not_loaded_cells(days[index])
             if self.partial is not None and index == start:
                 # The oldest day reached is loaded only in part: "at least".
-                cells = (cells[0], Text(f"{count(days[index].batches)}+", justify="right"), *cells[2:])
+                at_least = Text(f"{count(days[index].batches)}+", justify="right")
+                cells = (cells[0], at_least, *cells[2:])
             table.add_row(*cells, key=str(index))
         table.move_cursor(row=min(keep, table.row_count - 1))
         finished = sum(day.batches for day in days)

@@ -378,7 +378,7 @@ class BatchDetail(VerticalScroll):
 
     def watch_lines(self, old: tuple[Text, ...], lines: tuple[Text, ...]) -> None:
         shown = self._line_widgets
-        for widget, was, line in zip(shown, old, lines):
+        for widget, was, line in zip(shown, old, lines, strict=False):
             # Fixed-size text: no layout pass (the costliest part of a repaint).
             if line != was:
                 widget.update(line, layout=False)

@@ -13,10 +13,9 @@ from textual.widgets import DataTable, Static
 from batch_tui.api.models import ItemResult, ValidationIssue
 from batch_tui.core.format import MISSING, count
 from batch_tui.monitor.monitor import ItemErrors, Snapshot
-from batch_tui.ui.empty_state import NO_BATCH
 from batch_tui.ui.dialogs.error_text import ErrorText
+from batch_tui.ui.empty_state import NO_BATCH
 from batch_tui.ui.text import cut, inert
-
 
 #: The source and row columns' widths, and what the table's cell padding and
 #: scroll bar take besides; the error column has the rest, at least ``MIN_ERROR_WIDTH``.

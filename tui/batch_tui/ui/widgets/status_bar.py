@@ -180,7 +180,7 @@ def changed_span(old: Strip, new: Strip) -> tuple[int, int] | None:
 def _shared(a: str, b: str) -> str:
     """The longest start two strings share."""
     n = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x != y:
             break
         n += 1

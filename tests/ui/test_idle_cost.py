@@ -1,0 +1,100 @@
+"""An idle dashboard spends nothing on what would draw the same (issue 19).
+
+What each test guards is work a user never sees but pays for all day in CPU: the
+status line's countdown redraws its own cells, not the line; a poll redraws the
+detail lines whose words changed, not the pane; a step that only moved the status
+behind news not yet read is not posted again. The CPU figure itself is benchmark 8
+(tools/benchmark.py), never a timed test.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+from textual.strip import Strip
+from textual.widgets import Static
+
+from apphelpers import highlight_named, screen_text, settled
+from batch_tui.monitor.monitor import Change, MonitorStatus
+from batch_tui.ui.messages import MonitorChanged
+from batch_tui.ui.widgets.batch_detail import BatchDetail
+from batch_tui.ui.widgets.status_bar import changed_span, status_line
+from helpers import EPOCH, wait_until
+
+
+def rendered(line: Text) -> Strip:
+    return Strip(list(line.render(Console(width=300, color_system="truecolor"))))
+
+
+def test_the_countdown_redraws_only_its_own_cells():
+    status = MonitorStatus(
+        state="ok", last_success=EPOCH, interval=30, effective_interval=30, next_poll=EPOCH + 29.3
+    )
+    # "updated ... (6s ago)" stays; the countdown moves from 24s to 23s.
+    before = rendered(status_line(status, EPOCH + 5.7, batches=200, active=20))
+    after = rendered(status_line(status, EPOCH + 5.9, batches=200, active=20))
+    assert "(6s ago)" in before.text and "(6s ago)" in after.text
+    start, end = changed_span(before, after)
+    assert after.text[start:end] == "3"
+    assert after.text[:end].endswith("next poll in 23")
+    assert changed_span(after, after) == (0, 0)
+
+
+def test_a_line_of_another_width_is_drawn_again_whole():
+    status = MonitorStatus(state="ok", last_success=EPOCH, interval=5, effective_interval=5)
+    short = rendered(status_line(status, EPOCH + 9, batches=1, active=1))
+    longer = rendered(status_line(status, EPOCH + 10, batches=1, active=1))
+    assert changed_span(short, longer) is None
+
+
+async def test_a_poll_redraws_only_the_detail_lines_whose_words_changed(run_app, clock):
+    async with run_app() as pilot:
+        app = pilot.app
+        await highlight_named(pilot, "Article verification")
+        await settled(pilot)
+        lines = list(app.screen.query_one(BatchDetail).query(Static))
+        drawn = {line: line.visual for line in lines}
+        name = next(line for line in lines if str(line.visual).startswith("Name"))
+        processed = next(line for line in lines if str(line.visual).startswith("Processed"))
+        before = str(processed.visual)
+        clock.advance(20)
+        await pilot.press("r")
+        await wait_until(lambda: str(processed.visual) != before, pilot=pilot)
+        await settled(pilot)
+        assert str(processed.visual).split()[1] in screen_text(app)
+        # The same widgets, and the unchanged lines' words were not made again.
+        assert list(app.screen.query_one(BatchDetail).query(Static)) == lines
+        assert name.visual is drawn[name]
+        redrawn = [line for line in lines if line.visual is not drawn[line]]
+        assert processed in redrawn and len(redrawn) < len(lines) / 2
+
+
+async def test_a_status_only_step_behind_unread_news_is_not_posted_again(run_app, clock):
+    async with run_app() as pilot:
+        app = pilot.app
+        posted: list[MonitorChanged] = []
+        posted_behind_unread: list[MonitorChanged] = []
+        behind_unread: list[Change] = []  # status-only steps that came before news was read
+        post, step = app.dashboard.post_message, app.monitor.on_change
+
+        def posting(message):
+            if isinstance(message, MonitorChanged):
+                if message.change == Change() and posted and not posted[-1].handled:
+                    posted_behind_unread.append(message)
+                posted.append(message)
+            return post(message)
+
+        def stepped(change: Change) -> None:
+            if change == Change() and posted and not posted[-1].handled:
+                behind_unread.append(change)
+            step(change)
+
+        app.dashboard.post_message = posting
+        app.monitor.on_change = stepped
+        clock.advance(20)
+        await pilot.press("r")
+        await wait_until(lambda: behind_unread, pilot=pilot)
+        await settled(pilot)
+        assert any(message.change.changed for message in posted)
+        assert posted_behind_unread == []
+        assert all(message.handled for message in posted)
