@@ -21,7 +21,6 @@ from batch_tui.monitor.alarms import BatchEvent
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.settings.config import resolve_settings
 from batch_tui.store import Store, store_path
-from helpers import STAGING_KEY, TOP_KEY
 
 if TYPE_CHECKING:
     from batch_tui.core.clock import FakeClock
@@ -154,6 +153,10 @@ def monitor_for(client, clock, tmp_path, *, store: bool = True, **options) -> Ba
     )
 
 
+TOP_KEY = "vfy_top_level_key_111"
+STAGING_KEY = "vfy_staging_key_222"
+
+
 CONFIG = f"""
 api_key = "{TOP_KEY}"
 interval = 10
@@ -205,7 +208,3 @@ def write_config(tmp_path: Path, text: str, name: str = "config.toml") -> Path:
     return path
 
 
-TOP_KEY = "vfy_top_level_key_111"
-
-
-STAGING_KEY = "vfy_staging_key_222"

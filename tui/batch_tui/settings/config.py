@@ -5,8 +5,8 @@ environment variable, config-file key, command-line flag and help, whether it is
 secret, and which commands take it. Everything else is derived from that table:
 the merging and validation here, the command line's options and ``--help``
 (``cli.py``), the set of known config-file keys, the redacting ``repr`` of
-``Settings``, and the configuration table in the README
-(``settings_table_markdown``, which a test keeps equal to the README's).
+``Settings``, and the configuration table in docs/settings.md
+(``settings_table_markdown``, which a test keeps equal to that page's).
 
 The API key comes only from the environment or the config file: a key typed on
 the command line would land in shell history and in ``ps``. It is redacted from
@@ -349,7 +349,7 @@ def _command_line_text(setting: Setting) -> str:
 
 
 def settings_table_markdown() -> str:
-    """The README's configuration table: one row per setting, from ``SETTINGS``."""
+    """docs/settings.md's configuration table: one row per setting, from ``SETTINGS``."""
     rows = [
         "| setting | command line | environment | config file key | commands | default |",
         "|---|---|---|---|---|---|",

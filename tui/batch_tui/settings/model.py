@@ -59,11 +59,11 @@ class Setting:
     name: str
     """Its field of ``Settings``."""
     label: str
-    """What it is, in a few words (the README table's first column)."""
+    """What it is, in a few words (the settings table's first column, docs/settings.md)."""
     default: Any
     """Its value when no source gives one."""
     shown_default: str
-    """The default as the README shows it (Markdown)."""
+    """The default as docs/settings.md shows it (Markdown)."""
     parse: Callable[[Any, Origin], Any] | None
     """Turns a raw value into the setting's value, or raises ConfigError. None only
     for the config path and the profile, which are resolved first: they say which

@@ -3,7 +3,7 @@
 A row says everything about a setting (name, type, default, environment variable,
 config-file key, command-line flag and help, secret or not, which commands take
 it); ``config.py`` merges and validates from it, ``cli.py`` builds its options from
-it, and the README's configuration table is rendered from it.
+it, and docs/settings.md's configuration table is rendered from it.
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ def _batch_ids(value: Any, origin: Origin) -> tuple[str, ...]:
 
 # ── the table ────────────────────────────────────────────────────────────────
 
-#: Every setting, in the order they are resolved, listed in ``--help`` and in the README.
+#: Every setting, in the order they are resolved, listed in ``--help`` and in docs/settings.md.
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         name="api_key",
