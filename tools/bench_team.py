@@ -193,7 +193,7 @@ def run_config(label: str, apps: int, hosts: int, warmup: float, measure: float)
                 if before and after:
                     result["failover"] = min(after) - max(before)
             for app in screens:
-                if app is not leader:
+                if app.process.poll() is None:
                     app.quit()
     finally:
         if redis is not None:
