@@ -214,10 +214,14 @@ async def with_history(pilot, clock: FakeClock) -> None:
     dashboard = next(s for s in pilot.app.screen_stack if isinstance(s, Dashboard))
     dashboard.alerts.flush()
     dashboard.alerts.tell_stalls()
-    # The ages and relative times as the dashboard's real-time tick shows them after
-    # two minutes, drawn now rather than whenever a tick falls: a slow machine's tick
-    # fell inside the picture's run, a fast one's did not.
-    now = clock()
+    await draw_times_now(pilot, clock())
+
+
+async def draw_times_now(pilot, now: float) -> None:
+    """The ages and relative times as the dashboard's real-time tick would show them at
+    ``now``, drawn at once rather than whenever a tick falls: a slow machine's tick
+    falls inside a picture's run, a fast one's does not."""
+    dashboard = next(s for s in pilot.app.screen_stack if isinstance(s, Dashboard))
     dashboard.now = dashboard.moment = now
     dashboard.batch_list.refresh_times(pilot.app.monitor.snapshots, to_datetime(now))
     await settled(pilot)

@@ -61,7 +61,10 @@ async def test_navigation_updates_detail_pane_and_errors_table(run_app, clock, s
         assert errors.border_title.startswith("Errors: ")
         detail = simulator.get_json(failed["id"])
         first_error = detail["validationErrors"][0]["error"]
-        assert first_error in text
+        # At 120 columns the errors column cuts long text with an ellipsis (Enter
+        # shows it whole): its start is on screen, marked as cut where it is.
+        shown = next(line for line in text.splitlines() if first_error[:12] in line)
+        assert first_error in shown or first_error[:12] in shown and "…" in shown
 
 
 async def test_r_refreshes_the_numbers(run_app, clock, simulator):

@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from apphelpers import notifications
 from batch_tui.api.client import CheckClient
 from batch_tui.demo.server import DemoApi
 from batch_tui.monitor.bulk import CANCELLED, REQUESTED
@@ -145,9 +146,9 @@ async def test_the_dashboard_says_requested_still_running_not_cancelled(clock, s
             await move_to(pilot, target["id"])
             await pilot.press("c", "y")
             title = "Cancel requested, still running"
-            await wait_until(lambda: any(n.title == title for n in app._notifications), pilot=pilot)
-            titles = {n.title for n in app._notifications}
-            message = next(n.message for n in app._notifications if n.title == title)
+            await wait_until(lambda: any(n.title == title for n in notifications(app)), pilot=pilot)
+            titles = {n.title for n in notifications(app)}
+            message = next(n.message for n in notifications(app) if n.title == title)
             assert "Cancelled" not in titles
             assert message.startswith(f"{target['id']}: requested, but the batch is still processing")
             assert cell(app, target["id"], "status") == "processing"

@@ -10,7 +10,9 @@ from helpers import TEST_KEY, free_port, wait_until
 
 
 def unreachable_app(clock, port: int):
-    settings = Settings(api_key=TEST_KEY, base_url=f"http://127.0.0.1:{port}", interval=30.0)
+    settings = Settings(
+        api_key=TEST_KEY, base_url=f"http://127.0.0.1:{port}", interval=30.0, solo=True
+    )
     return session.make_app(settings, clock=clock)
 
 

@@ -4,7 +4,7 @@ errors pane's title agreeing with its body, counts grouped."""
 
 from __future__ import annotations
 
-from apphelpers import screen_text, settled
+from apphelpers import notifications, screen_text, settled
 from batch_tui.api.models import Batch
 from batch_tui.monitor.monitor import ItemErrors, MonitorStatus, Snapshot
 from batch_tui.ui.widgets.batch_list import BatchList
@@ -20,7 +20,7 @@ async def test_read_only_says_cancelling_is_off_for_c_and_space(run_app):
             app.clear_notifications()
             await pilot.press(key)
             await pilot.pause()
-            said = [n.message for n in app._notifications]
+            said = [n.message for n in notifications(app)]
             assert any("read-only: cancelling is off" in m for m in said), (key, said)
 
 
@@ -84,7 +84,7 @@ async def test_at_140_columns_the_errors_get_the_room_the_detail_does_not_need(r
         await highlight_status("processing")(pilot)
         detail = app.dashboard.query_one(BatchDetail)
         errors = app.dashboard.query_one(ErrorsTable)
-        content = detail.content.plain.splitlines()
+        content = [line.plain for line in detail.lines]
         assert all(line.strip() for line in content)
         created = next(line for line in content if line.startswith("Created"))
         assert created.rstrip().endswith("ago)")  # its longest line fits: nothing wraps
@@ -164,7 +164,7 @@ async def test_the_export_notification_keeps_the_file_name_whole(run_app, tmp_pa
         await pilot.press("e")
         await pilot.pause()
         (path,) = deep.glob("batch-tui-*.csv")
-        (toast,) = [n for n in app._notifications if n.title == "Exported"]
+        (toast,) = [n for n in notifications(app) if n.title == "Exported"]
         assert path.name in toast.message.splitlines()  # a line of its own: never wrapped
         await pilot.pause()
         assert path.name in screen_text(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from apphelpers import make_app, settled
+from apphelpers import draw_times_now, make_app, settled
 from batch_tui.ui.widgets.batch_list import BatchList
 from helpers import wait_until
 
@@ -27,7 +27,7 @@ def test_new_batches_above_a_scrolled_list(snap_compare, demo, clock, simulator)
         clock.advance(simulator.arrival_every * 3 + 1)
         await pilot.press("r")
         await wait_until(lambda: table.row_count == before + 3, pilot=pilot)
-        await settled(pilot)
+        await draw_times_now(pilot, clock())
 
     assert snap_compare(make_app(demo, clock), terminal_size=(120, 24), run_before=run_before)
 
@@ -38,7 +38,7 @@ def test_empty_list_with_a_connection_error(snap_compare, clock):
     from helpers import TEST_KEY
 
     # Port 9 (discard): nothing listens there on a test machine, and the port is fixed.
-    settings = Settings(api_key=TEST_KEY, base_url="http://127.0.0.1:9", interval=30.0)
+    settings = Settings(api_key=TEST_KEY, base_url="http://127.0.0.1:9", interval=30.0, solo=True)
     app = session.make_app(settings, clock=clock)
 
     async def run_before(pilot) -> None:

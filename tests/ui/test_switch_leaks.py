@@ -9,13 +9,20 @@ import weakref
 
 from textual.widget import Widget
 
-from apphelpers import dashboard_on, first_with_status, move_to, switch
+from apphelpers import (
+    dashboard_on,
+    first_with_status,
+    move_to,
+    notifications,
+    switch,
+    write_two_profiles,
+)
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.ui.dashboard.screen import Dashboard
 from batch_tui.ui.dialogs.profiles import ProfilePicker
 from batch_tui.ui.widgets.batch_detail import BatchDetail
 from batch_tui.ui.widgets.batch_list import BatchList
-from helpers import wait_until, write_config
+from helpers import wait_until
 
 SWITCHES = 8
 
@@ -28,7 +35,7 @@ def alive(refs: list[weakref.ref]) -> list[object]:
 async def test_old_dashboards_their_widgets_and_monitors_are_collected(
     tmp_path, clock, demo, other
 ):
-    path = write_config(tmp_path, demo.url, other.url)
+    path = write_two_profiles(tmp_path, demo.url, other.url)
     async with dashboard_on(path, clock) as pilot:
         app = pilot.app
         old: list[weakref.ref] = []
@@ -52,24 +59,24 @@ async def test_old_dashboards_their_widgets_and_monitors_are_collected(
 async def test_a_cancel_in_flight_holds_the_switch_and_is_reported(
     tmp_path, clock, demo, other, simulator, demo_api
 ):
-    path = write_config(tmp_path, demo.url, other.url)
+    path = write_two_profiles(tmp_path, demo.url, other.url)
     async with dashboard_on(path, clock, notifications=True) as pilot:
         app = pilot.app
         target = first_with_status(simulator, "processing")["id"]
         await move_to(pilot, target)
         # The monitor is busy with another request: the cancel waits its turn, in flight.
-        await app.monitor._lock.acquire()
+        await app.monitor.state.lock.acquire()
         await pilot.press("c", "y")
         await wait_until(lambda: app.monitor.is_cancelling(target), pilot=pilot)
         await pilot.press("P")
         await pilot.pause()
         assert not isinstance(app.screen, ProfilePicker)
-        said = [n.message for n in app._notifications]
+        said = [n.message for n in notifications(app)]
         assert any(target in m and "switch profiles once" in m for m in said), said
-        app.monitor._lock.release()
+        app.monitor.state.lock.release()
         await wait_until(lambda: not app.monitor.is_cancelling(target), pilot=pilot)
         await pilot.pause()
-        assert any(n.title == "Cancelled" for n in app._notifications)
+        assert any(n.title == "Cancelled" for n in notifications(app))
         await switch(pilot, "beta")  # and now the switch goes ahead
 
 
@@ -82,10 +89,10 @@ async def test_the_old_profiles_alarm_leaves_with_it(tmp_path, clock, demo):
     # Beta runs nothing, so raises no alarm of its own that would replace alpha's.
     quiet = Simulator(seed=4, epoch=EPOCH, clock=clock, fleet=5, active=0)
     with DemoServer(DemoApi(quiet, rate_limit=0)) as calm:
-        path = write_config(tmp_path, demo.url, calm.url)
+        path = write_two_profiles(tmp_path, demo.url, calm.url)
         async with dashboard_on(path, clock, notifications=True) as pilot:
             app = pilot.app
             app.notify("Run 4: 33% of processed items failed", title=ALARM_TITLE, timeout=100)
             await pilot.pause()
             await switch(pilot, "beta")
-            assert not [n.message for n in app._notifications if n.title == ALARM_TITLE]
+            assert not [n.message for n in notifications(app) if n.title == ALARM_TITLE]

@@ -170,7 +170,7 @@ async def test_a_profile_switch(run_app, demo):
     async with run_app(notifications=True) as pilot:
         app = pilot.app
         shown = dict(app.monitor.snapshots)
-        beta = Settings(api_key=TEST_KEY, base_url=demo.url, profile="beta")
+        beta = Settings(api_key=TEST_KEY, base_url=demo.url, profile="beta", solo=True)
 
         def broken(settings):
             raise OSError("disk full")

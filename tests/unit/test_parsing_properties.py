@@ -99,7 +99,8 @@ item_json = st.dictionaries(st.sampled_from(ITEM_FIELDS), json_values, max_size=
 
 @given(st.lists(item_json, max_size=5), json_values)
 def test_any_results_payload_parses_and_renders(items, pagination):
-    from batch_tui.ui.screens.results import item_cells, item_detail
+    from batch_tui.ui.dialogs.item import item_detail
+    from batch_tui.ui.screens.results import item_cells
 
     page = ResultsPage.from_json({"batch": {}, "items": items, "pagination": pagination})
     console = Console(width=80, file=io.StringIO(), color_system=None)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from apphelpers import running, settled
+from apphelpers import notifications, running, settled
 from batch_tui.api.models import Batch
 from batch_tui.integrations.watchlist import WatchList
 from batch_tui.session import make_monitor
@@ -347,7 +347,7 @@ async def test_a_on_a_full_disk_says_it_could_not_remember_and_leaves_the_old_li
         app = pilot.app
         await pilot.press("a", *"batch_added", "enter")
         await settled(pilot)
-        said = [n.message for n in app._notifications]
+        said = [n.message for n in notifications(app)]
         assert not any(m == "Watching batch_added." for m in said), said
         assert any(
             m.startswith("Watching batch_added for this run only: cannot write the watch list")
@@ -371,7 +371,7 @@ async def test_no_store_is_left_for_an_unreachable_url_or_a_rejected_key(
     key = "vfy_rejected_key_00000000000000" if where == "rejected key" else TEST_KEY
     if where == "rejected key":
         monkeypatch.setattr(demo_api, "api_key", TEST_KEY)
-    monitor = make_monitor(Settings(api_key=key, base_url=url), clock=clock, timeout=2)
+    monitor = make_monitor(Settings(api_key=key, base_url=url, solo=True), clock=clock, timeout=2)
     await monitor.step(monitor.next_request())
     assert monitor.status.state != "ok" and monitor.status.last_success is None
     await monitor.aclose()

@@ -257,6 +257,10 @@ class BatchMonitor:
         """How many batches the server's list says it has (None until a page said)."""
         return self.state.server_total
 
+    @server_total.setter
+    def server_total(self, total: int | None) -> None:
+        self.state.server_total = total
+
     @property
     def known_total(self) -> int:
         """How many batches there are, as far as known: the server's total, or the

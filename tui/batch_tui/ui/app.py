@@ -27,6 +27,7 @@ from batch_tui.ui.styles import readable_footer
 from batch_tui.ui.text import plain
 from batch_tui.ui.textual_compat import (
     RELEASE_EVERY,
+    is_exiting,
     notifications,
     redraw_notifications,
     release_closed_toasts,
@@ -117,7 +118,7 @@ class BatchTUI(App[int]):
         self._ticker = self.set_timer(TICK, self._tick, name="tick")
 
     def _tick(self) -> None:
-        if self._exit:
+        if is_exiting(self):
             return  # shutting down: the dashboard's widgets may be gone already
         self._arm_tick()
         self.dashboard.tick()
@@ -184,12 +185,12 @@ class BatchTUI(App[int]):
         if self.screen is not old_dashboard and old_dashboard in self.screen_stack:
             old_dashboard.pop_until_active()
         await self.switch_screen(self.dashboard)
-        for shown in list(self._notifications):
+        for shown in notifications(self):
             if shown.title in PROFILE_STATE:
-                self._unnotify(shown, refresh=False)
+                take_back(self, shown)
         # Redrawn from the app's own context, not this worker's: toasts made here
         # would keep the old screen (the context's active node) alive in their timers.
-        self.call_next(self._refresh_notifications)
+        self.call_next(redraw_notifications, self)
         self._start()
         await old_monitor.aclose()
 

@@ -45,6 +45,11 @@ def notifications(app: App) -> list[Notification]:
     return list(app._notifications)
 
 
+def is_exiting(app: App) -> bool:
+    """True once the app has been asked to exit (Textual keeps that in a private flag)."""
+    return bool(getattr(app, "_exit", False))
+
+
 def take_back(app: App, notification: Notification) -> None:
     """Take a notification off the screen (the screen is redrawn by ``redraw_notifications``)."""
     app._unnotify(notification, refresh=False)
