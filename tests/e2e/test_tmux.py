@@ -131,7 +131,7 @@ def test_history_screen_over_the_store_in_a_real_terminal(tmux, tmp_path, demo_p
     assert "History: batches finished in the last 30 days, by local day (UTC+00:00)" in screen
     assert "Batches / day" in screen and "Cost / day" in screen
     # Today's batches, hostile names included, are drawn literally.
-    assert "[link=https://evil.e" in screen
+    assert "[link=https://evil" in screen  # the name column cuts it with an ellipsis
     capture = SGR.sub("", tmux.screen(attributes=True))
     assert "\x1b" not in capture and "\x07" not in capture
     assert tmux.buffers() == "" and tmux.title() == title_before
