@@ -182,17 +182,18 @@ class LocalHub(Hub):
                 self._lock_fd = None
 
     async def lead(self, member_id: str) -> bool:
-        if self._lock_fd is None:
-            try:
-                fd = _private_file(self.lock_path)
-            except OSError as exc:
-                raise HubUnavailable(f"cannot use {self.lock_path.name}: {exc}") from None
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
-                return False
-            self._lock_fd = fd
+        if self._lock_fd is not None:
+            return True  # held since it was taken: the kernel lets go only at our death
+        try:
+            fd = _private_file(self.lock_path)
+        except OSError as exc:
+            raise HubUnavailable(f"cannot use {self.lock_path.name}: {exc}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._lock_fd = fd
         await self._run(
             lambda db: db.execute(
                 "INSERT INTO meta (key, value) VALUES ('leader', ?) "

@@ -90,6 +90,7 @@ class Team:
         self._pending: dict[str, Record] = {}
         self._status: dict[str, Any] | None = None
         self._status_sent: dict[str, Any] | None = None
+        self._status_read: dict[str, Any] | None = None
         self._sent: list[float] = []
         self._refresh_asked = 0
         self._refresh_seen: int | None = None
@@ -215,7 +216,10 @@ class Team:
                     await self.hub.ask_refresh()
                 if not self.me.paused:
                     records, status, self._cursor = await self.hub.read(self._cursor)
-                    if records or status is not None:
+                    # Other members' heartbeats change the team file too: only new
+                    # records or a new status are news worth drawing.
+                    if records or (status is not None and status != self._status_read):
+                        self._status_read = status
                         host.team_records(records, status)
             self._wake.clear()
             wait = max(0.0, self._next_beat - self.clock())
