@@ -53,6 +53,9 @@ async def test_exactly_one_polls_and_the_other_draws_the_same_rows(demo, clock, 
         for batch_id, snapshot in leader.snapshots.items():
             assert follower.snapshots[batch_id].batch == snapshot.batch
         await wait_until(lambda: follower.status.team == "following: another dashboard polls")
+        # It counts what the server has as the leader does (it lists nothing itself).
+        await wait_until(lambda: follower.known_total == leader.known_total)
+        assert follower.server_total == leader.server_total is not None
         await wait_until(lambda: leader.status.team == "polling for 2 dashboards")
 
 

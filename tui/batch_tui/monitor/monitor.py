@@ -135,6 +135,8 @@ class BatchMonitor:
                 wake=state.wake.set,
                 dirty=state.dirty,
                 listed=state.listed,
+                server_total=lambda: state.server_total,
+                set_server_total=lambda total: setattr(state, "server_total", total),
                 save_followed=not team.hub.shares_store,
             )
             self.status_builder.team = self.stored.team = self.team

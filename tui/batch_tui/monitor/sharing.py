@@ -49,9 +49,11 @@ def _finite(value: Any, low: float = 0.0, high: float = 1e11) -> float | None:
     return value if math.isfinite(value) and low <= value <= high else None
 
 
-def status_to_json(status: MonitorStatus) -> dict[str, Any]:
-    """The leader's status, as published."""
+def status_to_json(status: MonitorStatus, server_total: int | None = None) -> dict[str, Any]:
+    """The leader's status, as published (with how many batches the server's list
+    says it has: a follower lists nothing itself)."""
     out: dict[str, Any] = {name: getattr(status, name) for name in SHARED_STATUS}
+    out["server_total"] = server_total
     limit = status.rate_limit
     out["rate_limit"] = [limit.limit, limit.remaining, limit.reset]
     return out
@@ -77,6 +79,9 @@ def status_from_json(data: dict[str, Any]) -> dict[str, Any]:
         value = data.get(name)
         if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**9:
             out[name] = value
+    total = data.get("server_total")
+    if isinstance(total, int) and not isinstance(total, bool) and 0 <= total < 10**12:
+        out["server_total"] = total
     limit = data.get("rate_limit")
     if isinstance(limit, list) and len(limit) == 3:
         count, remaining, reset = limit
@@ -118,6 +123,8 @@ class TeamLink:
         dirty: set[str],
         listed: set[str],
         save_followed: bool,
+        server_total: Callable[[], int | None] = lambda: None,
+        set_server_total: Callable[[int], None] = lambda total: None,
     ) -> None:
         self.team = team
         self.fleet = fleet
@@ -130,6 +137,8 @@ class TeamLink:
         self._wake = wake
         self._dirty = dirty
         self._listed = listed
+        self._server_total = server_total
+        self._set_server_total = set_server_total
         self.save_followed = save_followed
         """Followers write what they read to their own store (another host's leader
         cannot write this host's store)."""
@@ -143,7 +152,7 @@ class TeamLink:
         if not self.team.leading:
             return
         records = [to_record(s) for s in snapshots if s.batch.id and s.error != UNCONFIRMED]
-        self.team.offer(records, status_to_json(status))
+        self.team.offer(records, status_to_json(status, self._server_total()))
 
     # ── TeamHost ─────────────────────────────────────────────────────────────
 
@@ -196,6 +205,9 @@ class TeamLink:
         self.fleet.add_many(added)
         if status is not None:
             self.leader_status = status_from_json(status)
+            total = self.leader_status.pop("server_total", None)
+            if total is not None:
+                self._set_server_total(total)
         self._update_status(**self.leader_status, team=self.team.describe())
         finished, alarms, events = self.fleet.take_events()
         result = Change(frozenset(changed), frozenset(), bool(added), finished, alarms, events)
