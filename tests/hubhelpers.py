@@ -1,11 +1,16 @@
-"""What the hub tests share: a team's names, a member, a record, and waiting with a bound."""
+"""What the hub and team tests share: a team's names, a member, a record, waiting
+with a bound, and a monitor running in a team."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import asynccontextmanager
 
-from batch_tui.hub import Member, Record, team_name
+from batch_tui.api.client import CheckClient
+from batch_tui.hub import Hub, Member, Record, team_name
+from batch_tui.monitor.monitor import BatchMonitor
+from batch_tui.monitor.team import Team
 from helpers import EPOCH, TEST_KEY
 
 BASE_URL = "https://api.example.test/v1"
@@ -33,3 +38,27 @@ async def within(seconds: float, awaitable) -> float:
     started = time.monotonic()
     await asyncio.wait_for(awaitable, seconds)
     return time.monotonic() - started
+
+
+@asynccontextmanager
+async def team_monitor(demo, clock, hub: Hub, *, interval: float = 2.0, key: str = TEST_KEY):
+    """A monitor in the hub's team, its loop running; closed (leaving the team) after.
+    Batches follow the frozen ``clock``; the team's heartbeats run on the wall clock."""
+    monitor = BatchMonitor(
+        CheckClient(demo.url, key, clock=clock),
+        interval=interval,
+        clock=clock,
+        team=Team(hub, kind="dashboard", interval=interval, clock=time.time),
+    )
+    task = asyncio.create_task(monitor.run())
+    try:
+        yield monitor
+    finally:
+        await monitor.aclose()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+def leading(monitor: BatchMonitor) -> bool:
+    """True while this monitor polls for its team."""
+    assert monitor.team is not None
+    return monitor.team.team.leading

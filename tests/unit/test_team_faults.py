@@ -12,42 +12,23 @@ import signal
 import subprocess
 import sys
 import time
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
-from batch_tui.api.client import CheckClient
 from batch_tui.hub import team_name
 from batch_tui.hub.local import LocalHub
 from batch_tui.hub.redis import RedisHub
 from batch_tui.monitor.monitor import BatchMonitor
-from batch_tui.monitor.team import Team
 from helpers import TEST_KEY, free_port, wait_until
+from hubhelpers import leading, team_monitor
 
 MEMBER = Path(__file__).parents[1] / "team_member.py"
 
 
-@asynccontextmanager
-async def member(demo, clock, hub, *, interval=2.0):
-    """A monitor in the hub's team, its loop running; closed after."""
-    monitor = BatchMonitor(
-        CheckClient(demo.url, TEST_KEY, clock=clock),
-        interval=interval,
-        clock=clock,
-        team=Team(hub, kind="dashboard", interval=interval, clock=time.time),
-    )
-    task = asyncio.create_task(monitor.run())
-    try:
-        yield monitor
-    finally:
-        await monitor.aclose()
-        await asyncio.gather(task, return_exceptions=True)
-
-
-def leading(monitor: BatchMonitor) -> bool:
-    assert monitor.team is not None
-    return monitor.team.team.leading
+def member(demo, clock, hub, *, interval=2.0):
+    """A monitor in the hub's team."""
+    return team_monitor(demo, clock, hub, interval=interval)
 
 
 def polls(monitor: BatchMonitor) -> bool:

@@ -8,39 +8,17 @@ run on the wall clock (liveness is real time), the batches on the frozen clock.
 from __future__ import annotations
 
 import asyncio
-import time
-from contextlib import asynccontextmanager
 
 import pytest
 
-from batch_tui.api.client import CheckClient
 from batch_tui.hub.local import LocalHub
-from batch_tui.monitor.monitor import BatchMonitor
-from batch_tui.monitor.team import Team
 from helpers import TEST_KEY, wait_until
+from hubhelpers import leading, team_monitor
 
 
-@asynccontextmanager
-async def member(demo, clock, directory, *, team="t1", interval=2.0, key=TEST_KEY):
-    """A monitor in a team, its loop running; closed (leaving the team) after."""
-    hub = LocalHub(directory, team)
-    monitor = BatchMonitor(
-        CheckClient(demo.url, key, clock=clock),
-        interval=interval,
-        clock=clock,
-        team=Team(hub, kind="dashboard", interval=interval, clock=time.time),
-    )
-    task = asyncio.create_task(monitor.run())
-    try:
-        yield monitor
-    finally:
-        await monitor.aclose()
-        await asyncio.gather(task, return_exceptions=True)
-
-
-def leading(monitor: BatchMonitor) -> bool:
-    assert monitor.team is not None
-    return monitor.team.team.leading
+def member(demo, clock, directory, *, team="t1", interval=2.0, key=TEST_KEY):
+    """A monitor in a team on this host (its files in ``directory``)."""
+    return team_monitor(demo, clock, LocalHub(directory, team), interval=interval, key=key)
 
 
 async def test_exactly_one_polls_and_the_other_draws_the_same_rows(demo, clock, tmp_path):

@@ -35,6 +35,18 @@ class HubUnavailable(Exception):
     """The hub cannot be used now; ``str()`` is a one-line reason for the user."""
 
 
+def load_object(text: str | bytes) -> dict[str, Any] | None:
+    """A JSON object read back from a hub, or None when the value is too large, not
+    JSON, or not an object (never an exception: the value is untrusted)."""
+    try:
+        if len(text) > MAX_VALUE_BYTES:
+            return None
+        data = json.loads(text)
+    except (ValueError, TypeError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -66,13 +78,8 @@ class Member:
     @classmethod
     def from_json(cls, text: str | bytes) -> Member | None:
         """A member read back from the hub, or None when the value is not one."""
-        try:
-            if len(text) > MAX_VALUE_BYTES:
-                return None
-            data = json.loads(text)
-        except (ValueError, TypeError, RecursionError):
-            return None
-        if not isinstance(data, dict):
+        data = load_object(text)
+        if data is None:
             return None
         member_id, host, kind = data.get("id"), data.get("host"), data.get("kind")
         pid = data.get("pid")
@@ -118,13 +125,8 @@ class Record:
     @classmethod
     def from_json(cls, text: str | bytes) -> Record | None:
         """A record read back from the hub, or None when the value is not one."""
-        try:
-            if len(text) > MAX_VALUE_BYTES:
-                return None
-            data = json.loads(text)
-        except (ValueError, TypeError, RecursionError):
-            return None
-        if not isinstance(data, dict) or not isinstance(data.get("batch"), dict):
+        data = load_object(text)
+        if data is None or not isinstance(data.get("batch"), dict):
             return None
         updated_at = _number(data.get("updated_at"))
         detail_at = data.get("detail_at")

@@ -27,7 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from batch_tui.hub.base import LIVE_FOR, MAX_VALUE_BYTES, Hub, HubUnavailable, Member, Record
+from batch_tui.hub.base import LIVE_FOR, Hub, HubUnavailable, Member, Record, load_object
 
 #: How often a waiting follower looks for the leader's writes (seconds).
 LOOK_EVERY = 0.2
@@ -306,16 +306,9 @@ class LocalHub(Hub):
     def _status(self, text: str | None) -> dict[str, Any] | None:
         if text is None:
             return None
-        try:
-            if len(text) > MAX_VALUE_BYTES:
-                raise ValueError("too large")
-            status = json.loads(text)
-        except (ValueError, TypeError, RecursionError):
+        status = load_object(text)
+        if status is None:
             self.skipped += 1
-            return None
-        if not isinstance(status, dict):
-            self.skipped += 1
-            return None
         return status
 
     def _data_version(self) -> int | None:
