@@ -20,21 +20,11 @@ def _option(name: str) -> str | None:
     """tmux's global value of this option (None: not in tmux, or tmux did not say)."""
     if not os.environ.get("TMUX") or shutil.which("tmux") is None:
         return None
-    try:
-        result = subprocess.run(
-            ["tmux", "show", "-gv", name],
-            capture_output=True,
-            text=True,
-            timeout=ASK_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if result.returncode != 0:
-        # An option only set at server level (-s) is asked for there.
+    # A window or session option first (-g); one only set at server level (-s) there.
+    for scope in ("-gv", "-sv"):
         try:
             result = subprocess.run(
-                ["tmux", "show", "-sv", name],
+                ["tmux", "show", scope, name],
                 capture_output=True,
                 text=True,
                 timeout=ASK_TIMEOUT,
@@ -42,7 +32,9 @@ def _option(name: str) -> str | None:
             )
         except (OSError, subprocess.SubprocessError):
             return None
-    return result.stdout.strip() if result.returncode == 0 else None
+        if result.returncode == 0:
+            return result.stdout.strip()
+    return None
 
 
 @cache
