@@ -75,3 +75,20 @@ async def test_find_looks_a_full_id_up_on_the_server(run_app, clock):
             )
             assert ("GET", f"/v1/batch/{old['id']}") in api.request_log
             assert old["name"] in screen_text(app)
+
+
+async def test_a_find_for_an_id_the_server_lacks_says_not_found_and_counts_nothing(
+    run_app, demo_api
+):
+    from helpers import wait_until
+
+    async with run_app() as pilot:
+        app = pilot.app
+        before = app.monitor.known_total
+        await pilot.press("slash", *"batch_0000000000ab")
+        await wait_until(lambda: "batch_0000000000ab" in app.monitor.missing, pilot=pilot)
+        await settled(pilot)
+        assert ("GET", "/v1/batch/batch_0000000000ab") in demo_api.request_log
+        assert app.monitor.known_total == before
+        assert "not found" in screen_text(app)
+        assert f"{before:,} batches" in screen_text(app)

@@ -265,10 +265,10 @@ class BatchMonitor:
 
     @property
     def known_total(self) -> int:
-        """How many batches there are, as far as known: the server's total, or the
-        most ever held (never fewer because the memory window let rows go)."""
-        fleet = self.state.fleet
-        self._most_held = max(self._most_held, len(fleet.snapshots) - len(fleet.missing))
+        """How many batches there are, as far as known: the server's total, or the most
+        a list ever showed (never fewer because the memory window let rows go; never
+        a row only asked about, such as a find's id the server may not have)."""
+        self._most_held = max(self._most_held, len(self.state.listed))
         return max(self.state.server_total or 0, self._most_held)
 
     @property
