@@ -141,7 +141,7 @@ async def test_a_script_reads_the_leaders_batches_and_asks_the_server_nothing(
     async with member(demo, clock, tmp_path / "store", team=team) as leader:
         await wait_until(lambda: leading(leader) and bool(leader.snapshots))
         await wait_until(lambda: leader.next_request() is None and not leader.busy)
-        await asyncio.sleep(0)  # let the team publish what the last step saw
+        await wait_until(lambda: leader.team.team.caught_up)  # the last step is published
         asked = len(demo.api.request_log)
         reader = await TeamReader.open(settings)
         assert reader is not None
@@ -224,7 +224,7 @@ async def test_status_and_watch_read_the_leaders_view_and_ask_the_server_nothing
         await wait_until(lambda: leading(leader) and bool(leader.snapshots))
         await wait_until(lambda: leader.next_request() is None and not leader.busy)
         finished = next(i for i, s in leader.snapshots.items() if s.batch.status == "completed")
-        await asyncio.sleep(0.2)  # the team publishes what the last step saw
+        await wait_until(lambda: leader.team.team.caught_up)  # the last step is published
         asked = len(demo.api.request_log)
         shown = await asyncio.to_thread(cli, "status")
         assert shown.returncode == 0, shown.stderr

@@ -59,6 +59,25 @@ def _private_file(path: Path) -> int:
     return fd
 
 
+def _prepare(db: sqlite3.Connection) -> None:
+    """WAL mode and the team tables. Members of a team often start together: switching
+    a new file to WAL takes a lock SQLite does not wait for, so a member that meets
+    another one's lock tries again for a moment rather than polling alone."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            for statement in _SCHEMA.split(";"):
+                db.execute(statement)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class LocalHub(Hub):
     """The team of one host: see the module docstring."""
 
@@ -112,10 +131,7 @@ class LocalHub(Hub):
                     check_same_thread=False,
                 )
                 db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                db.execute("PRAGMA journal_mode = WAL")
-                db.execute("PRAGMA synchronous = NORMAL")
-                for statement in _SCHEMA.split(";"):
-                    db.execute(statement)
+                _prepare(db)
                 for suffix in ("-wal", "-shm"):
                     path = Path(f"{self.db_path}{suffix}")
                     if path.exists() and not path.is_symlink():

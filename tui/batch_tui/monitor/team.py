@@ -114,6 +114,12 @@ class Team:
         polls alone. Until it has met its team (the first heartbeat) it does not."""
         return self.leading or (self.alone and self.can_lead and not self.me.paused)
 
+    @property
+    def caught_up(self) -> bool:
+        """True when everything offered so far is published (the leader's writes are
+        all in the hub)."""
+        return not self._pending and self._status == self._status_sent
+
     def offer(self, records: list[Record], status: dict[str, Any]) -> None:
         """What the leader saw since the last offer; published at once."""
         for record in records:
