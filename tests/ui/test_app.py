@@ -93,8 +93,21 @@ async def test_confirmed_cancel_sends_one_post_and_the_row_turns_cancelled(
         modal = screen_text(app)
         assert target["id"] in modal and target["name"] in modal
         assert "Cost so far" in modal
+        # What the row said when the toast went up: the toast never says "cancelled"
+        # over a row that still says "processing".
+        row_when_told: list[str] = []
+        told = app.notify
+
+        def notify(message, *args, **kwargs):
+            if "cancelled successfully" in str(message):
+                row_when_told.append(cell(app, target["id"], "status"))
+            return told(message, *args, **kwargs)
+
+        app.notify = notify
         await pilot.press("y")
         await wait_until(lambda: cell(app, target["id"], "status") == "cancelled", pilot=pilot)
+        await wait_until(lambda: row_when_told, pilot=pilot)
+        assert row_when_told == ["cancelled"]
         assert posts(demo_api) == [f"/v1/batch/{target['id']}/cancel"]
         assert any("cancelled successfully" in n.message for n in notifications(app))
 

@@ -95,7 +95,10 @@ class CancelFlow:
             title, severity = "Cancel requested, still running", "warning"
         else:
             title, severity = "Cancel failed", "error"
-        self.node.notify(
+        # Queued behind the change the cancel's re-read posted to this screen, so the
+        # list shows the batch cancelled no later than the toast says so.
+        self.node.call_later(
+            self.node.notify,
             f"{plain(batch_id)}: {plain(outcome.message)}",
             title=title,
             severity=severity,
