@@ -4,12 +4,15 @@ Each page of ``GET /v1/batch`` is a request of its own under the rate budget, so
 listing is walked across several scheduler steps. ``Walk`` keeps where the walk is
 and decides whether to go on: a server whose ``hasMore`` never ends, or that
 repeats the same page, is stopped at a page cap or at the first page that brings
-nothing new, and the walk says so (``truncated``).
+nothing new, and the walk says so (``truncated``). ``Walks`` keeps the scheduler's
+walks by stream key and places each list request at the page its walk reached.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from batch_tui.monitor.planning import PollRequest
 
 #: A status sweep stops after this many pages (2,000 batches in one status).
 MAX_SWEEP_PAGES = 20
@@ -71,3 +74,33 @@ class Walk:
         self.offset = 0
         self.pages = 0
         self.seen = {}
+
+
+class Walks:
+    """The list walks under way (discovery, sweeps, scan, history), by stream key."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, Walk] = {"list": Walk(MAX_DISCOVERY_PAGES)}
+
+    def walk(self, request: PollRequest) -> Walk:
+        """The walk a list request belongs to (begun on first use)."""
+        key = request.key
+        if key not in self.by_key:
+            cap = MAX_SWEEP_PAGES if request.kind == "sweep" else MAX_FULL_PAGES
+            self.by_key[key] = Walk(cap)
+        walk = self.by_key[key]
+        if key == "list":
+            walk.max_pages = MAX_DISCOVERY_PAGES
+        return walk
+
+    def started(self, request: PollRequest) -> bool:
+        """True once a page of the request's walk has come back."""
+        walk = self.by_key.get(request.key)
+        return walk is not None and walk.started
+
+    def at(self, request: PollRequest) -> PollRequest:
+        """A list request at the page its walk has reached."""
+        walk = self.by_key.get(request.key)
+        if walk is None or walk.offset == 0:
+            return request
+        return PollRequest(request.kind, request.batch_id, request.status, walk.offset)

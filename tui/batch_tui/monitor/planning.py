@@ -1,14 +1,15 @@
 """What the scheduler plans with: its constants, requests, and per-batch and per-stream state.
 
-Shared by ``scheduler.py`` and the two parts it is built from (``tracking.py`` for
-the batches that can still change, ``outcomes.py`` for what answers do to the plan).
+Shared by ``scheduler.py`` and the objects it is built from: ``tracking.py`` (the
+batches that can still change), ``outcomes.py`` (the recurring streams and what
+answers do to them), ``paging.py`` (the list walks) and ``pace.py`` (the stretch
+that fits the plan into the budget).
 """
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 #: Pending and validating batches change less often: swept this many times slower.
 SLOW_FACTOR = 2
@@ -36,6 +37,12 @@ REFRESH_COALESCE = 2.0
 MAX_GONE = 10_000
 #: The first page of a failing batch's results is fetched again at most this often.
 ITEM_ERRORS_EVERY = 30.0
+
+
+def swept(status: str | None, status_filter: str | None) -> bool:
+    """True when a status sweep covers batches in ``status`` (under the user's filter)."""
+    return status in SWEPT_STATUSES and status_filter in (None, status)
+
 
 Kind = Literal["list", "sweep", "detail", "history", "errors", "scan"]
 
@@ -82,42 +89,3 @@ class Stream:
     next_due: float
     failures: int = 0
     last_ok: float | None = None
-
-
-class SchedulerParts:
-    """What the scheduler's parts (``tracking.py``, ``outcomes.py``) may use of one
-    another: its state, declared here once so each part type-checks on its own.
-    ``Scheduler`` sets every one of these in ``__post_init__``."""
-
-    interval: float
-    status_filter: str | None
-    rng: random.Random
-    highlighted: str | None
-    highlight_due: float | None
-    errors_due: float | None
-    paused_until: float | None
-    probe_now: bool
-    stopped: bool
-    factor: float
-    highlight_factor: float
-    outage: bool
-    unordered: bool
-    history_wanted: bool
-    history_complete: bool
-    _last_sent: float
-    _refreshed_at: float | None
-    _tracks: dict[str, Track]
-    _gone: dict[str, None]
-    _streams: dict[str, Stream]
-
-    if TYPE_CHECKING:
-        # Each part calls a few methods of the others; declared for the type checker
-        # only, so they never shadow the real ones at run time.
-        @property
-        def discovery_every(self) -> float: ...
-        def _cadence(self, request: PollRequest) -> float: ...
-        def _sweep_every(self, status: str) -> float: ...
-        def _succeeded(self, request: PollRequest, now: float) -> None: ...
-        def _swept(self, status: str | None) -> bool: ...
-        def forget(self, batch_id: str) -> None: ...
-        def planned_interval(self, batch_id: str) -> float | None: ...

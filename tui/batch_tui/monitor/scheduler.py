@@ -34,6 +34,12 @@ cadence is stretched by one factor, the highlighted batch last. A 429 pauses
 everything until ``Retry-After`` (at most ``MAX_SERVER_WAIT``); 5xx, timeouts and
 connection errors back off per endpoint; while nothing succeeds only one probe
 goes out every two intervals; 401/403 stops everything until ``refresh()``.
+
+``Scheduler`` is the front: it owns the interval, the clock, the budget, the
+filter, and what the user wants (the highlighted batch, its item errors, history),
+and builds the candidates from its parts, each handed what it needs: ``Tracks``
+(the batches that can still change), ``Streams`` (each stream's next time and
+backoff, the holds over all of them), ``Walks`` (the list walks) and ``Pace``.
 """
 
 from __future__ import annotations
@@ -45,8 +51,9 @@ from dataclasses import dataclass, field
 from batch_tui.core.defaults import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL
 from batch_tui.monitor.backoff import BACKOFF_CAP
 from batch_tui.monitor.budget import Budget
-from batch_tui.monitor.outcomes import OutcomesMixin
-from batch_tui.monitor.paging import MAX_DISCOVERY_PAGES, MAX_FULL_PAGES, MAX_SWEEP_PAGES, Walk
+from batch_tui.monitor.outcomes import Streams
+from batch_tui.monitor.pace import HIGHLIGHTED, Pace, Plan
+from batch_tui.monitor.paging import Walk, Walks
 from batch_tui.monitor.planning import (
     DISCOVERY_FACTOR,
     HISTORY_SHARE,
@@ -59,10 +66,9 @@ from batch_tui.monitor.planning import (
     SLOW_FACTOR,
     SWEPT_STATUSES,
     PollRequest,
-    Stream,
-    Track,
+    swept,
 )
-from batch_tui.monitor.tracking import TrackingMixin
+from batch_tui.monitor.tracking import Tracks
 
 __all__ = [
     "BACKOFF_CAP",
@@ -73,28 +79,14 @@ __all__ = [
     "PAGE_SIZE",
     "REFRESH_COALESCE",
     "SWEPT_STATUSES",
+    "Plan",
     "PollRequest",
     "Scheduler",
 ]
 
 
 @dataclass
-class Plan:
-    """The scheduler's view of its own pace, for the status line."""
-
-    interval: float
-    effective_interval: float
-    highlighted_interval: float
-    requests_per_minute: float
-    """What the plan would send in a minute at the effective pace."""
-    planned_gap: float = 0.0
-    """Seconds between requests of the plan's most frequent stream: data younger
-    than a few of these is as fresh as planned (the discovery period, when nothing
-    can change but the arrival of a new batch)."""
-
-
-@dataclass
-class Scheduler(TrackingMixin, OutcomesMixin):
+class Scheduler:
     """Plans sweeps, details, discovery and history; see the module docstring for the rules."""
 
     interval: float = DEFAULT_INTERVAL
@@ -111,22 +103,12 @@ class Scheduler(TrackingMixin, OutcomesMixin):
         """The highlighted batch's detail is wanted once at this time."""
         self.errors_due: float | None = None
         """The highlighted batch's item errors are wanted at this time."""
-        self.paused_until: float | None = None
-        """Set by a 429: nothing is sent before this time."""
-        self.probe_now = False
-        """The user asked (``r``) for one request despite a 429 hold."""
-        self.stopped = False
-        """Set by a 401/403: nothing is sent until ``refresh()``."""
-        self.factor = 1.0
-        self.highlight_factor = 1.0
-        self.outage = False
-        """Every request since the last success failed: the server looks down."""
         self.history_wanted = False
         """The user wants older history than is loaded."""
         self.history_complete = False
+        """The history walk reached the end of the list."""
         self.history_ready = True
         """Older batches may be asked of the server (the local store has given all it has)."""
-        """The history walk reached the end of the list."""
         self.following = False
         """Another member of the team polls: only what this one alone wants (its
         highlighted batch's detail, item errors, the history it scrolled to) is
@@ -134,13 +116,47 @@ class Scheduler(TrackingMixin, OutcomesMixin):
         self.unordered = False
         """The list turned out not newest first: the sweeps find new batches and
         the scan reads the rest in the background."""
-        self._last_sent = self.now
-        self._refreshed_at: float | None = None
-        self._tracks: dict[str, Track] = {}
-        self._gone: dict[str, None] = {}
-        self._streams: dict[str, Stream] = {"list": Stream(self.now)}
-        self.walks: dict[str, Walk] = {"list": Walk(MAX_DISCOVERY_PAGES)}
+        self._tracks = Tracks()
+        self._streams = Streams(self.now, self.rng)
+        self._walks = Walks()
+        self._pace = Pace()
+
+    # ── the parts' state, as callers have always read it ─────────────────────
+
+    @property
+    def paused_until(self) -> float | None:
+        """Set by a 429: nothing is sent before this time."""
+        return self._streams.paused_until
+
+    @property
+    def probe_now(self) -> bool:
+        """The user asked (``r``) for one request despite a 429 hold."""
+        return self._streams.probe_now
+
+    @property
+    def stopped(self) -> bool:
+        """Set by a 401/403: nothing is sent until ``refresh()``."""
+        return self._streams.stopped
+
+    @property
+    def outage(self) -> bool:
+        """Every request since the last success failed: the server looks down."""
+        return self._streams.outage
+
+    @property
+    def factor(self) -> float:
+        """The stretch of every cadence but the highlighted batch's."""
+        return self._pace.factor
+
+    @property
+    def highlight_factor(self) -> float:
+        """The stretch of the highlighted batch's cadence."""
+        return self._pace.highlight_factor
+
+    @property
+    def walks(self) -> dict[str, Walk]:
         """The list walks under way (discovery, sweeps, history), by stream key."""
+        return self._walks.by_key
 
     # ── cadences ─────────────────────────────────────────────────────────────
 
@@ -151,13 +167,10 @@ class Scheduler(TrackingMixin, OutcomesMixin):
 
     def _sweep_every(self, status: str) -> float:
         every = self.interval * (1 if status == "processing" else SLOW_FACTOR)
-        if self.unordered and status not in self._tracked_statuses():
+        if self.unordered and status not in self._tracks.statuses():
             # Swept only to find new batches (the list's order cannot say).
             every = max(every, NEW_BATCH_SWEEP_EVERY)
         return every
-
-    def _tracked_statuses(self) -> set[str | None]:
-        return {t.status for b, t in self._tracks.items() if t.listed and b not in self._gone}
 
     def scan_every(self) -> float:
         """Seconds between scan pages: at most ``SCAN_SHARE`` of the allowed rate."""
@@ -174,36 +187,187 @@ class Scheduler(TrackingMixin, OutcomesMixin):
         return max(self.interval / 2, 1 / (HISTORY_SHARE * allowed))
 
     def _cadence(self, request: PollRequest) -> float:
+        factor = self._pace.factor
         if request.kind == "list":
-            return self.discovery_every * self.factor
+            return self.discovery_every * factor
         if request.kind == "history":
             return self.history_every()
         if request.kind == "scan":
             return self.scan_every()
         if request.kind == "sweep":
-            return self._sweep_every(request.status or "") * self.factor
+            return self._sweep_every(request.status or "") * factor
         if request.kind == "errors":
-            return ITEM_ERRORS_EVERY * self.factor
+            return ITEM_ERRORS_EVERY * factor
         if request.batch_id == self.highlighted:
-            return self.interval * self.highlight_factor
-        return self.interval * self.factor
+            return self.interval * self._pace.highlight_factor
+        return self.interval * factor
+
+    def planned_interval(self, batch_id: str) -> float | None:
+        """How often this batch's data is refreshed (None: never again, it is final)."""
+        track = self._tracks.changing(batch_id)
+        if track is None:
+            return None
+        if batch_id == self.highlighted:
+            return self.interval * self._pace.highlight_factor
+        if track.status in SWEPT_STATUSES and track.listed:
+            return self._sweep_every(track.status) * self._pace.factor
+        return self.interval * self._pace.factor
 
     # ── the batches ──────────────────────────────────────────────────────────
+
+    def tracked(self) -> list[str]:
+        """The batches that can still change (the only ones with a planned interval)."""
+        return self._tracks.tracked()
+
+    def tracked_in(self, status: str) -> list[str]:
+        """The tracked batches last seen in ``status``."""
+        return self._tracks.tracked_in(status)
+
+    def is_polled(self, batch_id: str) -> bool:
+        """True while the batch will be fetched again on its own."""
+        return self.planned_interval(batch_id) is not None
+
+    def is_gone(self, batch_id: str) -> bool:
+        """True when the server said this batch does not exist."""
+        return self._tracks.is_gone(batch_id)
+
+    def watch(self, batch_id: str, now: float) -> None:
+        """Follow a batch named by the user even when no list shows it."""
+        self._tracks.watch(batch_id, now)
+
+    def unwatch(self, batch_id: str) -> None:
+        """The user no longer names this batch; lists may still show it."""
+        if self._tracks.unwatch(batch_id):
+            self._streams.drop(PollRequest("detail", batch_id).key)
+
+    def forget(self, batch_id: str) -> None:
+        """Stop following a batch."""
+        self._tracks.forget(batch_id)
+        self._streams.drop(PollRequest("detail", batch_id).key)
+
+    def saw_summary(self, batch_id: str, status: str | None, now: float) -> None:
+        """A list (discovery, sweep or history) showed this batch with this status."""
+        self._tracks.saw_summary(batch_id, status, now, self.status_filter)
+
+    def sweep_done(self, status: str, seen: set[str], now: float) -> None:
+        """A whole sweep of ``status`` finished; batches it no longer shows changed status."""
+        self._tracks.sweep_done(status, seen, now)
+        # After the marking: with an unordered list, the sweep's cadence depends on it.
+        self._succeeded(PollRequest("sweep", status=status), now)
+
+    def saw_detail(self, batch_id: str, status: str | None, now: float) -> None:
+        """A detail fetch succeeded."""
+        self._succeeded(PollRequest("detail", batch_id), now)
+        if batch_id == self.highlighted:
+            self.highlight_due = None
+        if self._tracks.saw_detail(batch_id, status, now):
+            self._streams.drop(PollRequest("detail", batch_id).key)
+
+    def detail_gone(self, batch_id: str) -> None:
+        """The server answered 404, or the batch expired: never ask again (until refresh)."""
+        self._tracks.gone(batch_id)
+        if batch_id == self.highlighted:
+            self.highlight_due = None
+        self._streams.drop(PollRequest("detail", batch_id).key)
+
+    expired = detail_gone
 
     # ── list walks ───────────────────────────────────────────────────────────
 
     def walk(self, request: PollRequest) -> Walk:
         """The walk a list request belongs to."""
-        key = request.key
-        if key not in self.walks:
-            cap = MAX_SWEEP_PAGES if request.kind == "sweep" else MAX_FULL_PAGES
-            self.walks[key] = Walk(cap)
-        walk = self.walks[key]
-        if key == "list":
-            walk.max_pages = MAX_DISCOVERY_PAGES
-        return walk
+        return self._walks.walk(request)
 
     # ── outcomes ─────────────────────────────────────────────────────────────
+
+    def _succeeded(self, request: PollRequest, now: float) -> None:
+        self._streams.succeeded(request.key, now, self._cadence(request))
+
+    def discovery_done(self, now: float, *, whole_list: bool = False) -> None:
+        """A discovery pass finished: the next one is a full cadence away. When it
+        read the whole list it brought every summary, so the sweeps can wait too."""
+        self._succeeded(PollRequest("list"), now)
+        if whole_list and self.status_filter is None:
+            for status in SWEPT_STATUSES:
+                self._succeeded(PollRequest("sweep", status=status), now)
+
+    def next_page(self, request: PollRequest, now: float) -> None:
+        """The walk goes on: its next page is due now."""
+        self._streams.next_page(request.key, now)
+
+    def scan_page_done(self, now: float) -> None:
+        """A page of the background scan came back: the next is a scan cadence away."""
+        self._succeeded(PollRequest("scan"), now)
+
+    def history_page_done(self, complete: bool, now: float) -> None:
+        """A history page came back; ``complete`` when it was the last one."""
+        self.history_complete = complete
+        self._succeeded(PollRequest("history"), now)
+
+    def errors_done(self, batch_id: str, now: float) -> None:
+        """The item errors of ``batch_id`` came back."""
+        if batch_id == self.highlighted:
+            self.errors_due = None
+        self._succeeded(PollRequest("errors", batch_id), now)
+
+    def failed(self, request: PollRequest, now: float) -> float:
+        """A 5xx, timeout or connection error: back off this endpoint; returns the delay."""
+        delay = self._streams.failed(request.key, now, self._cadence(request))
+        retry_at = self._streams.due(request.key, now)
+        # A one-off fetch waiting for this endpoint waits for its backoff too.
+        if request.kind == "detail":
+            self._tracks.postpone(request.batch_id or "", retry_at)
+            if request.batch_id == self.highlighted and self.highlight_due is not None:
+                self.highlight_due = retry_at
+        if request.kind == "errors" and self.errors_due is not None:
+            self.errors_due = retry_at
+        return delay
+
+    def backoff(self, request: PollRequest) -> int:
+        """How many times in a row this endpoint has failed."""
+        return self._streams.failures(request.key)
+
+    def backing_off(self) -> int:
+        """How many endpoints are backing off after errors."""
+        return self._streams.backing_off()
+
+    def max_backoff(self) -> int:
+        """The most failures in a row of any endpoint."""
+        return self._streams.max_failures()
+
+    def rate_limited(self, retry_after: float | None, now: float) -> None:
+        """A 429: pause every request until the server's ``Retry-After`` (within reason)."""
+        self._streams.rate_limited(retry_after, now, self.interval)
+
+    def unauthorized(self) -> None:
+        """A 401/403: retrying cannot help, so stop until the user asks."""
+        self._streams.unauthorized()
+
+    def refresh(self, now: float) -> bool:
+        """Everything that can change is due now (within the budget); lifts a 401 stop.
+
+        A press within ``REFRESH_COALESCE`` seconds of the last one joins it, so
+        pressing ``r`` ten times costs one refresh. During a 429 hold, one probe may
+        go out: if it succeeds, the hold is over. Returns False when coalesced.
+        """
+        if not self._streams.refresh(now):
+            return False
+        if self.highlighted is not None:
+            self._tracks.refetch(self.highlighted, now, follow=False)
+        return True
+
+    def refresh_one(self, batch_id: str, now: float) -> None:
+        """Fetch this one batch again as soon as nothing forbids it."""
+        self._tracks.refetch(batch_id, now, follow=True)
+
+    def sending(self, now: float) -> None:
+        """A request is going out now (the probe timer counts from the last one)."""
+        self._streams.sending(now)
+
+    def set_interval(self, interval: float, now: float) -> None:
+        """Change the asked interval; what was planned further out moves closer."""
+        self.interval = interval
+        self._streams.pull_in(now, interval, self.discovery_every)
 
     # ── what the user asks ───────────────────────────────────────────────────
 
@@ -212,20 +376,25 @@ class Scheduler(TrackingMixin, OutcomesMixin):
         if batch_id != self.highlighted:
             self.errors_due = None
         self.highlighted = batch_id
-        self.highlight_due = now if fetch and batch_id not in self._gone else None
+        self.highlight_due = now if fetch and not self._tracks.is_gone(batch_id or "") else None
 
     def want_item_errors(self, batch_id: str, now: float) -> None:
         """The highlighted batch's failed items are wanted (within ``ITEM_ERRORS_EVERY``)."""
         if batch_id != self.highlighted or self.errors_due is not None:
             return
-        stream = self._streams.get(f"errors:{batch_id}")
-        self.errors_due = now if stream is None else max(now, stream.next_due)
+        due = self._streams.next_due(PollRequest("errors", batch_id).key)
+        self.errors_due = now if due is None else max(now, due)
+
+    def want_history(self, wanted: bool) -> None:
+        """The user needs older batches than are loaded (or no longer does)."""
+        self.history_wanted = wanted
 
     # ── what is due ──────────────────────────────────────────────────────────
 
     def _candidates(self) -> list[tuple[float, int, PollRequest]]:
         """Every request with the time it falls due, and its priority (lower first)."""
         out: list[tuple[float, int, PollRequest]] = []
+        streams, walks = self._streams, self._walks
         if self.following:
             # What only this dashboard's user wants: its highlighted batch, and the
             # older history it scrolled to (the leader's user may want neither).
@@ -234,86 +403,54 @@ class Scheduler(TrackingMixin, OutcomesMixin):
             if self.highlighted is not None and self.errors_due is not None:
                 out.append((self.errors_due, 1, PollRequest("errors", self.highlighted)))
             if self.history_wanted and self.history_ready and not self.history_complete:
-                stream = self._streams.setdefault("history", Stream(self.now))
-                out.append((stream.next_due, 4, self._at(PollRequest("history"))))
+                history = PollRequest("history")
+                out.append((streams.due(history.key, self.now), 4, walks.at(history)))
             return out
-        statuses = self._tracked_statuses()
+        statuses = self._tracks.statuses()
         for status in SWEPT_STATUSES:
             request = PollRequest("sweep", status=status)
-            walking = self.walks.get(request.key)
-            wanted = status in statuses or (walking and walking.started) or self.unordered
-            if wanted and self._swept(status):
-                stream = self._streams.setdefault(request.key, Stream(self.now))
-                out.append((stream.next_due, 2, self._at(request)))
+            wanted = status in statuses or walks.started(request) or self.unordered
+            if wanted and swept(status, self.status_filter):
+                out.append((streams.due(request.key, self.now), 2, walks.at(request)))
         if self.unordered:
             # The first page tells nothing new: the sweeps find new batches; the
             # rest of the list is scanned slowly for what they cannot see.
-            stream = self._streams.setdefault("scan", Stream(self.now))
-            out.append((stream.next_due, 4, self._at(PollRequest("scan"))))
+            scan = PollRequest("scan")
+            out.append((streams.due(scan.key, self.now), 4, walks.at(scan)))
         else:
-            out.append((self._streams["list"].next_due, 3, self._at(PollRequest("list"))))
+            discovery = PollRequest("list")
+            out.append((streams.due(discovery.key, self.now), 3, walks.at(discovery)))
         if self.history_wanted and self.history_ready and not self.history_complete:
-            stream = self._streams.setdefault("history", Stream(self.now))
-            out.append((stream.next_due, 4, self._at(PollRequest("history"))))
+            history = PollRequest("history")
+            out.append((streams.due(history.key, self.now), 4, walks.at(history)))
         if self.highlighted is not None:
             if self.highlight_due is not None:
                 out.append((self.highlight_due, 0, PollRequest("detail", self.highlighted)))
             if self.errors_due is not None:
                 out.append((self.errors_due, 1, PollRequest("errors", self.highlighted)))
-        for batch_id, track in self._tracks.items():
-            if batch_id in self._gone or (
-                batch_id == self.highlighted and self.highlight_due is not None
-            ):
+        for batch_id, track in self._tracks.live():
+            if batch_id == self.highlighted and self.highlight_due is not None:
                 continue
             request = PollRequest("detail", batch_id)
             priority = 0 if batch_id == self.highlighted else 1
             if track.once_due is not None:
                 out.append((track.once_due, priority, request))
-            elif self._needs_own_detail(batch_id, track):
-                own = self._streams.get(request.key)
-                due = own.next_due if own else (track.detail_at or self.now)
+            elif self._tracks.needs_own_detail(batch_id, self.highlighted, self.status_filter):
+                own = streams.next_due(request.key)
+                due = own if own is not None else (track.detail_at or self.now)
                 out.append((due, priority, request))
         return out
-
-    def _at(self, request: PollRequest) -> PollRequest:
-        """A list request at the page its walk has reached."""
-        walk = self.walks.get(request.key)
-        if walk is None or walk.offset == 0:
-            return request
-        return PollRequest(request.kind, request.batch_id, request.status, walk.offset)
-
-    def _restretch(self, now: float) -> None:
-        """Fit the plan into the budget: one stretch factor, the highlighted batch last."""
-        allowed = self.budget.allowed_rate(now)
-        rates = self._base_rates()
-        total = sum(rates.values())
-        highlighted = rates.get("highlighted", 0.0)
-        if allowed is None or total <= allowed or total == 0:
-            self.factor = self.highlight_factor = 1.0
-        elif allowed > highlighted and total > highlighted:
-            self.highlight_factor = 1.0
-            self.factor = (total - highlighted) / (allowed - highlighted)
-        else:
-            self.factor = self.highlight_factor = total / max(allowed, 1e-6)
-        cap = MAX_INTERVAL / self.interval
-        self.factor = min(self.factor, cap)
-        self.highlight_factor = min(self.highlight_factor, cap)
 
     def _base_rates(self) -> dict[str, float]:
         """Requests per second of each recurring stream at the asked interval."""
         counts: dict[str, int] = {}
         if self.unordered:
-            counts = {status: 0 for status in SWEPT_STATUSES if self._swept(status)}
-        own_details = 0
-        highlighted = 0.0
-        for batch_id, track in self._tracks.items():
-            if track.listed and batch_id not in self._gone and self._swept(track.status):
-                counts[track.status or ""] = counts.get(track.status or "", 0) + 1
-            if self._needs_own_detail(batch_id, track):
-                if batch_id == self.highlighted:
-                    highlighted = 1 / self.interval
-                else:
-                    own_details += 1
+            counts = {status: 0 for status in SWEPT_STATUSES if swept(status, self.status_filter)}
+        for status, n in self._tracks.listed_in(self.status_filter).items():
+            counts[status] = counts.get(status, 0) + n
+        own = self._tracks.own_details(self.highlighted, self.status_filter)
+        highlighted = 1 / self.interval if self.highlighted in own else 0.0
+        own_details = len(own) - (self.highlighted in own)
         rates = {
             f"sweep:{status}": max(1, math.ceil(n / PAGE_SIZE)) / self._sweep_every(status)
             for status, n in counts.items()
@@ -322,44 +459,34 @@ class Scheduler(TrackingMixin, OutcomesMixin):
         rates["details"] = own_details / self.interval
         if self.highlighted is not None and self.errors_due is not None:
             rates["details"] += 1 / ITEM_ERRORS_EVERY
-        rates["highlighted"] = highlighted
+        rates[HIGHLIGHTED] = highlighted
+        return rates
+
+    def _restretch(self, now: float) -> dict[str, float]:
+        """Fit the plan into the budget; returns the base rates it was fitted from."""
+        rates = self._base_rates()
+        self._pace.fit(rates, self.budget.allowed_rate(now), self.interval)
         return rates
 
     def plan(self, now: float) -> Plan:
         """The pace the scheduler keeps now, for the status line."""
-        self._restretch(now)
-        rates = self._base_rates()
-        highlighted = rates.pop("highlighted")
-        per_second = sum(rates.values()) / self.factor + highlighted / self.highlight_factor
-        gaps = [self.factor / rate for rate in rates.values() if rate > 0]
-        if highlighted > 0:
-            gaps.append(self.highlight_factor / highlighted)
-        return Plan(
-            interval=self.interval,
-            effective_interval=self.interval * self.factor,
-            highlighted_interval=self.interval * self.highlight_factor,
-            requests_per_minute=60 * per_second,
-            planned_gap=min(gaps, default=self.interval * self.factor),
-        )
-
-    def _held(self, now: float) -> bool:
-        return self.paused_until is not None and now < self.paused_until and not self.probe_now
+        return self._pace.plan(self._restretch(now), self.interval)
 
     def next_request(self, now: float) -> PollRequest | None:
         """The one request to make now, or None: highlighted first, then oldest due."""
         self.now = now
-        if self.stopped or self._held(now):
+        streams = self._streams
+        if streams.stopped or streams.held(now):
             return None
-        if self.paused_until is not None and now >= self.paused_until:
-            self.paused_until = None
+        streams.end_hold(now)
         if not self.budget.can_send(now):
             return None
         self._restretch(now)
         candidates = self._candidates()
-        if self.outage or self.probe_now:
+        if streams.outage or streams.probe_now:
             # The server looks down (or holds us with a 429 the user wants probed):
             # only the most wanted request, once every two intervals at most.
-            if not self.probe_now and now < self._probe_at():
+            if not streams.probe_now and now < streams.probe_at(self.interval):
                 return None
             due = [(priority, when, request) for when, priority, request in candidates]
         else:
@@ -372,16 +499,17 @@ class Scheduler(TrackingMixin, OutcomesMixin):
 
     def next_wakeup(self, now: float) -> float | None:
         """When something next falls due (None: nothing will without the user)."""
-        if self.stopped:
+        streams = self._streams
+        if streams.stopped:
             return None
         times = [when for when, _, _ in self._candidates()]
         if not times:
             return None
         soonest = min(times)
-        if self.outage:
-            soonest = self._probe_at()
-        if self.paused_until is not None and not self.probe_now:
-            soonest = max(soonest, self.paused_until)
+        if streams.outage:
+            soonest = streams.probe_at(self.interval)
+        if streams.paused_until is not None and not streams.probe_now:
+            soonest = max(soonest, streams.paused_until)
         if not self.budget.can_send(now):
             soonest = max(soonest, self.budget.next_window(now))
         return soonest

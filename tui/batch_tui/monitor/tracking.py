@@ -2,47 +2,76 @@
 
 Only batches that can still change (and the ones the user names) are tracked; a
 finished batch leaves no state behind, so the scheduler's cost is the
-organisation's activity, never its history. ``Scheduler`` mixes this in.
+organisation's activity, never its history. The batches the server said do not
+exist are remembered too (a bounded number), so they are not asked for again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from batch_tui.api.models import TERMINAL_STATUSES
-from batch_tui.monitor.planning import MAX_GONE, SWEPT_STATUSES, PollRequest, SchedulerParts, Track
+from batch_tui.monitor.planning import MAX_GONE, Track, swept
 
 
-class TrackingMixin(SchedulerParts):
-    """Per-batch state for ``Scheduler``: see the module docstring."""
+class Tracks:
+    """The batches that can still change, and the ones the server said are gone.
 
-    def planned_interval(self, batch_id: str) -> float | None:
-        """How often this batch's data is refreshed (None: never again, it is final)."""
-        track = self._tracks.get(batch_id)
-        if track is None or batch_id in self._gone:
-            return None
-        if track.status in TERMINAL_STATUSES and track.once_due is None:
-            return None
-        if batch_id == self.highlighted:
-            return self.interval * self.highlight_factor
-        if track.status in SWEPT_STATUSES and track.listed:
-            return self._sweep_every(track.status) * self.factor
-        return self.interval * self.factor
+    The highlighted batch and the status filter belong to the scheduler; the few
+    rules that depend on them take them as arguments.
+    """
+
+    def __init__(self) -> None:
+        self._tracks: dict[str, Track] = {}
+        self._gone: dict[str, None] = {}
 
     def tracked(self) -> list[str]:
-        """The batches that can still change (the only ones with a planned interval)."""
+        """Every tracked batch, in the order they were met."""
         return list(self._tracks)
 
     def tracked_in(self, status: str) -> list[str]:
         """The tracked batches last seen in ``status``."""
         return [batch_id for batch_id, t in self._tracks.items() if t.status == status]
 
-    def _swept(self, status: str | None) -> bool:
-        return status in SWEPT_STATUSES and self.status_filter in (None, status)
+    def live(self) -> Iterator[tuple[str, Track]]:
+        """The tracked batches the server has not said are gone."""
+        for batch_id, track in self._tracks.items():
+            if batch_id not in self._gone:
+                yield batch_id, track
 
-    def _needs_own_detail(self, batch_id: str, track: Track) -> bool:
+    def statuses(self) -> set[str | None]:
+        """The statuses some list last showed a live batch in."""
+        return {t.status for b, t in self.live() if t.listed}
+
+    def listed_in(self, status_filter: str | None) -> dict[str, int]:
+        """How many live batches each sweep covers, by status."""
+        counts: dict[str, int] = {}
+        for _, track in self.live():
+            if track.listed and swept(track.status, status_filter):
+                counts[track.status or ""] = counts.get(track.status or "", 0) + 1
+        return counts
+
+    def changing(self, batch_id: str) -> Track | None:
+        """The batch's track while it will be fetched again (None: gone, untracked, final)."""
+        track = self._tracks.get(batch_id)
+        if track is None or batch_id in self._gone:
+            return None
+        if track.status in TERMINAL_STATUSES and track.once_due is None:
+            return None
+        return track
+
+    def needs_own_detail(
+        self, batch_id: str, highlighted: str | None, status_filter: str | None
+    ) -> bool:
         """A batch still changing that no sweep covers is followed by its own detail polls."""
-        if batch_id in self._gone or track.status in TERMINAL_STATUSES:
+        track = self._tracks.get(batch_id)
+        if track is None or batch_id in self._gone or track.status in TERMINAL_STATUSES:
             return False
-        return batch_id == self.highlighted or not (track.listed and self._swept(track.status))
+        return batch_id == highlighted or not (track.listed and swept(track.status, status_filter))
+
+    def own_details(self, highlighted: str | None, status_filter: str | None) -> list[str]:
+        """The batches followed by their own detail polls."""
+        return [b for b in self._tracks if self.needs_own_detail(b, highlighted, status_filter)]
 
     def watch(self, batch_id: str, now: float) -> None:
         """Follow a batch named by the user even when no list shows it."""
@@ -51,31 +80,31 @@ class TrackingMixin(SchedulerParts):
         if track.detail_at is None:
             track.once_due = now
 
-    def unwatch(self, batch_id: str) -> None:
-        """The user no longer names this batch; lists may still show it."""
+    def unwatch(self, batch_id: str) -> bool:
+        """The user no longer names this batch; True when no list shows it either (forgotten)."""
         track = self._tracks.get(batch_id)
-        if track is not None:
-            track.watched = False
-            if not track.listed:
-                self.forget(batch_id)
+        if track is None:
+            return False
+        track.watched = False
+        if track.listed:
+            return False
+        self.forget(batch_id)
+        return True
 
     def forget(self, batch_id: str) -> None:
         """Stop following a batch."""
         self._tracks.pop(batch_id, None)
-        self._streams.pop(f"detail:{batch_id}", None)
 
-    def is_polled(self, batch_id: str) -> bool:
-        """True while the batch will be fetched again on its own."""
-        return self.planned_interval(batch_id) is not None
-
-    def saw_summary(self, batch_id: str, status: str | None, now: float) -> None:
+    def saw_summary(
+        self, batch_id: str, status: str | None, now: float, status_filter: str | None
+    ) -> None:
         """A list (discovery, sweep or history) showed this batch with this status."""
         track = self._tracks.get(batch_id)
         if track is None:
             if status in TERMINAL_STATUSES:
                 return  # finished before we met it: the summary is final
             track = self._tracks[batch_id] = Track(status=status, listed=True)
-            if not self._swept(status):
+            if not swept(status, status_filter):
                 track.once_due = now  # an undocumented status: see what it is
             return
         track.listed = True
@@ -95,35 +124,39 @@ class TrackingMixin(SchedulerParts):
                 track.listed = False
                 if track.once_due is None:
                     track.once_due = now
-        self._succeeded(PollRequest("sweep", status=status), now)
 
-    def saw_detail(self, batch_id: str, status: str | None, now: float) -> None:
-        """A detail fetch succeeded."""
-        self._succeeded(PollRequest("detail", batch_id), now)
-        if batch_id == self.highlighted:
-            self.highlight_due = None
-        track = self._tracks.get(batch_id)
+    def saw_detail(self, batch_id: str, status: str | None, now: float) -> bool:
+        """A detail fetch succeeded; True when the batch is final (and forgotten)."""
         if status in TERMINAL_STATUSES:
             # Final: nothing about it will change again, so nothing is kept.
             self.forget(batch_id)
-            return
-        if track is None:
-            track = self._tracks[batch_id] = Track()
+            return True
+        track = self._tracks.setdefault(batch_id, Track())
         track.status = status
         track.detail_at = now
         track.once_due = None
+        return False
 
-    def detail_gone(self, batch_id: str) -> None:
-        """The server answered 404, or the batch expired: never ask again (until refresh)."""
+    def postpone(self, batch_id: str, when: float) -> None:
+        """A one-off fetch of this batch failed: it is wanted again at ``when``."""
+        track = self._tracks.get(batch_id)
+        if track is not None and track.once_due is not None:
+            track.once_due = when
+
+    def refetch(self, batch_id: str, now: float, *, follow: bool) -> None:
+        """Ask for this batch again now, even if it was gone; ``follow``: track it if untracked."""
+        self._gone.pop(batch_id, None)
+        track = self._tracks.setdefault(batch_id, Track()) if follow else self._tracks.get(batch_id)
+        if track is not None:
+            track.once_due = now
+
+    def gone(self, batch_id: str) -> None:
+        """The server said this batch does not exist: never ask again (until refetched)."""
         self._gone[batch_id] = None
         while len(self._gone) > MAX_GONE:
             del self._gone[next(iter(self._gone))]  # the oldest: a bounded memory of 404s
-        if batch_id == self.highlighted:
-            self.highlight_due = None
         self.forget(batch_id)
 
     def is_gone(self, batch_id: str) -> bool:
         """True when the server said this batch does not exist."""
         return batch_id in self._gone
-
-    expired = detail_gone
