@@ -71,6 +71,8 @@ class StoreLink:
         self._meta: dict[str, str] = {}
         self._prune_at: float | None = None
         self._job: Future[None] | None = None
+        self._writing = False
+        """The worker is writing, or about to: a save needs no new job (guarded by ``_mutex``)."""
         self._worker: ThreadPoolExecutor | None = None
         self.reopen: Callable[[], Store] | None = None
         """Opens the store again, when it was locked at the start (tried in a thread
@@ -278,25 +280,43 @@ class StoreLink:
         self._kick()
 
     def _kick(self) -> None:
-        """Start the worker on what waits to be written, unless it is at it already."""
+        """Start the worker on what waits to be written, unless it is at it already
+        (it then writes this too: it writes until nothing waits)."""
         store, worker = self.store, self._worker
-        if store is None or worker is None or (self._job is not None and not self._job.done()):
+        if store is None or worker is None:
             return
         with self._mutex:
             waiting = bool(self._rows or self._samples or self._meta or self._prune_at)
-        if waiting:
-            self._job = worker.submit(self._write, store)
+            if not waiting or self._writing:
+                return
+            self._writing = True
+        self._job = worker.submit(self._write, store)
 
     def _write(self, store: Store) -> None:
-        """In the worker thread: write everything waiting, in one go; on a lock, keep
-        it for the next try (merged with anything newer that arrives meanwhile)."""
+        """In the worker thread: write everything waiting, again while more arrives
+        meanwhile. ``_writing`` is cleared under the same lock that finds nothing
+        left, so a save in between is never left waiting for a next poll that a
+        paused or idle dashboard may not make."""
+        try:
+            while self._write_waiting(store):
+                pass
+        finally:
+            with self._mutex:
+                self._writing = False
+
+    def _write_waiting(self, store: Store) -> bool:
+        """Write what waits, in one go; True when there was some and it was written.
+        On a lock, keep it for the next try (merged with anything newer)."""
         with self._mutex:
             rows, self._rows = self._rows, {}
             samples, self._samples = self._samples, []
             meta, self._meta = self._meta, {}
             prune_at, self._prune_at = self._prune_at, None
+            if not (rows or samples or meta or prune_at is not None):
+                self._writing = False
+                return False
         if self._broken is not None:
-            return
+            return False
         try:
             for key, value in meta.items():
                 store.set_meta(key, value)
@@ -306,7 +326,7 @@ class StoreLink:
         except (sqlite3.Error, StoreUnavailable, OSError) as exc:
             if not is_locked(exc):
                 self._broken = f"the local store stopped working ({exc}); running without it"
-                return
+                return False
             self.locked = True
             with self._mutex:
                 for batch_id, row in rows.items():
@@ -317,8 +337,9 @@ class StoreLink:
                     self._meta.setdefault(key, value)
                 if prune_at is not None and self._prune_at is None:
                     self._prune_at = prune_at
-            return
+            return False
         self.locked = False
+        return True
 
     def flush(self) -> None:
         """Wait until everything handed to the worker so far is written (or found
