@@ -155,7 +155,7 @@ async def test_a_poll_loop_that_dies_says_so_and_is_restarted(
         monitor = app.monitor
         plan = monitor.next_request
 
-        def broken_once():
+        def broken_once(**_):
             # A bug outside any request: ``run()`` itself raises, once.
             monkeypatch.setattr(monitor, "next_request", plan)
             raise RuntimeError("planner bug")

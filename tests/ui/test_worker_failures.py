@@ -66,7 +66,7 @@ async def test_the_poll_loop(run_app, monkeypatch):
         monitor = pilot.app.monitor
         plan = monitor.next_request
 
-        def broken_once():
+        def broken_once(**_):
             monkeypatch.setattr(monitor, "next_request", plan)
             raise RuntimeError("planner bug")
 

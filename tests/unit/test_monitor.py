@@ -9,6 +9,7 @@ from batch_tui.api.client import CheckClient
 from batch_tui.demo.server import DemoApi, DemoServer
 from batch_tui.demo.simulator import Simulator
 from batch_tui.monitor.monitor import BatchMonitor
+from batch_tui.monitor.snapshot import Change
 from helpers import EPOCH, TEST_KEY, advance, run_due, soonest_to_finish, wait_until
 
 
@@ -212,3 +213,46 @@ async def test_the_loop_never_overlaps_polls_against_a_server_slower_than_the_in
                 monitor.close()
                 await loop
             assert api.max_in_flight == 1
+
+
+async def test_a_poll_cycle_is_told_as_one_change_even_when_its_streams_drifted_apart(
+    client, clock, demo_api
+):
+    """The processing sweep and the highlighted batch's detail fall due a moment
+    apart (the detail was fetched 0.1 s after the sweep): both go out in one burst,
+    and the screen is told once, so it draws one frame per poll, not two."""
+    monitor = BatchMonitor(client, interval=2, clock=clock)
+    told: list = []
+    monitor.on_change = told.append
+    loop = asyncio.create_task(monitor.run())
+    try:
+        await wait_until(lambda: monitor.status.next_poll is not None)
+        target = next(i for i, s in monitor.snapshots.items() if s.batch.status == "processing")
+        clock.advance(0.1)
+        monitor.highlight(target)
+        await wait_until(lambda: gets(demo_api, target) == 1)
+        await wait_until(lambda: monitor.next_request() is None and told[-1] == Change())
+        told.clear()
+        sent = len(demo_api.request_log)
+        clock.advance(1.9)  # the sweep is due; the detail is 0.1 s away
+        monitor.wake()
+        await wait_until(lambda: gets(demo_api, target) == 2)
+        await wait_until(lambda: monitor.next_request() is None and told[-1] == Change())
+    finally:
+        monitor.close()
+        await loop
+    assert ("GET", "/v1/batch") in demo_api.request_log[sent:]  # the sweep went too
+    news = [change for change in told if change != Change()]
+    assert len(news) == 1
+    assert target in news[0].changed
+
+
+def test_two_changes_told_as_one_keep_what_the_later_one_says_of_a_row():
+    first = Change(
+        changed=frozenset({"a", "b"}), removed=frozenset({"c"}), finished=frozenset({"a"})
+    )
+    later = Change(changed=frozenset({"c"}), removed=frozenset({"b"}), reordered=True)
+    both = first.then(later)
+    assert both.changed == {"a", "c"}  # c came back, b went
+    assert both.removed == {"b"}
+    assert both.reordered and both.finished == {"a"}

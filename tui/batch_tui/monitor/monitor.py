@@ -66,6 +66,9 @@ __all__ = [
     "Snapshot",
 ]
 
+#: Seconds the answers of one burst of requests may wait to be told (and drawn) together.
+BURST_HOLD = 0.25
+
 
 class BatchMonitor:
     """Polls the API on the scheduler's plan and keeps a ``Snapshot`` per batch.
@@ -451,24 +454,41 @@ class BatchMonitor:
 
     # ── the loop ─────────────────────────────────────────────────────────────
 
-    def next_request(self) -> PollRequest | None:
-        """The request the loop would make now (None while paused or nothing is due)."""
+    def next_request(self, *, along: float = 0.0) -> PollRequest | None:
+        """The request the loop would make now (None while paused or nothing is due);
+        ``along``: see ``Scheduler.next_request``."""
         if self.state.user_paused:
             return None
-        return self.state.scheduler.next_request(self.state.clock())
+        return self.state.scheduler.next_request(self.state.clock(), along=along)
 
     async def run(self) -> None:
         """Poll until ``close()``; never raises for a failed request."""
         state = self.state
         if self.team is not None and self._team_task is None:
             self._team_task = asyncio.create_task(self.team.team.run(self.team))
+        # The requests that fall due together (a sweep and the highlighted batch's
+        # detail, a walk's pages) are told as one change when the burst ends: one
+        # redraw for the screen, not one per answer. A long burst is told every
+        # BURST_HOLD seconds, so a slow server's answers still show as they come.
+        held: Change | None = None
+        held_since = 0.0
         while not self._closed:
             # Re-plan after every request: a 429 or 401 must stop the rest at once.
-            request = self.next_request()
+            request = self.next_request(along=0.0 if held is None else BURST_HOLD)
             if request is not None:
                 async with state.lock:
-                    await self.step(request)
+                    change = await self.step(request, hold=True)
+                if held is None:
+                    held, held_since = change, state.clock()
+                else:
+                    held = held.then(change)
+                if state.clock() - held_since >= BURST_HOLD:
+                    self._emit(held)
+                    held = None
                 continue
+            if held is not None:
+                self._emit(held)  # before the store's chunks, and before sleeping
+                held = None
             if self.stored.load_chunk():
                 await asyncio.sleep(0)  # let the screen draw between chunks
                 continue
@@ -483,8 +503,9 @@ class BatchMonitor:
             except TimeoutError:
                 pass
 
-    async def step(self, request: PollRequest) -> None:
-        """Perform one request and apply its outcome."""
+    async def step(self, request: PollRequest, *, hold: bool = False) -> Change:
+        """Perform one request and apply its outcome; tell the change, unless ``hold``
+        (the loop tells a burst's changes as one)."""
         state = self.state
         try:
             if request.kind == "detail":
@@ -505,7 +526,9 @@ class BatchMonitor:
         if gone := self.window.evict():
             change = replace(change, removed=change.removed | gone)
             self.status_builder.update()
-        self._emit(change)
+        if not hold:
+            self._emit(change)
+        return change
 
     def _failed(self, request: PollRequest, exc: ApiError) -> Change:
         state = self.state

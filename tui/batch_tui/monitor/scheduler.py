@@ -472,8 +472,13 @@ class Scheduler:
         """The pace the scheduler keeps now, for the status line."""
         return self._pace.plan(self._restretch(now), self.interval)
 
-    def next_request(self, now: float) -> PollRequest | None:
-        """The one request to make now, or None: highlighted first, then oldest due."""
+    def next_request(self, now: float, *, along: float = 0.0) -> PollRequest | None:
+        """The one request to make now, or None: highlighted first, then oldest due.
+
+        ``along``: a request due within this many seconds goes now too (the caller
+        is in the middle of a burst, whose answers are drawn together): streams that
+        drifted a few milliseconds apart fall back into one burst, one redraw.
+        """
         self.now = now
         streams = self._streams
         if streams.stopped or streams.held(now):
@@ -491,7 +496,9 @@ class Scheduler:
             due = [(priority, when, request) for when, priority, request in candidates]
         else:
             due = [
-                (priority, when, request) for when, priority, request in candidates if when <= now
+                (priority, when, request)
+                for when, priority, request in candidates
+                if when <= now + along
             ]
         if not due:
             return None

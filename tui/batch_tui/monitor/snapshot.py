@@ -182,3 +182,16 @@ class Change:
     events: tuple[BatchEvent, ...] = ()
     """Everything worth telling in this step, once each: finishes, stalls, alarms
     (the one stream the notifications, desktop notifications and hooks read)."""
+
+    def then(self, later: Change) -> Change:
+        """This change followed by ``later``, as one: what a screen that saw neither
+        must redraw. A row removed and then brought back is changed, and the reverse
+        is removed."""
+        return Change(
+            changed=(self.changed - later.removed) | later.changed,
+            removed=(self.removed - later.changed) | later.removed,
+            reordered=self.reordered or later.reordered,
+            finished=self.finished | later.finished,
+            alarms=self.alarms | later.alarms,
+            events=self.events + later.events,
+        )
