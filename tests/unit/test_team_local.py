@@ -12,6 +12,7 @@ import asyncio
 import pytest
 
 from batch_tui.hub.local import LocalHub
+from batch_tui.monitor.team import ALONE_BEAT, BEAT
 from helpers import TEST_KEY, wait_until
 from hubhelpers import leading, team_monitor
 
@@ -238,3 +239,16 @@ async def test_status_and_watch_read_the_leaders_view_and_ask_the_server_nothing
         assert len(demo.api.request_log) == asked
         direct = await asyncio.to_thread(cli, "status", "--direct")
         assert direct.returncode == 0 and len(demo.api.request_log) > asked
+
+
+async def test_a_leader_alone_beats_slowly_and_quickens_when_another_joins(demo, clock, tmp_path):
+    """An idle dashboard on its own should cost what a clock costs: with nobody to
+    serve and its leadership a lock the kernel holds, it beats every 2 s, not every
+    0.5 s; a member that joins makes it beat at the team's pace again."""
+    async with member(demo, clock, tmp_path) as first:
+        await wait_until(lambda: leading(first))
+        team = first.team.team
+        await wait_until(lambda: team._beat_every() == ALONE_BEAT)
+        async with member(demo, clock, tmp_path):
+            await wait_until(lambda: len(team.members) == 2, timeout=10)
+            assert team._beat_every() == BEAT

@@ -151,6 +151,9 @@ class Hub(ABC):
     leader's writes to it serve them all (followers then write nothing)."""
     skipped: int = 0
     """Values read from the hub that were not understood and were ignored."""
+    leased: bool = True
+    """Leadership is a lease the leader must renew every beat (False: the kernel
+    holds it for the leader's whole life, as a lock file does)."""
 
     @abstractmethod
     async def start(self) -> None:

@@ -89,6 +89,7 @@ class LocalHub(Hub):
         self.clock = clock
         self.label = "this host"
         self.shares_store = True
+        self.leased = False
         self.skipped = 0
         self.db_path = directory / f"team-{team}.db"
         self.lock_path = directory / f"team-{team}.lock"

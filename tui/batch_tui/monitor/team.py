@@ -29,6 +29,10 @@ from batch_tui.hub.base import LEADING_KINDS, Hub, HubUnavailable, Member, Recor
 #: Seconds between heartbeats (and leadership attempts); a dead leader is replaced
 #: within one beat on one host, within its lease across hosts.
 BEAT = 0.5
+#: A leader with no one else in its team beats this often when its leadership is
+#: no lease (a lock file's): nobody reads its news, and ``LIVE_FOR`` keeps it counted.
+#: A member that joins is seen at the next beat, and the beat is ``BEAT`` again.
+ALONE_BEAT = 2.0
 #: After the hub failed, it is tried again this often (seconds).
 RETRY_EVERY = 5.0
 #: A follower reads the ledger and who leads only every this many beats: it rarely
@@ -209,7 +213,7 @@ class Team:
         try:
             if now >= self._next_beat:
                 await self._beat(host)
-                self._next_beat = now + BEAT
+                self._next_beat = now + self._beat_every()
             if self.leading:
                 await self._publish(host)
                 asks = await self.hub.refresh_asks()
@@ -235,6 +239,14 @@ class Team:
                 await self._wait_hub(wait)
         except HubUnavailable as exc:
             self._fail(host, str(exc))
+
+    def _beat_every(self) -> float:
+        """Seconds to the next beat: slower for a leader alone that holds no lease
+        (an idle dashboard on its own should cost what a clock costs)."""
+        alone = all(member.id == self.me.id for member in self.members)
+        if self.leading and alone and not self.hub.leased:
+            return ALONE_BEAT
+        return BEAT
 
     async def _beat(self, host: TeamHost) -> None:
         before = self.describe()
