@@ -231,13 +231,13 @@ async def test_a_poll_cycle_is_told_as_one_change_even_when_its_streams_drifted_
         clock.advance(0.1)
         monitor.highlight(target)
         await wait_until(lambda: gets(demo_api, target) == 1)
-        await wait_until(lambda: monitor.next_request() is None and told[-1] == Change())
+        await wait_until(lambda: monitor.next_request() is None and told[-1:] == [Change()])
         told.clear()
         sent = len(demo_api.request_log)
         clock.advance(1.9)  # the sweep is due; the detail is 0.1 s away
         monitor.wake()
         await wait_until(lambda: gets(demo_api, target) == 2)
-        await wait_until(lambda: monitor.next_request() is None and told[-1] == Change())
+        await wait_until(lambda: monitor.next_request() is None and told[-1:] == [Change()])
     finally:
         monitor.close()
         await loop
