@@ -1003,7 +1003,10 @@ def bench_history_screen(rows: int = 200_000) -> list[tuple[str, str, str]]:
 
     now = time.time()
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "history.sqlite3"
+        # As the app keeps it: a store folder inside a private one (a store whose
+        # folder sits in a folder others may write, like /tmp, is refused).
+        path = Path(folder) / "store" / "history.sqlite3"
+        path.parent.mkdir(mode=0o700)
         fill_history_store(path, rows, now)
         reader = HistoryReader(path)
         days_ms, day_ms = [], []
@@ -1015,7 +1018,7 @@ def bench_history_screen(rows: int = 200_000) -> list[tuple[str, str, str]]:
             listed = reader.batches(max(days, key=lambda day: day.batches))
             day_ms.append((time.perf_counter() - started) * 1000)
         assert sum(day.batches for day in days) == rows, "every row is in the 30 days"
-        old = Path(folder) / "old.sqlite3"
+        old = path.parent / "old.sqlite3"
         fill_history_store(old, rows, now, schema_1=True)
         started = time.perf_counter()
         Store.open(old).close()

@@ -165,3 +165,16 @@ def test_a_pruned_batch_leaves_its_day(tmp_path):
     yesterday = HistoryReader(path, UTC).days(NOW.timestamp())[-2]
     assert yesterday.batches == 1
     assert [row.batch.id for row in HistoryReader(path, UTC).batches(yesterday)] == [kept.id]
+
+
+@pytest.mark.parametrize("bad", ["'lots'", "-3", "x'00'"], ids=["text", "negative", "blob"])
+def test_a_row_no_run_could_have_written_is_left_out_of_its_day_and_counted(tmp_path, bad):
+    """The sums are taken unchecked only when every row of every day is a count we
+    could have written; one edited by hand is skipped, whatever its type."""
+    reader = store_with(
+        tmp_path, finished(1, NOW - timedelta(hours=2)), finished(2, NOW - timedelta(hours=3))
+    )
+    with sqlite3.connect(tmp_path / "store.sqlite3") as db:
+        db.execute(f"UPDATE finished SET processed = {bad} WHERE id = 'batch_00002'")
+    today = reader.days(NOW.timestamp())[-1]
+    assert (today.batches, today.items, today.failed, today.skipped) == (1, 100, 5, 1)

@@ -101,23 +101,46 @@ def daily_totals(
     params = [
         value for index, (_, start, stop) in enumerate(bounds) for value in (index, start, stop)
     ]
+    days_cte = f"WITH days (i, start, stop) AS (VALUES {values}) "
     rows = db.execute(
-        f"WITH days (i, start, stop) AS (VALUES {values}), "
-        "rows AS (SELECT days.i, f.at, f.processed, f.failed, f.cost, "
-        f"({_usable('f.processed')} AND {_usable('f.failed')} AND {_usable('f.cost')}) AS ok "
-        "FROM days LEFT JOIN finished AS f ON f.at >= days.start AND f.at < days.stop) "
-        "SELECT i, count(CASE WHEN ok THEN at END), "
-        "total(CASE WHEN ok THEN processed END), total(CASE WHEN ok THEN failed END), "
-        "total(CASE WHEN ok THEN cost END), count(CASE WHEN NOT ok THEN at END) "
-        "FROM rows GROUP BY i ORDER BY i",
+        days_cte + "SELECT i, count(f.at), total(f.processed), total(f.failed), total(f.cost), "
+        "min(f.processed), max(f.processed), min(f.failed), max(f.failed), "
+        "min(f.cost), max(f.cost) "
+        "FROM days LEFT JOIN finished AS f ON f.at >= days.start AND f.at < days.stop "
+        "GROUP BY i ORDER BY i",
         params,
     ).fetchall()
+    # Each day's least and greatest values tell whether every row is usable (SQLite
+    # orders text and blobs above every number), so the sums are taken unchecked
+    # unless some day holds a row no run of ours could have written.
+    if not all(_in_range(row[5:]) for row in rows):
+        rows = db.execute(
+            days_cte.rstrip() + ", "
+            "rows AS (SELECT days.i, f.at, f.processed, f.failed, f.cost, "
+            f"({_usable('f.processed')} AND {_usable('f.failed')} AND {_usable('f.cost')}) AS ok "
+            "FROM days LEFT JOIN finished AS f ON f.at >= days.start AND f.at < days.stop) "
+            "SELECT i, count(CASE WHEN ok THEN at END), "
+            "total(CASE WHEN ok THEN processed END), total(CASE WHEN ok THEN failed END), "
+            "total(CASE WHEN ok THEN cost END), count(CASE WHEN NOT ok THEN at END) "
+            "FROM rows GROUP BY i ORDER BY i",
+            params,
+        ).fetchall()
+    else:
+        rows = [(*row[:5], 0) for row in rows]
     return [
         DayTotals(day, start, stop, int(n), int(items), int(failed), float(cost), int(skipped))
         for (day, start, stop), (_, n, items, failed, cost, skipped) in zip(
             bounds, rows, strict=True
         )
     ]
+
+
+def _in_range(extremes: tuple[object, ...]) -> bool:
+    """True when every least and greatest value is empty or a number from 0 to ``ABSURD``."""
+    return all(
+        value is None or (isinstance(value, int | float) and 0 <= value <= ABSURD)
+        for value in extremes
+    )
 
 
 def _usable(column: str) -> str:
