@@ -36,9 +36,15 @@ def test_cancel_flow_in_a_real_terminal(tmux, tmp_path):
     modal = tmux.wait_for(lambda s: "Cancel this batch?" in s)
     assert "Cost so far" in modal
     tmux.keys("y")
-    screen = tmux.wait_for(lambda s: "cancelled successfully" in s)
-    row = next(line for line in screen.splitlines() if "Science news digest" in line)
-    assert "cancelled" in row
+
+    def row(screen: str) -> str:
+        return next(line for line in screen.splitlines() if "Science news digest" in line)
+
+    # The toast and the row, as the user sees them a moment after answering. That the
+    # toast is never raised before the row turns is the Pilot test's to show
+    # (tests/ui/test_app.py): a terminal capture may fall between two frames.
+    screen = tmux.wait_for(lambda s: "cancelled successfully" in s and "cancelled" in row(s))
+    assert "processing" not in row(screen)
     tmux.keys("q")
 
 
