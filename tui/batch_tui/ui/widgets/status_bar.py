@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from rich.cells import cell_len
+from rich.segment import Segment
 from rich.text import Text
 from textual.geometry import Region
 from textual.reactive import reactive, var
@@ -221,6 +222,7 @@ class StatusBar(Widget):
         self.profile = profile
         """The profile's name in its colour, first on the line (None: no profile)."""
         self._strip: Strip | None = None
+        self._fitted: tuple[int, Strip] | None = None
 
     @property
     def text(self) -> str:
@@ -242,7 +244,7 @@ class StatusBar(Widget):
 
     def watch_line(self) -> None:
         old = self._strip
-        self._strip = None
+        self._strip = self._fitted = None
         if old is None or not self.is_mounted:
             self.refresh()
             return
@@ -261,9 +263,27 @@ class StatusBar(Widget):
             self._strip = Strip(list(line.render(self.app.console)))
         return self._strip
 
+    def _fit(self, width: int) -> Strip:
+        """The line as it fits ``width``: a field that does not fit whole is left out
+        and an ellipsis says so (cut mid-field, "rate 190/200" would read "rate 190/20")."""
+        strip = self._line_strip()
+        if strip.cell_length <= width:
+            return strip
+        if self._fitted is None or self._fitted[0] != width:
+            # Fields are joined by two spaces: keep every field that ends, with room
+            # for the ellipsis, within the width.
+            plain, cells, end = self.line.plain, 0, 0
+            for index, char in enumerate(plain):
+                if cells + 1 <= width and (index == 0 or plain.startswith("  ", index)):
+                    end = cells
+                cells += cell_len(char)
+            kept = strip.crop(0, end)
+            self._fitted = (width, Strip([*kept, Segment(" …")], end + 2).crop(0, width))
+        return self._fitted[1]
+
     def render_line(self, y: int) -> Strip:
         width = self.content_region.width
         if y or not self.line:
             return Strip.blank(width, self.rich_style)
-        strip = self._line_strip()
+        strip = self._fit(width)
         return strip.crop_extend(0, width, self.rich_style).apply_style(self.rich_style)
