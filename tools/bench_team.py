@@ -36,18 +36,13 @@ from batch_tui.demo.catalog import SteadyCatalog
 from batch_tui.demo.server import DemoServer
 from batch_tui.demo.simulator import Simulator
 from batch_tui.hub import team_name
+from helpers import free_port  # tests/ is on the path: benchmark.py puts it there
 
 SEED = 11
 HISTORY = 200
 ACTIVE = 3
 LIMIT = 200
 INTERVAL = 2.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Redis:
@@ -57,7 +52,7 @@ class Redis:
         executable = shutil.which("redis-server")
         if executable is None:
             raise RuntimeError("redis-server is not installed (Debian package redis-server)")
-        self.port = _free_port()
+        self.port = free_port()
         self.dir = tempfile.TemporaryDirectory(prefix="batch-tui-redis-")
         self.process = subprocess.Popen(
             [executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",

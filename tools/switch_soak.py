@@ -25,12 +25,8 @@ from apphelpers import dashboard_on, switch, write_two_profiles  # noqa: E402
 from batch_tui.core.clock import FakeClock  # noqa: E402
 from helpers import EPOCH, start_demo_process  # noqa: E402
 
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchmark import rss_mb  # noqa: E402
 
 
 async def main(switches: int, active: int) -> None:
