@@ -47,6 +47,7 @@ from batch_tui.hub.base import (
     HubUnavailable,
     Member,
     Record,
+    load_object,
 )
 
 #: Every key of a team expires this long (seconds) after the team's last write.
@@ -648,11 +649,8 @@ class RedisHub(Hub):
     def _status(self, raw: bytes | None) -> dict[str, Any] | None:
         if raw is None:
             return None
-        try:
-            status = json.loads(raw) if raw else None
-        except (ValueError, RecursionError):
-            status = None
-        if isinstance(status, dict):
+        status = load_object(raw) if raw else None
+        if status is not None:
             return status
         if raw != self._bad_status:  # the same garbage, read again, counts once
             self._bad_status = raw

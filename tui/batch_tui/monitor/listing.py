@@ -97,8 +97,6 @@ class Lister:
         total = page.pagination.total
         if request.kind != "sweep" and total is not None:
             state.server_total = total  # the list as shown (a status sweep counts one status)
-        if request.kind != "sweep" and total is not None:
-            self.server_total = total  # the list as shown (a status sweep counts one status)
         if request.kind == "sweep":
             if walk.page(rows, has_more, wanted=True, total=total):
                 state.scheduler.next_page(request, now)

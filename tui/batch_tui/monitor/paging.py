@@ -88,10 +88,7 @@ class Walks:
         if key not in self.by_key:
             cap = MAX_SWEEP_PAGES if request.kind == "sweep" else MAX_FULL_PAGES
             self.by_key[key] = Walk(cap)
-        walk = self.by_key[key]
-        if key == "list":
-            walk.max_pages = MAX_DISCOVERY_PAGES
-        return walk
+        return self.by_key[key]
 
     def started(self, request: PollRequest) -> bool:
         """True once a page of the request's walk has come back."""

@@ -129,11 +129,6 @@ class Scheduler:
         return self._streams.paused_until
 
     @property
-    def probe_now(self) -> bool:
-        """The user asked (``r``) for one request despite a 429 hold."""
-        return self._streams.probe_now
-
-    @property
     def stopped(self) -> bool:
         """Set by a 401/403: nothing is sent until ``refresh()``."""
         return self._streams.stopped
@@ -142,16 +137,6 @@ class Scheduler:
     def outage(self) -> bool:
         """Every request since the last success failed: the server looks down."""
         return self._streams.outage
-
-    @property
-    def factor(self) -> float:
-        """The stretch of every cadence but the highlighted batch's."""
-        return self._pace.factor
-
-    @property
-    def highlight_factor(self) -> float:
-        """The stretch of the highlighted batch's cadence."""
-        return self._pace.highlight_factor
 
     @property
     def walks(self) -> dict[str, Walk]:
