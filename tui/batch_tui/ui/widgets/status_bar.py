@@ -264,21 +264,14 @@ class StatusBar(Widget):
         return self._strip
 
     def _fit(self, width: int) -> Strip:
-        """The line as it fits ``width``: a field that does not fit whole is left out
-        and an ellipsis says so (cut mid-field, "rate 190/200" would read "rate 190/20")."""
+        """The line as it fits ``width``; a line cut short ends in an ellipsis, so a
+        cut figure ("rate 190/200" shown as "rate 190/20") never passes for a whole one."""
         strip = self._line_strip()
         if strip.cell_length <= width:
             return strip
         if self._fitted is None or self._fitted[0] != width:
-            # Fields are joined by two spaces: keep every field that ends, with room
-            # for the ellipsis, within the width.
-            plain, cells, end = self.line.plain, 0, 0
-            for index, char in enumerate(plain):
-                if cells + 1 <= width and (index == 0 or plain.startswith("  ", index)):
-                    end = cells
-                cells += cell_len(char)
-            kept = strip.crop(0, end)
-            self._fitted = (width, Strip([*kept, Segment(" …")], end + 2).crop(0, width))
+            kept = strip.crop(0, max(0, width - 1))
+            self._fitted = (width, Strip([*kept, Segment("…")], width))
         return self._fitted[1]
 
     def render_line(self, y: int) -> Strip:
