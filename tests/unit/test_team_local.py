@@ -252,3 +252,38 @@ async def test_a_leader_alone_beats_slowly_and_quickens_when_another_joins(demo,
         async with member(demo, clock, tmp_path):
             await wait_until(lambda: len(team.members) == 2, timeout=10)
             assert team._beat_every() == BEAT
+
+
+class CountingHub(LocalHub):
+    """The real team file, counting the trips to its worker thread."""
+
+    trips = 0
+
+    async def _run(self, action):
+        self.trips += 1
+        return await super()._run(action)
+
+
+async def test_a_leader_alone_goes_to_the_team_file_once_a_beat_however_often_it_polls(
+    demo, clock, tmp_path
+):
+    """Each trip to the team file wakes two threads: a leader nobody reads takes its
+    heartbeat, its ledger and its news there together, once a beat, not at every poll."""
+    hub = CountingHub(tmp_path, "t1")
+    async with team_monitor(demo, clock, hub) as first:
+        await wait_until(lambda: leading(first) and first.status.last_success is not None)
+        team = first.team.team
+        assert team._beat_every() == ALONE_BEAT
+        beats, trips, sent = team._beats, hub.trips, first.requests_sent
+        while team._beats < beats + 2:
+            clock.advance(30)  # the list is due again
+            first.wake()
+            await wait_until(lambda: first.status.last_success == clock())
+        assert first.requests_sent - sent >= 4  # it polled between the beats...
+        assert hub.trips - trips <= team._beats - beats + 1  # ...and went there once a beat
+        # What it polled was published at the beat: a member that joins reads it.
+        await wait_until(lambda: team._beats >= beats + 3)
+        async with member(demo, clock, tmp_path) as second:
+            await wait_until(lambda: set(second.snapshots) == set(first.snapshots))
+            for batch_id, snapshot in first.snapshots.items():
+                assert second.snapshots[batch_id].batch == snapshot.batch

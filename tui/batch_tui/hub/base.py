@@ -120,7 +120,15 @@ class Record:
 
     def to_json(self) -> str:
         """The record as stored in the hub."""
-        return json.dumps(asdict(self), separators=(",", ":"))
+        # Not ``asdict``: it deep-copies the batch, once per record per publish.
+        fields = {
+            "batch": self.batch,
+            "updated_at": self.updated_at,
+            "detail_at": self.detail_at,
+            "error": self.error,
+            "not_found": self.not_found,
+        }
+        return json.dumps(fields, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Record | None:
@@ -139,6 +147,20 @@ class Record:
             return None
         record = cls(data["batch"], updated_at, detail_at, error, bool(data.get("not_found")))
         return record if record.batch_id else None
+
+
+@dataclass(frozen=True)
+class LeaderRound:
+    """What one of the leader's steps found (``Hub.lead_round``)."""
+
+    members: list[Member] | None
+    """Every live member (None: this round did not beat)."""
+    others: list[float] | None
+    """When the other members sent their requests (None: not asked this round)."""
+    refresh_asks: int
+    """The refresh counter (``Hub.refresh_asks``)."""
+    still_leading: bool
+    """False when a publish found this member no longer leads."""
 
 
 class Hub(ABC):
@@ -207,6 +229,29 @@ class Hub(ABC):
     async def requests_since(self, since: float, exclude: str | None = None) -> list[float]:
         """When every request in the ledger after ``since`` was sent (all members but
         ``exclude``), oldest first."""
+
+    async def lead_round(
+        self,
+        me: Member,
+        *,
+        beat: bool,
+        sent: list[float],
+        since: float | None,
+        records: list[Record] | None,
+        status: dict[str, Any],
+    ) -> LeaderRound:
+        """One step of the leader's: its heartbeat (when ``beat``), its requests into the
+        ledger, the others' requests after ``since`` (when given), a publish (when
+        ``records`` is not None) and the refresh counter. This default takes the steps
+        one by one; a hub that can take them in one exchange overrides it."""
+        members = await self.beat(me) if beat else None
+        if sent:
+            await self.record_requests(me.id, sent)
+        others = None if since is None else await self.requests_since(since, exclude=me.id)
+        published = True
+        if records is not None:
+            published = await self.publish(me.id, records, status)
+        return LeaderRound(members, others, await self.refresh_asks(), published)
 
     @abstractmethod
     async def ask_refresh(self) -> None:

@@ -22,12 +22,21 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from batch_tui.hub.base import LIVE_FOR, Hub, HubUnavailable, Member, Record, load_object
+from batch_tui.hub.base import (
+    LIVE_FOR,
+    Hub,
+    HubUnavailable,
+    LeaderRound,
+    Member,
+    Record,
+    load_object,
+)
 
 #: How often a waiting follower looks for the leader's writes (seconds).
 LOOK_EVERY = 0.2
@@ -163,21 +172,11 @@ class LocalHub(Hub):
     async def beat(self, me: Member) -> list[Member]:
         now = self.clock()
         self._here.add(me.id)
+        return self._members(await self._run(lambda db: _beat(db, me, now)))
 
-        def beat(db: sqlite3.Connection) -> list[str]:
-            db.execute(
-                "INSERT INTO members (id, seen_at, body) VALUES (?, ?, ?) ON CONFLICT (id) "
-                "DO UPDATE SET seen_at = excluded.seen_at, body = excluded.body",
-                (me.id, now, replace(me, seen_at=now).to_json()),
-            )
-            db.execute("DELETE FROM members WHERE seen_at < ?", (now - MEMBER_KEEP,))
-            rows = db.execute(
-                "SELECT body FROM members WHERE seen_at >= ?", (now - LIVE_FOR,)
-            ).fetchall()
-            return [row[0] for row in rows]
-
+    def _members(self, bodies: list[str]) -> list[Member]:
         members = []
-        for body in await self._run(beat):
+        for body in bodies:
             member = Member.from_json(body)
             if member is None:
                 self.skipped += 1
@@ -263,36 +262,52 @@ class LocalHub(Hub):
     async def publish(self, member_id: str, records: list[Record], status: dict[str, Any]) -> bool:
         if self._lock_fd is None:
             return False  # the lock is the leadership: without it, nothing is written
-        bodies = [(record.batch_id, record.to_json()) for record in records if record.batch_id]
+        bodies = _bodies(records)
         status_text = json.dumps(status, separators=(",", ":"))
 
         def publish(db: sqlite3.Connection) -> None:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                row = db.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
-                seq = int(row[0]) if row and str(row[0]).isdigit() else 0
-                rows = []
-                for batch_id, body in bodies:
-                    seq += 1
-                    rows.append((batch_id, seq, body))
-                db.executemany(
-                    "INSERT INTO records (id, seq, body) VALUES (?, ?, ?) ON CONFLICT (id) "
-                    "DO UPDATE SET seq = excluded.seq, body = excluded.body "
-                    "WHERE records.body != excluded.body",
-                    rows,
-                )
-                db.executemany(
-                    "INSERT INTO meta (key, value) VALUES (?, ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    [("seq", str(seq)), ("status", status_text)],
-                )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+            with _transaction(db):
+                _publish(db, bodies, status_text)
 
         await self._run(publish)
         return True
+
+    async def lead_round(
+        self,
+        me: Member,
+        *,
+        beat: bool,
+        sent: list[float],
+        since: float | None,
+        records: list[Record] | None,
+        status: dict[str, Any],
+    ) -> LeaderRound:
+        """The leader's step in one transaction and one trip to the worker thread: an
+        idle dashboard's cost is mostly such trips."""
+        now = self.clock()
+        if beat:
+            self._here.add(me.id)
+        leads = self._lock_fd is not None  # the lock is the leadership
+        bodies = _bodies(records) if records is not None and leads else None
+        status_text = json.dumps(status, separators=(",", ":"))
+
+        def lead_round(db: sqlite3.Connection) -> tuple[list[str] | None, list[float] | None, int]:
+            with _transaction(db):
+                members = _beat(db, me, now) if beat else None
+                if sent:
+                    _record(db, me.id, sent, now)
+                if bodies is not None:
+                    _publish(db, bodies, status_text)
+                others = None if since is None else _since(db, since, me.id)
+                return members, others, _asks(db)
+
+        members, others, asks = await self._run(lead_round)
+        return LeaderRound(
+            None if members is None else self._members(members),
+            others,
+            asks,
+            leads or records is None,
+        )
 
     async def read(self, cursor: int) -> tuple[list[Record], dict[str, Any] | None, int]:
         def read(db: sqlite3.Connection) -> tuple[list[tuple[int, str]], str | None]:
@@ -360,29 +375,13 @@ class LocalHub(Hub):
         now = self.clock()
 
         def record(db: sqlite3.Connection) -> None:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.executemany(
-                    "INSERT INTO ledger (member, at) VALUES (?, ?)",
-                    [(member_id, at) for at in times],
-                )
-                db.execute("DELETE FROM ledger WHERE at < ?", (now - LEDGER_KEEP,))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+            with _transaction(db):
+                _record(db, member_id, times, now)
 
         await self._run(record)
 
     async def requests_since(self, since: float, exclude: str | None = None) -> list[float]:
-        def since_(db: sqlite3.Connection) -> list[float]:
-            rows = db.execute(
-                "SELECT at FROM ledger WHERE at > ? AND member IS NOT ? ORDER BY at",
-                (since, exclude),
-            ).fetchall()
-            return [float(at) for (at,) in rows if isinstance(at, int | float)]
-
-        return await self._run(since_)
+        return await self._run(lambda db: _since(db, since, exclude))
 
     async def ask_refresh(self) -> None:
         await self._run(
@@ -393,8 +392,76 @@ class LocalHub(Hub):
         )
 
     async def refresh_asks(self) -> int:
-        def asks(db: sqlite3.Connection) -> int:
-            row = db.execute("SELECT value FROM meta WHERE key = 'refresh'").fetchone()
-            return int(row[0]) if row and str(row[0]).isdigit() else 0
+        return await self._run(_asks)
 
-        return await self._run(asks)
+
+# ── the statements (run in the worker thread) ────────────────────────────────
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _bodies(records: list[Record]) -> list[tuple[str, str]]:
+    return [(record.batch_id, record.to_json()) for record in records if record.batch_id]
+
+
+def _beat(db: sqlite3.Connection, me: Member, now: float) -> list[str]:
+    """This member's heartbeat; the live members' bodies."""
+    db.execute(
+        "INSERT INTO members (id, seen_at, body) VALUES (?, ?, ?) ON CONFLICT (id) "
+        "DO UPDATE SET seen_at = excluded.seen_at, body = excluded.body",
+        (me.id, now, replace(me, seen_at=now).to_json()),
+    )
+    db.execute("DELETE FROM members WHERE seen_at < ?", (now - MEMBER_KEEP,))
+    rows = db.execute("SELECT body FROM members WHERE seen_at >= ?", (now - LIVE_FOR,)).fetchall()
+    return [row[0] for row in rows]
+
+
+def _publish(db: sqlite3.Connection, bodies: list[tuple[str, str]], status_text: str) -> None:
+    """The records, each under the next sequence number (unchanged ones keep theirs), and
+    the leader's status."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
+    seq = int(row[0]) if row and str(row[0]).isdigit() else 0
+    rows = []
+    for batch_id, body in bodies:
+        seq += 1
+        rows.append((batch_id, seq, body))
+    db.executemany(
+        "INSERT INTO records (id, seq, body) VALUES (?, ?, ?) ON CONFLICT (id) "
+        "DO UPDATE SET seq = excluded.seq, body = excluded.body "
+        "WHERE records.body != excluded.body",
+        rows,
+    )
+    db.executemany(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [("seq", str(seq)), ("status", status_text)],
+    )
+
+
+def _record(db: sqlite3.Connection, member_id: str, times: list[float], now: float) -> None:
+    """Requests into the ledger; the ones too old to count go."""
+    db.executemany(
+        "INSERT INTO ledger (member, at) VALUES (?, ?)", [(member_id, at) for at in times]
+    )
+    db.execute("DELETE FROM ledger WHERE at < ?", (now - LEDGER_KEEP,))
+
+
+def _since(db: sqlite3.Connection, since: float, exclude: str | None) -> list[float]:
+    rows = db.execute(
+        "SELECT at FROM ledger WHERE at > ? AND member IS NOT ? ORDER BY at", (since, exclude)
+    ).fetchall()
+    return [float(at) for (at,) in rows if isinstance(at, int | float)]
+
+
+def _asks(db: sqlite3.Connection) -> int:
+    row = db.execute("SELECT value FROM meta WHERE key = 'refresh'").fetchone()
+    return int(row[0]) if row and str(row[0]).isdigit() else 0

@@ -129,7 +129,7 @@ class Team:
         for record in records:
             self._pending[record.batch_id] = record
         self._status = status
-        if self.leading and (records or status != self._status_sent):
+        if self.leading and not self._quiet() and (records or status != self._status_sent):
             self._wake.set()
 
     def sent(self) -> None:
@@ -211,15 +211,13 @@ class Team:
             self._started = True
             self._set_problem(host, None)
         try:
+            published = False
             if now >= self._next_beat:
-                await self._beat(host)
+                published = await self._beat(host)
                 self._next_beat = now + self._beat_every()
             if self.leading:
-                await self._publish(host)
-                asks = await self.hub.refresh_asks()
-                if self._refresh_seen is not None and asks > self._refresh_seen:
-                    host.team_refresh()
-                self._refresh_seen = asks
+                if not published and not self._quiet():
+                    await self._publish(host)
             else:
                 if self._refresh_asked:
                     self._refresh_asked = 0
@@ -240,29 +238,46 @@ class Team:
         except HubUnavailable as exc:
             self._fail(host, str(exc))
 
-    def _beat_every(self) -> float:
-        """Seconds to the next beat: slower for a leader alone that holds no lease
-        (an idle dashboard on its own should cost what a clock costs)."""
-        alone = all(member.id == self.me.id for member in self.members)
-        if self.leading and alone and not self.hub.leased:
-            return ALONE_BEAT
-        return BEAT
+    def _alone(self) -> bool:
+        return all(member.id == self.me.id for member in self.members)
 
-    async def _beat(self, host: TeamHost) -> None:
+    def _quiet(self) -> bool:
+        """True for a leader with no one else in its team whose leadership is no lease (a
+        lock file's): nobody reads its news, so it publishes only at its (slow) beat,
+        one trip to the hub every ``ALONE_BEAT`` seconds. A member that joins is seen at
+        the next beat, and reads news at most that old until then."""
+        return self.leading and not self.hub.leased and self._alone()
+
+    def _beat_every(self) -> float:
+        """Seconds to the next beat: slower for a quiet leader (an idle dashboard on its
+        own should cost what a clock costs)."""
+        return ALONE_BEAT if self._quiet() else BEAT
+
+    async def _beat(self, host: TeamHost) -> bool:
+        """Heartbeat, ledger and leadership; True when it published too (a leader's
+        beat is one round with its publish)."""
         before = self.describe()
         known = {m.id for m in self.members}
-        self.members = await self.hub.beat(self.me)
         self._beats += 1
-        # The leader counts the others' requests at every beat (it sends most of the
-        # team's); a follower often enough for the rare request of its own.
-        look = self.leading or self._beats % FOLLOWER_LOOKS_EVERY == 1 or bool(self._sent)
-        if self._sent:
-            sent, self._sent = self._sent, []
-            await self.hub.record_requests(self.me.id, sent)
-        if look:
+        sent, self._sent = self._sent, []
+        published = False
+        if self.leading:
+            # The leader counts the others' requests at every beat: it sends most of
+            # the team's.
             now = self.clock()
-            times = await self.hub.requests_since(now - 60, exclude=self.me.id)
-            host.team_others([now - at for at in times])
+            if not await self._round(host, beat=True, sent=sent, since=now - 60):
+                return True  # it follows now
+            published = True
+        else:
+            self.members = await self.hub.beat(self.me)
+            if sent:
+                await self.hub.record_requests(self.me.id, sent)
+            # A follower looks often enough for the rare request of its own.
+            if self._beats % FOLLOWER_LOOKS_EVERY == 1 or sent:
+                now = self.clock()
+                times = await self.hub.requests_since(now - 60, exclude=self.me.id)
+                host.team_others([now - at for at in times])
+        look = self.leading or self._beats % FOLLOWER_LOOKS_EVERY == 1 or bool(sent)
         wants_lead = self.can_lead and not self.me.paused
         if wants_lead:
             leading = await self.hub.lead(self.me.id)
@@ -275,6 +290,7 @@ class Team:
             self._refresh_seen = None
             if leading:
                 self._status_sent = None  # publish the status at once
+                published = False
             host.team_role_changed(leading)
         if leading:
             self.leader = next((m for m in self.members if m.id == self.me.id), None)
@@ -286,20 +302,41 @@ class Team:
             host.team_interval(min(wanted, default=self.me.interval))
         if self.describe() != before:
             host.team_changed()
+        return published
 
     async def _publish(self, host: TeamHost) -> None:
+        """What changed since the last publish, with the refresh counter, in one round."""
+        if self._pending or (self._status is not None and self._status != self._status_sent):
+            await self._round(host, beat=False, sent=[], since=None)
+
+    async def _round(
+        self, host: TeamHost, *, beat: bool, sent: list[float], since: float | None
+    ) -> bool:
+        """One leader's round (``Hub.lead_round``); False when the lease turned out to
+        have lapsed (this process was frozen, or the hub forgot it): it follows now."""
         status = self._status
-        if not self._pending and (status is None or status == self._status_sent):
-            return
-        records = list(self._pending.values())
+        fresh = self._pending or (status is not None and status != self._status_sent)
+        records = list(self._pending.values()) if fresh else None
         self._pending.clear()
-        if await self.hub.publish(self.me.id, records, status or {}):
+        result = await self.hub.lead_round(
+            self.me, beat=beat, sent=sent, since=since, records=records, status=status or {}
+        )
+        if result.members is not None:
+            self.members = result.members
+        if result.others is not None:
+            now = self.clock()
+            host.team_others([now - at for at in result.others])
+        if not result.still_leading:
+            self.leading = False
+            host.team_role_changed(False)
+            host.team_changed()
+            return False
+        if records is not None:
             self._status_sent = status
-            return
-        # The lease lapsed (this process was frozen, or the hub forgot it): follow.
-        self.leading = False
-        host.team_role_changed(False)
-        host.team_changed()
+        if self._refresh_seen is not None and result.refresh_asks > self._refresh_seen:
+            host.team_refresh()
+        self._refresh_seen = result.refresh_asks
+        return True
 
     async def _sleep(self, seconds: float) -> None:
         try:
