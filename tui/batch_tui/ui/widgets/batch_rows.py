@@ -74,7 +74,9 @@ def cells_strip(
         segments.append(pad)
         segments.extend(cell_segments(cells[slot[key]], width, console))
         segments.append(pad)
-    return Strip(segments, row_width(columns))
+    # One segment per run of one style, not per cell and pad: every segment costs the
+    # compositor a step and the terminal a colour code, on every redraw of the row.
+    return Strip(segments, row_width(columns)).simplify()
 
 
 def header_strip(columns, console: Console) -> Strip:
