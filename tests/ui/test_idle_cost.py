@@ -18,6 +18,7 @@ from apphelpers import highlight_named, screen_text, settled
 from batch_tui.monitor.monitor import Change, MonitorStatus
 from batch_tui.ui.messages import MonitorChanged
 from batch_tui.ui.widgets.batch_detail import BatchDetail
+from batch_tui.ui.widgets.batch_rows import COLUMN_INDEX, cells_strip, layout
 from batch_tui.ui.widgets.status_bar import changed_span, status_line
 from helpers import EPOCH, wait_until
 
@@ -98,3 +99,17 @@ async def test_a_status_only_step_behind_unread_news_is_not_posted_again(run_app
         assert any(message.change.changed for message in posted)
         assert posted_behind_unread == []
         assert all(message.handled for message in posted)
+
+
+def test_a_list_row_is_one_segment_per_run_of_one_style():
+    """Every segment costs the compositor a step and the terminal a colour code on each
+    redraw: a row's pads and plain cells go out as one run, not one per cell."""
+    console = Console(width=300, color_system="truecolor")
+    columns = layout(140)
+    cells = tuple(Text(key) for key in COLUMN_INDEX)
+    strip = cells_strip(cells, columns, console)
+    assert len(list(strip)) == 1
+    assert strip.text.split() == [key[:width] for key, _, width in columns]
+    cells = tuple(Text(key, style="bold" if key == "status" else "") for key in COLUMN_INDEX)
+    styles = [segment.style for segment in cells_strip(cells, columns, console)]
+    assert len(styles) == 3 and styles[1].bold
