@@ -105,3 +105,29 @@ async def test_the_errors_title_says_what_the_failed_items_are_out_of(run_app):
         )
         shown = screen_text(app)
         assert "Row / item" in shown and "item #" in shown
+
+
+async def test_a_poll_that_moves_only_the_counts_keeps_the_place_in_the_errors(run_app):
+    """A running batch's failure count grows at every poll: the title says so, but the
+    failed items are the same, so the table is not refilled under the user's cursor
+    (and no layout pass is spent on words that did not change)."""
+    from batch_tui.api.models import ItemResult
+    from batch_tui.ui.widgets.errors_table import ErrorRows
+
+    items = tuple(ItemResult(f"item_{n}", n, error_message=f"upstream error {n}") for n in range(5))
+    rows = ErrorRows("batch_1", True, items=items, scanned=100, failure_count=5)
+    async with run_app(size=(120, 36)) as pilot:
+        errors = pilot.app.dashboard.query_one(ErrorsTable)
+        errors.rows = rows
+        await pilot.pause()
+        errors.table.move_cursor(row=3)
+        await pilot.pause()
+        errors.rows = ErrorRows("batch_1", True, items=items, scanned=100, failure_count=9)
+        await pilot.pause()
+        assert errors.border_title == "Errors: 5 of 9 failed (first 100 items)"
+        assert errors.table.cursor_row == 3
+        assert errors.table.row_count == 5
+        more = (*items, ItemResult("item_5", 5, error_message="upstream error 5"))
+        errors.rows = ErrorRows("batch_1", True, items=more, scanned=100, failure_count=9)
+        await pilot.pause()
+        assert errors.table.row_count == 6

@@ -138,7 +138,7 @@ class ErrorsTable(Vertical):
     _error_width = MIN_ERROR_WIDTH
 
     def compose(self):
-        yield Static("", id="errors-empty")
+        yield Static("", id="errors-empty", markup=False)
         yield DataTable(cursor_type="row", id="errors-rows")
 
     def on_resize(self) -> None:
@@ -165,8 +165,29 @@ class ErrorsTable(Vertical):
             chosen = ErrorText("Failed item", where("item #", item.item_index), item.error_message)
         self.app.push_screen(chosen)
 
+    _filled: tuple[object, ...] | None = None
+    """What the table's rows were last filled from (with the error column's width)."""
+    _message: str | None = None
+    """What the empty state last said."""
+
     def watch_rows(self, rows: ErrorRows) -> None:
-        table = self.query_one(DataTable)
+        # A poll of the highlighted batch changes its counts, which move only the
+        # title: the rows and the message are made again only when theirs change.
+        self.border_title = rows.title
+        filled = (rows.validation, rows.items, self._error_width)
+        if filled != self._filled:
+            self._filled = filled
+            self._fill(rows)
+        message = rows.empty_message
+        if message != self._message:
+            self._message = message
+            empty = self.query_one("#errors-empty", Static)
+            empty.update(message)
+            empty.display = bool(message)
+            self.table.display = not message
+
+    def _fill(self, rows: ErrorRows) -> None:
+        table = self.table
         width = self._error_width
         # The error column takes what the pane has left, and text longer than that
         # ends in "…" (the table's own cut drops letters without a sign).
@@ -190,9 +211,3 @@ class ErrorsTable(Vertical):
                 cut(inert(item.error_message or MISSING, max_chars=200), width),
                 key=f"i{index}",
             )
-        message = rows.empty_message
-        empty = self.query_one("#errors-empty", Static)
-        empty.update(message)
-        empty.display = bool(message)
-        table.display = not message
-        self.border_title = rows.title
