@@ -3,6 +3,8 @@ server named with its full error, a find or filter that matches nothing."""
 
 from __future__ import annotations
 
+import pytest
+
 from apphelpers import screen_text, settled
 from batch_tui import session
 from batch_tui.settings.config import Settings
@@ -42,3 +44,19 @@ async def test_a_find_that_matches_nothing_says_so(run_app):
         text = screen_text(app)
         assert "No batch matches" in text and "zzzq" in text
         assert "No batch selected" not in text
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://api.example.com", "api.example.com"),
+        ("http://127.0.0.1:8080/", "127.0.0.1:8080"),
+        ("http://[::1]:8080", "[::1]:8080"),
+        ("http://user:secret@host.example:9000", "host.example:9000"),
+        ("http://host.example:99999", "host.example"),
+    ],
+)
+def test_the_server_is_named_by_its_host_and_port_never_its_user_info(url, shown):
+    from batch_tui.ui.empty_state import host_of
+
+    assert host_of(url) == shown

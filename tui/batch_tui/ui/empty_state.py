@@ -22,10 +22,17 @@ NO_BATCH = "No batch highlighted."
 
 
 def host_of(base_url: str) -> str:
-    """The server's host (and port) as the user typed it; never any user info."""
+    """The server's host (and port) as the user typed it; never any user info. An IPv6
+    address keeps its brackets, so its port stays readable: ``[::1]:8080``."""
     parts = urlsplit(base_url)
     host = parts.hostname or base_url
-    return f"{host}:{parts.port}" if parts.port else host
+    if ":" in host and parts.hostname:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:  # not a port: the URL is shown as its host alone
+        port = None
+    return f"{host}:{port}" if port else host
 
 
 @dataclass(frozen=True)

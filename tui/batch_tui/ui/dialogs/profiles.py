@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,6 +11,7 @@ from textual.widgets.option_list import Option
 
 from batch_tui.ui.connection import Choice
 from batch_tui.ui.dialogs.base import Dialog
+from batch_tui.ui.empty_state import host_of
 from batch_tui.ui.styles import profile_text
 from batch_tui.ui.text import inert
 
@@ -28,7 +27,7 @@ def choice_line(choice: Choice) -> Text:
         line.append_text(inert(choice.problem or "", "red", max_chars=120))
         return line
     line.append("  ")
-    line.append_text(inert(urlsplit(settings.base_url).netloc, "dim", max_chars=60))
+    line.append_text(inert(host_of(settings.base_url), "dim", max_chars=60))
     if settings.read_only:
         line.append("  read-only", style="italic")
     if choice.current:
