@@ -148,7 +148,6 @@ class BatchMonitor:
             state.status = replace(state.status, team=team.describe())
         self._team_task: asyncio.Task[None] | None = None
         self._closed = False
-        self._most_held = 0
         self.stored.load_first()
         now = clock()
         for batch_id in state.watched:
@@ -271,8 +270,8 @@ class BatchMonitor:
         """How many batches there are, as far as known: the server's total, or the most
         a list ever showed (never fewer because the memory window let rows go; never
         a row only asked about, such as a find's id the server may not have)."""
-        self._most_held = max(self._most_held, len(self.state.listed))
-        return max(self.state.server_total or 0, self._most_held)
+        state = self.state
+        return max(state.server_total or 0, state.most_listed, len(state.listed))
 
     @property
     def progress(self) -> dict[str, Progress]:

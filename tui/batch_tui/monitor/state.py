@@ -57,6 +57,8 @@ class MonitorState:
     ``window``): history is wanted when the cursor comes near it."""
     history_from: int | None = None
     """Where the server's history walk starts again after the window let rows go."""
+    most_listed: int = 0
+    """The most batches ``listed`` ever held: rows the window let go still count."""
     server_total: int | None = None
     """How many batches the server's list says it has (its ``pagination.total``, as
     last read; None until a page has said)."""

@@ -68,6 +68,7 @@ class Window:
         if not gone:
             return frozenset()
         fleet.evict(gone)
+        state.most_listed = max(state.most_listed, len(state.listed))
         state.listed.difference_update(gone)
         for batch_id in gone:
             state.item_errors.pop(batch_id, None)
