@@ -152,8 +152,7 @@ class BatchMonitor:
         now = clock()
         for batch_id in state.watched:
             state.scheduler.watch(batch_id, now)
-            if batch_id not in state.fleet:
-                state.fleet.put(Snapshot(Batch(id=batch_id), updated_at=now))
+            self._hold_row(batch_id)
         self.status_builder.update()
 
     # ── what the UI reads ────────────────────────────────────────────────────
@@ -317,15 +316,8 @@ class BatchMonitor:
         state = self.state
         if batch_id not in state.watched:
             state.watched = (*state.watched, batch_id)
-        now = state.clock()
-        state.scheduler.watch(batch_id, now)
-        added = batch_id not in state.fleet
-        if added:
-            state.fleet.put(
-                Snapshot(
-                    Batch(id=batch_id), updated_at=now, planned_interval=state.scheduler.interval
-                )
-            )
+        state.scheduler.watch(batch_id, state.clock())
+        added = self._hold_row(batch_id)
         state.wake.set()
         change = Change(frozenset({batch_id}), reordered=added)
         self._emit(change)
@@ -336,9 +328,16 @@ class BatchMonitor:
         its own, so the cursor lands on it and its detail is fetched at once (the
         highlighted batch's rule); the server's answer fills the row, or says it has
         no such batch. Held like any row, never followed for good (``watch`` is that)."""
+        if self._hold_row(batch_id):
+            self._emit(Change(frozenset({batch_id}), reordered=True))
+            self.state.wake.set()
+
+    def _hold_row(self, batch_id: str) -> bool:
+        """A row for a batch known only by its id, until the server's answer fills it
+        (True: it had none). Its interval is the one asked for: it is polled as any."""
         state = self.state
         if batch_id in state.fleet:
-            return
+            return False
         state.fleet.put(
             Snapshot(
                 Batch(id=batch_id),
@@ -346,8 +345,7 @@ class BatchMonitor:
                 planned_interval=state.scheduler.interval,
             )
         )
-        self._emit(Change(frozenset({batch_id}), reordered=True))
-        state.wake.set()
+        return True
 
     def unwatch(self, batch_id: str) -> Change:
         """Stop following this batch by name; it stays while a list shows it."""
