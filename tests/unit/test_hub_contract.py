@@ -167,6 +167,42 @@ async def test_a_refresh_asked_by_a_follower_reaches_the_leader(make_hub):
     assert await leader.refresh_asks() == before + 1
 
 
+async def test_a_leaders_round_beats_counts_publishes_and_reads_asks_at_once(make_hub, clock):
+    leader, follower = await make_hub(clock=clock), await make_hub(clock=clock)
+    now = clock()
+    await follower.beat(member("F"))
+    await follower.record_requests("F", [now - 5])
+    await follower.ask_refresh()
+    assert await leader.lead("L")
+    done = await leader.lead_round(
+        member("L"),
+        beat=True,
+        sent=[now - 1],
+        since=now - 60,
+        records=[record("batch_1", 3)],
+        status={"polls": 7},
+    )
+    assert done.still_leading
+    assert {m.id for m in done.members} == {"L", "F"}
+    assert done.others == [now - 5]  # its own request is not among the others'
+    assert done.refresh_asks == 1
+    records, status, _ = await follower.read(0)
+    assert [(r.batch_id, r.batch["completed"]) for r in records] == [("batch_1", 3)]
+    assert status == {"polls": 7}
+    assert await follower.requests_since(now - 60, exclude="F") == [now - 1]
+    # Between beats: nothing but the publish and the counter.
+    quiet = await leader.lead_round(
+        member("L"), beat=False, sent=[], since=None, records=None, status={}
+    )
+    assert quiet.members is None and quiet.others is None and quiet.still_leading
+    # A member that does not lead publishes nothing, and is told so.
+    refused = await follower.lead_round(
+        member("F"), beat=False, sent=[], since=None, records=[record("batch_x")], status={}
+    )
+    assert not refused.still_leading
+    assert "batch_x" not in {r.batch_id for r in (await leader.read(0))[0]}
+
+
 async def test_different_teams_never_see_each_others_data(make_hub, clock):
     mine, theirs = await make_hub(TEAM, clock=clock), await make_hub(OTHER_TEAM, clock=clock)
     await mine.beat(member("a"))
