@@ -16,8 +16,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-import httpx
-
 from batch_tui import __version__
 from batch_tui.api.answers import (
     MAX_JSON_DEPTH,
@@ -38,6 +36,7 @@ from batch_tui.api.errors import (
     NotFound,
     Unauthorized,
 )
+from batch_tui.api.http import httpx
 from batch_tui.api.models import (
     Batch,
     BatchPage,

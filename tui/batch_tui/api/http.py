@@ -1,0 +1,40 @@
+"""httpx, loaded without its command-line client.
+
+``import httpx`` also loads ``httpx._main`` (the ``httpx`` command) whenever click
+is installed, and the demo server's uvicorn always brings click: that is click,
+pygments and half of rich's renderables on every start of the dashboard, a tenth
+of its start-up, for a command batch-tui never runs. The CLI lives in a module of
+its own that httpx imports inside ``try: ... except ImportError``, exactly so that
+it can be missing; while httpx itself is first imported here, that module is
+marked missing (a ``None`` in ``sys.modules`` makes its import fail at once), and
+the mark is taken away again afterwards, so nothing else in the process is
+affected. The ``httpx`` command runs in its own process and is untouched.
+"""
+
+from __future__ import annotations
+
+import sys
+
+#: httpx's command-line client: never used by batch-tui (see the module docstring).
+_CLI = "httpx._main"
+
+
+def _load_without_cli() -> None:
+    if "httpx" in sys.modules or _CLI in sys.modules:
+        return  # already loaded (by a test, a script): nothing left to save
+    sys.modules[_CLI] = None  # type: ignore[assignment]
+    try:
+        import httpx  # noqa: F401
+    except ImportError:
+        # An httpx that cannot do without its CLI module: loaded whole below.
+        pass
+    finally:
+        if sys.modules.get(_CLI, _CLI) is None:
+            del sys.modules[_CLI]
+
+
+_load_without_cli()
+
+import httpx  # noqa: E402
+
+__all__ = ["httpx"]
