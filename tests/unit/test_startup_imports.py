@@ -6,7 +6,8 @@ builds the app) and must not have loaded what the first frame does without: the
 demo server, the history screen's charts, the Redis hub, the dialogs, the hooks,
 the exports, or httpx's own command-line client (click, pygments). Each of these
 is loaded when first used; an import added at the top of a module brings it back
-here, and this test says which.
+here, and this test says which. What the first request needs (the network
+backend) is loaded before the app starts, not by that request.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ def test_the_dashboard_s_start_loads_nothing_it_can_load_later():
     loaded = _loaded_after("import batch_tui.cli, batch_tui.session")
     assert "batch_tui.ui.app" in loaded and "httpx" in loaded  # the path was taken
     assert _early(loaded) == []
+    # And what the first request needs is there before it (``api/http.py``).
+    assert "anyio._backends._asyncio" in loaded
 
 
 def test_the_command_line_alone_loads_no_http_and_no_textual():
