@@ -5,6 +5,7 @@ runs the hook once."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from apphelpers import notifications
@@ -102,6 +103,33 @@ async def test_a_failing_hook_is_told_on_screen_and_the_dashboard_goes_on(
         assert (told.title, told.severity) == ("Hook", "warning")
         await pilot.press("j")
         assert app.is_running
+
+
+async def test_inside_tmux_that_drops_them_the_dashboard_says_how_to_let_them_through(
+    run_app, tmp_path, monkeypatch
+):
+    """tmux is asked in a thread (the start does not wait for the program); its
+    answer still becomes one warning."""
+    from batch_tui.ui import tmux_check
+
+    fake = tmp_path / "tmux"
+    fake.write_text("#!/bin/sh\necho off\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("TMUX", "/tmp/tmux-test/default,1,0")
+    tmux_check.passthrough_problem.cache_clear()
+    monkeypatch.setattr(tmux_check, "_told", set())
+    try:
+        async with run_app(notify="desktop", notifications=True) as pilot:
+            app = pilot.app
+            await wait_until(
+                lambda: any(n.title == "tmux" for n in notifications(app)), pilot=pilot
+            )
+            [told] = [n for n in notifications(app) if n.title == "tmux"]
+            assert "allow-passthrough is off" in told.message
+            assert told.severity == "warning"
+    finally:
+        tmux_check.passthrough_problem.cache_clear()
 
 
 def test_many_events_at_once_become_one_summary():

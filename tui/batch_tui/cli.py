@@ -6,6 +6,7 @@ Bad input ends with one line on stderr and exit status 2; never a traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import os
 import sys
@@ -273,6 +274,18 @@ def _connected(settings: Settings) -> Iterator[Settings]:
 
 
 def _run_dashboard(argv: Sequence[str]) -> int:
+    # Loading the dashboard (its modules, Textual's, the app) makes objects that live
+    # as long as the process and next to no garbage: the collector, run every 700 of
+    # them, would look a hundred times for nothing. It is on again before the app
+    # runs (``_settle_garbage_collector``).
+    gc.disable()
+    try:
+        return _dashboard(argv)
+    finally:
+        gc.enable()
+
+
+def _dashboard(argv: Sequence[str]) -> int:
     args = _dashboard_parser().parse_args(argv)
     try:
         settings = _settings("dashboard", args, batch_ids=args.batch_ids)
@@ -311,12 +324,12 @@ GC_YOUNG = 10_000
 def _settle_garbage_collector() -> None:
     """Set the collector for a process that lives all day: what start-up made (modules,
     styles, widgets' classes) is kept out of every later collection, and young
-    objects are looked at less often. Cyclic garbage is still freed, a little later."""
-    import gc
-
+    objects are looked at less often. Cyclic garbage is still freed, a little later.
+    The collector is switched back on (it was kept off while the dashboard loaded)."""
     gc.freeze()  # no collection first: it would cost start-up more than it frees
     _, middle, old = gc.get_threshold()
     gc.set_threshold(GC_YOUNG, middle, old)
+    gc.enable()
 
 
 def _run_status(argv: Sequence[str]) -> int:

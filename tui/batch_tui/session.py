@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from batch_tui.api.client import CheckClient
 from batch_tui.core.clock import Clock, system_clock
 from batch_tui.core.paths import state_dir_chosen
 from batch_tui.hub import HubUnavailable, make_hub
-from batch_tui.integrations.hooks import HookRunner, run_context
 from batch_tui.integrations.watchlist import WatchList, default_path
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.monitor.team import Team
@@ -24,6 +24,9 @@ from batch_tui.store.db import StoreLocked
 from batch_tui.ui.app import BatchTUI
 from batch_tui.ui.connection import Connection, Switcher
 from batch_tui.ui.dashboard.keymap import resolve_keymap
+
+if TYPE_CHECKING:
+    from batch_tui.integrations.hooks import HookRunner
 
 
 def open_store(settings: Settings) -> tuple[Store | None, str | None, bool]:
@@ -138,6 +141,9 @@ def _hooks(settings: Settings) -> HookRunner | None:
     """The hook runner for these settings, told every key it must keep from a hook."""
     if not settings.on_event:
         return None
+    # Loaded only for a config file that names a hook: most starts need none.
+    from batch_tui.integrations.hooks import HookRunner, run_context
+
     secrets, names = hook_secrets(settings, os.environ)
     return HookRunner(
         settings.on_event,

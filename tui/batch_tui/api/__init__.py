@@ -1,10 +1,15 @@
 """The Check batch API: an async client, its exceptions and lenient models.
 
 This package imports nothing from Textual, so it can serve scripts, tests and the
-demo server as well as the dashboard.
+demo server as well as the dashboard. ``CheckClient`` is loaded when first asked
+for: the models and errors are wanted where HTTP is not (the settings, the demo
+server, ``--help``), and the client brings httpx.
 """
 
-from batch_tui.api.client import CheckClient
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from batch_tui.api.errors import (
     ApiError,
     ApiTimeout,
@@ -28,6 +33,22 @@ from batch_tui.api.models import (
     ValidationIssue,
     batch_id_problem,
 )
+
+if TYPE_CHECKING:
+    from batch_tui.api.client import CheckClient
+
+
+def __getattr__(name: str) -> Any:
+    if name == "CheckClient":
+        from batch_tui.api.client import CheckClient
+
+        return CheckClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "ApiError",

@@ -13,8 +13,6 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-import httpx
-
 from batch_tui.api.errors import (
     ApiError,
     BadResponse,
@@ -24,6 +22,7 @@ from batch_tui.api.errors import (
     ServerError,
     Unauthorized,
 )
+from batch_tui.api.http import httpx
 from batch_tui.api.models import RateLimit
 
 

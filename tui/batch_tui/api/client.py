@@ -16,8 +16,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-import httpx
-
 from batch_tui import __version__
 from batch_tui.api.answers import (
     MAX_JSON_DEPTH,
@@ -38,6 +36,7 @@ from batch_tui.api.errors import (
     NotFound,
     Unauthorized,
 )
+from batch_tui.api.http import httpx
 from batch_tui.api.models import (
     Batch,
     BatchPage,
@@ -46,6 +45,7 @@ from batch_tui.api.models import (
     ResultsPage,
     batch_id_problem,
 )
+from batch_tui.api.reading import is_header_safe
 
 Model = TypeVar("Model")
 
@@ -99,11 +99,6 @@ def _size(n: int) -> str:
     if n >= 1024 and n % 1024 == 0:
         return f"{n // 1024} KB"
     return f"{n} bytes"
-
-
-def is_header_safe(api_key: str) -> bool:
-    """True when the key can travel in an ``Authorization`` header as it is."""
-    return bool(api_key) and api_key.isascii() and api_key.isprintable() and " " not in api_key
 
 
 class CheckClient:

@@ -2,7 +2,8 @@
 
 ``_Reader`` takes each field in the type it should have or records it as
 unusable; ``parse_timestamp`` reads the API's ISO 8601 times; ``batch_id_problem``
-says whether a string may travel as a batch id in a URL path.
+says whether a string may travel as a batch id in a URL path, and ``is_header_safe``
+whether a key may travel in a header.
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ from typing import Any
 ABSURD = 10**15
 #: The longest batch id accepted (the API's ids are ``batch_`` and twelve hex digits).
 MAX_BATCH_ID_CHARS = 200
+
+
+def is_header_safe(api_key: str) -> bool:
+    """True when the key can travel in an ``Authorization`` header as it is."""
+    return bool(api_key) and api_key.isascii() and api_key.isprintable() and " " not in api_key
 
 
 def batch_id_problem(value: str) -> str | None:

@@ -49,6 +49,11 @@ def compact(n: float | None) -> str:
     raise AssertionError("unreachable")
 
 
+def plural(count: int, word: str) -> str:
+    """``1 batch``, ``3 batches``."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}es"
+
+
 def count(n: int | None) -> str:
     """A count with thousands separators: ``1234`` → ``1,234``."""
     return MISSING if n is None else humanize.intcomma(n)

@@ -148,6 +148,8 @@ class BatchMonitor:
             state.status = replace(state.status, team=team.describe())
         self._team_task: asyncio.Task[None] | None = None
         self._closed = False
+        self._rows_told = False
+        """True once a change with rows in it was told: the first is told at once."""
         self.stored.load_first()
         now = clock()
         for batch_id in state.watched:
@@ -467,6 +469,7 @@ class BatchMonitor:
         # detail, a walk's pages) are told as one change when the burst ends: one
         # redraw for the screen, not one per answer. A long burst is told every
         # BURST_HOLD seconds, so a slow server's answers still show as they come.
+        # The first answer with rows is told at once: an empty list waits for nothing.
         held: Change | None = None
         held_since = 0.0
         while not self._closed:
@@ -479,7 +482,8 @@ class BatchMonitor:
                     held, held_since = change, state.clock()
                 else:
                     held = held.then(change)
-                if state.clock() - held_since >= BURST_HOLD:
+                first_rows = not self._rows_told and bool(held.changed)
+                if first_rows or state.clock() - held_since >= BURST_HOLD:
                     self._emit(held)
                     held = None
                 continue
@@ -556,6 +560,7 @@ class BatchMonitor:
         return Change(frozenset(changed))
 
     def _emit(self, change: Change) -> None:
+        self._rows_told = self._rows_told or bool(change.changed)
         if self.team is not None:
             self.team.offer((), self.state.status)
         self.state.emit(change)

@@ -23,12 +23,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from batch_tui.api.models import TERMINAL_STATUSES
 from batch_tui.monitor.snapshot import UNCONFIRMED, Snapshot
 from batch_tui.store.db import Store, StoredBatch, StoreLocked, StoreUnavailable, is_locked
-from batch_tui.store.history import HistoryReader
+
+if TYPE_CHECKING:
+    from batch_tui.store.history import HistoryReader
 
 #: Rows drawn at start before anything else happens.
 FIRST_ROWS = 500
@@ -193,7 +195,12 @@ class StoreLink:
 
     def history(self) -> HistoryReader | None:
         """A reader of the store's daily history for a worker thread (None when off)."""
-        return None if self.store is None else HistoryReader(self.store.path)
+        if self.store is None:
+            return None
+        # Loaded with the history screen (h), not with the dashboard.
+        from batch_tui.store.history import HistoryReader
+
+        return HistoryReader(self.store.path)
 
     def next_rows(self, first: bool = False) -> list[Snapshot]:
         """The next chunk of stored rows as snapshots (running ones marked unconfirmed);

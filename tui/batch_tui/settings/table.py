@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from batch_tui.api.client import is_header_safe
 from batch_tui.api.models import BATCH_STATUSES, batch_id_problem
+from batch_tui.api.reading import is_header_safe
 from batch_tui.core.defaults import (
     DEFAULT_ALARM_RATE,
     DEFAULT_BASE_URL,

@@ -3,6 +3,7 @@ and swaps both for another profile's (``P``, ``switch_to``)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable, Mapping
 
@@ -131,9 +132,7 @@ class BatchTUI(App[int]):
         self.monitor.on_change = self._monitor_changed
         self.poller.start()
         if self.connection.notify != "none":
-            problem = first_time(passthrough_problem())
-            if problem is not None:
-                self.notify(problem, title="tmux", severity="warning", timeout=15, markup=False)
+            workers.start(self, self._check_tmux(), what="The tmux check", group="tmux")
         for warning in self.warnings:
             self.notify(
                 plain(warning),
@@ -142,6 +141,13 @@ class BatchTUI(App[int]):
                 timeout=WARNING_TIMEOUT,
                 markup=False,
             )
+
+    async def _check_tmux(self) -> None:
+        """Say once if tmux will drop the desktop notifications. Asking tmux runs a
+        program: in a thread, so the first frame and the first poll do not wait."""
+        problem = first_time(await asyncio.to_thread(passthrough_problem))
+        if problem is not None:
+            self.notify(problem, title="tmux", severity="warning", timeout=15, markup=False)
 
     def on_profile_chosen(self, message: ProfileChosen) -> None:
         """The dashboard's switcher (``P``) chose a profile: reconnect to it."""

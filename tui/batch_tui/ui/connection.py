@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from batch_tui.core.defaults import DEFAULT_COLUMNS
-from batch_tui.integrations.hooks import HookRunner
 from batch_tui.integrations.watchlist import WatchList
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.settings.config import ConfigError, Settings
 from batch_tui.ui.styles import profile_text
+
+if TYPE_CHECKING:
+    # Hooks are loaded only when the config file names one (``session._hooks``).
+    from batch_tui.integrations.hooks import HookRunner
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from textual.app import App
 
-from batch_tui.integrations.hooks import HookRunner
 from batch_tui.monitor.alarms import BatchEvent
 from batch_tui.ui.alerts.desktop import DesktopNotifier
 from batch_tui.ui.text import plain
+
+if TYPE_CHECKING:
+    # Hooks are loaded only when the config file names one (``session._hooks``).
+    from batch_tui.integrations.hooks import HookRunner
 
 #: A hook's problems stay on screen this many seconds.
 HOOK_PROBLEM_TIMEOUT = 15

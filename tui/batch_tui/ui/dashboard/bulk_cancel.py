@@ -4,16 +4,19 @@ each through the monitor, then a table of what became of each."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from textual.widget import Widget
 
 from batch_tui.api.models import Batch
+from batch_tui.core.format import plural
 from batch_tui.monitor.bulk import FAILED, REQUESTED
 from batch_tui.monitor.monitor import BatchMonitor, Snapshot
 from batch_tui.ui import workers
-from batch_tui.ui.dialogs.bulk_outcome import BulkOutcomeScreen
-from batch_tui.ui.dialogs.confirm_bulk_cancel import ConfirmBulkCancel, plural
 from batch_tui.ui.widgets.marks import Marks
+
+if TYPE_CHECKING:
+    from batch_tui.ui.dialogs.confirm_bulk_cancel import ConfirmBulkCancel
 
 
 def split(batches: Sequence[Batch]) -> tuple[list[Batch], list[Batch]]:
@@ -67,6 +70,9 @@ class BulkCancelFlow:
                 markup=False,
             )
             return
+        # The dialogs are loaded when first shown: the dashboard's start does without.
+        from batch_tui.ui.dialogs.confirm_bulk_cancel import ConfirmBulkCancel
+
         ids = self._asked = [batch.id or "" for batch in (*to_cancel, *skipped)]
         self.dialog = ConfirmBulkCancel(to_cancel, skipped)
         self.node.app.push_screen(
@@ -113,4 +119,6 @@ class BulkCancelFlow:
         # What was not cancelled stays marked, so c tries those again.
         self.marks.add(o.batch_id for o in outcomes if o.outcome in (FAILED, REQUESTED))
         self.marks_changed()
+        from batch_tui.ui.dialogs.bulk_outcome import BulkOutcomeScreen
+
         self.node.app.push_screen(BulkOutcomeScreen(outcomes))

@@ -4,6 +4,7 @@ the batch finished while the user was deciding."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.notifications import SeverityLevel
@@ -12,8 +13,10 @@ from textual.widget import Widget
 from batch_tui.api.models import Batch
 from batch_tui.monitor.monitor import BatchMonitor, Snapshot
 from batch_tui.ui import workers
-from batch_tui.ui.dialogs.confirm_cancel import ConfirmCancel
 from batch_tui.ui.text import plain
+
+if TYPE_CHECKING:
+    from batch_tui.ui.dialogs.confirm_cancel import ConfirmCancel
 
 
 class CancelFlow:
@@ -48,6 +51,9 @@ class CancelFlow:
         if self.monitor.is_cancelling(batch_id):
             self.node.notify("A cancel for this batch is already in flight.", severity="warning")
             return
+        # The dialog is loaded when first shown: the dashboard's start does without.
+        from batch_tui.ui.dialogs.confirm_cancel import ConfirmCancel
+
         self.dialog = ConfirmCancel(batch, self.profile)
         self.node.app.push_screen(
             self.dialog, callback=lambda confirmed: self.answered(batch_id, confirmed)

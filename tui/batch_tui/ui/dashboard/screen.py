@@ -135,6 +135,9 @@ class Dashboard(KeymappedScreen):
         self._following: str | None = None
 
     def compose(self) -> ComposeResult:
+        # Fitted to the terminal before any widget is styled: fitted on the first
+        # Resize instead, the new class would restyle every widget a second time.
+        self._fit(self.app.size.width)
         yield Banner(id="banner").data_bind(Dashboard.status)
         yield Input(
             placeholder="find: part of an id or a name (Enter keeps it, Escape clears)", id="find"
@@ -259,9 +262,12 @@ class Dashboard(KeymappedScreen):
         return commands.applies(self, action, parameters)
 
     def on_resize(self, event: events.Resize) -> None:
-        self.narrow = event.size.width < NARROW
-        self.wide = event.size.width >= WIDE
-        self.roomy = ROOMY <= event.size.width < WIDE
+        self._fit(event.size.width)
+
+    def _fit(self, width: int) -> None:
+        self.narrow = width < NARROW
+        self.wide = width >= WIDE
+        self.roomy = ROOMY <= width < WIDE
 
     @property
     def errors_in_front(self) -> bool:

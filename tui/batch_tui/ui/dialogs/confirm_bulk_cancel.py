@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
 from batch_tui.api.models import Batch
-from batch_tui.core.format import money
+from batch_tui.core.format import money, plural
 from batch_tui.ui.dialogs.confirm_cancel import ConfirmCancel
 from batch_tui.ui.styles import status_text
 from batch_tui.ui.text import inert
@@ -22,11 +22,6 @@ LISTED = 10
 #: Lines of the dialog besides the listed batches: on a short terminal fewer are
 #: listed, so the buttons always fit.
 OTHER_LINES = 19
-
-
-def plural(count: int, word: str) -> str:
-    """``1 batch``, ``3 batches``."""
-    return f"{count} {word}" if count == 1 else f"{count} {word}es"
 
 
 def bulk_summary(

@@ -13,7 +13,6 @@ from textual.widgets import DataTable, Static
 from batch_tui.api.models import ItemResult, ValidationIssue
 from batch_tui.core.format import MISSING, count
 from batch_tui.monitor.monitor import ItemErrors, Snapshot
-from batch_tui.ui.dialogs.error_text import ErrorText
 from batch_tui.ui.empty_state import NO_BATCH
 from batch_tui.ui.text import cut, inert
 
@@ -155,6 +154,9 @@ class ErrorsTable(Vertical):
     @on(DataTable.RowSelected)
     def _chosen(self, event: DataTable.RowSelected) -> None:
         event.stop()
+        # The dialog is loaded when first shown: the dashboard's start does without.
+        from batch_tui.ui.dialogs.error_text import ErrorText
+
         key = str(event.row_key.value)
         index = int(key[1:])
         if key.startswith("v"):
