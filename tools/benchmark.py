@@ -39,11 +39,12 @@ quotes it). From the repository root:
    batches listed, and the one-time upgrade of such a store from schema 1.
 8. Idle cost against Textual's own: the real app in 140x40 pseudo-terminals,
    interval 2 s, 200 batches / 20 active with the store off and on, and 10,000
-   batches / 20 active with the store on, all beside a reference Textual app doing
-   the same visible work (tools/reference_app.py: 40 rows, 20 changed every 2 s,
-   each its own widget updated only when it changed, a status line redrawn every
-   second), their CPU measured over the same 60 s (20 s with --quick): the ratio
-   is the figure, as absolute ones vary between machines.
+   batches / 20 active with the store on, each beside its own reference Textual
+   app doing the same visible work (tools/reference_app.py: 40 rows, 20 changed
+   every 2 s, each its own widget updated only when it changed, a status line
+   redrawn every second), one pair at a time, the pair's CPU measured over the same
+   60 s (20 s with --quick): the ratio is the figure, as absolute ones vary between
+   machines.
 9. One poller per organisation (``bench_team.py``): 1, 5 and 10 dashboards on one
    host, and 3 hosts sharing a Redis hub, side by side.
 """
