@@ -77,9 +77,9 @@ def _prepare(db: sqlite3.Connection) -> None:
         try:
             if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = NORMAL")
-            for statement in _SCHEMA.split(";"):
-                db.execute(statement)
+            # One call for the rest: each call gives the interpreter back to the
+            # event loop, which is drawing the first frames, and waits to get it again.
+            db.executescript(f"PRAGMA synchronous = NORMAL; {_SCHEMA};")
             return
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) or time.monotonic() > deadline:
