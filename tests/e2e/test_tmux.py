@@ -35,6 +35,8 @@ def test_cancel_flow_in_a_real_terminal(tmux, tmp_path):
     tmux.keys("c")
     modal = tmux.wait_for(lambda s: "Cancel this batch?" in s)
     assert "Cost so far" in modal
+    # The question names the batch the cursor is on, and no other.
+    assert "batch_572eb9daf916" in modal.split("Cancel this batch?")[-1], modal
     tmux.keys("y")
 
     def row(screen: str) -> str:
