@@ -393,3 +393,23 @@ async def test_a_cancel_that_breaks_unexpectedly_says_so(run_app, simulator, mon
         )
         message = next(n.message for n in notifications(app) if n.title == "Cancel failed")
         assert message == f"{target['id']}: internal error: RuntimeError: kaput"
+
+
+async def test_keys_typed_ahead_act_on_the_batch_the_cursor_reached(run_app, simulator):
+    """``jjjc`` in one burst (a fast typist, or a slow link that delivers the keys at
+    once): the question names the batch the cursor moved to, not the one it left
+    before the screen had heard of the move."""
+    from textual import events
+
+    async with run_app() as pilot:
+        app = pilot.app
+        await settled(pilot)
+        batch_list = app.dashboard.query_one(BatchList)
+        assert batch_list.cursor_row == 0
+        target = batch_list.row_ids[3]
+        for key in ("j", "j", "j", "c"):
+            app.post_message(events.Key(key, key))
+        await wait_until(lambda: isinstance(app.screen, ConfirmCancel), pilot=pilot)
+        assert app.screen.target.id == target
+        await settled(pilot)
+        assert target in screen_text(app)

@@ -233,6 +233,15 @@ class Dashboard(KeymappedScreen):
         self.progress = self.monitor.progress.get(batch_id) if batch_id else None
         self.highlighted = self.monitor.snapshots.get(batch_id) if batch_id else None
 
+    def _under_cursor(self) -> Snapshot | None:
+        """The batch under the cursor now, for a key that acts on it. Keys typed ahead
+        (``jjjc``, or a burst a slow link delivers at once) move the cursor before
+        the screen has heard that it moved: the batch a key acts on is read from the
+        list itself, never from what the panes were last told."""
+        if self.batch_list.current_batch_id != self._following:
+            self._follow_highlight()
+        return self.highlighted
+
     def watch_highlighted(self, snapshot: Snapshot | None) -> None:
         self._item_errors_for(snapshot)
 
@@ -361,7 +370,8 @@ class Dashboard(KeymappedScreen):
         if self.batch_list.marks or self.bulk_cancel.running:
             self.bulk_cancel.start()
         else:
-            self.cancel_flow.start(self.highlighted.batch if self.highlighted else None)
+            snapshot = self._under_cursor()
+            self.cancel_flow.start(snapshot.batch if snapshot else None)
 
     def busy_cancelling(self) -> bool:
         """True (and said) while a cancel is in flight, of the marked batches or of
@@ -405,7 +415,7 @@ class Dashboard(KeymappedScreen):
 
     def action_open_results(self) -> None:
         """Enter: the highlighted batch's item results."""
-        snapshot = self.highlighted
+        snapshot = self._under_cursor()
         if snapshot is not None and snapshot.batch.id:
             from batch_tui.ui.screens.results import ResultsScreen  # loaded when first needed
 
@@ -413,7 +423,8 @@ class Dashboard(KeymappedScreen):
 
     def action_copy_id(self) -> None:
         """Copy the highlighted batch's id to the clipboard (OSC 52)."""
-        copy_batch_id(self, self.highlighted.batch if self.highlighted else None)
+        snapshot = self._under_cursor()
+        copy_batch_id(self, snapshot.batch if snapshot else None)
 
     def action_export(self, fmt: str) -> None:
         """Write the list as shown (filtered and sorted) to a file here."""
