@@ -101,13 +101,12 @@ def daily_totals(
     params = [
         value for index, (_, start, stop) in enumerate(bounds) for value in (index, start, stop)
     ]
-    days_cte = f"WITH days (i, start, stop) AS (VALUES {values}) "
+    days_cte = f"WITH days (i, start, stop) AS (VALUES {values})"
+    joined = "FROM days LEFT JOIN finished AS f ON f.at >= days.start AND f.at < days.stop"
     rows = db.execute(
-        days_cte + "SELECT i, count(f.at), total(f.processed), total(f.failed), total(f.cost), "
+        f"{days_cte} SELECT i, count(f.at), total(f.processed), total(f.failed), total(f.cost), "
         "min(f.processed), max(f.processed), min(f.failed), max(f.failed), "
-        "min(f.cost), max(f.cost) "
-        "FROM days LEFT JOIN finished AS f ON f.at >= days.start AND f.at < days.stop "
-        "GROUP BY i ORDER BY i",
+        f"min(f.cost), max(f.cost) {joined} GROUP BY i ORDER BY i",
         params,
     ).fetchall()
     # Each day's least and greatest values tell whether every row is usable (SQLite
@@ -115,10 +114,9 @@ def daily_totals(
     # unless some day holds a row no run of ours could have written.
     if not all(_in_range(row[5:]) for row in rows):
         rows = db.execute(
-            days_cte.rstrip() + ", "
-            "rows AS (SELECT days.i, f.at, f.processed, f.failed, f.cost, "
+            f"{days_cte}, rows AS (SELECT days.i, f.at, f.processed, f.failed, f.cost, "
             f"({_usable('f.processed')} AND {_usable('f.failed')} AND {_usable('f.cost')}) AS ok "
-            "FROM days LEFT JOIN finished AS f ON f.at >= days.start AND f.at < days.stop) "
+            f"{joined}) "
             "SELECT i, count(CASE WHEN ok THEN at END), "
             "total(CASE WHEN ok THEN processed END), total(CASE WHEN ok THEN failed END), "
             "total(CASE WHEN ok THEN cost END), count(CASE WHEN NOT ok THEN at END) "
