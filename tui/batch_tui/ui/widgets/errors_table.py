@@ -135,6 +135,10 @@ class ErrorsTable(Vertical):
     """What the table shows (bound from the screen)."""
 
     _error_width = MIN_ERROR_WIDTH
+    _filled: tuple[object, ...] | None = None
+    """What the table's rows were last filled from (with the error column's width)."""
+    _message: str | None = None
+    """What the empty state last said."""
 
     def compose(self):
         yield Static("", id="errors-empty", markup=False)
@@ -166,11 +170,6 @@ class ErrorsTable(Vertical):
             item = self.rows.items[index]
             chosen = ErrorText("Failed item", where("item #", item.item_index), item.error_message)
         self.app.push_screen(chosen)
-
-    _filled: tuple[object, ...] | None = None
-    """What the table's rows were last filled from (with the error column's width)."""
-    _message: str | None = None
-    """What the empty state last said."""
 
     def watch_rows(self, rows: ErrorRows) -> None:
         # A poll of the highlighted batch changes its counts, which move only the
