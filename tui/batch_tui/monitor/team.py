@@ -260,10 +260,11 @@ class Team:
         known = {m.id for m in self.members}
         self._beats += 1
         sent, self._sent = self._sent, []
+        # The leader counts the others' requests at every beat (it sends most of the
+        # team's); a follower often enough for the rare request of its own.
+        look = self.leading or self._beats % FOLLOWER_LOOKS_EVERY == 1 or bool(sent)
         published = False
         if self.leading:
-            # The leader counts the others' requests at every beat: it sends most of
-            # the team's.
             now = self.clock()
             if not await self._round(host, beat=True, sent=sent, since=now - 60):
                 return True  # it follows now
@@ -272,12 +273,10 @@ class Team:
             self.members = await self.hub.beat(self.me)
             if sent:
                 await self.hub.record_requests(self.me.id, sent)
-            # A follower looks often enough for the rare request of its own.
-            if self._beats % FOLLOWER_LOOKS_EVERY == 1 or sent:
+            if look:
                 now = self.clock()
                 times = await self.hub.requests_since(now - 60, exclude=self.me.id)
                 host.team_others([now - at for at in times])
-        look = self.leading or self._beats % FOLLOWER_LOOKS_EVERY == 1 or bool(sent)
         wants_lead = self.can_lead and not self.me.paused
         if wants_lead:
             leading = await self.hub.lead(self.me.id)
