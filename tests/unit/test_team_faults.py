@@ -20,6 +20,7 @@ from batch_tui.hub import team_name
 from batch_tui.hub.local import LocalHub
 from batch_tui.hub.redis import RedisHub
 from batch_tui.monitor.monitor import BatchMonitor
+from batch_tui.monitor.team import Team
 from helpers import TEST_KEY, free_port, wait_until
 from hubhelpers import leading, team_monitor
 
@@ -76,6 +77,30 @@ async def test_a_lost_hub_means_polling_alone_until_it_returns(demo, clock, redi
         redis_server.start()  # back on the same port, empty
         await wait_until(lambda: leading(first) != leading(second), timeout=20)
         await wait_until(lambda: polls(first) != polls(second), timeout=20)
+
+
+async def test_a_lost_hub_is_retried_at_its_pace_not_in_a_spin(demo, clock, redis_server, monkeypatch):
+    """While the hub is lost, a member waits for its retry: it once spun through
+    hundreds of thousands of steps a second (a core at 100%) when a wake-up had been
+    asked for before the hub failed."""
+    steps: list[bool] = []
+    real_step = Team._step
+
+    async def counted(self, host):
+        steps.append(self.problem is not None)
+        return await real_step(self, host)
+
+    monkeypatch.setattr(Team, "_step", counted)
+    async with (
+        member(demo, clock, redis_hub(redis_server, demo)) as first,
+        member(demo, clock, redis_hub(redis_server, demo)) as second,
+    ):
+        await wait_until(lambda: leading(first) or leading(second))
+        redis_server.stop()
+        await wait_until(lambda: polls(first) and polls(second), timeout=20)
+        lost = len(steps)
+        await asyncio.sleep(1)  # a second of the outage (RETRY_EVERY is longer)
+        assert len(steps) - lost <= 4
 
 
 async def test_the_team_reforms_after_redis_restarts_empty(demo, clock, redis_server):

@@ -201,7 +201,11 @@ class Team:
         now = self.clock()
         if not self._started or self.problem is not None:
             if now < self._retry_at:
-                await self._sleep(self._retry_at - now)
+                # Cleared here too: a wake-up asked for before the hub failed would
+                # otherwise end every wait at once until the retry.
+                self._wake.clear()
+                if not self._closed:
+                    await self._sleep(self._retry_at - now)
                 return
             try:
                 await self.hub.start()
