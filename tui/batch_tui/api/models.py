@@ -153,33 +153,34 @@ class Batch:
         error_count = read.integer(STORED_ERROR_COUNT)
         if error_count is None and raw_errors is not None:
             error_count = len(raw_errors)
-        batch = cls(
-            id=read.text("id"),
-            name=_shared(read.text("name")),
-            status=_shared(read.text("status")),
-            input_format=read.text("inputFormat"),
-            original_file_name=read.text("originalFileName"),
-            total_items=read.integer("totalItems"),
-            processed_items=read.integer("processedItems"),
-            success_count=read.integer("successCount"),
-            failure_count=read.integer("failureCount"),
-            methods_config=read.mapping("methodsConfig"),
-            context=read.raw("context"),
-            total_cost_cents=read.number("totalCostCents"),
-            total_input_tokens=read.integer("totalInputTokens"),
-            total_output_tokens=read.integer("totalOutputTokens"),
-            error_message=read.text("errorMessage"),
-            validation_errors=errors,
-            validation_error_count=error_count,
-            created_at=read.time("createdAt"),
-            started_at=read.time("startedAt"),
-            completed_at=read.time("completedAt"),
-            expires_at=read.time("expiresAt"),
-        )
-        processed, total = batch.processed_items, batch.total_items
+        # Read in field order (the order ``bad_fields`` names them in), then built once.
+        fields: dict[str, Any] = {
+            "id": read.text("id"),
+            "name": _shared(read.text("name")),
+            "status": _shared(read.text("status")),
+            "input_format": read.text("inputFormat"),
+            "original_file_name": read.text("originalFileName"),
+            "total_items": read.integer("totalItems"),
+            "processed_items": read.integer("processedItems"),
+            "success_count": read.integer("successCount"),
+            "failure_count": read.integer("failureCount"),
+            "methods_config": read.mapping("methodsConfig"),
+            "context": read.raw("context"),
+            "total_cost_cents": read.number("totalCostCents"),
+            "total_input_tokens": read.integer("totalInputTokens"),
+            "total_output_tokens": read.integer("totalOutputTokens"),
+            "error_message": read.text("errorMessage"),
+            "validation_errors": errors,
+            "validation_error_count": error_count,
+            "created_at": read.time("createdAt"),
+            "started_at": read.time("startedAt"),
+            "completed_at": read.time("completedAt"),
+            "expires_at": read.time("expiresAt"),
+        }
+        processed, total = fields["processed_items"], fields["total_items"]
         if processed is not None and total is not None and processed > total:
             read.bad.append("processedItems")  # more done than exist: shown, but flagged
-        return replace(batch, bad_fields=tuple(read.bad))
+        return cls(**fields, bad_fields=tuple(read.bad))
 
     def with_summary(self, summary: Batch) -> Batch:
         """This batch updated with a newer list summary, keeping detail-only fields."""

@@ -11,7 +11,6 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import Notify
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from batch_tui.core.clock import Clock, system_clock
@@ -76,7 +75,7 @@ class BatchTUI(App[int]):
         self.switcher = switcher
         """How to reach the config file's other profiles (None: ``P`` has none)."""
         self._switching = False
-        self._ticker: Timer | None = None
+        self._ticker: asyncio.TimerHandle | None = None
         self._unread: MonitorChanged | None = None
         """The last news posted to the dashboard (``handled`` once it has read it)."""
         self._released_at = time.monotonic()
@@ -113,10 +112,14 @@ class BatchTUI(App[int]):
         switch keeps it): every clock on screen and the release of closed
         notifications move on it. A poll's news redraws the clocks too, so it puts
         the tick off by a second: an idle dashboard draws one frame a second plus
-        the polls', not a tick's frame a moment before or after each poll's."""
+        the polls', not a tick's frame a moment before or after each poll's.
+
+        The event loop's own timer, not a Textual one: it is set again at every tick
+        and every poll, and a Textual timer is a new task each time. Its callback only
+        posts the tick to the app, whose message loop runs it as any other."""
         if self._ticker is not None:
-            self._ticker.stop()
-        self._ticker = self.set_timer(TICK, self._tick, name="tick")
+            self._ticker.cancel()
+        self._ticker = asyncio.get_running_loop().call_later(TICK, self.call_later, self._tick)
 
     def _tick(self) -> None:
         if is_exiting(self):
@@ -255,6 +258,8 @@ class BatchTUI(App[int]):
             self._arm_tick()  # the dashboard redraws the clocks with the news
 
     async def on_unmount(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
         self.outlets.close()
         self.monitor.close()
         await self.monitor.aclose()
