@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 from urllib.parse import quote
+from urllib.request import getproxies
 
 from batch_tui import __version__
 from batch_tui.api.answers import (
@@ -46,6 +47,7 @@ from batch_tui.api.models import (
     batch_id_problem,
 )
 from batch_tui.api.reading import is_header_safe
+from batch_tui.api.transport import DirectTransport
 
 Model = TypeVar("Model")
 
@@ -150,6 +152,9 @@ class CheckClient:
                 "Accept-Encoding": ACCEPTED,
             },
             follow_redirects=False,
+            # Straight to the server on asyncio's streams; through httpx's own
+            # transport when a proxy is configured (``transport`` module).
+            transport=None if getproxies() else DirectTransport(),
         )
 
     def __repr__(self) -> str:
