@@ -116,22 +116,7 @@ class RedisServer:
         return f"redis://{login}127.0.0.1:{self.port}/0"
 
     def _make_certificates(self) -> None:
-        if shutil.which("openssl") is None:
-            if os.environ.get("CI"):
-                pytest.fail("openssl is required in CI (.ci/run installs it)")
-            pytest.skip("openssl is not installed")
-        d = self.directory
-
-        def openssl(*args: str) -> None:
-            subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
-
-        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        openssl("req", "-x509", *ec, "-days", "2", "-keyout", "ca.key", "-out", "ca.crt",
-                "-subj", "/CN=batch-tui test CA")
-        openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
-        (d / "san.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-                "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "san.ext")
+        make_certificates(self.directory)
 
     def answers(self) -> bool:
         """True when the server answers PING (asking for a password is an answer)."""
@@ -198,6 +183,33 @@ class RedisServer:
         """The same port, empty: what a crashed and restarted server looks like."""
         self.stop()
         self.start()
+
+
+def make_certificates(d: Path) -> None:
+    """In ``d``: a throwaway authority (``ca.crt``) and a server certificate it signed
+    for localhost and 127.0.0.1 (``server.crt``, ``server.key``)."""
+    if shutil.which("openssl") is None:
+        if os.environ.get("CI"):
+            pytest.fail("openssl is required in CI (.ci/run installs it)")
+        pytest.skip("openssl is not installed")
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    openssl("req", "-x509", *ec, "-days", "2", "-keyout", "ca.key", "-out", "ca.crt",
+            "-subj", "/CN=batch-tui test CA")
+    openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+    (d / "san.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "san.ext")
+
+
+@pytest.fixture
+def certificates(tmp_path) -> Path:
+    """A directory with a throwaway authority and a localhost certificate."""
+    make_certificates(tmp_path)
+    return tmp_path
 
 
 def redis_server_executable() -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 
 import pytest
 
@@ -32,8 +33,9 @@ class RawServer:
     ``reply(n)`` (the n-th request over all connections): bytes to send, and whether
     to close the connection after them; None: say nothing, ever."""
 
-    def __init__(self, reply) -> None:
+    def __init__(self, reply, *, tls: ssl.SSLContext | None = None) -> None:
         self.reply = reply
+        self.tls = tls
         self.connections = 0
         self.requests = 0
         self.hung_up = 0
@@ -41,7 +43,7 @@ class RawServer:
         self._server: asyncio.Server | None = None
 
     async def __aenter__(self) -> RawServer:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls)
         return self
 
     async def __aexit__(self, *exc) -> None:
@@ -51,7 +53,8 @@ class RawServer:
     @property
     def url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://localhost:{self._server.sockets[0].getsockname()[1]}"
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
@@ -134,6 +137,31 @@ async def test_a_refused_connection_says_so_plainly():
     async with CheckClient(url, TEST_KEY) as client:
         with pytest.raises(ConnectionFailed, match=r"GET /v1/batch: Connection refused$"):
             await client.list_batches()
+
+
+def server_tls(certificates) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificates / "server.crt", certificates / "server.key")
+    return context
+
+
+async def test_https_with_a_trusted_certificate(certificates, monkeypatch):
+    # httpx's own way to trust another authority (its default context reads it).
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificates / "ca.crt"))
+    async with RawServer(lambda n: (answer(), False), tls=server_tls(certificates)) as server:
+        async with CheckClient(server.url, TEST_KEY) as client:
+            await client.list_batches()
+            await client.list_batches()
+        assert (server.requests, server.connections) == (2, 1)
+
+
+async def test_https_refuses_a_certificate_it_cannot_verify(certificates, monkeypatch):
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    async with RawServer(lambda n: (answer(), False), tls=server_tls(certificates)) as server:
+        async with CheckClient(server.url, TEST_KEY) as client:
+            with pytest.raises(ConnectionFailed, match="certificate verify failed"):
+                await client.list_batches()
+        assert server.requests == 0
 
 
 async def test_the_demo_server_over_the_direct_transport(client, simulator):

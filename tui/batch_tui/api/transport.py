@@ -68,6 +68,10 @@ class _Connection:
 def _connect_failure(exc: OSError) -> str:
     """Why a connection could not be made, in the system's words ("Connection
     refused", "Name or service not known"), without asyncio's list of addresses."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"certificate verify failed: {exc.verify_message}"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS failed: {exc.reason or exc}"
     if isinstance(exc, socket.gaierror):
         return exc.strerror or "the host name could not be resolved"
     if exc.errno is not None and exc.errno > 0:
