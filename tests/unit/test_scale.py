@@ -20,7 +20,7 @@ from batch_tui.monitor.listing import ORDER_NOTICE
 from batch_tui.monitor.monitor import BatchMonitor
 from batch_tui.monitor.snapshot import UNCONFIRMED
 from batch_tui.store import Store, store_path
-from helpers import EPOCH, TEST_KEY, advance, run_due, soonest_to_finish
+from helpers import EPOCH, TEST_KEY, advance, run_due, soonest_to_finish, wait_until
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
@@ -405,3 +405,52 @@ async def test_discovery_reads_one_page_when_a_new_batch_arrives_after_a_cold_st
             assert set(monitor.snapshots) - known, "no new batch arrived"
             assert Recording.offsets and max(Recording.offsets) == 0  # never past page one
             assert len(monitor.snapshots) <= 100 + 5
+
+
+async def test_a_burst_is_written_once_and_what_the_window_lets_go_is_stored_first(
+    tmp_path, clock
+):
+    """The loop writes the store once per burst of answers (one transaction, one trip
+    to the writer thread), not once per answer; and a batch the memory window lets go
+    in that burst reaches the store before it leaves memory."""
+    simulator = Simulator(seed=3, epoch=EPOCH, clock=clock, fleet=300, active=5)
+    api = DemoApi(simulator, rate_limit=0)
+    with DemoServer(api) as server:
+        async with CheckClient(server.url, TEST_KEY) as client:
+            url = server.url
+            store = open_store(tmp_path, url)
+            monitor = BatchMonitor(client, interval=2, clock=clock, store=store, keep_finished=20)
+            link = monitor.state.store
+            writes: list[int] = []
+            real_save = link.save
+
+            def counted(snapshots, now):
+                snapshots = list(snapshots)
+                writes.append(len(snapshots))
+                real_save(snapshots, now)
+
+            link.save = counted
+            task = asyncio.create_task(monitor.run())
+            try:
+                await wait_until(lambda: bool(writes) and monitor.next_request() is None)
+                seen = {b.id for b in (await client.list_batches(limit=100)).batches}
+                # The next burst: the sweep of running batches and the highlighted one's
+                # detail, due together; the clock is frozen, so it is one burst.
+                running = next(i for i, s in monitor.snapshots.items() if not s.batch.is_terminal)
+                monitor.highlight(running)
+                await wait_until(lambda: monitor.next_request() is None)
+                before = (len(api.request_log), len(writes))
+                clock.advance(2)
+                monitor.wake()
+                await wait_until(
+                    lambda: len(api.request_log) >= before[0] + 2 and monitor.next_request() is None
+                )
+                answers, burst_writes = len(api.request_log) - before[0], len(writes) - before[1]
+            finally:
+                monitor.close()
+                await task
+                await monitor.aclose()
+    assert answers >= 2 and burst_writes == 1, (answers, burst_writes)
+    assert len(monitor.snapshots) < len(seen)  # the window let some go
+    reopened = open_store(tmp_path, url)
+    assert seen <= {row.batch.id for row in reopened.load(1000)}

@@ -484,10 +484,12 @@ class BatchMonitor:
                     held = held.then(change)
                 first_rows = not self._rows_told and bool(held.changed)
                 if first_rows or state.clock() - held_since >= BURST_HOLD:
+                    self.stored.save()
                     self._emit(held)
                     held = None
                 continue
             if held is not None:
+                self.stored.save()
                 self._emit(held)  # before the store's chunks, and before sleeping
                 held = None
             if self.stored.load_chunk():
@@ -505,8 +507,9 @@ class BatchMonitor:
                 pass
 
     async def step(self, request: PollRequest, *, hold: bool = False) -> Change:
-        """Perform one request and apply its outcome; tell the change, unless ``hold``
-        (the loop tells a burst's changes as one)."""
+        """Perform one request and apply its outcome; save and tell the change, unless
+        ``hold``: the loop saves (one write, one publish) and tells a burst's changes
+        as one."""
         state = self.state
         try:
             if request.kind == "detail":
@@ -523,11 +526,11 @@ class BatchMonitor:
             self.status_builder.update(
                 state="ok", last_success=state.clock(), last_error=None, last_error_message=None
             )
-        self.stored.save()
-        if gone := self.window.evict():
+        if gone := self.window.evict(before=self.stored.save):
             change = replace(change, removed=change.removed | gone)
             self.status_builder.update()
         if not hold:
+            self.stored.save()
             self._emit(change)
         return change
 

@@ -15,7 +15,7 @@ the gap above the band, or when a find needs them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from batch_tui.api.models import Batch
 from batch_tui.monitor.fleet import order_key
@@ -49,8 +49,10 @@ class Window:
         one marked long ago keeps its row, and so its mark."""
         self.kept = frozenset(batch_ids)
 
-    def evict(self) -> frozenset[str]:
-        """Let go of finished batches beyond the window; the ids let go."""
+    def evict(self, before: Callable[[], None] = lambda: None) -> frozenset[str]:
+        """Let go of finished batches beyond the window; the ids let go. ``before`` is
+        called just before any is let go (the monitor saves what changed then: a
+        batch must reach the store before it leaves memory)."""
         state = self.state
         fleet = state.fleet
         slack = self.keep_finished * SLACK
@@ -67,6 +69,7 @@ class Window:
         gone = self._beyond_window()
         if not gone:
             return frozenset()
+        before()
         fleet.evict(gone)
         state.most_listed = max(state.most_listed, len(state.listed))
         state.listed.difference_update(gone)
