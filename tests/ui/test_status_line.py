@@ -9,7 +9,7 @@ from batch_tui.monitor.monitor import MonitorStatus
 from batch_tui.ui.widgets.status_bar import StatusBar, status_line
 from helpers import EPOCH, wait_until
 
-ERROR = "connection failed: GET /v1/batch: All connection attempts failed"
+ERROR = "connection failed: GET /v1/batch: Connection refused"
 
 
 def failing(**changes) -> MonitorStatus:
