@@ -6,13 +6,15 @@ builds the app) and must not have loaded what the first frame does without: the
 demo server, the history screen's charts, the Redis hub, the dialogs, the hooks,
 the exports, or httpx's own command-line client (click, pygments). Each of these
 is loaded when first used; an import added at the top of a module brings it back
-here, and this test says which. What the first request needs (the network
-backend) is loaded before the app starts, not by that request.
+here, and this test says which. What the first request needs is loaded before the
+app starts, not by that request: httpx's network backend only when httpx's own
+transport is used (a proxy), since the client's own transport needs none.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -47,10 +49,18 @@ LATER = (
 )
 
 
-def _loaded_after(code: str) -> list[str]:
-    """The modules a fresh interpreter holds after running ``code``."""
+#: Environment variables that configure a proxy (what ``urllib.request.getproxies`` reads).
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+def _loaded_after(code: str, **env: str) -> list[str]:
+    """The modules a fresh interpreter holds after running ``code``, with no proxy
+    configured but for ``env``."""
     probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))\n"
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    clean = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=clean | env
+    )
     return json.loads(done.stdout.splitlines()[-1])
 
 
@@ -62,8 +72,17 @@ def test_the_dashboard_s_start_loads_nothing_it_can_load_later():
     loaded = _loaded_after("import batch_tui.cli, batch_tui.session")
     assert "batch_tui.ui.app" in loaded and "httpx" in loaded  # the path was taken
     assert _early(loaded) == []
-    # And what the first request needs is there before it (``api/http.py``).
-    assert "anyio._backends._asyncio" in loaded
+
+
+CLIENT = "from batch_tui.api.client import CheckClient\nCheckClient('https://api.example.test', 'k' * 20)"
+
+
+def test_httpx_s_network_backend_is_loaded_with_the_client_only_for_a_proxy():
+    """Loaded before the first request when httpx's own transport will send it (the
+    first rows waited for it otherwise); never for the client's own transport."""
+    assert "anyio._backends._asyncio" not in _loaded_after(CLIENT)
+    proxied = _loaded_after(CLIENT, HTTPS_PROXY="http://proxy.example.test:3128")
+    assert "anyio._backends._asyncio" in proxied
 
 
 def test_the_command_line_alone_loads_no_http_and_no_textual():

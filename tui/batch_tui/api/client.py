@@ -37,7 +37,7 @@ from batch_tui.api.errors import (
     NotFound,
     Unauthorized,
 )
-from batch_tui.api.http import httpx
+from batch_tui.api.http import httpx, load_network_backend
 from batch_tui.api.models import (
     Batch,
     BatchPage,
@@ -141,6 +141,11 @@ class CheckClient:
                 "(a stray newline, space or quote?)"
             )
         )
+        # Straight to the server on asyncio's streams; through httpx's own transport
+        # when a proxy is configured (``transport`` module).
+        proxied = bool(getproxies())
+        if proxied:
+            load_network_backend()
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=timeout,
@@ -152,9 +157,7 @@ class CheckClient:
                 "Accept-Encoding": ACCEPTED,
             },
             follow_redirects=False,
-            # Straight to the server on asyncio's streams; through httpx's own
-            # transport when a proxy is configured (``transport`` module).
-            transport=None if getproxies() else DirectTransport(),
+            transport=None if proxied else DirectTransport(),
         )
 
     def __repr__(self) -> str:

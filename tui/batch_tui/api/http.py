@@ -1,4 +1,4 @@
-"""httpx, loaded without its command-line client, and with its network backend.
+"""httpx, loaded without its command-line client; and its network backend, on demand.
 
 ``import httpx`` also loads ``httpx._main`` (the ``httpx`` command) whenever click
 is installed, and the demo server's uvicorn always brings click: that is click,
@@ -10,11 +10,14 @@ marked missing (a ``None`` in ``sys.modules`` makes its import fail at once), an
 the mark is taken away again afterwards, so nothing else in the process is
 affected. The ``httpx`` command runs in its own process and is untouched.
 
-The other way round, anyio's asyncio backend (what httpcore connects with) is
-loaded here, up front, rather than by the first request: a request cannot go out
-before it is loaded, and loaded then, the first request of a dashboard waited for
-it while the screen was being drawn, and its answer waited for the drawing; the
-first rows came 0.1 s later than with it loaded before the app starts.
+The other way round, anyio's asyncio backend (what httpx's own transport connects
+with, through httpcore) is loaded up front when that transport is used, rather than
+by the first request: a request cannot go out before it is loaded, and loaded then,
+the first request of a dashboard waited for it while the screen was being drawn;
+the first rows came 0.1 s later. ``CheckClient`` calls ``load_network_backend`` when
+it chooses httpx's transport (a proxy is configured). Its own transport, used
+otherwise, needs no anyio: loading the backend regardless would cost every start
+some 30 ms for nothing.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ def _load_without_cli() -> None:
             del sys.modules[_CLI]
 
 
-def _load_network_backend() -> None:
+def load_network_backend() -> None:
+    """Load what httpx's own transport connects with, before its first request."""
     try:
         import anyio._backends._asyncio  # noqa: F401
     except ImportError:
@@ -47,8 +51,7 @@ def _load_network_backend() -> None:
 
 
 _load_without_cli()
-_load_network_backend()
 
 import httpx  # noqa: E402
 
-__all__ = ["httpx"]
+__all__ = ["httpx", "load_network_backend"]
