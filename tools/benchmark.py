@@ -611,6 +611,29 @@ IDLE_SCENARIOS = (
 )
 
 
+def idle_cost(
+    apps: list[PtyApp], duration: float, settle: float = 10
+) -> tuple[list[float], list[float]]:
+    """Each app's CPU (% of one core) and what it drew (KB/s) over the same
+    ``duration`` seconds, once all show rows and ``settle`` more seconds have passed
+    (start-up and the first pages are over); the apps are quit after."""
+    try:
+        for app in apps:
+            wait_for_rows(app, timeout=60)
+        time.sleep(settle)
+        before = [(app.cpu_seconds(), app.bytes_out) for app in apps]
+        wall_before = time.monotonic()
+        time.sleep(duration)
+        wall = time.monotonic() - wall_before
+        after = [(app.cpu_seconds(), app.bytes_out) for app in apps]
+    finally:
+        for app in apps:
+            app.quit()
+    cpu = [(a[0] - b[0]) / wall * 100 for a, b in zip(after, before, strict=True)]
+    drawn = [(a[1] - b[1]) / wall / 1024 for a, b in zip(after, before, strict=True)]
+    return cpu, drawn
+
+
 def bench_idle_ratio(duration: float, settle: float = 10) -> list[tuple[str, str, str]]:
     """Idle CPU of the real app beside the reference app, measured over the same
     seconds, each in its own 140x40 pseudo-terminal, interval 2 s: one scenario at a
@@ -621,21 +644,8 @@ def bench_idle_ratio(duration: float, settle: float = 10) -> list[tuple[str, str
     rows = []
     for name, server, args in IDLE_SCENARIOS:
         with demo_server(*server, "--active", "20", "--rate-limit", "0") as url:
-            app = PtyApp(url, 2.0, args=args)
-            reference = PtyApp("", 2.0, command=REFERENCE)
-            pair = [app, reference]
-            for each in pair:
-                wait_for_rows(each, timeout=60)
-            time.sleep(settle)  # start-up and the first pages are over
-            before = [(each.cpu_seconds(), each.bytes_out) for each in pair]
-            wall_before = time.monotonic()
-            time.sleep(duration)
-            wall = time.monotonic() - wall_before
-            after = [(each.cpu_seconds(), each.bytes_out) for each in pair]
-            for each in pair:
-                each.quit()
-        cpu = [(a[0] - b[0]) / wall * 100 for a, b in zip(after, before, strict=True)]
-        drawn = [(a[1] - b[1]) / wall / 1024 for a, b in zip(after, before, strict=True)]
+            pair = [PtyApp(url, 2.0, args=args), PtyApp("", 2.0, command=REFERENCE)]
+            cpu, drawn = idle_cost(pair, duration, settle)
         rows.append(
             (
                 f"8. idle, {name}",

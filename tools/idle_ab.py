@@ -21,12 +21,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchmark import REFERENCE, PtyApp, demo_server, wait_for_rows  # noqa: E402
+from benchmark import REFERENCE, PtyApp, demo_server, idle_cost  # noqa: E402
 
 
 def main() -> int:
@@ -41,28 +40,17 @@ def main() -> int:
             parser.error(f"{source} holds no batch_tui package")
     options = () if args.store else ("--no-store",)
     with demo_server("--batches", "200", "--active", "20", "--rate-limit", "0") as url:
-        apps: dict[str, PtyApp] = {}
-        for name, source in (("before", args.before), ("after", args.after)):
+        apps = []
+        for source in (args.before, args.after):
             os.environ["PYTHONPATH"] = str(source.resolve())
-            apps[name] = PtyApp(url, 2.0, args=options)
+            apps.append(PtyApp(url, 2.0, args=options))
         del os.environ["PYTHONPATH"]
-        apps["reference"] = PtyApp("", 2.0, command=REFERENCE)
-        try:
-            for app in apps.values():
-                wait_for_rows(app, timeout=60)
-            time.sleep(10)  # start-up and the first pages are over
-            before = {name: app.cpu_seconds() for name, app in apps.items()}
-            started = time.monotonic()
-            time.sleep(args.seconds)
-            wall = time.monotonic() - started
-            cpu = {n: (app.cpu_seconds() - before[n]) / wall * 100 for n, app in apps.items()}
-        finally:
-            for app in apps.values():
-                app.quit()
-    reference = cpu["reference"]
+        apps.append(PtyApp("", 2.0, command=REFERENCE))
+        cpu, _ = idle_cost(apps, args.seconds)
+    before, after, reference = cpu
     print(f"reference {reference:.2f}%")
-    for name in ("before", "after"):
-        print(f"{name:9} {cpu[name]:.2f}%  {cpu[name] / reference:.2f}x the reference")
+    for name, figure in (("before", before), ("after", after)):
+        print(f"{name:9} {figure:.2f}%  {figure / reference:.2f}x the reference")
     return 0
 
 
