@@ -484,13 +484,11 @@ class BatchMonitor:
                     held = held.then(change)
                 first_rows = not self._rows_told and bool(held.changed)
                 if first_rows or state.clock() - held_since >= BURST_HOLD:
-                    self.stored.save()
-                    self._emit(held)
+                    self._save_and_emit(held)
                     held = None
                 continue
             if held is not None:
-                self.stored.save()
-                self._emit(held)  # before the store's chunks, and before sleeping
+                self._save_and_emit(held)  # before the store's chunks, and before sleeping
                 held = None
             if self.stored.load_chunk():
                 await asyncio.sleep(0)  # let the screen draw between chunks
@@ -530,8 +528,7 @@ class BatchMonitor:
             change = replace(change, removed=change.removed | gone)
             self.status_builder.update()
         if not hold:
-            self.stored.save()
-            self._emit(change)
+            self._save_and_emit(change)
         return change
 
     def _failed(self, request: PollRequest, exc: ApiError) -> Change:
@@ -561,6 +558,12 @@ class BatchMonitor:
         }
         self.status_builder.update(state=status, last_error=message, last_error_message=exc.message)
         return Change(frozenset(changed))
+
+    def _save_and_emit(self, change: Change) -> None:
+        """Write what the answers changed (and, leading a team, publish it), then tell
+        it: once per burst of answers."""
+        self.stored.save()
+        self._emit(change)
 
     def _emit(self, change: Change) -> None:
         self._rows_told = self._rows_told or bool(change.changed)

@@ -49,7 +49,7 @@ class Window:
         one marked long ago keeps its row, and so its mark."""
         self.kept = frozenset(batch_ids)
 
-    def evict(self, before: Callable[[], None] = lambda: None) -> frozenset[str]:
+    def evict(self, before: Callable[[], None]) -> frozenset[str]:
         """Let go of finished batches beyond the window; the ids let go. ``before`` is
         called just before any is let go (the monitor saves what changed then: a
         batch must reach the store before it leaves memory)."""
