@@ -289,7 +289,7 @@ class LocalHub(Hub):
             self._here.add(me.id)
         leads = self._lock_fd is not None  # the lock is the leadership
         bodies = _bodies(records) if records is not None and leads else None
-        status_text = json.dumps(status, separators=(",", ":"))
+        status_text = json.dumps(status, separators=(",", ":")) if bodies is not None else ""
 
         def lead_round(db: sqlite3.Connection) -> tuple[list[str] | None, list[float] | None, int]:
             with _transaction(db):

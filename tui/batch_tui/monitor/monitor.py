@@ -136,6 +136,7 @@ class BatchMonitor:
                 update_status=self.status_builder.update,
                 refresh=self.refresh,
                 wake=state.wake.set,
+                status=lambda: state.status,
                 dirty=state.dirty,
                 listed=state.listed,
                 server_total=lambda: state.server_total,
@@ -568,5 +569,5 @@ class BatchMonitor:
     def _emit(self, change: Change) -> None:
         self._rows_told = self._rows_told or bool(change.changed)
         if self.team is not None:
-            self.team.offer((), self.state.status)
+            self.team.changed(())  # the status, at least, is news
         self.state.emit(change)

@@ -1,11 +1,14 @@
 """``TeamLink``: the monitor's side of team sharing (see ``team.py``).
 
-As leader, it turns the snapshots each step changed into records and offers them,
-with the connection status, to the team. As follower, it applies what the leader
-published through the same path a poll's answer takes (``Fleet.observe``), so a
-follower's rows, events, alarms and notifications are exactly a leader's, and it
-tells the scheduler what was seen, so that a follower that becomes leader polls
-on from where the old leader stopped instead of starting over.
+As leader, it notes which batches each step changed and tells the team there is
+news; when the team publishes, it turns those batches (as they are by then) and the
+connection status into records: once per publish however many steps changed them,
+and the status only when it is published, not at every step. As follower, it
+applies what the leader published through the same path a poll's answer takes
+(``Fleet.observe``), so a follower's rows, events, alarms and notifications are
+exactly a leader's, and it tells the scheduler what was seen, so that a follower
+that becomes leader polls on from where the old leader stopped instead of starting
+over.
 """
 
 from __future__ import annotations
@@ -90,7 +93,7 @@ def status_from_json(data: dict[str, Any]) -> dict[str, Any]:
             for v in (count, remaining)
         )
         if counts_ok and (reset is None or _finite(reset) is not None):
-                out["rate_limit"] = RateLimit(count, remaining, reset)
+            out["rate_limit"] = RateLimit(count, remaining, reset)
     return out
 
 
@@ -123,10 +126,12 @@ class TeamLink:
         dirty: set[str],
         listed: set[str],
         save_followed: bool,
+        status: Callable[[], MonitorStatus],
         server_total: Callable[[], int | None] = lambda: None,
         set_server_total: Callable[[int], None] = lambda total: None,
     ) -> None:
         self.team = team
+        self._status = status
         self.fleet = fleet
         self.scheduler = scheduler
         self.budget = budget
@@ -144,15 +149,32 @@ class TeamLink:
         cannot write this host's store)."""
         self.leader_status: dict[str, Any] = {}
         """The leader's status, as a follower last read it."""
+        self._unpublished: set[str] = set()
+        """The batches changed since the last publish (a leader's)."""
 
     # ── leader ───────────────────────────────────────────────────────────────
 
-    def offer(self, snapshots: Iterable[Snapshot], status: MonitorStatus) -> None:
-        """Publish what this (leading) member saw."""
+    def changed(self, batch_ids: Iterable[str]) -> None:
+        """These batches changed (and the status may have): news for the team, when
+        this member leads."""
         if not self.team.leading:
             return
-        records = [to_record(s) for s in snapshots if s.batch.id and s.error != UNCONFIRMED]
-        self.team.offer(records, status_to_json(status, self._server_total()))
+        self._unpublished.update(batch_ids)
+        self.team.news()
+
+    def team_collect(self) -> tuple[list[Record], dict[str, Any]]:
+        """What to publish now: the batches changed since the last publish, as they
+        are now, and the connection status."""
+        snapshots = self.fleet.snapshots
+        ids, self._unpublished = self._unpublished, set()
+        records = [
+            to_record(snapshot)
+            for batch_id in ids
+            if batch_id
+            and (snapshot := snapshots.get(batch_id)) is not None
+            and snapshot.error != UNCONFIRMED
+        ]
+        return records, status_to_json(self._status(), self._server_total())
 
     # ── TeamHost ─────────────────────────────────────────────────────────────
 

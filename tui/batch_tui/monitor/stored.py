@@ -3,7 +3,7 @@
 Loading: the newest rows at once (so the first frame has them), the rest in
 chunks between polls, only while older batches are wanted. Writing: the batches
 and progress samples each step changed, in one transaction, and (for a team's
-leader) the same snapshots published to the team.
+leader) the same batches published to the team.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class StoredRows:
             state.dirty.update(state.fleet.snapshots)
         fleet = state.fleet.snapshots
         dirty = [fleet[i] for i in state.dirty if i in fleet]
-        state.dirty.clear()
         if self.team is not None:
-            self.team.offer(dirty, state.status)
+            self.team.changed(state.dirty)
+        state.dirty.clear()
         state.store.save(dirty, state.clock())

@@ -49,6 +49,10 @@ class TeamHost(Protocol):
     def team_records(self, records: list[Record], status: dict[str, Any] | None) -> object:
         """The leader published these (a follower draws them)."""
 
+    def team_collect(self) -> tuple[list[Record], dict[str, Any]]:
+        """What this leader publishes now: the records changed since its last publish
+        (made now, once, however many steps changed them) and its status."""
+
     def team_refresh(self) -> None:
         """A follower asked the leader for a refresh."""
 
@@ -91,8 +95,7 @@ class Team:
         self.problem: str | None = None
         """Why the team cannot be used now (this member then polls alone)."""
         self._cursor = 0
-        self._pending: dict[str, Record] = {}
-        self._status: dict[str, Any] | None = None
+        self._news = False
         self._status_sent: dict[str, Any] | None = None
         self._status_read: dict[str, Any] | None = None
         self._sent: list[float] = []
@@ -120,16 +123,16 @@ class Team:
 
     @property
     def caught_up(self) -> bool:
-        """True when everything offered so far is published (the leader's writes are
-        all in the hub)."""
-        return not self._pending and self._status == self._status_sent
+        """True when all the news told so far is published (the leader's writes are all
+        in the hub)."""
+        return not self._news
 
-    def offer(self, records: list[Record], status: dict[str, Any]) -> None:
-        """What the leader saw since the last offer; published at once."""
-        for record in records:
-            self._pending[record.batch_id] = record
-        self._status = status
-        if self.leading and not self._quiet() and (records or status != self._status_sent):
+    def news(self) -> None:
+        """The leader has news (batches or its status changed): published at once, or
+        by a quiet leader at its next beat. What is published is collected from the
+        host then (``TeamHost.team_collect``)."""
+        self._news = True
+        if self.leading and not self._quiet():
             self._wake.set()
 
     def sent(self) -> None:
@@ -292,7 +295,8 @@ class Team:
             self.leading = leading
             self._refresh_seen = None
             if leading:
-                self._status_sent = None  # publish the status at once
+                self._status_sent = None
+                self._news = True  # publish the status at once
                 published = False
             host.team_role_changed(leading)
         if leading:
@@ -309,7 +313,7 @@ class Team:
 
     async def _publish(self, host: TeamHost) -> None:
         """What changed since the last publish, with the refresh counter, in one round."""
-        if self._pending or (self._status is not None and self._status != self._status_sent):
+        if self._news:
             await self._round(host, beat=False, sent=[], since=None)
 
     async def _round(
@@ -317,12 +321,15 @@ class Team:
     ) -> bool:
         """One leader's round (``Hub.lead_round``); False when the lease turned out to
         have lapsed (this process was frozen, or the hub forgot it): it follows now."""
-        status = self._status
-        fresh = self._pending or (status is not None and status != self._status_sent)
-        records = list(self._pending.values()) if fresh else None
-        self._pending.clear()
+        records: list[Record] | None = None
+        status: dict[str, Any] = {}
+        if self._news:
+            self._news = False
+            records, status = host.team_collect()
+            if not records and status == self._status_sent:
+                records = None  # nothing new after all: the round only beats
         result = await self.hub.lead_round(
-            self.me, beat=beat, sent=sent, since=since, records=records, status=status or {}
+            self.me, beat=beat, sent=sent, since=since, records=records, status=status
         )
         if result.members is not None:
             self.members = result.members
