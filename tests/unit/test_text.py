@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from rich.text import Text
 
+from batch_tui.core.textsafe import _scrub
 from batch_tui.ui.text import REPLACEMENT, clean, inert, labelled, plain
 
 
@@ -116,3 +119,15 @@ def test_lone_surrogates_cannot_break_an_encoder():
 )
 def test_a_label_is_not_repeated(message, expected):
     assert labelled("error", message) == expected
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x3000)) | st.text())
+@example("plain name 42")
+@example("tab\there")
+@example("\x1b[2Jwiped")
+@example("del\x7f")
+def test_plain_ascii_skips_the_passes_and_loses_nothing_they_would_catch(text):
+    """Names and ids are nearly always printable ASCII, cleaned on every row drawn: they
+    skip the passes, and whatever skips them comes out as the passes would leave it."""
+    for multiline in (False, True):
+        assert clean(text, max_chars=None, multiline=multiline) == _scrub(text, multiline)

@@ -54,6 +54,19 @@ def clean(value: object, *, max_chars: int | None = MAX_CHARS, multiline: bool =
     ``max_chars``.
     """
     text = value if isinstance(value, str) else str(value)
+    if not (text.isascii() and text.isprintable()):
+        # Printable ASCII has nothing to remove or spell out (no escape, control,
+        # newline or tab is printable, and every invisible character is beyond
+        # ASCII): the common case, on every row and line drawn, skips the passes.
+        text = _scrub(text, multiline)
+    if max_chars is not None and len(text) > max_chars:
+        text = text[: max_chars - 1] + "…"
+    return text
+
+
+def _scrub(text: str, multiline: bool) -> str:
+    """``clean`` without the cut: escapes removed, controls replaced, invisible
+    characters spelled out, newlines folded unless ``multiline``."""
     text = _ESCAPES.sub("", text)
     if multiline:
         text = text.replace("\r\n", "\n").replace("\t", "    ")
@@ -61,10 +74,7 @@ def clean(value: object, *, max_chars: int | None = MAX_CHARS, multiline: bool =
     else:
         text = re.sub(r"[\r\n\t]+", " ", text)
         text = _CONTROLS.sub(REPLACEMENT, text)
-    text = _INVISIBLE.sub(_code_point, text)
-    if max_chars is not None and len(text) > max_chars:
-        text = text[: max_chars - 1] + "…"
-    return text
+    return _INVISIBLE.sub(_code_point, text)
 
 
 def _code_point(match: re.Match[str]) -> str:
