@@ -9,17 +9,28 @@ behind news not yet read is not posted again. The CPU figure itself is benchmark
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
 from rich.console import Console
+from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 from textual.widgets import Static
 
 from apphelpers import highlight_named, screen_text, settled
-from batch_tui.monitor.monitor import Change, MonitorStatus
+from batch_tui.api.models import Batch
+from batch_tui.monitor.monitor import Change, MonitorStatus, Snapshot
 from batch_tui.ui.messages import MonitorChanged
 from batch_tui.ui.widgets.batch_detail import BatchDetail
-from batch_tui.ui.widgets.batch_rows import COLUMN_INDEX, cells_strip, layout
-from batch_tui.ui.widgets.status_bar import changed_span, status_line
+from batch_tui.ui.widgets.batch_rows import (
+    COLUMN_INDEX,
+    cell_segments,
+    cells_strip,
+    layout,
+    row_cells,
+)
+from batch_tui.ui.widgets.status_bar import StatusBar, changed_span, status_line
 from helpers import EPOCH, wait_until
 
 
@@ -113,3 +124,88 @@ def test_a_list_row_is_one_segment_per_run_of_one_style():
     cells = tuple(Text(key, style="bold" if key == "status" else "") for key in COLUMN_INDEX)
     styles = [segment.style for segment in cells_strip(cells, columns, console)]
     assert len(styles) == 3 and styles[1].bold
+
+
+def _drawn(segments) -> list[tuple[str, Style]]:
+    """Each cell's character and the style it is drawn in (no style: the plain one)."""
+    return [(char, segment.style or Style()) for segment in segments for char in segment.text]
+
+
+def _as_rich_draws(text: Text, width: int, console: Console) -> list[tuple[str, Style]]:
+    cell = text.copy()
+    cell.no_wrap = True
+    cell.truncate(width, overflow=text.overflow or "crop")
+    cell.align("right" if text.justify == "right" else "left", width)
+    (line,) = console.render_lines(cell, console.options.update_width(width), pad=False)
+    return _drawn(line)
+
+
+def test_a_row_drawn_without_rich_draws_each_cell_as_rich_would():
+    """A row is drawn for each change of a running batch, all day: its cells are made
+    into segments directly (Rich's render pass cost a row several times as much). Each
+    character must come out in the style Rich would give it, for every column."""
+    console = Console(width=300, color_system="truecolor")
+    now = datetime(2026, 1, 15, 10, tzinfo=UTC)
+    batches = [
+        Batch(
+            id="batch_a",
+            name="Plain",
+            status="processing",
+            total_items=1000,
+            processed_items=420,
+            success_count=400,
+            failure_count=20,
+            total_cost_cents=1234,
+            created_at=now - timedelta(minutes=5),
+        ),
+        Batch(
+            id="batch_b",
+            name="A name far too long for the name column, cut with an ellipsis",
+            status="completed",
+            total_items=10,
+            processed_items=10,
+            success_count=10,
+            created_at=now - timedelta(days=3),
+        ),
+        Batch(
+            id="batch_c",
+            name="Ünïcödé 名前 ✓",
+            status="something-new-from-the-server",
+            total_items=5,
+            processed_items=1,
+            failure_count=1,
+        ),
+        Batch(id="batch_d", name=None, status=None),
+    ]
+    keys = tuple(COLUMN_INDEX)
+    compared = 0
+    for batch in batches:
+        cells = row_cells(Snapshot(batch, updated_at=now.timestamp()), now, keys)
+        for columns in (layout(140), layout(80), layout(200)):
+            for key, _, width in columns:
+                text = cells[COLUMN_INDEX[key]]
+                assert _drawn(cell_segments(text, width, console)) == _as_rich_draws(
+                    text, width, console
+                ), (key, text)
+                compared += 1
+    assert compared > 50
+
+
+async def test_news_that_moves_several_status_inputs_makes_the_line_once(run_app, clock):
+    """News moves the status line's inputs together (the status, the counts, the time):
+    the line is made once for them, not once for each."""
+    async with run_app() as pilot:
+        app = pilot.app
+        bar = app.dashboard.query_one(StatusBar)
+        await settled(pilot)
+        made: list[str] = []
+        watch_line = bar.watch_line
+        bar.watch_line = lambda: (made.append(bar.line.plain), watch_line())
+        monitor = app.monitor
+        monitor.state.status = replace(monitor.status, requests_last_minute=97)
+        clock.advance(3)
+        app.dashboard.post_message(MonitorChanged(Change()))
+        await wait_until(lambda: made, pilot=pilot)
+        await settled(pilot)
+        assert len(made) == 1
+        assert "97 req/min" in made[0] and "97 req/min" in bar.text

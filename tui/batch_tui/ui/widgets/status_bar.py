@@ -223,13 +223,27 @@ class StatusBar(Widget):
         """The profile's name in its colour, first on the line (None: no profile)."""
         self._strip: Strip | None = None
         self._fitted: tuple[int, Strip] | None = None
+        self._stale = False
 
     @property
     def text(self) -> str:
         """What the status line says, as plain text."""
+        self._write_line()
         return self.line.plain
 
+    def _inputs_changed(self) -> None:
+        # A poll moves several inputs in one handler (the status, the counts, the
+        # time): the line is made once, after it, not once for each.
+        if not self._stale:
+            self._stale = True
+            self.call_later(self._write_line)
+
+    watch_status = watch_now = watch_counts = watch_stopped = _inputs_changed
+
     def _write_line(self) -> None:
+        if not self._stale:
+            return
+        self._stale = False
         self.line = status_line(
             self.status,
             self.now,
@@ -239,8 +253,6 @@ class StatusBar(Widget):
             marked=self.counts.marked,
             profile=self.profile,
         )
-
-    watch_status = watch_now = watch_counts = watch_stopped = _write_line
 
     def watch_line(self) -> None:
         old = self._strip
