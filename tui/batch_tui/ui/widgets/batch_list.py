@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TypeAlias
 
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
@@ -142,6 +143,7 @@ class BatchList(ScrollView, can_focus=True):
         self._announced: str | None = None
         self._header: Strip | None = None
         self._empty_lines: tuple[tuple[Text | None, int], list[Strip]] | None = None
+        self._paint_style: Style | None = None
         self.columns = layout(120, chosen)
         """The columns shown: as many of the chosen as fit the list's width (``fit``)."""
 
@@ -356,10 +358,19 @@ class BatchList(ScrollView, can_focus=True):
 
     # ── rendering ────────────────────────────────────────────────────────────
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The list's own style, worked out once per paint rather than for each line:
+        # it walks the styles of every ancestor, and costs as much as a row's render.
+        self._paint_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint_style = None
+
     def render_line(self, y: int) -> Strip:
         scroll_x = round(self.scroll_x)
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._paint_style or self.rich_style
         if y == 0:
             if self._header is None:
                 self._header = header_strip(self.columns, self.app.console)

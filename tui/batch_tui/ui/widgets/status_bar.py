@@ -288,7 +288,8 @@ class StatusBar(Widget):
 
     def render_line(self, y: int) -> Strip:
         width = self.content_region.width
+        style = self.rich_style  # worked out from every ancestor's styles: once
         if y or not self.line:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, style)
         strip = self._fit(width)
-        return strip.crop_extend(0, width, self.rich_style).apply_style(self.rich_style)
+        return strip.crop_extend(0, width, style).apply_style(style)
