@@ -12,6 +12,7 @@ import asyncio
 import pytest
 
 from batch_tui.hub.local import LocalHub
+from batch_tui.monitor import team as team_module
 from batch_tui.monitor.team import ALONE_BEAT, BEAT
 from helpers import TEST_KEY, wait_until
 from hubhelpers import leading, team_monitor
@@ -245,7 +246,7 @@ async def test_status_and_watch_read_the_leaders_view_and_ask_the_server_nothing
 
 async def test_a_leader_alone_beats_slowly_and_quickens_when_another_joins(demo, clock, tmp_path):
     """An idle dashboard on its own should cost what a clock costs: with nobody to
-    serve and its leadership a lock the kernel holds, it beats every 2 s, not every
+    serve and its leadership a lock the kernel holds, it beats every 4 s, not every
     0.5 s; a member that joins makes it beat at the team's pace again."""
     async with member(demo, clock, tmp_path) as first:
         await wait_until(lambda: leading(first))
@@ -254,6 +255,24 @@ async def test_a_leader_alone_beats_slowly_and_quickens_when_another_joins(demo,
         async with member(demo, clock, tmp_path):
             await wait_until(lambda: len(team.members) == 2, timeout=10)
             assert team._beat_every() == BEAT
+
+
+async def test_a_leader_alone_sees_a_member_join_by_looking_not_at_its_slow_beat(
+    demo, clock, tmp_path, monkeypatch
+):
+    """Between its slow beats a leader alone only looks whether anyone wrote to the team
+    file, without a trip to it: a member that joins is seen at the next look, however
+    far off the next beat is."""
+    monkeypatch.setattr(team_module, "ALONE_BEAT", 3600.0)
+    async with member(demo, clock, tmp_path) as first:
+        await wait_until(lambda: leading(first))
+        team = first.team.team
+        await wait_until(lambda: team._beat_every() == team_module.ALONE_BEAT)
+        beats = team._beats
+        async with member(demo, clock, tmp_path) as second:
+            await wait_until(lambda: len(team.members) == 2, timeout=4 * team_module.ALONE_LOOK)
+            assert team._beats > beats and team._beat_every() == BEAT
+            await wait_until(lambda: second.team.team.leader is not None)
 
 
 class CountingHub(LocalHub):

@@ -221,6 +221,13 @@ class Hub(ABC):
         """Return when something may have changed (a publish, a refresh asked), or
         after ``timeout`` seconds."""
 
+    def touched(self) -> bool:
+        """True when another process wrote to the hub since this one last asked (a
+        member's heartbeat, a refresh asked). Cheap enough to ask from the event
+        loop. Only a quiet leader asks (``Team``), and only a hub without a lease has
+        one: a hub with a lease may say False."""
+        return False
+
     @abstractmethod
     async def record_requests(self, member_id: str, times: list[float]) -> None:
         """Count requests this member sent (unix seconds) in the shared ledger."""

@@ -106,6 +106,7 @@ class LocalHub(Hub):
         self._guard = threading.Lock()
         self._lock_fd: int | None = None
         self._seen_version: int | None = None
+        self._touch_seen: int | None = None
         self._here: set[str] = set()
         """The members that beat through this hub (they leave with it)."""
 
@@ -351,6 +352,12 @@ class LocalHub(Hub):
                 return int(self._db.execute("PRAGMA data_version").fetchone()[0])
             except sqlite3.Error:
                 return None
+
+    def touched(self) -> bool:
+        # Another connection's commit moves ``data_version``; this process's own do not.
+        version = self._data_version()
+        seen, self._touch_seen = self._touch_seen, version
+        return seen is not None and version != seen
 
     async def wait(self, timeout: float) -> None:
         # Real time, whatever clock the hub dates things by: this is a wait.

@@ -30,9 +30,13 @@ from batch_tui.hub.base import LEADING_KINDS, Hub, HubUnavailable, Member, Recor
 #: within one beat on one host, within its lease across hosts.
 BEAT = 0.5
 #: A leader with no one else in its team beats this often when its leadership is
-#: no lease (a lock file's): nobody reads its news, and ``LIVE_FOR`` keeps it counted.
-#: A member that joins is seen at the next beat, and the beat is ``BEAT`` again.
-ALONE_BEAT = 2.0
+#: no lease (a lock file's): nobody follows its news, and ``LIVE_FOR`` keeps it
+#: counted. What it publishes at the beat is what a ``status`` run reads.
+ALONE_BEAT = 4.0
+#: Between those beats it looks this often whether another process wrote to the
+#: hub (``Hub.touched``: a member that joins beats at once), and beats then: a
+#: joiner is seen within this, and the beat is ``BEAT`` again.
+ALONE_LOOK = 2.0
 #: After the hub failed, it is tried again this often (seconds).
 RETRY_EVERY = 5.0
 #: A follower reads the ledger and who leads only every this many beats: it rarely
@@ -219,7 +223,7 @@ class Team:
             self._set_problem(host, None)
         try:
             published = False
-            if now >= self._next_beat:
+            if now >= self._next_beat or (self._quiet() and self.hub.touched()):
                 published = await self._beat(host)
                 self._next_beat = now + self._beat_every()
             if self.leading:
@@ -239,7 +243,7 @@ class Team:
             self._wake.clear()
             wait = max(0.0, self._next_beat - self.clock())
             if self.leading:
-                await self._sleep(wait)
+                await self._sleep(min(wait, ALONE_LOOK) if self._quiet() else wait)
             else:
                 await self._wait_hub(wait)
         except HubUnavailable as exc:
@@ -250,9 +254,11 @@ class Team:
 
     def _quiet(self) -> bool:
         """True for a leader with no one else in its team whose leadership is no lease (a
-        lock file's): nobody reads its news, so it publishes only at its (slow) beat,
-        one trip to the hub every ``ALONE_BEAT`` seconds. A member that joins is seen at
-        the next beat, and reads news at most that old until then."""
+        lock file's): nobody follows its news, so it publishes only at its (slow) beat,
+        one trip to the hub every ``ALONE_BEAT`` seconds, and in between only looks,
+        every ``ALONE_LOOK`` seconds and without leaving the event loop, whether anyone
+        wrote to the hub. A member that joins beats at once, so it is seen within a
+        look, and reads news at most a beat old until then."""
         return self.leading and not self.hub.leased and self._alone()
 
     def _beat_every(self) -> float:
