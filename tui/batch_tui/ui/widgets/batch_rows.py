@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from operator import attrgetter
 
 from rich.cells import cell_len
 from rich.console import Console
@@ -54,10 +55,13 @@ def cell_segments(text: Text, width: int, console: Console) -> list[Segment]:
     much (a row is drawn at every change of a running batch, all day); each character
     comes out in the style Rich would give it (a test keeps it so).
     """
-    if cell_len(text.plain) > width:
+    length = cell_len(text.plain)
+    if length > width:
         text = text.copy()
         text.truncate(width, overflow="ellipsis" if text.overflow == "ellipsis" else "crop")
-    if not _side_by_side(text.spans, len(text.plain)):
+        length = cell_len(text.plain)
+    spans = sorted(text.spans, key=attrgetter("start"))
+    if not _side_by_side(spans, len(text.plain)):
         # Styles layered on styles: Rich works them out (never so in our cells).
         cell = text.copy()
         cell.no_wrap = True
@@ -65,13 +69,13 @@ def cell_segments(text: Text, width: int, console: Console) -> list[Segment]:
         return console.render_lines(cell, console.options.update_width(width), pad=False)[0]
     plain = text.plain
     base = console.get_style(text.style) if text.style else None
-    gap = " " * (width - cell_len(plain))
+    gap = " " * (width - length)
     right = text.justify == "right"
-    if not text.spans:
+    if not spans:
         return [Segment(gap + plain if right else plain + gap, base)]
     segments = [Segment(gap, base)] if right and gap else []
     at = 0
-    for span in sorted(text.spans, key=_start):
+    for span in spans:
         if span.start > at:
             segments.append(Segment(plain[at : span.start], base))
         style = console.get_style(span.style)
@@ -84,15 +88,12 @@ def cell_segments(text: Text, width: int, console: Console) -> list[Segment]:
     return segments
 
 
-def _start(span: Span) -> int:
-    return span.start
-
-
 def _side_by_side(spans: list[Span], length: int) -> bool:
-    """True when no two spans overlap and each covers some of the text (so each run
-    has the cell's style and at most one span's)."""
+    """True when no two of these spans (in order of their start) overlap and each
+    covers some of the text: each run then has the cell's style and at most one
+    span's."""
     end = 0
-    for span in sorted(spans, key=_start):
+    for span in spans:
         if span.start < end or span.end <= span.start or span.end > length:
             return False
         end = span.end
