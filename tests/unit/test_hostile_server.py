@@ -419,6 +419,17 @@ async def test_a_key_echoed_in_any_field_is_redacted(form):
     assert SECRET not in repr(batch)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32", "utf-8-sig"])
+async def test_a_key_echoed_in_a_body_not_in_utf_8_is_redacted(encoding):
+    # json.loads reads UTF-16 and UTF-32 too, where the key's bytes are not the
+    # UTF-8 bytes a quick search of the body would look for.
+    body = json.dumps({"id": "batch_x", "name": f"for {SECRET}", "context": {SECRET: 1}})
+    batch = await key_echo(json_response(body.encode(encoding)))
+    assert batch.name == "for <redacted>"
+    assert batch.context == {"<redacted>": 1}
+    assert SECRET not in repr(batch)
+
+
 async def test_a_key_echoed_in_a_string_error_envelope_is_redacted():
     failed = await key_echo(json_response(json.dumps({"error": f"key {SECRET} revoked"}), 403))
     assert str(failed) == "key <redacted> revoked"

@@ -16,6 +16,7 @@ from batch_tui.api.errors import ApiTimeout, BadResponse, ConnectionFailed
 from batch_tui.api.http import httpx
 from batch_tui.api.transport import DirectTransport
 from helpers import TEST_KEY, wait_until
+from hostile_server import HostileServer, json_response
 
 BODY = json.dumps({"data": [], "pagination": {"total": 0, "limit": 10, "offset": 0}}).encode()
 
@@ -171,9 +172,35 @@ async def test_the_demo_server_over_the_direct_transport(client, simulator):
     assert detail.id == page.batches[0].id
 
 
+async def test_requests_sent_again_go_where_they_should_with_the_same_headers():
+    # A GET is built once and sent again as it is: every send must still carry its
+    # own path and query and the client's headers, and two batches never share one.
+    with HostileServer(
+        lambda request: json_response(json.dumps({"id": "batch_a", "data": []}))
+    ) as server:
+        async with CheckClient(server.url, TEST_KEY) as client:
+            for status in ("processing", "processing", "pending"):
+                await client.list_batches(status=status, limit=20)
+            for batch_id in ("batch_a", "batch_b", "batch_a"):
+                await client.get_batch(batch_id)
+    assert [request.target for request in server.requests] == [
+        "/v1/batch?limit=20&offset=0&status=processing",
+        "/v1/batch?limit=20&offset=0&status=processing",
+        "/v1/batch?limit=20&offset=0&status=pending",
+        "/v1/batch/batch_a",
+        "/v1/batch/batch_b",
+        "/v1/batch/batch_a",
+    ]
+    first = server.requests[0].headers
+    assert first["authorization"] == f"Bearer {TEST_KEY}"
+    assert all(request.headers == first for request in server.requests)
+
+
 def test_with_a_proxy_configured_httpx_own_transport_is_kept(monkeypatch):
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.test:3128")
     client = CheckClient("https://api.example.test", TEST_KEY)
     assert not isinstance(client._http._transport, DirectTransport)
     monkeypatch.delenv("HTTPS_PROXY")
-    assert isinstance(CheckClient("https://api.example.test", TEST_KEY)._http._transport, DirectTransport)
+    assert isinstance(
+        CheckClient("https://api.example.test", TEST_KEY)._http._transport, DirectTransport
+    )

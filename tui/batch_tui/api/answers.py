@@ -127,6 +127,7 @@ class Redactor:
             if len(api_key) >= MIN_SECRET_CHARS
             else ()
         )
+        self._key_bytes = tuple(form.encode("utf-8", "surrogatepass") for form in self._key_forms)
 
     def redact(self, text: str) -> str:
         """``text`` with every echo of the API key replaced."""
@@ -135,14 +136,28 @@ class Redactor:
                 text = text.replace(form, REDACTED)
         return text
 
-    def inspect(self, data: Any) -> Any:
+    def could_echo(self, raw: bytes | bytearray) -> bool:
+        """False when no string parsed from the JSON text ``raw`` can hold the key:
+        none of its forms is in the bytes, no backslash escape could spell one, and
+        the text is not UTF-16 or UTF-32 (which ``json.loads`` also reads, and whose
+        ASCII has zero bytes). Searching the bytes once is far cheaper than looking
+        at every string."""
+        if not self._key_forms:
+            return False
+        if b"\\" in raw or b"\x00" in raw:
+            return True
+        return any(form in raw for form in self._key_bytes)
+
+    def inspect(self, data: Any, raw: bytes | bytearray | None = None) -> Any:
         """Parsed JSON, checked and cleaned before anything else sees it.
 
         It must nest at most ``MAX_JSON_DEPTH`` levels (raises _TooDeep), and
         every string in it, keys included, loses any echo of the API key. One pass,
-        with an explicit stack: no recursion, whatever the server sent.
+        with an explicit stack: no recursion, whatever the server sent. Given the
+        ``raw`` text it was parsed from, the strings are looked at only when the
+        text could hold an echo (``could_echo``); the depth is always checked.
         """
-        forms = self._key_forms
+        forms = self._key_forms if raw is None or self.could_echo(raw) else ()
         if isinstance(data, str):
             return self.redact(data)
         if not isinstance(data, (list, dict)):

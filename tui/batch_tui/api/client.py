@@ -80,6 +80,8 @@ REQUEST_DEADLINE = 30.0
 PAGE_SIZE = 100
 #: A safety stop for ``list_all_batches`` against a server whose ``hasMore`` never ends.
 MAX_PAGES = 1000
+#: Built GET requests kept for sending again (the sweeps, the highlighted batch).
+PREPARED_KEPT = 64
 
 
 def _build(make: Callable[[Any], Model], data: Any) -> Model:
@@ -146,6 +148,9 @@ class CheckClient:
         proxied = bool(getproxies())
         if proxied:
             load_network_backend()
+        self._direct = None if proxied else DirectTransport()
+        """The transport requests go to straight, past the client (None: a proxy)."""
+        self._prepared: dict[tuple[str, str, tuple[tuple[str, Any], ...]], httpx.Request] = {}
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=timeout,
@@ -157,7 +162,7 @@ class CheckClient:
                 "Accept-Encoding": ACCEPTED,
             },
             follow_redirects=False,
-            transport=None if proxied else DirectTransport(),
+            transport=self._direct,
         )
 
     def __repr__(self) -> str:
@@ -282,11 +287,14 @@ class CheckClient:
             raise Unauthorized(self._key_problem)
         try:
             async with asyncio.timeout(self.deadline):
-                async with self._http.stream(method, path, **kwargs) as response:
+                response = await self._send(method, path, kwargs.get("params"))
+                try:
                     self.rate_limit = read_rate_limit(
                         response.headers, self.rate_limit, self._clock()
                     )
                     body = await self._read_capped(response)
+                finally:
+                    await response.aclose()
         except TimeoutError:
             raise ApiTimeout(
                 f"{method} {path}: no complete answer within {self.deadline:g} s"
@@ -302,6 +310,30 @@ class CheckClient:
                 self._decode, response, body, unreadable_ok=unreadable_ok
             )
         return self._decode(response, body, unreadable_ok=unreadable_ok)
+
+    async def _send(self, method: str, path: str, params: dict[str, Any] | None) -> httpx.Response:
+        """The server's answer, its body not read yet (the caller closes it).
+
+        Straight to the direct transport: httpx's client layer above it (merging
+        the URL and headers, cookies, auth and redirect hooks, none of which this
+        client uses) cost about as much CPU as the transport itself, on every poll.
+        A GET is built by that client once and sent again as it is: it has no body,
+        and nothing in it changes between sends.
+        """
+        if self._direct is None:
+            built = self._http.build_request(method, path, params=params)
+            return await self._http.send(built, stream=True)
+        key = (method, path, tuple(params.items()) if params else ())
+        request = self._prepared.get(key)
+        if request is None:
+            request = self._http.build_request(method, path, params=params)
+            if method == "GET":
+                if len(self._prepared) >= PREPARED_KEPT:
+                    self._prepared.clear()  # the user moved on: build anew what is asked
+                self._prepared[key] = request
+        response = await self._direct.handle_async_request(request)
+        response.request = request
+        return response
 
     async def _read_capped(self, response: httpx.Response) -> bytearray:
         """The decoded body, never holding more than the cap (and a step) of it."""
@@ -331,7 +363,7 @@ class CheckClient:
         too_deep = False
         if body:
             try:
-                data = self._redactor.inspect(json.loads(body))
+                data = self._redactor.inspect(json.loads(body), raw=body)
             except (_TooDeep, RecursionError):  # RecursionError: past the parser's own stack
                 data, too_deep = None, True
             except ValueError:
