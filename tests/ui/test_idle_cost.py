@@ -22,7 +22,13 @@ from apphelpers import highlight_named, screen_text, settled
 from batch_tui.api.models import Batch
 from batch_tui.monitor.monitor import Change, MonitorStatus, Snapshot
 from batch_tui.ui.messages import MonitorChanged
-from batch_tui.ui.widgets.batch_detail import BatchDetail
+from batch_tui.ui.widgets.batch_detail import (
+    GAP,
+    LABEL_WIDTH,
+    TIMES_EVERY,
+    BatchDetail,
+    detail_lines,
+)
 from batch_tui.ui.widgets.batch_rows import (
     COLUMN_INDEX,
     cell_segments,
@@ -79,6 +85,61 @@ async def test_a_poll_redraws_only_the_detail_lines_whose_words_changed(run_app,
         assert name.visual is drawn[name]
         redrawn = [line for line in lines if line.visual is not drawn[line]]
         assert processed in redrawn and len(redrawn) < len(lines) / 2
+
+
+def _running(processed: int) -> Snapshot:
+    batch = Batch(
+        id="batch_0123456789ab",
+        name="Article verification",
+        status="processing",
+        total_items=1000,
+        processed_items=processed,
+        success_count=processed,
+        failure_count=0,
+        total_cost_cents=processed * 2,
+        created_at=datetime(2024, 1, 15, 10, 0, tzinfo=UTC),
+        started_at=datetime(2024, 1, 15, 10, 0, 1, tzinfo=UTC),
+        context={"source": "a context long enough to be wrapped over two lines " * 3},
+    )
+    return Snapshot(batch=batch, updated_at=EPOCH, detail_at=EPOCH, planned_interval=2.0)
+
+
+def test_a_detail_row_is_laid_out_again_only_when_its_words_change():
+    now = datetime(2024, 1, 15, 10, 5, tzinfo=UTC)
+    memo: dict = {}
+    before = detail_lines(_running(100), now, 60, memo=memo)
+    after = detail_lines(_running(150), now, 60, memo=memo)
+    # Exactly what a layout from nothing would say, at every poll.
+    assert after == detail_lines(_running(150), now, 60)
+    assert after != before
+    reused = [line for line in after if any(line is old for old in before)]
+    assert any(line.plain.startswith("Name") for line in reused)
+    assert any(line.plain.startswith("Context") for line in reused)  # the wrapped one too
+    assert not any(line.plain.startswith("Processed") for line in reused)
+    # The memo holds the last layout's rows, never more.
+    assert sum(len(lines) for lines in memo.values()) == len(after)
+    detail_lines(_running(150), now, 90, memo=memo)  # another width: laid out anew
+    assert all(key[-1] == 90 - LABEL_WIDTH - GAP for key in memo)
+
+
+async def test_time_passing_lays_the_detail_out_again_only_once_its_times_are_old(run_app, clock):
+    async with run_app() as pilot:
+        app = pilot.app
+        await highlight_named(pilot, "Article verification")
+        await settled(pilot)
+        detail = app.screen.query_one(BatchDetail)
+
+        def run_time() -> str:
+            return next(line.plain for line in detail.lines if line.plain.startswith("Run"))
+
+        shown = run_time()
+        start = max(detail.now, app.monitor.snapshots[detail.snapshot.batch.id].updated_at)
+        detail.now = start + TIMES_EVERY - 1
+        await pilot.pause()
+        assert run_time() == shown  # times a moment old: not worth a layout
+        detail.now = start + TIMES_EVERY
+        await pilot.pause()
+        assert run_time() != shown
 
 
 async def test_a_status_only_step_behind_unread_news_is_not_posted_again(run_app, clock):

@@ -260,39 +260,77 @@ def detail_rows(snapshot: Snapshot, now: datetime, progress: Progress | None = N
     return rows
 
 
+#: What ``detail_lines`` laid out last, by row: (label, value, width) → its lines.
+RowMemo = dict[tuple[object, ...], list[Text]]
+
+
+def _row_key(label: Text, value: Text, value_width: int) -> tuple[object, ...]:
+    """Everything a row's lines are made from (the words, their styles, the width)."""
+    return (
+        label.plain,
+        label.style,
+        tuple(label.spans),
+        value.plain,
+        value.style,
+        tuple(value.spans),
+        value_width,
+    )
+
+
+def _row_lines(label: Text, value: Text, value_width: int) -> list[Text]:
+    """One row laid out: the label, then the value wrapped beside it."""
+    value.overflow = "fold"
+    console = _measuring_console()
+    lines = value.wrap(console, value_width) if value.cell_len > value_width else [value]
+    out = []
+    for number, line in enumerate(lines):
+        if number == 0:
+            head = label.copy()
+            head.stylize("bold")
+            head.truncate(LABEL_WIDTH, pad=True)
+        else:
+            head = Text(" " * LABEL_WIDTH)
+        row = Text(end="")
+        row.append_text(head)
+        row.append(" " * GAP)
+        row.append_text(line)
+        out.append(row)
+    return out
+
+
 def detail_lines(
     snapshot: Snapshot | None,
     now: datetime,
     width: int = 80,
     progress: Progress | None = None,
     placeholder: str = NO_BATCH,
+    memo: RowMemo | None = None,
 ) -> tuple[Text, ...]:
     """The pane's lines, laid out for ``width`` cells: labels left, values wrapped beside them.
 
     Laid out by hand rather than with a Rich table: this is redrawn on every poll of
     the highlighted batch, and a table measures and renders each cell separately.
+    Given the ``memo`` of the last layout, a row whose words did not change (most of
+    them, at a poll) is taken from it, not laid out again; the memo is refilled with
+    this layout's rows only, so it never grows.
     """
     if snapshot is None:
         return (Text(placeholder, style="dim"),)
     value_width = max(10, width - LABEL_WIDTH - GAP)
-    console = _measuring_console()
+    last = dict(memo) if memo is not None else {}
+    if memo is not None:
+        memo.clear()
     out: list[Text] = []
     for label, value in detail_rows(snapshot, now, progress):
-        value.overflow = "fold"
-        lines = value.wrap(console, value_width) if value.cell_len > value_width else [value]
-        for number, line in enumerate(lines):
-            if number == 0:
-                head = label.copy()
-                head.stylize("bold")
-                head.truncate(LABEL_WIDTH, pad=True)
-            else:
-                head = Text(" " * LABEL_WIDTH)
-            row = Text(end="")
-            row.append_text(head)
-            row.append(" " * GAP)
-            row.append_text(line)
-            out.append(row)
-    if out:
+        key = _row_key(label, value, value_width)
+        lines = last.get(key)
+        if lines is None:
+            lines = _row_lines(label, value, value_width)
+        if memo is not None:
+            memo[key] = lines
+        out.extend(lines)
+    if out and out[-1].plain != out[-1].plain.rstrip():
+        out[-1] = out[-1].copy()  # the memo's line is kept as it was
         out[-1].rstrip()
     return tuple(out)
 
@@ -306,6 +344,9 @@ def detail_renderable(
 
 LABEL_WIDTH = 9
 GAP = 2
+#: Seconds the pane's relative times may lag behind the clock: time passing alone
+#: lays the pane out again only once its times are this old.
+TIMES_EVERY = 5.0
 
 
 @lru_cache(maxsize=1)
@@ -352,6 +393,10 @@ class BatchDetail(VerticalScroll):
         super().__init__(**kwargs)
         self._line_widgets: list[Static] = []
         """The pane's lines, in order (a removed one may linger in the DOM a moment)."""
+        self._memo: RowMemo = {}
+        """The last layout's rows (``detail_lines``)."""
+        self._laid_out_at = float("-inf")
+        """The time the shown relative times were worked out against."""
 
     def compose(self):
         yield Vertical(id="detail-body")
@@ -368,13 +413,20 @@ class BatchDetail(VerticalScroll):
         # New data is news as of its arrival, even between the clock's slower ticks.
         now = max(self.now, snapshot.updated_at) if snapshot is not None else self.now
         width = self.scrollable_content_region.width
+        self._laid_out_at = now
         self.lines = detail_lines(
-            snapshot, to_datetime(now), width, self.progress, self.placeholder
+            snapshot, to_datetime(now), width, self.progress, self.placeholder, self._memo
         )
 
     # In step with the inputs, so the new words are drawn in the same frame as the
     # poll's rows and status line (one frame per poll, not two).
-    watch_snapshot = watch_progress = watch_now = watch_placeholder = on_resize = _lay_out
+    watch_snapshot = watch_progress = watch_placeholder = on_resize = _lay_out
+
+    def watch_now(self, now: float) -> None:
+        # Time passing moves only the relative times; a layout for new data a moment
+        # ago (a poll of a running batch, every interval) moved them already.
+        if now - self._laid_out_at >= TIMES_EVERY:
+            self._lay_out()
 
     def watch_lines(self, old: tuple[Text, ...], lines: tuple[Text, ...]) -> None:
         shown = self._line_widgets
