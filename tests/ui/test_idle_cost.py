@@ -19,8 +19,8 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from apphelpers import highlight_named, screen_text, settled
-from batch_tui.api.models import Batch
-from batch_tui.monitor.monitor import Change, MonitorStatus, Snapshot
+from batch_tui.api.models import Batch, RateLimit
+from batch_tui.monitor.monitor import BulkProgress, Change, MonitorStatus, Snapshot
 from batch_tui.ui.messages import MonitorChanged
 from batch_tui.ui.widgets.batch_detail import (
     GAP,
@@ -31,11 +31,11 @@ from batch_tui.ui.widgets.batch_detail import (
 )
 from batch_tui.ui.widgets.batch_rows import (
     COLUMN_INDEX,
-    cell_segments,
     cells_strip,
     layout,
     row_cells,
 )
+from batch_tui.ui.widgets.segments import cell_segments
 from batch_tui.ui.widgets.status_bar import StatusBar, changed_span, status_line
 from helpers import EPOCH, wait_until
 
@@ -250,6 +250,62 @@ def test_a_row_drawn_without_rich_draws_each_cell_as_rich_would():
                 ), (key, text)
                 compared += 1
     assert compared > 50
+
+
+def _styled(plain: str, style: str = "", *spans: tuple[int, int, str], **options) -> Text:
+    text = Text(plain, style=style, **options)
+    for start, end, span_style in spans:
+        text.stylize(span_style, start, end)
+    return text
+
+
+def test_texts_of_every_shape_are_drawn_without_rich_as_rich_would():
+    console = Console(width=300, color_system="truecolor")
+    texts = [
+        _styled("plain"),
+        _styled("bold base", "bold"),
+        _styled("base and spans", "bold", (0, 4, "red"), (9, 14, "italic blue")),
+        _styled("right, with a span", "dim", (0, 5, "green"), justify="right"),
+        _styled("名前 ✓ wide cells", "", (0, 2, "reverse")),
+        _styled("cut with an ellipsis here", "yellow", (4, 8, "bold"), overflow="ellipsis"),
+        _styled("spans on spans", "", (0, 10, "red"), (5, 14, "bold")),
+    ]
+    for text in texts:
+        for width in (6, text.cell_len, text.cell_len + 5):
+            drawn = _drawn(cell_segments(text, width, console))
+            assert drawn == _as_rich_draws(text, width, console), (text.plain, width)
+
+
+def test_the_status_line_drawn_without_rich_draws_each_cell_as_rich_would():
+    console = Console(width=300, color_system="truecolor")
+    ok = MonitorStatus(
+        state="ok",
+        last_success=EPOCH,
+        next_poll=EPOCH + 7,
+        interval=2,
+        effective_interval=5,
+        rate_limit=RateLimit(limit=200, remaining=17, reset=EPOCH + 40),
+        team="following: another dashboard polls",
+        history="history 3,000 of 9,000",
+    )
+    statuses = [
+        MonitorStatus(),
+        ok,
+        replace(ok, state="error", last_error="server error: 名前 ✓ [bold]not markup[/]"),
+        replace(ok, user_paused=True, notice="key file readable by others"),
+        replace(ok, cancelling=BulkProgress(3, 12, waiting_until=EPOCH + 9)),
+        replace(ok, last_success=EPOCH - 3600),  # stale
+    ]
+    profile = Text("prod", style="bold white on red")
+    profile.stylize("underline", 0, 2)  # styles on styles: Rich's own pass draws it
+    compared = 0
+    for status in statuses:
+        for name in (None, profile):
+            line = status_line(status, EPOCH + 1, batches=1200, active=3, marked=2, profile=name)
+            drawn = _drawn(cell_segments(line, line.cell_len, console))
+            assert drawn == _as_rich_draws(line, line.cell_len, console), line.plain
+            compared += 1
+    assert compared == 12
 
 
 async def test_news_that_moves_several_status_inputs_makes_the_line_once(run_app, clock):

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from operator import attrgetter
 
-from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment
-from rich.text import Span, Text
+from rich.text import Text
 from textual.strip import Strip
 
 from batch_tui.monitor.insight import Progress
@@ -33,6 +31,7 @@ from batch_tui.ui.widgets.columns import (
     row_cells,
     row_width,
 )
+from batch_tui.ui.widgets.segments import cell_segments
 
 __all__ = [
     "CACHED_ROWS",
@@ -46,58 +45,6 @@ __all__ = [
     "row_cells",
     "row_width",
 ]
-
-
-def cell_segments(text: Text, width: int, console: Console) -> list[Segment]:
-    """One cell's segments, exactly ``width`` cells wide.
-
-    Made here rather than by Rich's render pass, which costs a row several times as
-    much (a row is drawn at every change of a running batch, all day); each character
-    comes out in the style Rich would give it (a test keeps it so).
-    """
-    length = cell_len(text.plain)
-    if length > width:
-        text = text.copy()
-        text.truncate(width, overflow="ellipsis" if text.overflow == "ellipsis" else "crop")
-        length = cell_len(text.plain)
-    spans = sorted(text.spans, key=attrgetter("start"))
-    if not _side_by_side(spans, len(text.plain)):
-        # Styles layered on styles: Rich works them out (never so in our cells).
-        cell = text.copy()
-        cell.no_wrap = True
-        cell.align("right" if text.justify == "right" else "left", width)
-        return console.render_lines(cell, console.options.update_width(width), pad=False)[0]
-    plain = text.plain
-    base = console.get_style(text.style) if text.style else None
-    gap = " " * (width - length)
-    right = text.justify == "right"
-    if not spans:
-        return [Segment(gap + plain if right else plain + gap, base)]
-    segments = [Segment(gap, base)] if right and gap else []
-    at = 0
-    for span in spans:
-        if span.start > at:
-            segments.append(Segment(plain[at : span.start], base))
-        style = console.get_style(span.style)
-        segments.append(Segment(plain[span.start : span.end], base + style if base else style))
-        at = span.end
-    if at < len(plain):
-        segments.append(Segment(plain[at:], base))
-    if gap and not right:
-        segments.append(Segment(gap, base))
-    return segments
-
-
-def _side_by_side(spans: list[Span], length: int) -> bool:
-    """True when no two of these spans (in order of their start) overlap and each
-    covers some of the text: each run then has the cell's style and at most one
-    span's."""
-    end = 0
-    for span in spans:
-        if span.start < end or span.end <= span.start or span.end > length:
-            return False
-        end = span.end
-    return True
 
 
 def cells_strip(

@@ -18,6 +18,7 @@ from batch_tui.monitor.monitor import BulkProgress, MonitorStatus
 from batch_tui.monitor.snapshot import STALE_AFTER
 from batch_tui.ui.state import Counts
 from batch_tui.ui.text import inert
+from batch_tui.ui.widgets.segments import cell_segments
 
 STATE_STYLES = {
     "connecting": ("◌ connecting", "yellow"),
@@ -270,9 +271,8 @@ class StatusBar(Widget):
     def _line_strip(self) -> Strip:
         """The line rendered, made once per new line."""
         if self._strip is None:
-            line = self.line.copy()
-            line.no_wrap = True
-            self._strip = Strip(list(line.render(self.app.console)))
+            line = self.line
+            self._strip = Strip(cell_segments(line, line.cell_len, self.app.console))
         return self._strip
 
     def _fit(self, width: int) -> Strip:
