@@ -413,14 +413,15 @@ class Scheduler:
                 out.append((self.highlight_due, 0, PollRequest("detail", self.highlighted)))
             if self.errors_due is not None:
                 out.append((self.errors_due, 1, PollRequest("errors", self.highlighted)))
+        highlighted, status_filter = self.highlighted, self.status_filter
         for batch_id, track in self._tracks.live():
-            if batch_id == self.highlighted and self.highlight_due is not None:
+            if batch_id == highlighted and self.highlight_due is not None:
                 continue
-            request = PollRequest("detail", batch_id)
-            priority = 0 if batch_id == self.highlighted else 1
+            priority = 0 if batch_id == highlighted else 1
             if track.once_due is not None:
-                out.append((track.once_due, priority, request))
-            elif self._tracks.needs_own_detail(batch_id, self.highlighted, self.status_filter):
+                out.append((track.once_due, priority, PollRequest("detail", batch_id)))
+            elif self._tracks.needs_own_detail(batch_id, highlighted, status_filter):
+                request = PollRequest("detail", batch_id)
                 own = streams.next_due(request.key)
                 due = own if own is not None else (track.detail_at or self.now)
                 out.append((due, priority, request))

@@ -8,10 +8,19 @@ exist are remembered too (a bounded number), so they are not asked for again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable
 
 from batch_tui.api.models import TERMINAL_STATUSES
 from batch_tui.monitor.planning import MAX_GONE, Track, swept
+
+
+def _own_detail(
+    batch_id: str, track: Track, highlighted: str | None, status_filter: str | None
+) -> bool:
+    """``Tracks.needs_own_detail`` for a live batch's track."""
+    if track.status in TERMINAL_STATUSES:
+        return False
+    return batch_id == highlighted or not (track.listed and swept(track.status, status_filter))
 
 
 class Tracks:
@@ -33,11 +42,15 @@ class Tracks:
         """The tracked batches last seen in ``status``."""
         return [batch_id for batch_id, t in self._tracks.items() if t.status == status]
 
-    def live(self) -> Iterator[tuple[str, Track]]:
+    def live(self) -> Iterable[tuple[str, Track]]:
         """The tracked batches the server has not said are gone."""
-        for batch_id, track in self._tracks.items():
-            if batch_id not in self._gone:
-                yield batch_id, track
+        # Asked several times per request: almost always nothing is gone.
+        if not self._gone:
+            return self._tracks.items()
+        gone = self._gone
+        return [
+            (batch_id, track) for batch_id, track in self._tracks.items() if batch_id not in gone
+        ]
 
     def statuses(self) -> set[str | None]:
         """The statuses some list last showed a live batch in."""
@@ -48,7 +61,8 @@ class Tracks:
         counts: dict[str, int] = {}
         for _, track in self.live():
             if track.listed and swept(track.status, status_filter):
-                counts[track.status or ""] = counts.get(track.status or "", 0) + 1
+                status = track.status or ""
+                counts[status] = counts.get(status, 0) + 1
         return counts
 
     def changing(self, batch_id: str) -> Track | None:
@@ -65,13 +79,17 @@ class Tracks:
     ) -> bool:
         """A batch still changing that no sweep covers is followed by its own detail polls."""
         track = self._tracks.get(batch_id)
-        if track is None or batch_id in self._gone or track.status in TERMINAL_STATUSES:
+        if track is None or batch_id in self._gone:
             return False
-        return batch_id == highlighted or not (track.listed and swept(track.status, status_filter))
+        return _own_detail(batch_id, track, highlighted, status_filter)
 
     def own_details(self, highlighted: str | None, status_filter: str | None) -> list[str]:
         """The batches followed by their own detail polls."""
-        return [b for b in self._tracks if self.needs_own_detail(b, highlighted, status_filter)]
+        return [
+            batch_id
+            for batch_id, track in self.live()
+            if _own_detail(batch_id, track, highlighted, status_filter)
+        ]
 
     def watch(self, batch_id: str, now: float) -> None:
         """Follow a batch named by the user even when no list shows it."""
