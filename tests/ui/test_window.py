@@ -18,6 +18,7 @@ def status_text(app) -> str:
 
 
 def stored_ids(app) -> list[str]:
+    app.monitor.store.flush()
     return [row.batch.id or "" for row in app.monitor.store.store.load(10_000)]
 
 

@@ -525,7 +525,7 @@ class BatchMonitor:
             self.status_builder.update(
                 state="ok", last_success=state.clock(), last_error=None, last_error_message=None
             )
-        if gone := self.window.evict(before=self.stored.save):
+        if gone := self.window.evict(before=self.stored.save_before_letting_go):
             change = replace(change, removed=change.removed | gone)
             self.status_builder.update()
         if not hold:

@@ -2,8 +2,9 @@
 read and write through it).
 
 Loading: the newest rows at once (so the first frame has them), the rest in
-chunks between polls. Writing: the batches and progress samples each step
-changed, in one transaction.
+chunks between polls. Writing: the batches and progress samples the steps
+changed, merged by batch and written in one transaction at most every
+``WRITE_EVERY`` seconds (at once before anything reads the file back, and at close).
 
 The event loop never waits for the store. Writes are handed to one worker thread
 of the link's own, which owns the writing connection; reads on the loop use a
@@ -42,6 +43,13 @@ PRUNE_EVERY = 3600.0
 MAX_WAITING_SAMPLES = 100_000
 #: How often a store that was locked when opened is tried again, in seconds.
 REOPEN_EVERY = 10.0
+#: Writes go out at most this often (seconds): a running batch's row changes at every
+#: poll, and what comes in meanwhile is merged by batch and written in one go. A
+#: crash loses at most these seconds of it (the next start polls them again).
+WRITE_EVERY = 10.0
+#: How long a read of stored rows waits for the writes before it (seconds), on the
+#: event loop: a write takes milliseconds, unless another program holds the lock.
+READ_WAIT = 0.05
 #: What the status line says while another program holds the store's lock.
 LOCKED_NOTICE = "the local store is locked by another program; its writes wait (nothing is lost)"
 
@@ -75,6 +83,9 @@ class StoreLink:
         self._job: Future[None] | None = None
         self._writing = False
         """The worker is writing, or about to: a save needs no new job (guarded by ``_mutex``)."""
+        self._hurry = threading.Event()
+        """Set to write what waits now, not at the next ``WRITE_EVERY`` (flush, close)."""
+        self._written_at = -WRITE_EVERY
         self._worker: ThreadPoolExecutor | None = None
         self.reopen: Callable[[], Store] | None = None
         """Opens the store again, when it was locked at the start (tried in a thread
@@ -200,13 +211,14 @@ class StoreLink:
         # Loaded with the history screen (h), not with the dashboard.
         from batch_tui.store.history import HistoryReader
 
-        return HistoryReader(self.store.path)
+        # It reads the file: what this run saw is written first (writes are batched).
+        return HistoryReader(self.store.path, written=self.flush)
 
     def next_rows(self, first: bool = False) -> list[Snapshot]:
         """The next chunk of stored rows as snapshots (running ones marked unconfirmed);
         none while the store is locked (they are read again later)."""
         reader = self._reader
-        if reader is None or self.fully_loaded:
+        if reader is None or self.fully_loaded or not self._written():
             return []
         limit = FIRST_ROWS if first else CHUNK_ROWS
         offset = self.loaded
@@ -299,14 +311,18 @@ class StoreLink:
             self._writing = True
         self._job = worker.submit(self._write, store)
 
-    def _write(self, store: Store) -> None:
-        """In the worker thread: write everything waiting, again while more arrives
-        meanwhile. ``_writing`` is cleared under the same lock that finds nothing
-        left, so a save in between is never left waiting for a next poll that a
-        paused or idle dashboard may not make."""
+    def _write(self, store: Store, *, at_once: bool = False) -> None:
+        """In the worker thread: once ``WRITE_EVERY`` has passed since the last write
+        (or sooner, when hurried; ``at_once`` when closing), write everything waiting,
+        again while more arrives meanwhile. ``_writing`` is cleared under the same
+        lock that finds nothing left, so a save in between is never left waiting for
+        a next poll that a paused or idle dashboard may not make."""
         try:
+            if not at_once:
+                self._hurry.wait(self._written_at + WRITE_EVERY - time.monotonic())
+                self._hurry.clear()
             while self._write_waiting(store):
-                pass
+                self._written_at = time.monotonic()
         finally:
             with self._mutex:
                 self._writing = False
@@ -350,11 +366,37 @@ class StoreLink:
 
     def flush(self) -> None:
         """Wait until everything handed to the worker so far is written (or found
-        locked); for closing, and for tests that read the file."""
-        self._kick()
+        locked); for closing, the history screen's reads, and tests that read the file."""
+        self.write_now()
         job = self._job
         if job is not None:
             job.result()
+        self._hurry.clear()  # all written: the next write keeps its time
+
+    def _written(self) -> bool:
+        """True when nothing this run saw waits to be written, so the file can be read
+        by offset (rows written late would shift what an offset finds). A write
+        waiting for its time is hurried and waited for a moment; False when it takes
+        longer (a lock): read again later."""
+        with self._mutex:
+            waiting = self._writing or bool(self._rows or self._samples)
+        if not waiting:
+            return True
+        self.write_now()
+        job = self._job
+        try:
+            if job is not None:
+                job.result(timeout=READ_WAIT)
+        except TimeoutError:
+            return False
+        with self._mutex:
+            return not (self._rows or self._samples)
+
+    def write_now(self) -> None:
+        """Write what waits at once, not at its time (rows about to leave memory, to be
+        read back from the file); never waits for it."""
+        self._hurry.set()
+        self._kick()
 
     def _stop(self, *, wait: bool) -> None:
         store, reader, worker = self.store, self._reader, self._worker
@@ -363,12 +405,13 @@ class StoreLink:
             reader.close()
         if worker is None or store is None:
             return
+        self._hurry.set()  # a write waiting for its time goes now
         if not wait:
             # The worker may be in a write: it closes the connection once done.
             worker.submit(store.close)
             worker.shutdown(wait=False)
             return
-        worker.submit(self._write, store)
+        worker.submit(self._write, store, at_once=True)
         worker.shutdown(wait=True)
         if store.created and self._empty(store):
             store.remove()  # created this run and never filled: leave nothing behind

@@ -88,3 +88,9 @@ class StoredRows:
             self.team.changed(state.dirty)
         state.dirty.clear()
         state.store.save(dirty, state.clock())
+
+    def save_before_letting_go(self) -> None:
+        """``save``, written at once: the rows are about to leave memory, and are read
+        back from the file when the user scrolls to them again."""
+        self.save()
+        self.state.store.write_now()

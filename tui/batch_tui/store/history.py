@@ -175,10 +175,15 @@ def finished_between(
 class HistoryReader:
     """Reads one store's history, each call on a connection of its own (any thread)."""
 
-    def __init__(self, path: Path, tz: tzinfo | None = None) -> None:
+    def __init__(
+        self, path: Path, tz: tzinfo | None = None, written: Callable[[], None] | None = None
+    ) -> None:
         self.path = path
         self.tz = tz
         """The time zone of the days (None: the machine's)."""
+        self.written = written
+        """Waits until what the writer of the store holds is in the file (None: nothing
+        to wait for); called before each read."""
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=1)
@@ -194,6 +199,8 @@ class HistoryReader:
         return self._read(lambda db: finished_between(db, day.start, day.stop))
 
     def _read(self, query: Callable[[sqlite3.Connection], _T]) -> _T:
+        if self.written is not None:
+            self.written()
         try:
             db = self._connect()
             try:
