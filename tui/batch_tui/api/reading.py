@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 #: Counts, costs and tokens beyond this are not believable: treated as unusable.
@@ -58,10 +59,13 @@ class _Reader:
     def _reject(self, key: str) -> None:
         self.bad.append(key)
 
+    # The usual case (the type it should have) is looked at first: a list page is
+    # read at every poll, twenty rows of a dozen fields each.
+
     def text(self, key: str) -> str | None:
-        value = self._get(key)
-        if value is None:
-            return None
+        value = self.data.get(key)
+        if value is None or type(value) is str:
+            return value
         if isinstance(value, str):
             return value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -72,9 +76,11 @@ class _Reader:
 
     def integer(self, key: str, *, low: int = 0, high: int = ABSURD) -> int | None:
         """A whole number from ``low`` to ``high``; anything else is unusable."""
-        value = self._get(key)
+        value = self.data.get(key)
         if value is None:
             return None
+        if type(value) is int and low <= value <= high:
+            return value
         result: int | None = None
         if isinstance(value, bool):
             result = None
@@ -145,7 +151,27 @@ class _Reader:
 
 def parse_timestamp(value: Any) -> datetime | None:
     """Parse an ISO 8601 timestamp into an aware UTC datetime, or return None."""
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
+        return None
+    if len(value) <= REMEMBERED_TIME_CHARS:
+        return _remembered_time(value)
+    return _parse_time(value)
+
+
+#: Timestamps up to this long are remembered (an ISO 8601 time is about 30 characters;
+#: a server's long strings are not kept).
+REMEMBERED_TIME_CHARS = 64
+
+
+@lru_cache(maxsize=1024)
+def _remembered_time(value: str) -> datetime | None:
+    """``_parse_time``, remembered: a running batch's times come again at every poll
+    (a datetime cannot change, so one copy serves them all)."""
+    return _parse_time(value)
+
+
+def _parse_time(value: str) -> datetime | None:
+    if not value.strip():
         return None
     text = value.strip()
     if text.endswith(("Z", "z")):
