@@ -326,3 +326,30 @@ async def test_news_that_moves_several_status_inputs_makes_the_line_once(run_app
         await settled(pilot)
         assert len(made) == 1
         assert "97 req/min" in made[0] and "97 req/min" in bar.text
+
+
+async def test_a_tick_a_moment_from_a_poll_gives_way_to_it_once(run_app, clock):
+    """The poll's frame moves the clocks too: a tick due a moment before or during a
+    poll would draw a frame of its own for nothing. But if no news comes, the clocks
+    must still move, a moment late."""
+    async with run_app() as pilot:
+        app = pilot.app
+        await settled(pilot)
+        dashboard, state = app.dashboard, app.monitor.state
+        clock.advance(0.5)
+        state.status = replace(state.status, next_poll=clock() + 0.1)
+        before = dashboard.now
+        app._tick()
+        assert dashboard.now == before
+        app._tick()  # no news came: this one does not give way
+        assert dashboard.now == clock()
+        clock.advance(0.5)
+        state.status = replace(state.status, next_poll=clock() - 0.1)  # under way
+        app._tick()
+        assert dashboard.now != clock()
+        app._monitor_changed(Change())  # the poll's news: the clocks are drawn with it
+        app._tick()
+        assert dashboard.now != clock()  # news makes the next tick give way again
+        state.status = replace(state.status, next_poll=clock() + 5)
+        app._tick()
+        assert dashboard.now == clock()

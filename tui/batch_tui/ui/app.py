@@ -38,6 +38,9 @@ from batch_tui.ui.workers import WorkFailed
 
 #: Seconds between the app's ticks: the status line's clocks ("next poll in 3s").
 TICK = 1.0
+#: A tick this close (seconds) to a poll gives way to it: the poll's frame moves the
+#: clocks too, and the tick would draw a frame of its own a moment before or after.
+POLL_NEAR = 0.25
 #: A monitor step that changed nothing but the status.
 NO_CHANGE = Change()
 #: At most this many notifications are on screen at once (more would cover the panes).
@@ -76,6 +79,8 @@ class BatchTUI(App[int]):
         """How to reach the config file's other profiles (None: ``P`` has none)."""
         self._switching = False
         self._ticker: asyncio.TimerHandle | None = None
+        self._gave_way = False
+        """The last tick gave way to a poll (the next one does not)."""
         self._unread: MonitorChanged | None = None
         """The last news posted to the dashboard (``handled`` once it has read it)."""
         self._released_at = time.monotonic()
@@ -107,23 +112,39 @@ class BatchTUI(App[int]):
         self._arm_tick()
         self._start()
 
-    def _arm_tick(self) -> None:
-        """The next tick, a second from now. One timer for the app's life (a profile
-        switch keeps it): every clock on screen and the release of closed
+    def _poll_in(self) -> float | None:
+        """Seconds until the poll the status line counts down to (negative: it is due,
+        under way); None when none is planned."""
+        due = self.monitor.status.next_poll
+        return None if due is None else due - self.clock()
+
+    def _arm_tick(self, delay: float = TICK) -> None:
+        """The next tick, ``delay`` seconds from now. One timer for the app's life (a
+        profile switch keeps it): every clock on screen and the release of closed
         notifications move on it. A poll's news redraws the clocks too, so it puts
-        the tick off by a second: an idle dashboard draws one frame a second plus
-        the polls', not a tick's frame a moment before or after each poll's.
+        the tick off by a second, and a tick that falls due as a poll starts gives
+        way to it (``_tick``): an idle dashboard draws one frame a second, the polls'
+        among them, not a tick's frame a moment before or after each poll's.
 
         The event loop's own timer, not a Textual one: it is set again at every tick
         and every poll, and a Textual timer is a new task each time. Its callback only
         posts the tick to the app, whose message loop runs it as any other."""
         if self._ticker is not None:
             self._ticker.cancel()
-        self._ticker = asyncio.get_running_loop().call_later(TICK, self.call_later, self._tick)
+        self._ticker = asyncio.get_running_loop().call_later(delay, self.call_later, self._tick)
 
     def _tick(self) -> None:
         if is_exiting(self):
             return  # shutting down: the dashboard's widgets may be gone already
+        poll_in = self._poll_in()
+        if not self._gave_way and poll_in is not None and abs(poll_in) < POLL_NEAR:
+            # A poll is under way or a moment off: its news redraws the clocks (and
+            # puts the tick off) in its own frame, a moment later. Once only: should
+            # no news come, the clocks move a moment late, never not at all.
+            self._gave_way = True
+            self._arm_tick(max(0.0, poll_in) + POLL_NEAR)
+            return
+        self._gave_way = False
         self._arm_tick()
         self.dashboard.tick()
         if time.monotonic() - self._released_at >= RELEASE_EVERY:
@@ -255,6 +276,7 @@ class BatchTUI(App[int]):
         self._unread = MonitorChanged(change)
         self.dashboard.post_message(self._unread)
         if self._ticker is not None:
+            self._gave_way = False
             self._arm_tick()  # the dashboard redraws the clocks with the news
 
     async def on_unmount(self) -> None:
