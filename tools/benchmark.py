@@ -852,7 +852,7 @@ def history_run(history: int, measure: float, settle: float, cap: float) -> dict
         result["stored"] = prefill_store(state_dir, simulator)
         app = PtyApp(server.url, HISTORY_INTERVAL, state_dir=state_dir)
         # The status line counts the rows held: all of them once the store is read.
-        every_row = [f" {result['stored'] + extra} batches," for extra in range(3)]
+        every_row = [f" {result['stored'] + extra:,} batches," for extra in range(3)]
         for text in every_row:
             app.watch_for(text)
         result["warm_first"] = wait_for_rows(app)
