@@ -68,7 +68,7 @@ from batch_tui.monitor.planning import (
     PollRequest,
     swept,
 )
-from batch_tui.monitor.tracking import Tracks
+from batch_tui.monitor.tracking import Tracks, own_detail
 
 __all__ = [
     "BACKOFF_CAP",
@@ -420,7 +420,7 @@ class Scheduler:
             priority = 0 if batch_id == highlighted else 1
             if track.once_due is not None:
                 out.append((track.once_due, priority, PollRequest("detail", batch_id)))
-            elif self._tracks.needs_own_detail(batch_id, highlighted, status_filter):
+            elif own_detail(batch_id, track, highlighted, status_filter):
                 request = PollRequest("detail", batch_id)
                 own = streams.next_due(request.key)
                 due = own if own is not None else (track.detail_at or self.now)

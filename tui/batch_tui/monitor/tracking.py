@@ -14,10 +14,11 @@ from batch_tui.api.models import TERMINAL_STATUSES
 from batch_tui.monitor.planning import MAX_GONE, Track, swept
 
 
-def _own_detail(
+def own_detail(
     batch_id: str, track: Track, highlighted: str | None, status_filter: str | None
 ) -> bool:
-    """``Tracks.needs_own_detail`` for a live batch's track."""
+    """True when this live batch (its track in hand) still changes and no sweep covers
+    it: it is followed by its own detail polls."""
     if track.status in TERMINAL_STATUSES:
         return False
     return batch_id == highlighted or not (track.listed and swept(track.status, status_filter))
@@ -74,21 +75,12 @@ class Tracks:
             return None
         return track
 
-    def needs_own_detail(
-        self, batch_id: str, highlighted: str | None, status_filter: str | None
-    ) -> bool:
-        """A batch still changing that no sweep covers is followed by its own detail polls."""
-        track = self._tracks.get(batch_id)
-        if track is None or batch_id in self._gone:
-            return False
-        return _own_detail(batch_id, track, highlighted, status_filter)
-
     def own_details(self, highlighted: str | None, status_filter: str | None) -> list[str]:
         """The batches followed by their own detail polls."""
         return [
             batch_id
             for batch_id, track in self.live()
-            if _own_detail(batch_id, track, highlighted, status_filter)
+            if own_detail(batch_id, track, highlighted, status_filter)
         ]
 
     def watch(self, batch_id: str, now: float) -> None:
