@@ -8,9 +8,11 @@ from functools import lru_cache
 
 from rich.console import Console
 from rich.text import Text
-from textual.containers import Vertical, VerticalScroll
+from textual.geometry import Size
 from textual.reactive import var
-from textual.widgets import Static
+from textual.scroll_view import ScrollView
+from textual.selection import Selection
+from textual.strip import Strip
 
 from batch_tui.core.clock import to_datetime
 from batch_tui.core.format import (
@@ -44,6 +46,7 @@ from batch_tui.ui.styles import (
     unfollow_theme,
 )
 from batch_tui.ui.text import inert
+from batch_tui.ui.widgets.segments import cell_segments
 
 
 def _when(moment: datetime | None, now: datetime) -> Text:
@@ -355,26 +358,27 @@ def _measuring_console() -> Console:
     return Console(width=1000, file=io.StringIO(), color_system=None, legacy_windows=False)
 
 
-class BatchDetail(VerticalScroll):
+class BatchDetail(ScrollView):
     """A scrollable pane showing one batch's detail.
 
-    Its inputs are bound from the screen. Each line of the pane is its own one-line
-    widget, updated only when its words change: a poll of a running batch moves a
-    few numbers (processed, cost, pace, run time), and repaints those lines, not the
-    whole pane. A layout pass happens only when the number of lines changes.
+    Its inputs are bound from the screen. The pane is one widget that draws its own
+    lines (Textual's line API), each made into a strip once and kept until its words
+    change: a poll of a running batch moves a few numbers (processed, cost, pace, run
+    time) and repaints those lines, not the pane. A layout pass happens only when the
+    number of lines changes. One widget, not a widget per line: each widget costs
+    styling, layout and messages at start-up and at every poll.
+
+    Text in it can be selected and copied, across its lines, as in any Textual widget.
     """
+
+    ALLOW_SELECT = True
 
     DEFAULT_CSS = """
     BatchDetail {
         border: round $primary-darken-2;
         border-title-color: $text-muted;
         padding: 0 1;
-    }
-    BatchDetail > #detail-body {
-        height: auto;
-    }
-    #detail-body > Static {
-        width: 1fr;
+        overflow-x: hidden;
     }
     """
 
@@ -391,15 +395,12 @@ class BatchDetail(VerticalScroll):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._line_widgets: list[Static] = []
-        """The pane's lines, in order (a removed one may linger in the DOM a moment)."""
+        self._strips: list[Strip | None] = []
+        """Each line drawn (None: not drawn since its words changed)."""
         self._memo: RowMemo = {}
         """The last layout's rows (``detail_lines``)."""
         self._laid_out_at = float("-inf")
         """The time the shown relative times were worked out against."""
-
-    def compose(self):
-        yield Vertical(id="detail-body")
 
     def on_mount(self) -> None:
         self.border_title = "Detail"
@@ -417,10 +418,15 @@ class BatchDetail(VerticalScroll):
         self.lines = detail_lines(
             snapshot, to_datetime(now), width, self.progress, self.placeholder, self._memo
         )
+        size = Size(width, len(self.lines))
+        if self.virtual_size != size:
+            self.virtual_size = size  # a layout pass: only when the lines' count or width moved
 
     # In step with the inputs, so the new words are drawn in the same frame as the
-    # poll's rows and status line (one frame per poll, not two).
+    # poll's rows and status line (one frame per poll, not two). A scroll bar that
+    # comes or goes changes the width the lines have.
     watch_snapshot = watch_progress = watch_placeholder = on_resize = _lay_out
+    watch_show_vertical_scrollbar = _lay_out
 
     def watch_now(self, now: float) -> None:
         # Time passing moves only the relative times; a layout for new data a moment
@@ -429,17 +435,53 @@ class BatchDetail(VerticalScroll):
             self._lay_out()
 
     def watch_lines(self, old: tuple[Text, ...], lines: tuple[Text, ...]) -> None:
-        shown = self._line_widgets
-        for widget, was, line in zip(shown, old, lines, strict=False):
-            # Fixed-size text: no layout pass (the costliest part of a repaint).
-            if line != was:
-                widget.update(line, layout=False)
-        if len(lines) > len(shown):
-            added = [Static(line) for line in lines[len(shown) :]]
-            self.query_one("#detail-body", Vertical).mount_all(added)
-            shown.extend(added)
-        elif len(lines) < len(shown):
-            for widget in shown[len(lines) :]:
-                widget.remove()
-            del shown[len(lines) :]
+        strips = self._strips
+        if len(lines) != len(old) or len(strips) != len(lines):
+            self._strips = [None] * len(lines)
+            self.refresh()
+            return
+        for y, (was, line) in enumerate(zip(old, lines, strict=True)):
+            if line is not was and (line != was or line.style != was.style):
+                strips[y] = None
+                self.refresh_line(y)
 
+    def _strip(self, y: int) -> Strip:
+        """Line ``y`` drawn, made once per new words."""
+        strip = self._strips[y]
+        if strip is None:
+            line = self.lines[y]
+            strip = Strip(cell_segments(line, line.cell_len, self.app.console), line.cell_len)
+            self._strips[y] = strip
+        return strip
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        y += scroll_y
+        width = self.scrollable_content_region.width
+        style = self.rich_style  # worked out from every ancestor's styles: once
+        if y >= len(self.lines):
+            return Strip.blank(width, style)
+        strip = self._strip(y)
+        selection = self.text_selection
+        if selection is not None and (span := selection.get_span(y)) is not None:
+            strip = self._selected(y, *span)
+        strip = strip.crop_extend(scroll_x, scroll_x + width, style).apply_style(style)
+        return strip.apply_offsets(scroll_x, y)
+
+    def _selected(self, y: int, start: int, end: int) -> Strip:
+        """Line ``y`` with its characters ``start`` to ``end`` (-1: the line's end)
+        shown selected; made afresh while a selection lasts."""
+        line = self.lines[y].copy()
+        line.stylize(
+            self.screen.get_component_rich_style("screen--selection"),
+            start,
+            len(line) if end == -1 else end,
+        )
+        return Strip(cell_segments(line, line.cell_len, self.app.console), line.cell_len)
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected part of the pane's words (what a copy takes)."""
+        return selection.extract("\n".join(line.plain for line in self.lines)), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
