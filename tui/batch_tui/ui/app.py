@@ -205,6 +205,9 @@ class BatchTUI(App[int]):
         self.outlets.close()  # the old profile's hook: nothing more is queued for it
         old_monitor.on_change = None
         old_monitor.close()
+        # Its loop's end is the switch, not a failure: the new dashboard must not say
+        # "polling stopped", nor a timer restart the old loop (and keep it alive) later.
+        self.poller.stop()
         if old_worker is not None:
             old_worker.cancel()  # a request in flight may take up to its timeout
             try:

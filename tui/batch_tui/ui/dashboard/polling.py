@@ -124,6 +124,15 @@ class Poller:
         self.worker: Worker[None] | None = None
         self._started_at = 0.0
         self._restart: Timer | None = None
+        self._stopped = False
+
+    def stop(self) -> None:
+        """Stop for good (the app goes over to another connection): the loop's end is
+        then expected, and neither said on screen nor restarted."""
+        self._stopped = True
+        if self._restart is not None:
+            self._restart.stop()
+            self._restart = None
 
     def start(self) -> None:
         """Start the loop (again)."""
@@ -138,7 +147,7 @@ class Poller:
         """A worker changed state: when it is the loop and it stopped, restart it later."""
         if event.worker is not self.worker or event.state not in STOPPED:
             return
-        if not self.app.is_running or self._restart is not None:
+        if self._stopped or not self.app.is_running or self._restart is not None:
             return  # shutting down: a stopped loop is expected
         if time.monotonic() - self._started_at >= RESTART_STEADY:
             self.delay = RESTART_FIRST
