@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
+from textual.widgets._footer import FooterKey
 
 from apphelpers import highlight_named, screen_text, settled
 from batch_tui.api.models import Batch, RateLimit
@@ -34,6 +35,7 @@ from batch_tui.ui.widgets.batch_rows import (
     layout,
     row_cells,
 )
+from batch_tui.ui.widgets.keys_footer import KeysFooter
 from batch_tui.ui.widgets.segments import cell_segments
 from batch_tui.ui.widgets.status_bar import StatusBar, changed_span, status_line
 from helpers import EPOCH, wait_until
@@ -359,3 +361,33 @@ async def test_a_tick_a_moment_from_a_poll_gives_way_to_it_once(run_app, clock):
         app._tick()
         assert dashboard.now == clock()
 
+
+async def test_the_footer_keys_are_built_once_for_a_burst_and_again_only_when_they_change(
+    run_app,
+):
+    async with run_app() as pilot:
+        app = pilot.app
+        footer = app.dashboard.query_one(KeysFooter)
+        keys = list(footer.query(FooterKey))
+        assert [k.description for k in keys if k.key == "c"] == ["Cancel batch"]
+        built = []
+        recompose = footer.recompose
+
+        async def counted():
+            built.append(1)
+            await recompose()
+
+        footer.recompose = counted
+        # A burst of "the bindings may have changed" that changes nothing.
+        for _ in range(5):
+            app.dashboard.refresh_bindings()
+        app.dashboard.batch_list.focus()
+        await settled(pilot)
+        assert built == [] and list(footer.query(FooterKey)) == keys
+        # Marking a batch turns c into "Cancel marked": the keys are built again, once.
+        await pilot.press("space")
+        await settled(pilot)
+        assert built == [1]
+        assert [k.description for k in footer.query(FooterKey) if k.key == "c"] == [
+            "Cancel marked"
+        ]

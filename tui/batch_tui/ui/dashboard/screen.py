@@ -19,7 +19,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.reactive import var
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from batch_tui.api.reading import batch_id_problem
 from batch_tui.core.clock import Clock, to_datetime
@@ -46,6 +46,7 @@ from batch_tui.ui.view import FinishedOn, ListView
 from batch_tui.ui.widgets.batch_detail import BatchDetail
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorRows, ErrorsTable
+from batch_tui.ui.widgets.keys_footer import KeysFooter
 from batch_tui.ui.widgets.marked_list import MarkedBatchList
 from batch_tui.ui.widgets.notices import Banner, NewAboveLine, ViewLine
 from batch_tui.ui.widgets.status_bar import StatusBar
@@ -66,6 +67,11 @@ class Dashboard(KeymappedScreen):
     """The dashboard. It reads the monitor's snapshots and sends it commands."""
 
     BINDINGS = commands.bindings()
+
+    AUTO_FOCUS = "#batches"
+    """The list has the focus from the first frame. Textual's default (the first
+    focusable widget) is the hidden find field: the list took the focus a moment
+    later, and the footer's keys were built twice, for each."""
 
     PARTS: ClassVar[dict[str, type]] = {
         "batch_list": MarkedBatchList,
@@ -159,7 +165,7 @@ class Dashboard(KeymappedScreen):
         yield StatusBar(id="status", profile=self.profile).data_bind(
             Dashboard.status, Dashboard.now, Dashboard.counts, Dashboard.stopped
         )
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def batch_list(self) -> MarkedBatchList:

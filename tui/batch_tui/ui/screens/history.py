@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from batch_tui.core.clock import Clock
 from batch_tui.core.format import MISSING, compact, count, money, percent
@@ -34,6 +34,7 @@ from batch_tui.ui.styles import status_text
 from batch_tui.ui.text import cut, inert
 from batch_tui.ui.view import FinishedOn
 from batch_tui.ui.widgets.day_charts import FIGURES, DayChart
+from batch_tui.ui.widgets.keys_footer import KeysFooter
 
 #: From this width the four charts stand in one row; below it, two by two.
 ONE_ROW = 120
@@ -196,7 +197,7 @@ class HistoryScreen(Screen[FinishedOn | None]):
                     batches.add_column(label, width=width)
                 yield batches
         yield Static("Reading the local store…", id="history-state", classes="history-line")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#days", DataTable).focus()

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual import on
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from batch_tui.api.errors import ApiError
 from batch_tui.api.models import Batch, ItemResult, ResultsPage
@@ -20,6 +20,7 @@ from batch_tui.ui.dialogs.item import ITEM_STYLES, ItemScreen
 from batch_tui.ui.export_copy import export_failed, written_to
 from batch_tui.ui.styles import status_text
 from batch_tui.ui.text import cut, inert
+from batch_tui.ui.widgets.keys_footer import KeysFooter
 
 PAGE = 50
 #: Load the next page when the cursor comes this close to the last loaded row.
@@ -116,7 +117,7 @@ class ResultsScreen(Screen):
             table.add_column(label, width=width, key=key)
         yield table
         yield Static("", id="results-state")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()
