@@ -16,7 +16,6 @@ from rich.console import Console
 from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
-from textual.widgets._footer import FooterKey
 
 from apphelpers import highlight_named, screen_text, settled
 from batch_tui.api.models import Batch, RateLimit
@@ -35,7 +34,7 @@ from batch_tui.ui.widgets.batch_rows import (
     layout,
     row_cells,
 )
-from batch_tui.ui.widgets.keys_footer import KeysFooter
+from batch_tui.ui.widgets.key_bar import KeyBar
 from batch_tui.ui.widgets.segments import cell_segments
 from batch_tui.ui.widgets.status_bar import StatusBar, changed_span, status_line
 from helpers import EPOCH, wait_until
@@ -362,32 +361,29 @@ async def test_a_tick_a_moment_from_a_poll_gives_way_to_it_once(run_app, clock):
         assert dashboard.now == clock()
 
 
-async def test_the_footer_keys_are_built_once_for_a_burst_and_again_only_when_they_change(
-    run_app,
-):
+async def test_the_key_bar_is_drawn_again_only_when_its_keys_change(run_app):
     async with run_app() as pilot:
         app = pilot.app
-        footer = app.dashboard.query_one(KeysFooter)
-        keys = list(footer.query(FooterKey))
+        bar = app.dashboard.query_one(KeyBar)
+        keys = bar.keys
         assert [k.description for k in keys if k.key == "c"] == ["Cancel batch"]
-        built = []
-        recompose = footer.recompose
+        drawn = []
+        refresh = bar.refresh
 
-        async def counted():
-            built.append(1)
-            await recompose()
+        def counted(*args, **kwargs):
+            drawn.append(1)
+            return refresh(*args, **kwargs)
 
-        footer.recompose = counted
+        bar.refresh = counted
         # A burst of "the bindings may have changed" that changes nothing.
         for _ in range(5):
             app.dashboard.refresh_bindings()
         app.dashboard.batch_list.focus()
         await settled(pilot)
-        assert built == [] and list(footer.query(FooterKey)) == keys
-        # Marking a batch turns c into "Cancel marked": the keys are built again, once.
+        assert drawn == [] and bar.keys is keys
+        # Marking a batch turns c into "Cancel marked": drawn again, once.
         await pilot.press("space")
         await settled(pilot)
-        assert built == [1]
-        assert [k.description for k in footer.query(FooterKey) if k.key == "c"] == [
-            "Cancel marked"
-        ]
+        assert drawn == [1]
+        assert [k.description for k in bar.keys if k.key == "c"] == ["Cancel marked"]
+        assert " c Cancel marked " in screen_text(app).splitlines()[-1]

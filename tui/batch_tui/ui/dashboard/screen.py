@@ -46,7 +46,7 @@ from batch_tui.ui.view import FinishedOn, ListView
 from batch_tui.ui.widgets.batch_detail import BatchDetail
 from batch_tui.ui.widgets.batch_list import BatchList
 from batch_tui.ui.widgets.errors_table import ErrorRows, ErrorsTable
-from batch_tui.ui.widgets.keys_footer import KeysFooter
+from batch_tui.ui.widgets.key_bar import KeyBar
 from batch_tui.ui.widgets.marked_list import MarkedBatchList
 from batch_tui.ui.widgets.notices import Banner, NewAboveLine, ViewLine
 from batch_tui.ui.widgets.status_bar import StatusBar
@@ -165,7 +165,7 @@ class Dashboard(KeymappedScreen):
         yield StatusBar(id="status", profile=self.profile).data_bind(
             Dashboard.status, Dashboard.now, Dashboard.counts, Dashboard.stopped
         )
-        yield KeysFooter()
+        yield KeyBar()
 
     @property
     def batch_list(self) -> MarkedBatchList:

@@ -34,7 +34,7 @@ from batch_tui.ui.styles import status_text
 from batch_tui.ui.text import cut, inert
 from batch_tui.ui.view import FinishedOn
 from batch_tui.ui.widgets.day_charts import FIGURES, DayChart
-from batch_tui.ui.widgets.keys_footer import KeysFooter
+from batch_tui.ui.widgets.key_bar import KeyBar
 
 #: From this width the four charts stand in one row; below it, two by two.
 ONE_ROW = 120
@@ -197,7 +197,7 @@ class HistoryScreen(Screen[FinishedOn | None]):
                     batches.add_column(label, width=width)
                 yield batches
         yield Static("Reading the local store…", id="history-state", classes="history-line")
-        yield KeysFooter()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#days", DataTable).focus()

@@ -20,7 +20,7 @@ from batch_tui.ui.dialogs.item import ITEM_STYLES, ItemScreen
 from batch_tui.ui.export_copy import export_failed, written_to
 from batch_tui.ui.styles import status_text
 from batch_tui.ui.text import cut, inert
-from batch_tui.ui.widgets.keys_footer import KeysFooter
+from batch_tui.ui.widgets.key_bar import KeyBar
 
 PAGE = 50
 #: Load the next page when the cursor comes this close to the last loaded row.
@@ -117,7 +117,7 @@ class ResultsScreen(Screen):
             table.add_column(label, width=width, key=key)
         yield table
         yield Static("", id="results-state")
-        yield KeysFooter()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()
