@@ -169,7 +169,7 @@ class KeyBar(Widget, can_focus=False):
         at = 0
         for index, key in enumerate(self.keys):
             drawn = self._key_segments(key, self._hover == index, compact=False)
-            length = sum(len(segment.text) for segment in drawn)
+            length = sum(segment.cell_length for segment in drawn)
             spans.append((at, at + length))
             segments.extend(drawn)
             at += length
@@ -197,7 +197,7 @@ class KeyBar(Widget, can_focus=False):
         if index != self._hover:
             self._hover = index
             key = self._key(index)
-            self.tooltip = key.tooltip or key.description if key is not None else None
+            self.tooltip = None if key is None else (key.tooltip or key.description)
             self.refresh()
 
     def _key(self, index: int | None) -> Key | None:
