@@ -4,6 +4,7 @@ the mouse is lit and says what it does."""
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 
@@ -85,3 +86,29 @@ async def test_a_key_that_does_not_apply_now_is_dim_and_a_click_on_it_rings_the_
         await pilot.click(KeyBar, offset=(_x_of(bar, "a"), 0))
         await pilot.pause()
         assert app.ran == ["a"] and app.bells == 1
+
+
+async def test_keys_too_many_for_the_width_scroll_sideways_under_the_mouse_wheel(run_app):
+    async with run_app(size=(60, 20)) as pilot:
+        app = pilot.app
+
+        def bar_line() -> str:
+            return screen_text(app).splitlines()[-1]
+
+        assert " q Quit " not in bar_line() and bar_line().rstrip().endswith("▏^p palette")
+
+        async def wheel(event: type[events.MouseEvent], times: int) -> None:
+            # Pilot has no helper for the wheel: its own way of posting mouse events.
+            for _ in range(times):
+                await pilot._post_mouse_events([event], KeyBar, offset=(5, 0))
+
+        await wheel(events.MouseScrollDown, 30)
+        assert " q Quit " in bar_line() and " tab " not in bar_line()
+        assert bar_line().rstrip().endswith("▏^p palette")  # the palette's key stays put
+        # A click lands on the key drawn there now, not on the one scrolled out.
+        column = bar_line().index(" p Pause ") + 1
+        await pilot.click(KeyBar, offset=(column, 0))
+        await settled(pilot)
+        assert app.monitor.paused
+        await wheel(events.MouseScrollUp, 30)
+        assert bar_line().startswith(" tab ") and " q Quit " not in bar_line()

@@ -9,7 +9,8 @@ the first frame's work. ``KeyBar`` is one line drawn by one widget. It looks at 
 bindings once per burst of signals, draws again only when the keys it shows changed,
 and looks and behaves as Textual's footer does: the same words, colours and order,
 the command palette's key on the right, a key under the mouse lit, a click runs it
-(a bell for one that does not apply now), its tooltip on hover.
+(a bell for one that does not apply now), its tooltip on hover, and keys too many
+for the width scrolled sideways by the mouse wheel.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from textual import events
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
+
+#: Cells the keys move by at each step of the mouse wheel, when they overflow.
+SCROLL_STEP = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +94,10 @@ class KeyBar(Widget, can_focus=False):
         """The index of the key under the mouse (``len(keys)``: the palette's)."""
         self._spans: list[tuple[int, int]] = []
         """Where each key was drawn: (first cell, end) by index, as ``_hover``."""
+        self._shift = 0
+        """Cells of keys scrolled out on the left (the mouse wheel, when they overflow)."""
+        self._overflow = 0
+        """Cells of keys that did not fit, at the last drawing."""
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
@@ -174,16 +182,21 @@ class KeyBar(Widget, can_focus=False):
             segments.extend(drawn)
             at += length
         line = Strip(segments, at)
+        right: Strip | None = None
+        room = width
         if self.palette is not None:
             hovered = self._hover == len(self.keys)
             edge = Segment("▏", self.get_component_rich_style("key-bar--edge"))
             drawn = [edge, *self._key_segments(self.palette, hovered, compact=True)]
             drawn.append(Segment(" ", Style(bgcolor=base.bgcolor)))  # the footer's padding
             right = Strip(drawn)
-            start = max(0, width - right.cell_length)
-            line = line.crop_extend(0, start, base)
-            spans = [(a, min(b, start)) for a, b in spans]
-            spans.append((start, width))
+            room = max(0, width - right.cell_length)
+        self._overflow = max(0, at - room)
+        shift = self._shift = min(self._shift, self._overflow)
+        line = line.crop_extend(shift, shift + room, base)
+        spans = [(max(0, a - shift), min(b - shift, room)) for a, b in spans]
+        if right is not None:
+            spans.append((room, width))
             line = Strip.join([line, right])
         self._spans = spans
         return line.crop_extend(0, width, base).apply_style(base)
@@ -212,6 +225,20 @@ class KeyBar(Widget, can_focus=False):
 
     def on_leave(self) -> None:
         self._set_hover(None)
+
+    def _scroll(self, event: events.MouseEvent, cells: int) -> None:
+        shift = max(0, min(self._overflow, self._shift + cells))
+        if shift != self._shift:
+            self._shift = shift
+            self._set_hover(None)
+            self.refresh()
+            event.stop()  # the wheel moved the keys, not the screen
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        self._scroll(event, SCROLL_STEP)
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self._scroll(event, -SCROLL_STEP)
 
     def on_mouse_down(self, event: events.MouseDown) -> None:
         key = self._key(self._key_at(event.x))
