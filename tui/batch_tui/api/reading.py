@@ -64,9 +64,7 @@ class _Reader:
 
     def text(self, key: str) -> str | None:
         value = self.data.get(key)
-        if value is None or type(value) is str:
-            return value
-        if isinstance(value, str):
+        if value is None or isinstance(value, str):
             return value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             # An id sent as a number is still an id; show it rather than drop it.

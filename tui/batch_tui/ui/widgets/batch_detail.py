@@ -46,7 +46,7 @@ from batch_tui.ui.styles import (
     unfollow_theme,
 )
 from batch_tui.ui.text import inert
-from batch_tui.ui.widgets.segments import cell_segments
+from batch_tui.ui.widgets.segments import text_strip
 
 
 def _when(moment: datetime | None, now: datetime) -> Text:
@@ -449,9 +449,7 @@ class BatchDetail(ScrollView):
         """Line ``y`` drawn, made once per new words."""
         strip = self._strips[y]
         if strip is None:
-            line = self.lines[y]
-            strip = Strip(cell_segments(line, line.cell_len, self.app.console), line.cell_len)
-            self._strips[y] = strip
+            strip = self._strips[y] = text_strip(self.lines[y], self.app.console)
         return strip
 
     def render_line(self, y: int) -> Strip:
@@ -477,7 +475,7 @@ class BatchDetail(ScrollView):
             start,
             len(line) if end == -1 else end,
         )
-        return Strip(cell_segments(line, line.cell_len, self.app.console), line.cell_len)
+        return text_strip(line, self.app.console)
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         """The selected part of the pane's words (what a copy takes)."""

@@ -14,6 +14,7 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment
 from rich.text import Span, Text
+from textual.strip import Strip
 
 
 def cell_segments(text: Text, width: int, console: Console) -> list[Segment]:
@@ -52,6 +53,13 @@ def cell_segments(text: Text, width: int, console: Console) -> list[Segment]:
     if gap and not right:
         segments.append(Segment(gap, base))
     return segments
+
+
+def text_strip(text: Text, console: Console) -> Strip:
+    """``text`` as one line at its own width (``cell_segments``): a line drawn once
+    and kept until its words change."""
+    width = text.cell_len
+    return Strip(cell_segments(text, width, console), width)
 
 
 def _side_by_side(spans: list[Span], length: int) -> bool:

@@ -18,7 +18,7 @@ from batch_tui.monitor.monitor import BulkProgress, MonitorStatus
 from batch_tui.monitor.snapshot import STALE_AFTER
 from batch_tui.ui.state import Counts
 from batch_tui.ui.text import inert
-from batch_tui.ui.widgets.segments import cell_segments
+from batch_tui.ui.widgets.segments import text_strip
 
 STATE_STYLES = {
     "connecting": ("◌ connecting", "yellow"),
@@ -271,8 +271,7 @@ class StatusBar(Widget):
     def _line_strip(self) -> Strip:
         """The line rendered, made once per new line."""
         if self._strip is None:
-            line = self.line
-            self._strip = Strip(cell_segments(line, line.cell_len, self.app.console))
+            self._strip = text_strip(self.line, self.app.console)
         return self._strip
 
     def _fit(self, width: int) -> Strip:
