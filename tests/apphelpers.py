@@ -144,6 +144,11 @@ def screen_text(app: BatchTUI) -> str:
     return "\n".join(strip.text for strip in screen_strips(app))
 
 
+def detail_row(detail, label: str) -> int:
+    """Where the detail pane's row ``label`` starts (the index of its first line)."""
+    return next(y for y, line in enumerate(detail.lines) if line.plain.startswith(label))
+
+
 async def highlight_named(pilot, name: str) -> str:
     """Move the list cursor to the first batch called ``name``, wait until the screen
     shows it, and return its id."""

@@ -7,15 +7,11 @@ from datetime import UTC, datetime
 
 from textual.app import App, ComposeResult
 
-from apphelpers import highlight_named, screen_text, settled
+from apphelpers import detail_row, highlight_named, screen_text, settled
 from batch_tui.api.models import Batch
 from batch_tui.monitor.monitor import Snapshot
 from batch_tui.ui.widgets.batch_detail import GAP, LABEL_WIDTH, BatchDetail
 from helpers import EPOCH
-
-
-def _row(detail: BatchDetail, label: str) -> int:
-    return next(y for y, line in enumerate(detail.lines) if line.plain.startswith(label))
 
 
 async def test_words_dragged_over_in_the_detail_pane_are_the_words_copied(run_app):
@@ -23,7 +19,7 @@ async def test_words_dragged_over_in_the_detail_pane_are_the_words_copied(run_ap
         app = pilot.app
         batch_id = await highlight_named(pilot, "Article verification")
         detail = app.screen.query_one(BatchDetail)
-        name, ident = _row(detail, "Name"), _row(detail, "ID")
+        name, ident = detail_row(detail, "Name"), detail_row(detail, "ID")
         # From the start of the Name row to the end of the ID row, across the lines.
         await pilot.mouse_down(detail, offset=(2, 1 + name))
         await pilot.hover(detail, offset=(2 + len(detail.lines[ident].plain), 1 + ident))

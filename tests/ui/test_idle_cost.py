@@ -17,7 +17,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
-from apphelpers import highlight_named, screen_text, settled
+from apphelpers import detail_row, highlight_named, screen_text, settled
 from batch_tui.api.models import Batch, RateLimit
 from batch_tui.monitor.monitor import BulkProgress, Change, MonitorStatus, Snapshot
 from batch_tui.ui.messages import MonitorChanged
@@ -73,7 +73,7 @@ async def test_a_poll_redraws_only_the_detail_lines_whose_words_changed(run_app,
         detail = app.screen.query_one(BatchDetail)
 
         def processed() -> str:
-            return next(line.plain for line in detail.lines if line.plain.startswith("Processed"))
+            return detail.lines[detail_row(detail, "Processed")].plain
 
         drawn = list(detail._strips)
         assert drawn and all(strip is not None for strip in drawn)  # the pane is on screen
@@ -87,9 +87,8 @@ async def test_a_poll_redraws_only_the_detail_lines_whose_words_changed(run_app,
         now = list(detail._strips)
         assert len(now) == len(drawn)
         redrawn = [y for y, strip in enumerate(now) if strip is not drawn[y]]
-        at = next(y for y, line in enumerate(detail.lines) if line.plain.startswith("Processed"))
-        name = next(y for y, line in enumerate(detail.lines) if line.plain.startswith("Name"))
-        assert at in redrawn and name not in redrawn
+        assert detail_row(detail, "Processed") in redrawn
+        assert detail_row(detail, "Name") not in redrawn
         assert len(redrawn) < len(now) / 2
 
 
@@ -136,7 +135,7 @@ async def test_time_passing_lays_the_detail_out_again_only_once_its_times_are_ol
         detail = app.screen.query_one(BatchDetail)
 
         def run_time() -> str:
-            return next(line.plain for line in detail.lines if line.plain.startswith("Run"))
+            return detail.lines[detail_row(detail, "Run time")].plain
 
         shown = run_time()
         start = max(detail.now, app.monitor.snapshots[detail.snapshot.batch.id].updated_at)
